@@ -1,0 +1,145 @@
+package jsonrun
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// runJSON mirrors the run file for decoding; Run.MarshalJSON is its inverse.
+type runJSON struct {
+	RunID            string          `json:"run_id"`
+	StartTime        time.Time       `json:"start_time"`
+	Args             json.RawMessage `json:"args"`
+	Stages           Stages          `json:"stages"`
+	CompletedAt      time.Time       `json:"completed_at"`
+	TotalDurationSec float64         `json:"total_duration_sec"`
+	SchemaVersion    int             `json:"schema_version"`
+	Name             string          `json:"name"`
+	Status           string          `json:"status"`
+	Error            *string         `json:"error"`
+	Stack            string          `json:"stack"`
+	TraceID          string          `json:"trace_id"`
+	SpanID           string          `json:"span_id"`
+	ParentSpanID     string          `json:"parent_span_id"`
+	StageCount       int             `json:"stage_count"`
+	MissingStages    int             `json:"missing_stages"`
+	Warnings         []string        `json:"warnings"`
+}
+
+type stageJSON struct {
+	StartTime   time.Time       `json:"start_time"`
+	DurationSec float64         `json:"duration_sec"`
+	Data        json.RawMessage `json:"data"`
+	Error       *string         `json:"error"`
+	Name        *string         `json:"name"`
+	Attempt     int             `json:"attempt"`
+	EndTime     time.Time       `json:"end_time"`
+	Status      string          `json:"status"`
+	SpanID      string          `json:"span_id"`
+	DataError   string          `json:"data_error"`
+	Stack       string          `json:"stack"`
+	Stages      Stages          `json:"stages"`
+}
+
+// UnmarshalJSON decodes a run file. Files written by the Python
+// stage-tracker decode too: fields it does not write keep their zero values,
+// except that a stage's Name defaults to its key and Attempt to 1.
+func (r *Run) UnmarshalJSON(b []byte) error {
+	var j runJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*r = Run{
+		RunID:            j.RunID,
+		StartTime:        j.StartTime,
+		Args:             nullToEmpty(j.Args),
+		Stages:           j.Stages,
+		CompletedAt:      j.CompletedAt,
+		TotalDurationSec: j.TotalDurationSec,
+		SchemaVersion:    j.SchemaVersion,
+		Name:             j.Name,
+		Status:           j.Status,
+		Error:            deref(j.Error),
+		Stack:            j.Stack,
+		TraceID:          j.TraceID,
+		SpanID:           j.SpanID,
+		ParentSpanID:     j.ParentSpanID,
+		StageCount:       j.StageCount,
+		MissingStages:    j.MissingStages,
+		Warnings:         j.Warnings,
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes a stages object, keeping its keys in file order.
+func (s *Stages) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil { // null
+		*s = nil
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return fmt.Errorf("stages: want an object, got %v", tok)
+	}
+	var out Stages
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key := tok.(string) // object keys are always strings
+		var j stageJSON
+		if err := dec.Decode(&j); err != nil {
+			return fmt.Errorf("stages[%q]: %w", key, err)
+		}
+		st := Stage{
+			Key:         key,
+			StartTime:   j.StartTime,
+			DurationSec: j.DurationSec,
+			Data:        nullToEmpty(j.Data),
+			Error:       deref(j.Error),
+			Name:        key,
+			Attempt:     j.Attempt,
+			EndTime:     j.EndTime,
+			Status:      j.Status,
+			SpanID:      j.SpanID,
+			DataError:   j.DataError,
+			Stack:       j.Stack,
+			Stages:      j.Stages,
+		}
+		if j.Name != nil {
+			st.Name = *j.Name
+		}
+		if st.Attempt == 0 {
+			st.Attempt = 1
+		}
+		out = append(out, st)
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return err
+	}
+	*s = out
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// nullToEmpty normalises a JSON null to an empty RawMessage, which the
+// encoder writes back as null: one representation of "no value".
+func nullToEmpty(b json.RawMessage) json.RawMessage {
+	if string(b) == "null" {
+		return nil
+	}
+	return b
+}

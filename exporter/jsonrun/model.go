@@ -1,0 +1,347 @@
+package jsonrun
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stage-tracker/stage-tracker/internal/keys"
+)
+
+// ToRun converts the spans of one run, its run span and its stage spans in
+// any order, into the run record the exporter writes. Spans that are not
+// part of a run are ignored. It returns an error when spans holds no run span
+// or stages of more than one run.
+//
+// ToRun is pure: it reads the spans and does no I/O. It is safe for
+// concurrent use.
+func ToRun(spans []sdktrace.ReadOnlySpan) (*Run, error) {
+	var (
+		root   *rootRecord
+		stages []stageRecord
+		runID  string
+	)
+	for _, s := range spans {
+		id, isRoot, ok := runSpan(s)
+		if !ok {
+			continue
+		}
+		if runID == "" {
+			runID = id
+		} else if id != runID {
+			return nil, fmt.Errorf("jsonrun: spans of two runs (%s and %s)", runID, id)
+		}
+		if isRoot {
+			r := newRootRecord(s)
+			root = &r
+		} else {
+			stages = append(stages, newStageRecord(s))
+		}
+	}
+	if root == nil {
+		return nil, fmt.Errorf("jsonrun: no run span among %d spans", len(spans))
+	}
+	return assemble(root, runID, stages, ""), nil
+}
+
+// runSpan reports whether s belongs to a run, the run's id, and whether s is
+// the run span itself. It is the exporter's hot path for every span it sees,
+// so it returns early, without allocating, for spans of other tracers.
+func runSpan(s sdktrace.ReadOnlySpan) (runID string, isRoot, ok bool) {
+	if s.InstrumentationScope().Name != keys.ScopeName {
+		return "", false, false
+	}
+	isRoot = true
+	for _, kv := range s.Attributes() {
+		switch kv.Key {
+		case keys.RunID:
+			runID = kv.Value.AsString()
+		case keys.StageName:
+			isRoot = false
+		}
+	}
+	return runID, isRoot, runID != ""
+}
+
+// stageRecord is what the exporter keeps of a stage span while it waits for
+// the run span: only what the run file needs, so that a buffered stage costs
+// a couple of hundred bytes beyond its data.
+type stageRecord struct {
+	name       string
+	spanID     trace.SpanID
+	parentID   trace.SpanID
+	start, end time.Time
+	failed     bool
+	errMsg     string
+	status     string // keys.StatusUnfinished, or "" when it ended normally
+	data       string // JSON as the tracker encoded it
+	dataErr    string
+	stack      string
+}
+
+func newStageRecord(s sdktrace.ReadOnlySpan) stageRecord {
+	r := stageRecord{
+		spanID:   s.SpanContext().SpanID(),
+		parentID: s.Parent().SpanID(),
+		start:    s.StartTime(),
+		end:      s.EndTime(),
+	}
+	if st := s.Status(); st.Code == codes.Error {
+		r.failed = true
+		r.errMsg = st.Description
+		if r.errMsg == "" {
+			r.errMsg = "error"
+		}
+	}
+	dataSize, hasData, hasSize := -1, false, false
+	for _, kv := range s.Attributes() {
+		switch kv.Key {
+		case keys.StageName:
+			r.name = kv.Value.AsString()
+		case keys.StageData:
+			r.data, hasData = kv.Value.AsString(), true
+		case keys.StageDataSize:
+			dataSize, hasSize = int(kv.Value.AsInt64()), true
+		case keys.StageDataError:
+			r.dataErr = kv.Value.AsString()
+		case keys.StageStatus:
+			r.status = kv.Value.AsString()
+		case keys.StageStack:
+			r.stack = kv.Value.AsString()
+		}
+	}
+	switch {
+	case hasData && hasSize && len(r.data) != dataSize:
+		r.dataErr = fmt.Sprintf("data truncated by span attribute limits: %d of %d bytes arrived; the value was dropped", len(r.data), dataSize)
+		r.data = ""
+	case hasData && !json.Valid([]byte(r.data)):
+		r.dataErr = "data attribute is not valid JSON; the value was dropped"
+		r.data = ""
+	case !hasData && hasSize:
+		r.dataErr = "data dropped by the span attribute count limit"
+	case !hasData && r.dataErr == "" && s.DroppedAttributes() > 0:
+		r.dataErr = "span attribute limits dropped " + strconv.Itoa(s.DroppedAttributes()) + " attributes; data may be missing"
+	}
+	return r
+}
+
+// rootRecord is what the run file needs of the run span.
+type rootRecord struct {
+	name         string
+	traceID      trace.TraceID
+	spanID       trace.SpanID
+	parentID     trace.SpanID
+	start, end   time.Time
+	failed       bool
+	errMsg       string
+	status       string // keys.StatusInterrupted or keys.StatusCrashed, or ""
+	args         string
+	outputFile   string
+	stageCount   int // -1 when the attribute did not arrive
+	stack        string
+	droppedAttrs int
+}
+
+func newRootRecord(s sdktrace.ReadOnlySpan) rootRecord {
+	r := rootRecord{
+		name:         s.Name(),
+		traceID:      s.SpanContext().TraceID(),
+		spanID:       s.SpanContext().SpanID(),
+		parentID:     s.Parent().SpanID(),
+		start:        s.StartTime(),
+		end:          s.EndTime(),
+		stageCount:   -1,
+		droppedAttrs: s.DroppedAttributes(),
+	}
+	if st := s.Status(); st.Code == codes.Error {
+		r.failed = true
+		r.errMsg = st.Description
+	}
+	for _, kv := range s.Attributes() {
+		switch kv.Key {
+		case keys.RunArgs:
+			r.args = kv.Value.AsString()
+		case keys.RunOutputFile:
+			r.outputFile = kv.Value.AsString()
+		case keys.RunStageCount:
+			r.stageCount = int(kv.Value.AsInt64())
+		case keys.RunStatus:
+			r.status = kv.Value.AsString()
+		case keys.StageStack:
+			r.stack = kv.Value.AsString()
+		}
+	}
+	return r
+}
+
+// assemble builds the run record from the run span (nil when it never
+// arrived) and the stage spans received for it, in any order. note, when
+// not empty, is a warning to record, such as why a run without its run span
+// is being written.
+func assemble(root *rootRecord, runID string, stages []stageRecord, note string) *Run {
+	// Start order, with the span id breaking ties so that the result does
+	// not depend on the order in which spans arrived.
+	slices.SortStableFunc(stages, func(a, b stageRecord) int {
+		if c := a.start.Compare(b.start); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.spanID[:], b.spanID[:])
+	})
+
+	r := &Run{RunID: runID, SchemaVersion: SchemaVersion}
+	if note != "" {
+		r.Warnings = append(r.Warnings, note)
+	}
+	r.Stages = buildTree(stages)
+	r.StageCount = len(stages)
+
+	failed := false
+	walk(r.Stages, func(st *Stage) {
+		if st.Status == StageError {
+			failed = true
+		}
+	})
+
+	if root == nil {
+		r.Status = StatusIncomplete
+		if len(stages) > 0 {
+			r.StartTime = stages[0].start
+			for _, s := range stages {
+				if s.end.After(r.CompletedAt) {
+					r.CompletedAt = s.end
+				}
+			}
+		}
+		r.TotalDurationSec = seconds(r.CompletedAt.Sub(r.StartTime))
+		return r
+	}
+
+	r.Name = root.name
+	r.StartTime = root.start
+	r.CompletedAt = root.end
+	r.TotalDurationSec = seconds(root.end.Sub(root.start))
+	r.TraceID = root.traceID.String()
+	r.SpanID = root.spanID.String()
+	if root.parentID.IsValid() {
+		r.ParentSpanID = root.parentID.String()
+	}
+	r.Error = root.errMsg
+	r.Stack = root.stack
+	if root.args != "" {
+		if json.Valid([]byte(root.args)) {
+			r.Args = json.RawMessage(root.args)
+		} else {
+			r.Warnings = append(r.Warnings, "args attribute is not valid JSON (truncated by span limits?); args dropped")
+		}
+	}
+	switch {
+	case root.stageCount < 0:
+		if root.droppedAttrs > 0 {
+			r.Warnings = append(r.Warnings, "span attribute limits dropped the run's stage count; completeness not verified")
+		}
+	case root.stageCount > len(stages):
+		r.MissingStages = root.stageCount - len(stages)
+	}
+
+	switch {
+	case root.status != "":
+		r.Status = root.status
+	case r.MissingStages > 0:
+		r.Status = StatusIncomplete
+	case failed || root.failed:
+		r.Status = StatusFailed
+	default:
+		r.Status = StatusOK
+	}
+	return r
+}
+
+// buildTree nests stages under their parent stage and gives each record its
+// key: the name for the first occurrence at its level, name#2, name#3 ... for
+// the next. stages must be in start order.
+func buildTree(stages []stageRecord) Stages {
+	if len(stages) == 0 {
+		return nil
+	}
+	index := make(map[trace.SpanID]int, len(stages))
+	for i, s := range stages {
+		index[s.spanID] = i
+	}
+	children := make([][]int, len(stages))
+	var top []int
+	for i, s := range stages {
+		if p, ok := index[s.parentID]; ok && p != i {
+			children[p] = append(children[p], i)
+		} else {
+			top = append(top, i)
+		}
+	}
+	var build func(level []int) Stages
+	build = func(level []int) Stages {
+		if len(level) == 0 {
+			return nil
+		}
+		out := make(Stages, 0, len(level))
+		attempts := make(map[string]int, len(level))
+		used := make(map[string]bool, len(level))
+		for _, i := range level {
+			s := &stages[i]
+			attempts[s.name]++
+			st := toStage(s)
+			st.Attempt = attempts[s.name]
+			st.Key = s.name
+			for n := st.Attempt; used[st.Key]; n++ {
+				st.Key = s.name + "#" + strconv.Itoa(max(n, 2))
+			}
+			used[st.Key] = true
+			st.Stages = build(children[i])
+			out = append(out, st)
+		}
+		return out
+	}
+	return build(top)
+}
+
+func toStage(s *stageRecord) Stage {
+	st := Stage{
+		Name:        s.name,
+		StartTime:   s.start,
+		EndTime:     s.end,
+		DurationSec: seconds(s.end.Sub(s.start)),
+		SpanID:      s.spanID.String(),
+		DataError:   s.dataErr,
+		Stack:       s.stack,
+		Status:      StageOK,
+	}
+	if s.data != "" {
+		st.Data = json.RawMessage(s.data)
+	}
+	if s.failed {
+		st.Status = StageError
+		st.Error = s.errMsg
+	}
+	if s.status != "" {
+		st.Status = s.status
+	}
+	return st
+}
+
+// seconds converts d to seconds rounded to the microsecond, the run file's
+// precision.
+func seconds(d time.Duration) float64 {
+	return float64(d.Round(time.Microsecond)/time.Microsecond) / 1e6
+}
+
+func walk(s Stages, fn func(*Stage)) {
+	for i := range s {
+		fn(&s[i])
+		walk(s[i].Stages, fn)
+	}
+}

@@ -1,0 +1,56 @@
+// Package keys holds the names that the tracker writes onto spans and the
+// jsonrun exporter reads back: the contract between the two packages.
+//
+// Every attribute lives under the stage_tracker.* namespace; docs/attributes.md
+// documents each one for people who search for them in a tracing backend.
+package keys
+
+// ScopeName is the instrumentation scope of every span the tracker makes.
+// It is the import path of the tracker package.
+const ScopeName = "github.com/stage-tracker/stage-tracker/tracker"
+
+// Attributes set when a span starts, so that samplers can see them.
+const (
+	// RunID is the run's UUID, on the run span and on every stage span.
+	RunID = "stage_tracker.run.id"
+	// RunArgs is the run's args, JSON-encoded, on the run span.
+	RunArgs = "stage_tracker.run.args"
+	// RunOutputFile is where the run file goes when the caller chose a path.
+	RunOutputFile = "stage_tracker.run.output_file"
+	// StageName is the stage's name, on every stage span.
+	StageName = "stage_tracker.stage.name"
+)
+
+// Attributes set when a span ends. The most important come first: when the
+// SDK's attribute count limit is reached it keeps the earliest attributes.
+const (
+	// RunStageCount is how many stage spans the run ended, so the exporter
+	// can tell a complete run from one that lost spans on the way.
+	RunStageCount = "stage_tracker.run.stage_count"
+	// RunStatus is set only when the status cannot be derived from the
+	// stages: "interrupted" or "crashed".
+	RunStatus = "stage_tracker.run.status"
+	// StageData is the stage's data, JSON-encoded.
+	StageData = "stage_tracker.stage.data"
+	// StageDataSize is the length in bytes of StageData as the tracker made
+	// it; a shorter attribute was truncated by span limits.
+	StageDataSize = "stage_tracker.stage.data_size"
+	// StageDataError says why data could not be recorded (not encodable,
+	// over the size cap).
+	StageDataError = "stage_tracker.stage.data_error"
+	// StageStatus is set only for stages that did not end normally:
+	// "unfinished" when Finalize ended them.
+	StageStatus = "stage_tracker.stage.status"
+	// StageStack is the goroutine stack of a panic inside the stage.
+	StageStack = "stage_tracker.stage.stack"
+	// DataPrefix prefixes the top-level scalar keys of a stage's data, copied
+	// as individual attributes so they can be searched in a backend.
+	DataPrefix = "stage_tracker.data."
+)
+
+// Values of RunStatus and StageStatus.
+const (
+	StatusUnfinished  = "unfinished"
+	StatusInterrupted = "interrupted"
+	StatusCrashed     = "crashed"
+)

@@ -1,0 +1,122 @@
+package tracker
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Option configures a Tracker.
+type Option interface {
+	apply(config) config
+}
+
+type optionFunc func(config) config
+
+func (f optionFunc) apply(c config) config { return f(c) }
+
+type config struct {
+	tp     trace.TracerProvider // nil: the global provider, looked up at each Start
+	now    func() time.Time     // nil: the SDK's clock
+	waiter RunFileWaiter
+}
+
+func newConfig(opts []Option) config {
+	var c config
+	for _, o := range opts {
+		c = o.apply(c)
+	}
+	return c
+}
+
+// RunFileWaiter is implemented by exporters that write run files, such as
+// *jsonrun.Exporter. With WithRunFileWaiter, Run.Finalize waits for it so
+// that it returns only once the run file is on disk, or with the error that
+// kept it from being written.
+type RunFileWaiter interface {
+	// WaitRunFile returns the path of the run file of runID once it is
+	// written. A result already there is returned even when ctx is done.
+	WaitRunFile(ctx context.Context, runID string) (path string, err error)
+}
+
+// WithTracerProvider sets the provider the tracker makes spans with. A nil
+// provider is ignored. The default is the global provider, looked up when
+// each run starts, so a tracker made before otel.SetTracerProvider uses the
+// provider set later.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return optionFunc(func(c config) config {
+		if tp != nil {
+			c.tp = tp
+		}
+		return c
+	})
+}
+
+// WithRunFileWaiter makes Run.Finalize wait until w has written the run
+// file and report its error. The one-call setup passes its jsonrun exporter.
+// A nil w is ignored.
+func WithRunFileWaiter(w RunFileWaiter) Option {
+	return optionFunc(func(c config) config {
+		if w != nil {
+			c.waiter = w
+		}
+		return c
+	})
+}
+
+// WithClock sets the clock that stamps span start and end times, for tests
+// and replays that need reproducible run files. A nil clock is ignored. The
+// default is the SDK's own clock.
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(c config) config {
+		if now != nil {
+			c.now = now
+		}
+		return c
+	})
+}
+
+// RunOption configures one run.
+type RunOption interface {
+	applyRun(runConfig) runConfig
+}
+
+type runOptionFunc func(runConfig) runConfig
+
+func (f runOptionFunc) applyRun(c runConfig) runConfig { return f(c) }
+
+type runConfig struct {
+	id         string
+	name       string
+	outputFile string
+}
+
+// WithRunID sets the run's id. It must be a UUID (any version); anything else
+// is rejected: the run gets a fresh UUIDv4 instead, so nothing is lost, and
+// Run.Err and Run.Finalize report ErrInvalidRunID. The default is a fresh
+// UUIDv4.
+func WithRunID(id string) RunOption {
+	return runOptionFunc(func(c runConfig) runConfig {
+		c.id = id
+		return c
+	})
+}
+
+// WithRunName names the run span. The default is args when args is a
+// non-empty string, else "run".
+func WithRunName(name string) RunOption {
+	return runOptionFunc(func(c runConfig) runConfig {
+		c.name = name
+		return c
+	})
+}
+
+// WithOutputFile writes this run's file to path instead of the exporter's
+// default place (<dir>/<run_id>.json).
+func WithOutputFile(path string) RunOption {
+	return runOptionFunc(func(c runConfig) runConfig {
+		c.outputFile = path
+		return c
+	})
+}

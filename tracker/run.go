@@ -1,0 +1,224 @@
+package tracker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stage-tracker/stage-tracker/internal/keys"
+)
+
+// Run is one run of a pipeline: a root span whose children are its stages.
+//
+// A Run is safe for concurrent use: stages may start and end from many
+// goroutines at once. After Finalize, StartStage returns no-op stages and a
+// second Finalize does nothing.
+type Run struct {
+	tracker *Tracker
+	tp      trace.TracerProvider
+	tracer  trace.Tracer
+	id      string
+	span    trace.Span
+	spanCtx trace.SpanContext
+
+	mu        sync.Mutex
+	open      map[string][]*Stage // open stages by name, in start order
+	ended     int                 // stage spans ended so far
+	inflight  sync.WaitGroup      // Stage.End calls between bookkeeping and span.End
+	finalized bool
+	errs      []error // input problems reported by Err and Finalize
+	file      string  // where the run file was written, once finalised
+}
+
+// ID returns the run id, a UUID string: the run_id of the run file.
+func (r *Run) ID() string { return r.id }
+
+// TraceID returns the trace id of the run span: the trace_id of the run
+// file and what to search for in a tracing backend.
+func (r *Run) TraceID() trace.TraceID { return r.spanCtx.TraceID() }
+
+// SpanContext returns the run span's span context.
+func (r *Run) SpanContext() trace.SpanContext { return r.spanCtx }
+
+// Err reports problems with the input given to Start (ErrInvalidRunID,
+// ErrArgsNotEncodable), or nil. The run is recorded either way.
+func (r *Run) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return errors.Join(r.errs...)
+}
+
+// File returns the path of the run file once Finalize has returned without
+// error and a run-file exporter was given with WithRunFileWaiter; else "".
+func (r *Run) File() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.file
+}
+
+// StartStage starts a stage named name. When ctx holds a stage of this run,
+// the new stage is its child, and its record nests under that stage in the
+// run file; otherwise it is a child of the run span, whatever other span ctx
+// holds. The returned context holds the stage span.
+//
+// After Finalize, StartStage returns ctx unchanged and a no-op Stage.
+func (r *Run) StartStage(ctx context.Context, name string) (context.Context, *Stage) {
+	r.mu.Lock()
+	if r.finalized {
+		r.mu.Unlock()
+		return ctx, &Stage{}
+	}
+	r.mu.Unlock()
+
+	if trace.SpanContextFromContext(ctx).TraceID() != r.spanCtx.TraceID() {
+		ctx = trace.ContextWithSpan(ctx, r.span)
+	}
+	opts := []trace.SpanStartOption{trace.WithAttributes(
+		attribute.String(keys.RunID, r.id),
+		attribute.String(keys.StageName, name),
+	)}
+	if now := r.tracker.cfg.now; now != nil {
+		opts = append(opts, trace.WithTimestamp(now()))
+	}
+	ctx, span := r.tracer.Start(ctx, name, opts...)
+	s := &Stage{run: r, span: span, name: name}
+
+	r.mu.Lock()
+	if r.finalized { // Finalize ran while the span started: not part of the run
+		r.mu.Unlock()
+		span.End()
+		return ctx, &Stage{}
+	}
+	r.open[name] = append(r.open[name], s)
+	r.mu.Unlock()
+	return ctx, s
+}
+
+// EndStage ends the most recently started open stage named name, as
+// Stage.End does. It returns an error wrapping ErrNoOpenStage, and records
+// nothing, when no stage of that name is open.
+func (r *Run) EndStage(name string, data any, err error) error {
+	r.mu.Lock()
+	open := r.open[name]
+	if len(open) == 0 {
+		r.mu.Unlock()
+		return fmt.Errorf("%w: %q in run %s", ErrNoOpenStage, name, r.id)
+	}
+	s := open[len(open)-1]
+	r.mu.Unlock()
+	s.End(data, err)
+	return nil
+}
+
+// Stage runs fn as a stage named name and ends the stage with what fn
+// returns: its data and its error, which Stage also returns. If fn panics,
+// the panic is recorded on the stage (message and stack), the stage ends, and
+// the panic continues.
+func (r *Run) Stage(ctx context.Context, name string, fn func(ctx context.Context) (any, error)) (err error) {
+	ctx, s := r.StartStage(ctx, name)
+	ended := false
+	defer func() {
+		if ended {
+			return
+		}
+		v := recover()
+		s.endPanic(v)
+		panic(v)
+	}()
+	data, err := fn(ctx)
+	ended = true
+	s.End(data, err)
+	return err
+}
+
+// Finalize ends the run. Stages still open are ended and recorded as
+// unfinished; the run span ends; the tracer provider is flushed (when it has
+// a ForceFlush method, as the SDK's has); and, when the tracker was given a
+// RunFileWaiter, Finalize waits until the run file is on disk.
+//
+// It returns an error when the run file could not be written, when the run
+// was not recorded at all (ErrNotRecorded: a sampler dropped it, or no SDK is
+// installed), when ctx ends first, and for the input problems Err reports. A
+// second Finalize does nothing and returns nil.
+func (r *Run) Finalize(ctx context.Context) error {
+	return r.finalize(ctx, "", "", "")
+}
+
+// finalize ends the run; status, when not empty, overrides the status the
+// exporter would derive (keys.StatusInterrupted, keys.StatusCrashed), with
+// msg and stack describing why.
+func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
+	r.mu.Lock()
+	if r.finalized {
+		r.mu.Unlock()
+		return nil
+	}
+	r.finalized = true
+	var open []*Stage
+	for _, ss := range r.open {
+		open = append(open, ss...)
+	}
+	r.mu.Unlock()
+
+	for _, s := range open {
+		s.end(nil, nil, keys.StatusUnfinished, "")
+	}
+	r.inflight.Wait()
+
+	r.mu.Lock()
+	attrs := []attribute.KeyValue{attribute.Int(keys.RunStageCount, r.ended)}
+	errs := append([]error(nil), r.errs...)
+	r.mu.Unlock()
+	if status != "" {
+		attrs = append(attrs, attribute.String(keys.RunStatus, status))
+	}
+	if stack != "" {
+		attrs = append(attrs, attribute.String(keys.StageStack, stack))
+	}
+	r.span.SetAttributes(attrs...)
+	if msg != "" {
+		r.span.SetStatus(codes.Error, msg)
+	}
+	r.span.End(r.endOptions()...)
+
+	if !r.spanCtx.IsSampled() {
+		return errors.Join(append(errs, fmt.Errorf("%w: run %s was not sampled (or no SDK tracer provider is installed); no run file will be written", ErrNotRecorded, r.id))...)
+	}
+	flushed := false
+	if f, ok := r.tp.(interface{ ForceFlush(context.Context) error }); ok {
+		if err := f.ForceFlush(ctx); err != nil {
+			return errors.Join(append(errs, fmt.Errorf("tracker: flush run %s: %w", r.id, err))...)
+		}
+		flushed = true
+	}
+	if w := r.tracker.cfg.waiter; w != nil {
+		wctx := ctx
+		if flushed {
+			// The exporter has seen every span it will see: take its answer
+			// now rather than wait for one that cannot come.
+			var cancel context.CancelFunc
+			wctx, cancel = context.WithCancel(ctx)
+			cancel()
+		}
+		path, err := w.WaitRunFile(wctx, r.id)
+		if err != nil {
+			return errors.Join(append(errs, fmt.Errorf("tracker: run %s: %w", r.id, err))...)
+		}
+		r.mu.Lock()
+		r.file = path
+		r.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Run) endOptions() []trace.SpanEndOption {
+	if now := r.tracker.cfg.now; now != nil {
+		return []trace.SpanEndOption{trace.WithTimestamp(now())}
+	}
+	return nil
+}

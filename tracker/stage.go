@@ -1,0 +1,112 @@
+package tracker
+
+import (
+	"fmt"
+	"runtime/debug"
+	"slices"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stage-tracker/stage-tracker/internal/keys"
+)
+
+// Stage is one stage of a run: a child span of the run span, or of the stage
+// it was started in.
+//
+// A Stage is safe for concurrent use. Only its first End counts: later calls
+// do nothing. The zero Stage, and the Stage that StartStage returns after
+// Finalize, is a no-op.
+type Stage struct {
+	run   *Run
+	span  trace.Span
+	name  string
+	ended bool // guarded by run.mu
+}
+
+// Name returns the stage's name.
+func (s *Stage) Name() string { return s.name }
+
+// SpanContext returns the stage span's span context; invalid for a no-op
+// Stage.
+func (s *Stage) SpanContext() trace.SpanContext {
+	if s.span == nil {
+		return trace.SpanContext{}
+	}
+	return s.span.SpanContext()
+}
+
+// End ends the stage. data, any JSON-encodable value or nil, is what the
+// stage produced: it is recorded whole in the run file, and its top-level
+// scalar keys also become span attributes (stage_tracker.data.<key>) to
+// search for in a tracing backend. Data that cannot be encoded (a channel, a
+// func, NaN) is recorded as null with the reason in the stage's data_error.
+//
+// A non-nil err marks the stage failed: the span status is Error with err's
+// message, an exception event records it, and the run file's error is the
+// message.
+func (s *Stage) End(data any, err error) {
+	s.end(data, err, "", "")
+}
+
+// endPanic records a panic recovered from the stage's function.
+func (s *Stage) endPanic(v any) {
+	s.end(nil, panicError{v}, "", string(debug.Stack()))
+}
+
+type panicError struct{ v any }
+
+func (p panicError) Error() string { return fmt.Sprintf("panic: %v", p.v) }
+
+// end ends the stage once. status, when not empty, is recorded as the
+// stage's status (keys.StatusUnfinished); stack is a panic's stack.
+func (s *Stage) end(data any, err error, status, stack string) {
+	r := s.run
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	if s.ended {
+		r.mu.Unlock()
+		return
+	}
+	s.ended = true
+	if open := r.open[s.name]; len(open) == 1 {
+		delete(r.open, s.name)
+	} else if i := slices.Index(open, s); i >= 0 {
+		r.open[s.name] = slices.Delete(open, i, i+1)
+	}
+	r.ended++
+	r.inflight.Add(1) // Finalize waits for this span to end before the run's
+	r.mu.Unlock()
+	defer r.inflight.Done()
+
+	if s.span.IsRecording() {
+		attrs := dataAttributes(data)
+		if status != "" {
+			attrs = append(attrs, attribute.String(keys.StageStatus, status))
+		}
+		if stack != "" {
+			attrs = append(attrs, attribute.String(keys.StageStack, stack))
+		}
+		if err != nil {
+			attrs = append(attrs, attribute.String("error.type", errorType(err)))
+		}
+		s.span.SetAttributes(attrs...)
+		if err != nil {
+			s.span.RecordError(err, trace.WithStackTrace(stack != ""))
+			s.span.SetStatus(codes.Error, err.Error())
+		}
+	}
+	s.span.End(r.endOptions()...)
+}
+
+// errorType is the error.type attribute: "panic" for a panic, else the Go
+// type of err, a low-cardinality value as the semantic conventions ask.
+func errorType(err error) string {
+	if _, ok := err.(panicError); ok {
+		return "panic"
+	}
+	return fmt.Sprintf("%T", err)
+}

@@ -1,0 +1,112 @@
+package tracker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stage-tracker/stage-tracker/internal/keys"
+)
+
+// Errors reported by Run.Err and Run.Finalize. Test for them with errors.Is.
+var (
+	// ErrInvalidRunID: WithRunID was given something that is not a UUID.
+	ErrInvalidRunID = errors.New("tracker: run id is not a UUID")
+	// ErrArgsNotEncodable: the run's args cannot be encoded as JSON.
+	ErrArgsNotEncodable = errors.New("tracker: args cannot be encoded as JSON")
+	// ErrNotRecorded: the run's span was not sampled, or the tracer provider
+	// does not record (no SDK installed), so no run file will exist.
+	ErrNotRecorded = errors.New("tracker: run was not recorded")
+	// ErrNoOpenStage: EndStage named a stage that is not open.
+	ErrNoOpenStage = errors.New("tracker: no open stage of that name")
+)
+
+// Tracker starts runs. A Tracker is safe for concurrent use and its zero
+// value is not usable: make one with New.
+type Tracker struct {
+	cfg config
+}
+
+// New returns a Tracker configured by opts.
+func New(opts ...Option) *Tracker {
+	return &Tracker{cfg: newConfig(opts)}
+}
+
+func (t *Tracker) provider() trace.TracerProvider {
+	if t.cfg.tp != nil {
+		return t.cfg.tp
+	}
+	return otel.GetTracerProvider()
+}
+
+// Start starts a run: a span named after the run that is the parent of the
+// run's stages. When ctx already holds a span, such as the request span of an
+// instrumented HTTP handler, the run is its child, in the same trace. args is
+// any JSON-encodable value describing the run (a string, a config struct); it
+// is recorded on the run span and in the run file.
+//
+// Start never fails: problems with its input are reported by Run.Err and by
+// Run.Finalize, and the run is still recorded. The returned context holds
+// the run span; pass it to StartStage.
+func (t *Tracker) Start(ctx context.Context, args any, opts ...RunOption) (context.Context, *Run) {
+	var rc runConfig
+	for _, o := range opts {
+		rc = o.applyRun(rc)
+	}
+	tp := t.provider()
+	r := &Run{
+		tracker: t,
+		tp:      tp,
+		tracer:  tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)),
+		open:    make(map[string][]*Stage),
+	}
+
+	r.id = rc.id
+	if r.id == "" {
+		r.id = uuid.NewString()
+	} else if _, err := uuid.Parse(r.id); err != nil {
+		r.id = uuid.NewString()
+		r.errs = append(r.errs, fmt.Errorf("%w: %q (%v); recorded as run %s instead", ErrInvalidRunID, rc.id, err, r.id))
+	}
+
+	attrs := make([]attribute.KeyValue, 0, 3)
+	attrs = append(attrs, attribute.String(keys.RunID, r.id))
+	if args != nil {
+		b, err := json.Marshal(args)
+		if err != nil {
+			r.errs = append(r.errs, fmt.Errorf("%w: %v; run %s recorded with args null", ErrArgsNotEncodable, err, r.id))
+		} else {
+			attrs = append(attrs, attribute.String(keys.RunArgs, string(b)))
+		}
+	}
+	if rc.outputFile != "" {
+		attrs = append(attrs, attribute.String(keys.RunOutputFile, rc.outputFile))
+	}
+
+	name := rc.name
+	if name == "" {
+		if s, ok := args.(string); ok && s != "" {
+			name = s
+		} else {
+			name = "run"
+		}
+	}
+	spanOpts := []trace.SpanStartOption{trace.WithAttributes(attrs...)}
+	if t.cfg.now != nil {
+		spanOpts = append(spanOpts, trace.WithTimestamp(t.cfg.now()))
+	}
+	ctx, r.span = r.tracer.Start(ctx, name, spanOpts...)
+	r.spanCtx = r.span.SpanContext()
+	return ctx, r
+}
+
+// TracerProvider returns the provider the tracker makes spans with: the one
+// given with WithTracerProvider, else the current global provider. Use it to
+// instrument other work in the same traces.
+func (t *Tracker) TracerProvider() trace.TracerProvider { return t.provider() }
