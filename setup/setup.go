@@ -1,43 +1,109 @@
 // Package setup builds, in one call, what most programs need to record runs:
 // an OpenTelemetry SDK tracer provider that sends every run to the jsonrun
-// exporter, which writes the run files, and the same spans to any other
-// exporter given, with a tracker that uses it.
+// exporter, which writes the run files, and the same spans to the exporters
+// the standard OpenTelemetry environment variables select and to any other
+// exporter given in code, with a tracker that uses it.
 //
-//	tr, shutdown, err := setup.Tracker(ctx, setup.WithDir("runs"))
-//	if err != nil { ... }
-//	defer shutdown(context.Background())
+// # Environment
+//
+// Tracker reads these variables when it is called (an empty value counts as
+// unset):
+//
+//   - OTEL_TRACES_EXPORTER: a comma-separated list of exporters: "otlp",
+//     "console", "jsonrun", "none". The run files are always written: they
+//     are what this package is for, so "jsonrun" is accepted and changes
+//     nothing, and "none" (alone) means the run files only. Unset: the list
+//     given with WithDefaultExporters, else the run files only.
+//   - OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL (which
+//     wins): "http/protobuf" (the default), "grpc" or "http/json".
+//   - OTEL_EXPORTER_OTLP_ENDPOINT (a base URL: http/protobuf sends to
+//     <base>/v1/traces) and OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (the full
+//     URL, which wins). Defaults: http://localhost:4318 for HTTP,
+//     http://localhost:4317 for gRPC. An http:// endpoint means no TLS.
+//   - OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES: the resource (see
+//     VersionKey for what else it holds).
+//
+// The OTLP exporters read the other OTEL_EXPORTER_OTLP_* variables (headers,
+// timeout, compression, certificates) themselves. A value Tracker cannot use
+// (an unknown exporter or protocol, an endpoint that is not an http or https
+// URL, a malformed resource attribute list) is an *EnvError naming the
+// variable, returned before anything is built.
+//
+// # Processors
 //
 // The jsonrun exporter runs behind a simple (synchronous) span processor, so
 // no stage is ever dropped on the way to the run file and Run.Finalize
-// returns once the file is on disk; other exporters get a batch processor
-// each, so a slow backend does not slow the pipeline.
+// returns once the file is on disk. The console exporter also runs behind a
+// simple processor, so spans print as they end. OTLP and the exporters given
+// with WithExporters get a batch processor each, so a slow backend does not
+// slow the pipeline; Run.Finalize flushes them, and so does shutdown.
 package setup
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
-// Tracker builds a tracer provider wired to a jsonrun exporter and to the
-// exporters given with WithExporters, and returns a tracker that uses it and
-// a function that shuts the provider down, writing anything still buffered.
-// Call shutdown once, when the program is done with the tracker.
+// Tracker builds a tracer provider wired to a jsonrun exporter, to the
+// exporters the environment selects (see the package documentation) and to
+// the exporters given with WithExporters, and returns a tracker that uses it
+// and a function that shuts the provider down, flushing every exporter and
+// writing any run file still buffered. Call shutdown once, when the program
+// is done with the tracker.
+//
+// Tracker returns an error, and builds nothing, when the environment holds
+// a value it cannot use (an *EnvError) or an exporter cannot be made.
 //
 // Tracker does not install the provider as the global one; do that with
 // otel.SetTracerProvider(tr.TracerProvider()) if other instrumentation
 // should share it.
 func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(context.Context) error, error) {
 	cfg := newConfig(opts)
+	env, err := readEnv(os.Getenv, cfg.defaultExporters)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := newResource(ctx, cfg, os.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
 	exp, err := jsonrun.New(cfg.jsonrunOpts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("setup: %w", err)
 	}
-	popts := []sdktrace.TracerProviderOption{sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(exp))}
+
+	popts := []sdktrace.TracerProviderOption{
+		sdktrace.WithResource(res),
+		sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(exp)),
+	}
+	if env.console {
+		w := cfg.consoleWriter
+		if w == nil {
+			w = os.Stdout
+		}
+		console, err := stdouttrace.New(stdouttrace.WithWriter(w), stdouttrace.WithPrettyPrint())
+		if err != nil {
+			return nil, nil, errors.Join(fmt.Errorf("setup: console exporter: %w", err), exp.Shutdown(ctx))
+		}
+		popts = append(popts, sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(console)))
+	}
+	if env.otlp {
+		otlp, err := newOTLP(ctx, env.protocol)
+		if err != nil {
+			return nil, nil, errors.Join(err, exp.Shutdown(ctx))
+		}
+		popts = append(popts, sdktrace.WithBatcher(otlp))
+	}
 	for _, e := range cfg.exporters {
 		popts = append(popts, sdktrace.WithBatcher(e))
 	}
@@ -55,4 +121,28 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 		return nil
 	}
 	return tracker.New(topts...), shutdown, nil
+}
+
+// newOTLP makes the OTLP exporter for protocol. The exporters read the
+// endpoint and the rest of the OTEL_EXPORTER_OTLP_* variables themselves;
+// readEnv has checked the endpoints. The HTTP encoding is passed explicitly
+// because the exporter would read an unknown or differently cased protocol
+// as protobuf.
+func newOTLP(ctx context.Context, protocol string) (sdktrace.SpanExporter, error) {
+	var (
+		exp sdktrace.SpanExporter
+		err error
+	)
+	switch protocol {
+	case protoGRPC:
+		exp, err = otlptracegrpc.New(ctx)
+	case protoHTTPJSON:
+		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEncoding(otlptracehttp.EncodingJSON))
+	default:
+		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEncoding(otlptracehttp.EncodingProtobuf))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("setup: OTLP exporter (%s): %w", protocol, err)
+	}
+	return exp, nil
 }
