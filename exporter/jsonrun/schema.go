@@ -1,0 +1,14 @@
+package jsonrun
+
+import _ "embed" // for Schema
+
+// Schema is the JSON Schema (draft 2020-12) of the run file for
+// SchemaVersion 1, for validators: every key the exporter writes, the status
+// vocabularies, the timestamp format and the nesting of stages. Unknown keys
+// are allowed, as readers must ignore them. JSON Schema cannot express key
+// order; docs/run-file.md states it.
+//
+// Schema must not be modified: it is shared by every caller.
+//
+//go:embed schema.json
+var Schema []byte
