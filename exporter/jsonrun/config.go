@@ -16,6 +16,7 @@ type config struct {
 	history        string
 	perm           os.FileMode
 	maxPendingRuns int
+	journalSync    bool
 }
 
 // DefaultDir is where run files go unless WithDir or the run's
@@ -79,6 +80,17 @@ func WithMaxPendingRuns(n int) Option {
 		if n > 0 {
 			c.maxPendingRuns = n
 		}
+		return c
+	})
+}
+
+// WithJournalSync makes the journal that NewProcessor keeps for each open run
+// fsync after every event, so that ended stages survive a power loss too,
+// not only the death of the process. It costs a disk flush per stage start
+// and end.
+func WithJournalSync() Option {
+	return optionFunc(func(c config) config {
+		c.journalSync = true
 		return c
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 
@@ -17,12 +18,18 @@ import (
 // are ignored and never buffered, so the exporter can share a provider with
 // any other instrumentation.
 //
+// Registered through NewProcessor rather than a span processor of the SDK,
+// it also keeps a journal of each open run, from which Recover rebuilds the
+// runs of processes that died.
+//
 // An Exporter is safe for concurrent use. After Shutdown it ignores spans.
 type Exporter struct {
-	cfg config
+	cfg  config
+	host string // this machine's name, recorded in journals
 
 	mu       sync.Mutex
 	pending  map[string]*pendingRun
+	journals map[string]*journal // open journals by run id
 	seq      uint64
 	results  map[string]result
 	resOrder []string      // results in insertion order, to bound the map
@@ -31,8 +38,9 @@ type Exporter struct {
 }
 
 type pendingRun struct {
-	seq    uint64 // arrival order of the run's first span, for eviction
-	stages []stageRecord
+	seq      uint64 // arrival order of the run's first span, for eviction
+	stages   []stageRecord
+	warnings []string
 }
 
 type result struct {
@@ -52,13 +60,19 @@ func New(opts ...Option) (*Exporter, error) {
 	if cfg.perm&0o600 != 0o600 {
 		return nil, fmt.Errorf("jsonrun: file permission %v would not let the owner read and write run files", cfg.perm)
 	}
+	host, _ := os.Hostname()
 	return &Exporter{
-		cfg:     cfg,
-		pending: make(map[string]*pendingRun),
-		results: make(map[string]result),
-		changed: make(chan struct{}),
+		cfg:      cfg,
+		host:     host,
+		pending:  make(map[string]*pendingRun),
+		journals: make(map[string]*journal),
+		results:  make(map[string]result),
+		changed:  make(chan struct{}),
 	}, nil
 }
+
+// Dir returns the directory the exporter writes run files and journals to.
+func (e *Exporter) Dir() string { return e.cfg.dir }
 
 // ExportSpans buffers stage spans and writes the run file of every run span
 // in spans. Errors for individual runs are joined; the other runs in the
@@ -81,48 +95,120 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 }
 
 func (e *Exporter) export(s sdktrace.ReadOnlySpan, runID string, isRoot bool) error {
-	if !isRoot {
-		rec := newStageRecord(s)
-		e.mu.Lock()
-		if e.stopped {
-			e.mu.Unlock()
-			return nil
-		}
-		p := e.pending[runID]
-		var evicted []evictedRun
-		if p == nil {
-			evicted = e.evictLocked(e.cfg.maxPendingRuns - 1)
-			e.seq++
-			p = &pendingRun{seq: e.seq}
-			e.pending[runID] = p
-		}
-		p.stages = append(p.stages, rec)
-		e.mu.Unlock()
-		return e.writeEvicted(evicted, "the run span never arrived; evicted to keep at most the configured number of pending runs")
+	if isRoot {
+		return e.finishRun(newRootRecord(s), runID)
 	}
-
-	root := newRootRecord(s)
+	rec := newStageRecord(s)
 	e.mu.Lock()
 	if e.stopped {
 		e.mu.Unlock()
 		return nil
 	}
-	var stages []stageRecord
-	if p := e.pending[runID]; p != nil {
-		stages = p.stages
-		delete(e.pending, runID)
+	j := e.journals[runID]
+	p := e.pending[runID]
+	var evicted []evictedRun
+	if p == nil {
+		evicted = e.evictLocked(e.cfg.maxPendingRuns - 1)
+		e.seq++
+		p = &pendingRun{seq: e.seq}
+		e.pending[runID] = p
 	}
+	p.stages = append(p.stages, rec)
 	e.mu.Unlock()
 
-	run := assemble(&root, runID, stages, "")
+	var errs []error
+	if j != nil {
+		ev := endEvent(&rec, rec.end)
+		errs = append(errs, j.write(appendEvent(nil, &ev)))
+	}
+	errs = append(errs, e.writeEvicted(evicted, "the run span never arrived; evicted to keep at most the configured number of pending runs"))
+	return errors.Join(errs...)
+}
+
+// finishRun writes the run file of a run whose run span arrived, then
+// closes and removes its journal. When the file cannot be written the
+// journal stays, so that Recover can still rebuild the run.
+func (e *Exporter) finishRun(root rootRecord, runID string) error {
+	e.mu.Lock()
+	if e.stopped {
+		e.mu.Unlock()
+		return nil
+	}
+	var p pendingRun
+	if pp := e.pending[runID]; pp != nil {
+		p = *pp
+		delete(e.pending, runID)
+	}
+	j := e.journals[runID]
+	delete(e.journals, runID)
+	e.mu.Unlock()
+
+	run := assemble(&root, runID, p.stages, "")
+	if j != nil {
+		if err := j.failed(); err != nil {
+			run.Warnings = append(run.Warnings, "journal stopped early ("+err.Error()+"); the run file is complete, but a crash would have lost later stages")
+		}
+		if j.foreign() {
+			e.mergeForeign(run, &root, p.stages, j)
+		}
+	}
 	path, err := e.write(run, root.outputFile)
+	if j != nil {
+		cerr := j.close()
+		if err == nil {
+			if rerr := os.Remove(j.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+				err = fmt.Errorf("jsonrun: remove journal %s: %w", j.path, rerr)
+			} else if cerr != nil {
+				err = fmt.Errorf("jsonrun: close journal %s: %w", j.path, cerr)
+			}
+		}
+	}
 	e.storeResult(runID, result{path: path, err: err})
 	return err
 }
 
+// mergeForeign adds to run the stages that other processes (a child that
+// joined the run) recorded in its journal, and rebuilds the stage tree.
+func (e *Exporter) mergeForeign(run *Run, root *rootRecord, local []stageRecord, j *journal) {
+	f, err := os.Open(j.path)
+	if err != nil {
+		run.Warnings = append(run.Warnings, "stages of joined processes not read: "+err.Error())
+		return
+	}
+	jc := readJournal(f)
+	f.Close()
+	have := make(map[[8]byte]bool, len(local))
+	for _, s := range local {
+		have[s.spanID] = true
+	}
+	stages := append([]stageRecord(nil), local...)
+	for _, s := range jc.ended {
+		if !have[s.spanID] {
+			stages = append(stages, s)
+		}
+	}
+	for _, s := range jc.started {
+		if !have[s.spanID] {
+			s.status = StageUnfinished
+			s.end = root.end
+			stages = append(stages, s)
+		}
+	}
+	merged := assemble(root, run.RunID, stages, "")
+	merged.MissingStages = run.MissingStages
+	merged.Warnings = append(run.Warnings, merged.Warnings...)
+	for _, b := range jc.bad {
+		merged.Warnings = append(merged.Warnings, "journal: skipped "+b.Error())
+	}
+	if merged.MissingStages > 0 && merged.Status != StatusInterrupted && merged.Status != StatusCrashed {
+		merged.Status = StatusIncomplete
+	}
+	*run = *merged
+}
+
 type evictedRun struct {
-	id     string
-	stages []stageRecord
+	id string
+	p  *pendingRun
 }
 
 // evictLocked removes the oldest pending runs until at most keep remain and
@@ -138,7 +224,7 @@ func (e *Exporter) evictLocked(keep int) []evictedRun {
 			}
 		}
 		delete(e.pending, oldestID)
-		out = append(out, evictedRun{id: oldestID, stages: oldest.stages})
+		out = append(out, evictedRun{id: oldestID, p: oldest})
 	}
 	return out
 }
@@ -146,7 +232,9 @@ func (e *Exporter) evictLocked(keep int) []evictedRun {
 func (e *Exporter) writeEvicted(runs []evictedRun, why string) error {
 	var errs []error
 	for _, r := range runs {
-		path, err := e.write(assemble(nil, r.id, r.stages, why), "")
+		run := assemble(nil, r.id, r.p.stages, why)
+		run.Warnings = append(run.Warnings, r.p.warnings...)
+		path, err := e.write(run, "")
 		e.storeResult(r.id, result{path: path, err: err})
 		errs = append(errs, err)
 	}
@@ -163,6 +251,18 @@ func (e *Exporter) path(runID, outputFile string) (string, error) {
 		return "", fmt.Errorf("jsonrun: run id %q is not a UUID, so it is not used as a file name: %w", runID, err)
 	}
 	return filepath.Join(e.cfg.dir, runID+".json"), nil
+}
+
+// journalPath returns where the journal of a run goes: beside its run file.
+func (e *Exporter) journalPath(runID, outputFile string) (string, error) {
+	p, err := e.path(runID, outputFile)
+	if err != nil {
+		return "", err
+	}
+	if outputFile != "" {
+		return p + JournalSuffix, nil
+	}
+	return filepath.Join(e.cfg.dir, runID+JournalSuffix), nil
 }
 
 func (e *Exporter) write(run *Run, outputFile string) (string, error) {
@@ -230,8 +330,9 @@ func (e *Exporter) ForceFlush(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// Shutdown writes every run still waiting for its run span as incomplete and
-// stops the exporter. It is idempotent: later calls do nothing.
+// Shutdown writes every run still waiting for its run span as incomplete,
+// closes the journals of runs still open (leaving them on disk for Recover),
+// and stops the exporter. It is idempotent: later calls do nothing.
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	e.mu.Lock()
 	if e.stopped {
@@ -240,9 +341,76 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	}
 	e.stopped = true
 	evicted := e.evictLocked(0)
+	journals := e.journals
+	e.journals = nil
 	e.mu.Unlock()
-	if err := e.writeEvicted(evicted, "the run span never arrived before the exporter shut down"); err != nil {
+
+	var errs []error
+	for _, j := range journals {
+		errs = append(errs, j.close())
+	}
+	errs = append(errs, e.writeEvicted(evicted, "the run span never arrived before the exporter shut down"))
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	return ctx.Err()
+}
+
+// startJournal opens the journal of a run that is starting and records the
+// run event. e.mu must not be held.
+func (e *Exporter) startJournal(root *rootRecord, runID string) error {
+	path, err := e.journalPath(runID, root.outputFile)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("jsonrun: journal %s: %w", path, err)
+	}
+	j, err := openJournal(path, e.cfg.perm, e.cfg.journalSync)
+	if err != nil {
+		return fmt.Errorf("jsonrun: journal %s: %w", path, err)
+	}
+	ev := event{
+		E:          eventRun,
+		T:          unixNano(root.start),
+		RunID:      runID,
+		TraceID:    root.traceID.String(),
+		SpanID:     root.spanID.String(),
+		Name:       root.name,
+		OutputFile: root.outputFile,
+		PID:        os.Getpid(),
+		Host:       e.host,
+	}
+	if root.parentID.IsValid() {
+		ev.ParentSpanID = root.parentID.String()
+	}
+	if root.args != "" {
+		ev.Args = []byte(root.args)
+	}
+	werr := j.write(appendEvent(nil, &ev))
+	e.mu.Lock()
+	if e.stopped {
+		e.mu.Unlock()
+		j.close()
+		return werr
+	}
+	e.journals[runID] = j
+	e.mu.Unlock()
+	return werr
+}
+
+// journalStage records that a stage started, in its run's journal if this
+// process keeps one.
+func (e *Exporter) journalStage(rec *stageRecord, runID string) error {
+	e.mu.Lock()
+	j := e.journals[runID]
+	e.mu.Unlock()
+	if j == nil {
+		return nil
+	}
+	ev := event{E: eventStart, T: unixNano(rec.start), SpanID: rec.spanID.String(), Name: rec.name, Start: unixNano(rec.start)}
+	if rec.parentID.IsValid() {
+		ev.ParentSpanID = rec.parentID.String()
+	}
+	return j.write(appendEvent(nil, &ev))
 }

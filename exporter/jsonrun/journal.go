@@ -1,0 +1,237 @@
+package jsonrun
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// The journal of an open run is a JSON Lines file beside where its run file
+// will go, one event per line, each appended with a single write as it
+// happens: the run's start, each stage's start, and each stage's end with its
+// whole record. A stage that has ended is in the kernel's hands before End
+// returns, so it survives the process being killed; recovery turns a journal
+// left behind into a run file. docs/reliability.md describes the format.
+
+// Journal event kinds, the "e" field of each line.
+const (
+	eventRun   = "run"   // the run started: ids, name, args, owner pid and host
+	eventStart = "start" // a stage started
+	eventEnd   = "end"   // a stage ended, with its whole record
+)
+
+// JournalSuffix ends the name of every journal file.
+const JournalSuffix = ".journal"
+
+// event is one journal line.
+type event struct {
+	E            string          `json:"e"`
+	T            int64           `json:"t"` // when the event happened, Unix nanoseconds
+	RunID        string          `json:"run_id,omitempty"`
+	TraceID      string          `json:"trace_id,omitempty"`
+	SpanID       string          `json:"span_id,omitempty"`
+	ParentSpanID string          `json:"parent_span_id,omitempty"`
+	Name         string          `json:"name,omitempty"`
+	Args         json.RawMessage `json:"args,omitempty"`
+	OutputFile   string          `json:"output_file,omitempty"`
+	PID          int             `json:"pid,omitempty"`
+	Host         string          `json:"host,omitempty"`
+	Start        int64           `json:"start,omitempty"`
+	End          int64           `json:"end,omitempty"`
+	Failed       bool            `json:"failed,omitempty"`
+	Error        string          `json:"error,omitempty"`
+	Status       string          `json:"status,omitempty"`
+	Data         json.RawMessage `json:"data,omitempty"`
+	DataError    string          `json:"data_error,omitempty"`
+	Stack        string          `json:"stack,omitempty"`
+}
+
+// appendEvent encodes ev as one journal line. It is the hot path of a
+// journaled stage, so it appends by hand rather than through reflection.
+func appendEvent(b []byte, ev *event) []byte {
+	b = append(b, `{"e":`...)
+	b = appendString(b, ev.E)
+	b = append(b, `,"t":`...)
+	b = strconv.AppendInt(b, ev.T, 10)
+	str := func(k, v string) {
+		if v != "" {
+			b = append(b, ',', '"')
+			b = append(b, k...)
+			b = append(b, '"', ':')
+			b = appendString(b, v)
+		}
+	}
+	num := func(k string, v int64) {
+		if v != 0 {
+			b = append(b, ',', '"')
+			b = append(b, k...)
+			b = append(b, '"', ':')
+			b = strconv.AppendInt(b, v, 10)
+		}
+	}
+	raw := func(k string, v []byte) {
+		if len(v) > 0 {
+			b = append(b, ',', '"')
+			b = append(b, k...)
+			b = append(b, '"', ':')
+			b = append(b, v...)
+		}
+	}
+	str("run_id", ev.RunID)
+	str("trace_id", ev.TraceID)
+	str("span_id", ev.SpanID)
+	str("parent_span_id", ev.ParentSpanID)
+	str("name", ev.Name)
+	raw("args", ev.Args)
+	str("output_file", ev.OutputFile)
+	num("pid", int64(ev.PID))
+	str("host", ev.Host)
+	num("start", ev.Start)
+	num("end", ev.End)
+	if ev.Failed {
+		b = append(b, `,"failed":true`...)
+	}
+	str("error", ev.Error)
+	str("status", ev.Status)
+	raw("data", ev.Data)
+	str("data_error", ev.DataError)
+	str("stack", ev.Stack)
+	return append(b, '}', '\n')
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// endEvent is the journal line of an ended stage.
+func endEvent(r *stageRecord, now time.Time) event {
+	ev := event{
+		E:         eventEnd,
+		T:         unixNano(now),
+		SpanID:    r.spanID.String(),
+		Name:      r.name,
+		Start:     unixNano(r.start),
+		End:       unixNano(r.end),
+		Failed:    r.failed,
+		Error:     r.errMsg,
+		Status:    r.status,
+		DataError: r.dataErr,
+		Stack:     r.stack,
+	}
+	if r.parentID.IsValid() {
+		ev.ParentSpanID = r.parentID.String()
+	}
+	if r.data != "" {
+		ev.Data = json.RawMessage(r.data)
+	}
+	return ev
+}
+
+// stageFromEvent rebuilds a stage record from an end or start event.
+func stageFromEvent(ev *event) (stageRecord, error) {
+	r := stageRecord{
+		name:    ev.Name,
+		start:   fromUnixNano(ev.Start),
+		end:     fromUnixNano(ev.End),
+		failed:  ev.Failed,
+		errMsg:  ev.Error,
+		status:  ev.Status,
+		dataErr: ev.DataError,
+		stack:   ev.Stack,
+	}
+	if len(ev.Data) > 0 {
+		r.data = string(ev.Data)
+	}
+	var err error
+	if r.spanID, err = parseSpanID(ev.SpanID); err != nil {
+		return r, err
+	}
+	if ev.ParentSpanID != "" {
+		if r.parentID, err = parseSpanID(ev.ParentSpanID); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+func parseSpanID(s string) (trace.SpanID, error) {
+	var id trace.SpanID
+	if len(s) != 2*len(id) {
+		return id, fmt.Errorf("span id %q: want %d hex digits", s, 2*len(id))
+	}
+	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
+		return id, fmt.Errorf("span id %q: %w", s, err)
+	}
+	return id, nil
+}
+
+// journal is the open journal file of one run in this process.
+type journal struct {
+	path    string
+	f       *os.File
+	sync    bool         // fsync after every event
+	written atomic.Int64 // bytes this process wrote; more on disk means another process joined
+	errOnce sync.Once
+	err     atomic.Pointer[error] // the first write error; later events are skipped
+}
+
+func openJournal(path string, perm os.FileMode, sync bool) (*journal, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &journal{path: path, f: f, sync: sync}, nil
+}
+
+// write appends one encoded event. After a failure (disk full, say) the
+// journal stops: a later partial line would only make recovery harder, and
+// the run file is still written from the spans.
+func (j *journal) write(line []byte) error {
+	if p := j.err.Load(); p != nil {
+		return *p
+	}
+	n, err := j.f.Write(line)
+	j.written.Add(int64(n))
+	if err == nil && j.sync {
+		err = j.f.Sync()
+	}
+	if err != nil {
+		err = fmt.Errorf("jsonrun: journal %s: %w", j.path, err)
+		j.errOnce.Do(func() { j.err.Store(&err) })
+	}
+	return err
+}
+
+// failed returns the first write error, or nil.
+func (j *journal) failed() error {
+	if p := j.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// foreign reports whether another process appended to the journal: the file
+// is longer than what this process wrote.
+func (j *journal) foreign() bool {
+	fi, err := j.f.Stat()
+	return err == nil && fi.Size() > j.written.Load()
+}
+
+func (j *journal) close() error { return j.f.Close() }

@@ -1,0 +1,258 @@
+package jsonrun
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// journalContents is what a journal says about its run.
+type journalContents struct {
+	run     *event        // the run event; nil when it is missing or unreadable
+	ended   []stageRecord // stages that ended, in file order
+	started []stageRecord // stages that started and never ended, in file order
+	last    time.Time     // time of the last event
+	bad     []error       // lines that were skipped, as *LineError
+}
+
+// readJournal parses a journal. It never fails: lines it cannot read (a
+// torn last line, garbage) are skipped and reported in bad.
+func readJournal(rd io.Reader) journalContents {
+	var (
+		jc      journalContents
+		open    = map[trace.SpanID]int{} // span id → index in started
+		endedID = map[trace.SpanID]bool{}
+	)
+	br := bufio.NewReaderSize(rd, 64<<10)
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			if perr := jc.add(line, err == io.EOF, open, endedID); perr != nil {
+				jc.bad = append(jc.bad, &LineError{Line: n, Err: perr})
+			}
+		}
+		if err != nil {
+			if err != io.EOF {
+				jc.bad = append(jc.bad, err)
+			}
+			break
+		}
+	}
+	// Drop starts whose end came later, keeping file order.
+	kept := jc.started[:0]
+	for _, s := range jc.started {
+		if !endedID[s.spanID] {
+			kept = append(kept, s)
+		}
+	}
+	jc.started = kept
+	return jc
+}
+
+func (jc *journalContents) add(line []byte, torn bool, open map[trace.SpanID]int, endedID map[trace.SpanID]bool) error {
+	if torn {
+		return errors.New("torn line (no newline at end of file)")
+	}
+	var ev event
+	if err := json.Unmarshal(line, &ev); err != nil {
+		return err
+	}
+	switch ev.E {
+	case eventRun:
+		if jc.run != nil {
+			return errors.New("second run event")
+		}
+		if ev.RunID == "" {
+			return errors.New("run event without run_id")
+		}
+		jc.run = &ev
+	case eventStart, eventEnd:
+		rec, err := stageFromEvent(&ev)
+		if err != nil {
+			return err
+		}
+		if ev.E == eventStart {
+			if _, dup := open[rec.spanID]; !dup {
+				open[rec.spanID] = len(jc.started)
+				jc.started = append(jc.started, rec)
+			}
+		} else if !endedID[rec.spanID] {
+			endedID[rec.spanID] = true
+			jc.ended = append(jc.ended, rec)
+		}
+	default:
+		return fmt.Errorf("unknown event %q", ev.E)
+	}
+	if t := fromUnixNano(ev.T); t.After(jc.last) {
+		jc.last = t
+	}
+	return nil
+}
+
+// recoveredRun builds the run file of a journal whose process stopped
+// before finalising the run: stages that ended keep their records, stages
+// that were running are marked so, and the run ends at the last event.
+func (jc *journalContents) recoveredRun(journalPath string) (*Run, error) {
+	if jc.run == nil {
+		return nil, fmt.Errorf("jsonrun: journal %s has no readable run event", journalPath)
+	}
+	ev := jc.run
+	root := rootRecord{
+		name:       ev.Name,
+		start:      fromUnixNano(ev.T),
+		end:        jc.last,
+		failed:     true,
+		status:     StatusCrashed,
+		args:       string(ev.Args),
+		outputFile: ev.OutputFile,
+		stageCount: -1,
+		errMsg: fmt.Sprintf("process %d on %s stopped before the run was finalised; recovered from its journal",
+			ev.PID, orUnknown(ev.Host)),
+	}
+	if ev.TraceID != "" {
+		if _, err := hex.Decode(root.traceID[:], []byte(ev.TraceID)); err != nil {
+			return nil, fmt.Errorf("jsonrun: journal %s: trace id %q: %w", journalPath, ev.TraceID, err)
+		}
+	}
+	if ev.SpanID != "" {
+		id, err := parseSpanID(ev.SpanID)
+		if err != nil {
+			return nil, fmt.Errorf("jsonrun: journal %s: %w", journalPath, err)
+		}
+		root.spanID = id
+	}
+	if ev.ParentSpanID != "" {
+		root.parentID, _ = parseSpanID(ev.ParentSpanID)
+	}
+	stages := append([]stageRecord(nil), jc.ended...)
+	for _, s := range jc.started {
+		s.status = StageRunning
+		s.end = jc.last
+		stages = append(stages, s)
+	}
+	run := assemble(&root, ev.RunID, stages, "recovered from journal "+filepath.Base(journalPath))
+	for _, b := range jc.bad {
+		run.Warnings = append(run.Warnings, "journal: skipped "+b.Error())
+	}
+	return run, nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an unknown host"
+	}
+	return s
+}
+
+// Recover turns the journals that crashed or killed processes left in the
+// exporter's directory into run files, and returns their paths. It skips a
+// journal whose process is still alive on this host, or whose owner cannot
+// be checked (another host); it removes a journal whose run file exists
+// already (the process died between writing it and removing the journal).
+// Problems with individual journals are joined into the error; the others
+// are still recovered.
+//
+// setup.Tracker calls Recover for its directory when it starts. Recover is
+// safe for concurrent use.
+func (e *Exporter) Recover(ctx context.Context) ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(globEscape(e.cfg.dir), "*"+JournalSuffix))
+	if err != nil {
+		return nil, fmt.Errorf("jsonrun: recover %s: %w", e.cfg.dir, err)
+	}
+	var (
+		paths []string
+		errs  []error
+	)
+	for _, m := range matches {
+		if err := ctx.Err(); err != nil {
+			return paths, err
+		}
+		path, err := e.recoverJournal(m, false)
+		switch {
+		case errors.Is(err, errJournalLive):
+		case err != nil:
+			errs = append(errs, err)
+		case path != "":
+			paths = append(paths, path)
+		}
+	}
+	return paths, errors.Join(errs...)
+}
+
+// RecoverJournal turns one journal into a run file and returns its path,
+// whatever host wrote it. It refuses, with an error, a journal that a live
+// process on this host still writes.
+func (e *Exporter) RecoverJournal(ctx context.Context, path string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return e.recoverJournal(path, true)
+}
+
+var errJournalLive = errors.New("its process is still running")
+
+func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
+	e.mu.Lock()
+	for _, j := range e.journals {
+		if j.path == path {
+			e.mu.Unlock()
+			return "", fmt.Errorf("jsonrun: journal %s: %w (this process)", path, errJournalLive)
+		}
+	}
+	e.mu.Unlock()
+
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("jsonrun: recover %s: %w", path, err)
+	}
+	jc := readJournal(f)
+	f.Close()
+	if jc.run != nil {
+		host, _ := os.Hostname()
+		sameHost := jc.run.Host == host
+		if sameHost && processAlive(jc.run.PID) || !sameHost && !explicit {
+			return "", fmt.Errorf("jsonrun: journal %s: %w (pid %d on %s)", path, errJournalLive, jc.run.PID, orUnknown(jc.run.Host))
+		}
+	}
+	run, err := jc.recoveredRun(path)
+	if err != nil {
+		return "", err
+	}
+	outputFile := jc.run.OutputFile // recoveredRun made sure jc.run is there
+	runPath, err := e.path(run.RunID, outputFile)
+	if err != nil {
+		return "", fmt.Errorf("jsonrun: recover %s: %w", path, err)
+	}
+	if _, err := os.Stat(runPath); err == nil {
+		// Finalised; only the journal's removal was lost.
+		if err := os.Remove(path); err != nil {
+			return "", fmt.Errorf("jsonrun: remove stale journal %s: %w", path, err)
+		}
+		return "", nil
+	}
+	written, err := e.write(run, outputFile)
+	if err != nil {
+		return "", err
+	}
+	if err := os.Remove(path); err != nil {
+		return written, fmt.Errorf("jsonrun: recovered %s but could not remove its journal: %w", written, err)
+	}
+	return written, nil
+}
+
+// globEscape escapes the glob metacharacters of a literal path.
+func globEscape(p string) string {
+	r := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
+	return r.Replace(p)
+}
