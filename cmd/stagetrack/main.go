@@ -1,0 +1,20 @@
+// Command stagetrack looks at, compares and summarises the run files that
+// stage-tracker writes, and sends them to tracing backends. Run
+// `stagetrack --help`, or read docs/cli.md.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/stage-tracker/stage-tracker/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(ctx, os.Args[1:], cli.OSEnv())
+	stop()
+	os.Exit(code)
+}

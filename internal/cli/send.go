@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/stage-tracker/stage-tracker/internal/replay"
+)
+
+// OTLP protocols, the values of OTEL_EXPORTER_OTLP_PROTOCOL.
+const (
+	protoHTTPProtobuf = "http/protobuf"
+	protoHTTPJSON     = "http/json"
+	protoGRPC         = "grpc"
+)
+
+func newSendCommand(env *Env) *cobra.Command {
+	var (
+		timeout     time.Duration
+		serviceName string
+	)
+	cmd := &cobra.Command{
+		Use:   "send RUNFILE...",
+		Short: "Send runs to a tracing backend over OTLP, with their original ids and times",
+		Long: `send replays run files as OpenTelemetry spans to the OTLP endpoint that the
+standard environment variables name, so that runs recorded offline can be
+looked at in Jaeger or any other backend later. Each run becomes the spans the
+tracker made for it: the same trace id and span ids, parents, names, start and
+end times, status, and stage_tracker.* attributes, under the tracker's
+instrumentation scope. Files written without ids (by the Python stage-tracker)
+get ids derived from the run id, the same each time.
+
+Environment:
+  OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+      where to send (default http://localhost:4318, or localhost:4317 for grpc)
+  OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
+      http/protobuf (default), http/json or grpc
+  OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION, _INSECURE, _CERTIFICATE...
+      read by the OTLP exporter as usual
+  OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
+      the resource of the spans (service.name defaults to "stagetrack")
+
+send exits 1 when any run could not be sent (the others still are), and 2 when
+the environment names a protocol it does not know.`,
+		Example: example(
+			"OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 stagetrack send runs/*.json",
+			"OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4317 stagetrack send run_output.json",
+		),
+		GroupID: groupLook,
+		Args:    args(cobra.MinimumNArgs(1)),
+		RunE: runE(func(cmd *cobra.Command, files []string) error {
+			if timeout <= 0 {
+				return usagef("--timeout must be positive, not %v", timeout)
+			}
+			proto, err := otlpProtocol(env)
+			if err != nil {
+				return err
+			}
+			runs, err := readRuns(files)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			res, err := sendResource(ctx, serviceName)
+			if err != nil {
+				return err
+			}
+			exp, err := newOTLPExporter(ctx, proto)
+			if err != nil {
+				return fmt.Errorf("OTLP exporter: %w", err)
+			}
+			var errs []error
+			for i, r := range runs {
+				stubs, err := replay.Spans(r, res)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", files[i], err))
+					continue
+				}
+				if err := exp.ExportSpans(ctx, stubs.Snapshots()); err != nil {
+					errs = append(errs, fmt.Errorf("%s: send run %s: %w", files[i], r.RunID, err))
+					continue
+				}
+				fmt.Fprintf(env.Stdout, "sent run %s: %s, trace %s\n", r.RunID, plural(len(stubs), "span"), stubs[0].SpanContext.TraceID())
+			}
+			if err := exp.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("OTLP exporter shutdown: %w", err))
+			}
+			if len(errs) > 0 {
+				return fmt.Errorf("to %s over %s: %w", otlpEndpoint(env, proto), proto, errors.Join(errs...))
+			}
+			return nil
+		}),
+	}
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "give up sending after this long, retries included")
+	cmd.Flags().StringVar(&serviceName, "service-name", "", `service.name of the spans (default: $OTEL_SERVICE_NAME, else "stagetrack")`)
+	return cmd
+}
+
+// otlpProtocol reads the OTLP protocol from the environment, the traces
+// variable winning over the general one.
+func otlpProtocol(env *Env) (string, error) {
+	proto := protoHTTPProtobuf
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"} {
+		v := strings.TrimSpace(env.getenv(name))
+		if v == "" {
+			continue
+		}
+		switch p := strings.ToLower(v); p {
+		case protoHTTPProtobuf, protoHTTPJSON, protoGRPC:
+			proto = p
+		default:
+			return "", usagef("%s=%q: unknown protocol (want %s, %s or %s)", name, v, protoHTTPProtobuf, protoHTTPJSON, protoGRPC)
+		}
+	}
+	return proto, nil
+}
+
+// otlpEndpoint describes where the exporter sends, for messages.
+func otlpEndpoint(env *Env, proto string) string {
+	def := "http://localhost:4318"
+	if proto == protoGRPC {
+		def = "localhost:4317"
+	}
+	return cmp.Or(env.getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), env.getenv("OTEL_EXPORTER_OTLP_ENDPOINT"), def)
+}
+
+func newOTLPExporter(ctx context.Context, proto string) (sdktrace.SpanExporter, error) {
+	switch proto {
+	case protoGRPC:
+		return otlptracegrpc.New(ctx)
+	case protoHTTPJSON:
+		return otlptracehttp.New(ctx, otlptracehttp.WithEncoding(otlptracehttp.EncodingJSON))
+	default:
+		return otlptracehttp.New(ctx)
+	}
+}
+
+// sendResource is the resource of the replayed spans: service.name
+// "stagetrack", overridden by OTEL_RESOURCE_ATTRIBUTES and
+// OTEL_SERVICE_NAME, overridden by --service-name.
+func sendResource(ctx context.Context, serviceName string) (*resource.Resource, error) {
+	res, err := resource.New(ctx,
+		resource.WithAttributes(semconv.ServiceName("stagetrack")),
+		resource.WithTelemetrySDK(),
+		resource.WithFromEnv(),
+	)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("resource from the environment: %w", err))
+	}
+	if serviceName != "" {
+		res, err = resource.Merge(res, resource.NewSchemaless(semconv.ServiceName(serviceName)))
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}

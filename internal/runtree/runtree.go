@@ -1,0 +1,151 @@
+// Package runtree walks the stage tree of a run file the way every view of
+// it needs: depth-first in start order, with each stage's depth, its path of
+// keys and of names, and its status and end as a reader should see them,
+// including in files written by the Python stage-tracker (no status, no
+// end_time).
+//
+// Its functions are pure and safe for concurrent use.
+package runtree
+
+import (
+	"strings"
+	"time"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+)
+
+// Row is one stage of a run, flattened.
+type Row struct {
+	Stage    *jsonrun.Stage
+	Depth    int    // 0 for a top-level stage
+	KeyPath  string // keys from the top, joined by "/": "train/epoch#2"; unique in a run
+	NamePath string // names from the top, joined by "/": "train/epoch"; shared by repeats
+	Parent   string // the parent stage's NamePath; "" for a top-level stage
+	Status   string // Status(Stage)
+	Start    time.Time
+	End      time.Time // End(Stage)
+}
+
+// Flatten returns the stages of r depth-first, each parent before its
+// children, siblings in file (start) order.
+func Flatten(r *jsonrun.Run) []Row {
+	var rows []Row
+	var walk func(s jsonrun.Stages, depth int, keys, names string)
+	walk = func(s jsonrun.Stages, depth int, keys, names string) {
+		for i := range s {
+			st := &s[i]
+			kp, np := join(keys, st.Key), join(names, name(st))
+			rows = append(rows, Row{
+				Stage: st, Depth: depth, KeyPath: kp, NamePath: np, Parent: names,
+				Status: Status(st), Start: st.StartTime, End: End(st),
+			})
+			walk(st.Stages, depth+1, kp, np)
+		}
+	}
+	walk(r.Stages, 0, "", "")
+	return rows
+}
+
+func join(prefix, s string) string {
+	if prefix == "" {
+		return s
+	}
+	return prefix + "/" + s
+}
+
+func name(st *jsonrun.Stage) string {
+	if st.Name != "" {
+		return st.Name
+	}
+	return st.Key
+}
+
+// Status returns the stage's status: its recorded status, or, for files
+// that have none, "error" when it has an error and "ok" otherwise.
+func Status(st *jsonrun.Stage) string {
+	switch {
+	case st.Status != "":
+		return st.Status
+	case st.Error != "":
+		return jsonrun.StageError
+	default:
+		return jsonrun.StageOK
+	}
+}
+
+// Failed reports whether a stage with this status did not end well: any
+// status other than ok (error, unfinished, running).
+func Failed(status string) bool { return status != jsonrun.StageOK }
+
+// End returns when the stage ended: its end_time, or start_time plus
+// duration_sec for files that have no end_time.
+func End(st *jsonrun.Stage) time.Time {
+	if !st.EndTime.IsZero() {
+		return st.EndTime
+	}
+	if st.StartTime.IsZero() {
+		return time.Time{}
+	}
+	return st.StartTime.Add(st.Duration())
+}
+
+// RunStatus returns the run's status: its recorded status, or, for files
+// that have none, "failed" when the run or a stage has an error and "ok"
+// otherwise.
+func RunStatus(r *jsonrun.Run) string {
+	if r.Status != "" {
+		return r.Status
+	}
+	if r.Error != "" {
+		return jsonrun.StatusFailed
+	}
+	for _, row := range Flatten(r) {
+		if row.Status == jsonrun.StageError {
+			return jsonrun.StatusFailed
+		}
+	}
+	return jsonrun.StatusOK
+}
+
+// Bounds returns the run's time axis: from the earlier of its start and its
+// first stage's start to the later of its completion and its last stage's
+// end. Both are zero for a run with no times at all.
+func Bounds(r *jsonrun.Run, rows []Row) (start, end time.Time) {
+	start, end = r.StartTime, r.CompletedAt
+	if end.IsZero() && !start.IsZero() {
+		end = start.Add(time.Duration(r.TotalDurationSec * float64(time.Second)))
+	}
+	for _, row := range rows {
+		if !row.Start.IsZero() && (start.IsZero() || row.Start.Before(start)) {
+			start = row.Start
+		}
+		if row.End.After(end) {
+			end = row.End
+		}
+	}
+	if end.Before(start) {
+		end = start
+	}
+	return start, end
+}
+
+// Duration returns the run's total duration: total_duration_sec, or the
+// length of its time axis when that is missing.
+func Duration(r *jsonrun.Run, rows []Row) time.Duration {
+	if r.TotalDurationSec > 0 {
+		return time.Duration(r.TotalDurationSec * float64(time.Second))
+	}
+	s, e := Bounds(r, rows)
+	return e.Sub(s)
+}
+
+// ShortID returns the first 8 characters of a run id, as people quote it.
+func ShortID(id string) string {
+	if i := strings.IndexByte(id, '-'); i > 0 && i <= 8 {
+		return id[:i]
+	}
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}

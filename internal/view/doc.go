@@ -1,0 +1,27 @@
+// Package view renders runs for a terminal: the waterfall of one run
+// (Waterfall), the comparison of two (Diff) and the summary of many
+// (Stats). Each is a pure function from values to text, so the commands
+// that print them are thin and the output is tested with golden files.
+//
+// Every string taken from a run file is sanitised before it is printed:
+// control characters (an ESC in a stage name could drive the terminal) are
+// shown as U+FFFD.
+//
+// The functions are safe for concurrent use.
+package view
+
+// Options say how to render for the place the output goes.
+type Options struct {
+	// Color enables ANSI colours. The caller decides: on only when stdout
+	// is a terminal and NO_COLOR is unset.
+	Color bool
+	// Width is the number of columns to fit. Zero means 100.
+	Width int
+}
+
+func (o Options) width() int {
+	if o.Width <= 0 {
+		return 100
+	}
+	return o.Width
+}
