@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -47,8 +48,8 @@ type Change struct {
 	ASec     *float64 `json:"a_sec"`     // null when the stage is only in B
 	BSec     *float64 `json:"b_sec"`     // null when the stage is only in A
 	DeltaSec *float64 `json:"delta_sec"` // B - A; null unless in both
-	// DeltaPct is the change relative to A, in percent; null unless in
-	// both, and when A's duration is zero.
+	// DeltaPct is the change relative to A, in percent rounded to 0.01;
+	// null unless in both, and when A's duration is zero.
 	DeltaPct *float64 `json:"delta_pct"`
 }
 
@@ -89,8 +90,8 @@ func (d *DataDiff) Keys() int {
 	return n
 }
 
-// Compare compares run a with run b. Stages come in a's order, each stage
-// only in b placed after the stage that precedes it in b.
+// Compare compares run a with run b. Stages come in a's order; a stage
+// only in b comes right after the stage that precedes it in b (or first).
 func Compare(a, b *jsonrun.Run) Diff {
 	aRows, bRows := runtree.Flatten(a), runtree.Flatten(b)
 	d := Diff{
@@ -171,7 +172,7 @@ func change(a, b *float64) Change {
 		// Round to the run file's precision, so 0.3-0.2 prints as 0.1.
 		c.DeltaSec = ptr(roundMicro(*b - *a))
 		if *a != 0 {
-			c.DeltaPct = ptr((*b - *a) / *a * 100)
+			c.DeltaPct = ptr(math.Round((*b-*a) / *a * 100 * 100) / 100) // to 0.01%
 		}
 	}
 	return c

@@ -20,19 +20,29 @@ func Diff(d rundiff.Diff, o Options) string {
 	W := o.width()
 	var b strings.Builder
 
-	side := func(label string, r rundiff.RunInfo) {
-		line := st.bold(label) + "  run " + clean(runtree.ShortID(r.RunID)) + "  " + st.status(r.Status) +
-			"  " + timestamp(r.StartTime) + "  " + Duration(secs(r.DurationSec))
-		if r.Name != "" {
-			line += "  " + clean(r.Name)
-		}
-		if r.File != "" {
-			line += "  " + st.dim(clean(r.File))
-		}
-		b.WriteString(line + "\n")
+	// The two runs, aligned: label, id, status, start, duration, name, file.
+	sides := [2][]string{}
+	for i, r := range []rundiff.RunInfo{d.A, d.B} {
+		sides[i] = []string{"run " + clean(runtree.ShortID(r.RunID)), r.Status, timestamp(r.StartTime), Duration(secs(r.DurationSec)), clean(r.Name)}
 	}
-	side("A", d.A)
-	side("B", d.B)
+	for i, label := range []string{"A", "B"} {
+		line := st.bold(label)
+		for j, cell := range sides[i] {
+			w := max(width(sides[0][j]), width(sides[1][j]))
+			if j == 1 {
+				cell = padRight(st.status(cell), width(cell), w)
+			} else if j == 3 {
+				cell = padLeft(cell, width(cell), w)
+			} else {
+				cell = padRight(cell, width(cell), w)
+			}
+			line += "  " + cell
+		}
+		if f := []string{d.A.File, d.B.File}[i]; f != "" {
+			line += "  " + st.dim(clean(f))
+		}
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
 	b.WriteString("\n")
 
 	type row struct {

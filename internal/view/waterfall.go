@@ -112,9 +112,10 @@ func Waterfall(r *jsonrun.Run, o Options) string {
 
 func writeRunHeader(b *strings.Builder, st style, r *jsonrun.Run, rows []runtree.Row, W int) {
 	status := runtree.RunStatus(r)
-	line := st.bold("run "+clean(r.RunID)) + "  " + st.status(status)
+	id := "run " + clean(r.RunID)
+	line := st.bold(id) + "  " + st.status(status)
 	if r.Name != "" {
-		line += "  " + clean(r.Name)
+		line += "  " + truncate(clean(r.Name), W-width(id)-width(status)-4)
 	}
 	b.WriteString(line + "\n")
 
@@ -126,7 +127,7 @@ func writeRunHeader(b *strings.Builder, st style, r *jsonrun.Run, rows []runtree
 	if r.TraceID != "" {
 		facts = append(facts, "trace "+clean(r.TraceID))
 	}
-	b.WriteString(st.dim(strings.Join(facts, " · ")) + "\n")
+	b.WriteString(st.dim(truncate(strings.Join(facts, " · "), W)) + "\n")
 	if len(r.Args) > 0 && string(r.Args) != "null" {
 		b.WriteString(st.dim(truncate("args "+clean(string(r.Args)), W)) + "\n")
 	}
