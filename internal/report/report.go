@@ -19,7 +19,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,7 +127,7 @@ type chart struct {
 	Error      string
 	Stack      string
 	Warnings   []string
-	Failed     int
+	NotOK      string // "1 error, 1 unfinished": stages by status, ok aside
 
 	Width, Height string
 	PlotX, PlotW  string
@@ -254,10 +256,11 @@ func newChart(i int, in Input, rows []runtree.Row, sc scale, ticks []tick) chart
 	c.Width, c.Height = num(svgW), num(plotH)
 	c.PlotX, c.PlotW = num(labelW), num(plotW)
 	c.AxisY, c.PlotH = num(axisH), num(plotH-4)
+	notOK := map[string]int{}
 	for j, row := range rows {
 		st := row.Stage
 		if runtree.Failed(row.Status) {
-			c.Failed++
+			notOK[row.Status]++
 		}
 		y := axisH + float64(j)*rowH
 		from, to := row.Start.Sub(start), row.End.Sub(start)
@@ -301,6 +304,11 @@ func newChart(i int, in Input, rows []runtree.Row, sc scale, ticks []tick) chart
 		b.Tooltip = tooltip(row, b)
 		c.Bars = append(c.Bars, b)
 	}
+	var parts []string
+	for _, status := range slices.Sorted(maps.Keys(notOK)) {
+		parts = append(parts, strconv.Itoa(notOK[status])+" "+status)
+	}
+	c.NotOK = strings.Join(parts, ", ")
 	return c
 }
 
