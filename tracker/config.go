@@ -20,6 +20,9 @@ type config struct {
 	tp     trace.TracerProvider // nil: the global provider, looked up at each Start
 	now    func() time.Time     // nil: the SDK's clock
 	waiter RunFileWaiter
+
+	redactKeys  []string
+	maxDataSize int // 0: no cap
 }
 
 func newConfig(opts []Option) config {
@@ -117,6 +120,28 @@ func WithRunName(name string) RunOption {
 func WithOutputFile(path string) RunOption {
 	return runOptionFunc(func(c runConfig) runConfig {
 		c.outputFile = path
+		return c
+	})
+}
+
+// WithRedactKeys names keys of stage data and run args whose values are
+// replaced by Redacted before they reach any span or file. Keys match
+// case-insensitively, at any depth of nested objects. DefaultRedactKeys
+// returns a list of common secret names. Redaction is off by default; it
+// costs a JSON round trip of every data value.
+func WithRedactKeys(keys ...string) Option {
+	return optionFunc(func(c config) config {
+		c.redactKeys = append(c.redactKeys, keys...)
+		return c
+	})
+}
+
+// WithMaxDataSize caps the JSON encoding of a stage's data at n bytes. Data
+// over the cap is not recorded: the stage's data is null and its data_error
+// says how large it was. n <= 0 means no cap, the default.
+func WithMaxDataSize(n int) Option {
+	return optionFunc(func(c config) config {
+		c.maxDataSize = max(n, 0)
 		return c
 	})
 }

@@ -3,6 +3,7 @@ package tracker
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 
@@ -16,27 +17,32 @@ import (
 // not vary from run to run. Below it the order does not matter.
 const maxSortedScalars = 64
 
-// dataAttributes encodes a stage's data as span attributes: first the whole
-// value as JSON with its length, so the exporter can tell a value that span
-// limits truncated; then each top-level scalar key on its own. The SDK keeps
-// the earliest attributes when its count limit is reached, so the JSON comes
-// first.
-func dataAttributes(data any) []attribute.KeyValue {
+// dataAttributes encodes a stage's data as span attributes: the whole value
+// as JSON with its length, so the exporter can tell a value that span limits
+// truncated, or why it is not recorded. It returns the encoding too, for
+// appendScalars, which the caller runs after its other attributes: the SDK
+// keeps the earliest attributes when its count limit is reached, and the
+// per-key copies matter least.
+func dataAttributes(data any, maxSize int) ([]attribute.KeyValue, []byte) {
 	if data == nil {
-		return make([]attribute.KeyValue, 0, 3)
+		return make([]attribute.KeyValue, 0, 3), nil
 	}
 	b, err := json.Marshal(data)
 	if err != nil {
 		attrs := make([]attribute.KeyValue, 0, 4)
-		return append(attrs, attribute.String(keys.StageDataError, "data cannot be encoded as JSON: "+err.Error()))
+		return append(attrs, attribute.String(keys.StageDataError, "data cannot be encoded as JSON: "+err.Error())), nil
 	}
-	scalars := scalarCount(data)
-	attrs := make([]attribute.KeyValue, 0, 5+scalars)
+	if maxSize > 0 && len(b) > maxSize {
+		attrs := make([]attribute.KeyValue, 0, 4)
+		return append(attrs, attribute.String(keys.StageDataError,
+			fmt.Sprintf("data is %d bytes encoded, over the %d-byte cap (WithMaxDataSize); not recorded", len(b), maxSize))), nil
+	}
+	attrs := make([]attribute.KeyValue, 0, 5+scalarCount(data))
 	attrs = append(attrs,
 		attribute.String(keys.StageData, string(b)),
 		attribute.Int(keys.StageDataSize, len(b)),
 	)
-	return appendScalars(attrs, data, b)
+	return attrs, b
 }
 
 func scalarCount(data any) int {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"weak"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -61,27 +63,41 @@ func (r *Run) File() string {
 	return r.file
 }
 
-// StartStage starts a stage named name. When ctx holds a stage of this run,
-// the new stage is its child, and its record nests under that stage in the
-// run file; otherwise it is a child of the run span, whatever other span ctx
-// holds. The returned context holds the stage span.
+// StartStage starts a stage named name. When ctx comes from a stage of this
+// run (StartStage's context, or one derived from it), the new stage is its
+// child, and its record nests under that stage in the run file; when ctx
+// comes from the run (Start's context), it is a top-level stage; otherwise,
+// whatever span ctx holds, it is a child of the run span. The returned context holds the stage span.
 //
-// After Finalize, StartStage returns ctx unchanged and a no-op Stage.
+// An empty name is recorded as "(unnamed)" and reported by Err and Finalize
+// as ErrEmptyStageName. After Finalize, StartStage returns ctx unchanged and
+// a no-op Stage.
 func (r *Run) StartStage(ctx context.Context, name string) (context.Context, *Stage) {
 	r.mu.Lock()
 	if r.finalized {
 		r.mu.Unlock()
 		return ctx, &Stage{}
 	}
+	if name == "" {
+		name = unnamedStage
+		r.errs = append(r.errs, fmt.Errorf("%w in run %s: recorded as %q", ErrEmptyStageName, r.id, unnamedStage))
+	}
 	r.mu.Unlock()
 
-	if trace.SpanContextFromContext(ctx).TraceID() != r.spanCtx.TraceID() {
+	attrs := make([]attribute.KeyValue, 2, 3)
+	attrs[0] = attribute.String(keys.StageName, name)
+	attrs[1] = attribute.String(keys.RunID, r.id)
+	sc, _ := ctx.Value(scopeKey{}).(*scope)
+	switch {
+	case sc == nil || sc.run != r:
+		// Not inside this run (a request context, say): a child of the run.
 		ctx = trace.ContextWithSpan(ctx, r.span)
+	case sc.stage.IsValid() && trace.SpanContextFromContext(ctx).SpanID() != sc.stage:
+		// Another span sits between this stage and the one it was started
+		// in: name the enclosing stage, so the run file nests it there.
+		attrs = append(attrs, attribute.String(keys.StageParent, sc.stage.String()))
 	}
-	opts := []trace.SpanStartOption{trace.WithAttributes(
-		attribute.String(keys.RunID, r.id),
-		attribute.String(keys.StageName, name),
-	)}
+	opts := []trace.SpanStartOption{trace.WithAttributes(attrs...)}
 	if now := r.tracker.cfg.now; now != nil {
 		opts = append(opts, trace.WithTimestamp(now()))
 	}
@@ -89,20 +105,35 @@ func (r *Run) StartStage(ctx context.Context, name string) (context.Context, *St
 	s := &Stage{run: r, span: span, name: name}
 
 	r.mu.Lock()
-	if r.finalized { // Finalize ran while the span started: not part of the run
+	if r.finalized {
+		// Finalize ran while the span started. The span is left unended,
+		// so it is never exported and cannot reach a finished run's file.
 		r.mu.Unlock()
-		span.End()
 		return ctx, &Stage{}
 	}
 	r.open[name] = append(r.open[name], s)
 	r.mu.Unlock()
-	return ctx, s
+	return context.WithValue(ctx, scopeKey{}, &scope{run: r, stage: span.SpanContext().SpanID()}), s
 }
+
+// scopeKey is the context key of the innermost run or stage a context is in.
+type scopeKey struct{}
+
+type scope struct {
+	run   *Run
+	stage trace.SpanID // invalid for the run itself
+}
+
+// unnamedStage is the name a stage started with an empty name gets.
+const unnamedStage = "(unnamed)"
 
 // EndStage ends the most recently started open stage named name, as
 // Stage.End does. It returns an error wrapping ErrNoOpenStage, and records
 // nothing, when no stage of that name is open.
 func (r *Run) EndStage(name string, data any, err error) error {
+	if name == "" {
+		name = unnamedStage
+	}
 	r.mu.Lock()
 	open := r.open[name]
 	if len(open) == 0 {
@@ -159,6 +190,7 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 		return nil
 	}
 	r.finalized = true
+	r.tracker.forget(weak.Make(r))
 	var open []*Stage
 	for _, ss := range r.open {
 		open = append(open, ss...)
@@ -178,7 +210,7 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 		attrs = append(attrs, attribute.String(keys.RunStatus, status))
 	}
 	if stack != "" {
-		attrs = append(attrs, attribute.String(keys.StageStack, stack))
+		attrs = append(attrs, attribute.String(keys.RunStack, stack))
 	}
 	r.span.SetAttributes(attrs...)
 	if msg != "" {
@@ -191,10 +223,14 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 	}
 	flushed := false
 	if f, ok := r.tp.(interface{ ForceFlush(context.Context) error }); ok {
+		// A failing backend (a collector that is down) does not fail the
+		// run: its error goes to the OpenTelemetry error handler, as export
+		// errors do, and the run file is judged on its own below.
 		if err := f.ForceFlush(ctx); err != nil {
-			return errors.Join(append(errs, fmt.Errorf("tracker: flush run %s: %w", r.id, err))...)
+			otel.Handle(fmt.Errorf("tracker: flush run %s: %w", r.id, err))
+		} else {
+			flushed = true
 		}
-		flushed = true
 	}
 	if w := r.tracker.cfg.waiter; w != nil {
 		wctx := ctx

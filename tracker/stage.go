@@ -83,7 +83,9 @@ func (s *Stage) end(data any, err error, status, stack string) {
 	defer r.inflight.Done()
 
 	if s.span.IsRecording() {
-		attrs := dataAttributes(data)
+		// Most important first: the SDK's count limit keeps the earliest.
+		data = r.tracker.redact.apply(data)
+		attrs, encoded := dataAttributes(data, r.tracker.cfg.maxDataSize)
 		if status != "" {
 			attrs = append(attrs, attribute.String(keys.StageStatus, status))
 		}
@@ -92,6 +94,9 @@ func (s *Stage) end(data any, err error, status, stack string) {
 		}
 		if err != nil {
 			attrs = append(attrs, attribute.String("error.type", errorType(err)))
+		}
+		if encoded != nil {
+			attrs = appendScalars(attrs, data, encoded)
 		}
 		s.span.SetAttributes(attrs...)
 		if err != nil {

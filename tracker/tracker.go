@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
+	"weak"
 
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel"
@@ -25,17 +28,27 @@ var (
 	ErrNotRecorded = errors.New("tracker: run was not recorded")
 	// ErrNoOpenStage: EndStage named a stage that is not open.
 	ErrNoOpenStage = errors.New("tracker: no open stage of that name")
+	// ErrEmptyStageName: StartStage was given an empty name.
+	ErrEmptyStageName = errors.New("tracker: empty stage name")
 )
 
 // Tracker starts runs. A Tracker is safe for concurrent use and its zero
 // value is not usable: make one with New.
 type Tracker struct {
-	cfg config
+	cfg    config
+	redact redactor
+
+	// open holds the runs not yet finalised, for FinalizeOnSignal and
+	// FinalizeOnPanic. Weak pointers, so that a run its caller abandons
+	// without Finalize is not kept alive here.
+	mu   sync.Mutex
+	open map[weak.Pointer[Run]]struct{}
 }
 
 // New returns a Tracker configured by opts.
 func New(opts ...Option) *Tracker {
-	return &Tracker{cfg: newConfig(opts)}
+	cfg := newConfig(opts)
+	return &Tracker{cfg: cfg, redact: newRedactor(cfg.redactKeys), open: make(map[weak.Pointer[Run]]struct{})}
 }
 
 func (t *Tracker) provider() trace.TracerProvider {
@@ -67,22 +80,25 @@ func (t *Tracker) Start(ctx context.Context, args any, opts ...RunOption) (conte
 		open:    make(map[string][]*Stage),
 	}
 
-	r.id = rc.id
-	if r.id == "" {
+	switch id, err := uuid.Parse(rc.id); {
+	case rc.id == "":
 		r.id = uuid.NewString()
-	} else if _, err := uuid.Parse(r.id); err != nil {
+	case err != nil:
 		r.id = uuid.NewString()
 		r.errs = append(r.errs, fmt.Errorf("%w: %q (%v); recorded as run %s instead", ErrInvalidRunID, rc.id, err, r.id))
+	default:
+		r.id = id.String() // one spelling, whatever form was given
 	}
 
-	attrs := make([]attribute.KeyValue, 0, 3)
+	attrs := make([]attribute.KeyValue, 0, 4)
 	attrs = append(attrs, attribute.String(keys.RunID, r.id))
 	if args != nil {
-		b, err := json.Marshal(args)
+		b, err := json.Marshal(t.redact.apply(args))
 		if err != nil {
 			r.errs = append(r.errs, fmt.Errorf("%w: %v; run %s recorded with args null", ErrArgsNotEncodable, err, r.id))
+			attrs = append(attrs, attribute.String(keys.RunArgsError, "args cannot be encoded as JSON: "+err.Error()))
 		} else {
-			attrs = append(attrs, attribute.String(keys.RunArgs, string(b)))
+			attrs = append(attrs, attribute.String(keys.RunArgs, string(b)), attribute.Int(keys.RunArgsSize, len(b)))
 		}
 	}
 	if rc.outputFile != "" {
@@ -103,6 +119,12 @@ func (t *Tracker) Start(ctx context.Context, args any, opts ...RunOption) (conte
 	}
 	ctx, r.span = r.tracer.Start(ctx, name, spanOpts...)
 	r.spanCtx = r.span.SpanContext()
+	ctx = context.WithValue(ctx, scopeKey{}, &scope{run: r})
+	wp := weak.Make(r)
+	t.mu.Lock()
+	t.open[wp] = struct{}{}
+	t.mu.Unlock()
+	runtime.AddCleanup(r, t.forget, wp)
 	return ctx, r
 }
 
@@ -110,3 +132,10 @@ func (t *Tracker) Start(ctx context.Context, args any, opts ...RunOption) (conte
 // given with WithTracerProvider, else the current global provider. Use it to
 // instrument other work in the same traces.
 func (t *Tracker) TracerProvider() trace.TracerProvider { return t.provider() }
+
+// forget removes a run from the open set.
+func (t *Tracker) forget(wp weak.Pointer[Run]) {
+	t.mu.Lock()
+	delete(t.open, wp)
+	t.mu.Unlock()
+}

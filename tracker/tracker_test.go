@@ -648,3 +648,143 @@ func TestGlobalProviderResolvedLazily(t *testing.T) {
 		t.Errorf("the global provider set after New was not used")
 	}
 }
+
+func TestStageNestingFollowsContext(t *testing.T) {
+	p := newPipeline(t, pipelineOpt{})
+	reqCtx, req := p.tp.Tracer("http").Start(t.Context(), "GET /train")
+	ctx, run := p.tr.Start(reqCtx, "scoped")
+	// The request context is outside the run: a top-level stage.
+	run.StartStage(reqCtx, "from-request")
+	run.EndStage("from-request", nil, nil)
+	// A library's span inside a stage, then a stage inside that span.
+	sctx, outer := run.StartStage(ctx, "outer")
+	lctx, lib := p.tp.Tracer("lib").Start(sctx, "db.query")
+	_, inner := run.StartStage(lctx, "inner")
+	inner.End(nil, nil)
+	lib.End()
+	outer.End(nil, nil)
+	rf := p.finalize(t, run)
+	req.End()
+
+	if got := strings.Join(stageKeys(rf.Stages), ","); got != "from-request,outer" {
+		t.Fatalf("top-level stages = %s", got)
+	}
+	o, _ := rf.Stages.Get("outer")
+	if got := strings.Join(stageKeys(o.Stages), ","); got != "inner" {
+		t.Errorf("outer's stages = %q, want inner nested through the library span", got)
+	}
+	for _, s := range p.rec.Ended() {
+		if s.Name() == "from-request" && s.Parent().SpanID() != run.SpanContext().SpanID() {
+			t.Errorf("stage started with the request context has parent %s, want the run span", s.Parent().SpanID())
+		}
+	}
+}
+
+func TestRunIDSpellingsNormalised(t *testing.T) {
+	p := newPipeline(t, pipelineOpt{})
+	const want = "af3c980c-3d22-46e8-83cd-7ff99abee586"
+	for _, in := range []string{"AF3C980C-3D22-46E8-83CD-7FF99ABEE586", "{af3c980c-3d22-46e8-83cd-7ff99abee586}", "urn:uuid:af3c980c-3d22-46e8-83cd-7ff99abee586", "af3c980c3d2246e883cd7ff99abee586"} {
+		_, run := p.tr.Start(t.Context(), nil, tracker.WithRunID(in))
+		if run.ID() != want || run.Err() != nil {
+			t.Errorf("WithRunID(%q): ID %q, Err %v", in, run.ID(), run.Err())
+		}
+		run.Finalize(t.Context())
+	}
+}
+
+// failingExporter fails every export, like a collector that is down.
+type failingExporter struct{}
+
+func (failingExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error {
+	return errors.New("collector unavailable")
+}
+func (failingExporter) Shutdown(context.Context) error { return nil }
+
+func TestOtherExporterFailureDoesNotFailRun(t *testing.T) {
+	p := newPipeline(t, pipelineOpt{provOpts: []sdktrace.TracerProviderOption{
+		sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(failingExporter{})),
+	}})
+	prev := otel.GetErrorHandler()
+	var handled []error
+	var mu sync.Mutex
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { mu.Lock(); handled = append(handled, err); mu.Unlock() }))
+	t.Cleanup(func() { otel.SetErrorHandler(prev) })
+
+	_, run := p.tr.Start(t.Context(), "backend-down")
+	rf := p.finalize(t, run) // fails the test if Finalize returns an error
+	if rf.RunID != run.ID() {
+		t.Errorf("run file of %s", rf.RunID)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(handled) == 0 {
+		t.Error("the backend's failure reached no error handler")
+	}
+}
+
+func TestEmptyStageName(t *testing.T) {
+	p := newPipeline(t, pipelineOpt{})
+	ctx, run := p.tr.Start(t.Context(), "empty")
+	run.StartStage(ctx, "ok")
+	run.EndStage("ok", 1, nil)
+	run.StartStage(ctx, "")
+	if err := run.EndStage("", "x", nil); err != nil {
+		t.Fatal(err)
+	}
+	err := run.Finalize(t.Context())
+	if !errors.Is(err, tracker.ErrEmptyStageName) {
+		t.Fatalf("Finalize = %v, want ErrEmptyStageName", err)
+	}
+	rf, rerr := jsonrun.ReadFile(filepath.Join(p.dir, run.ID()+".json"))
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if got := strings.Join(stageKeys(rf.Stages), ","); got != "ok,(unnamed)" {
+		t.Errorf("stages = %s, want both kept", got)
+	}
+}
+
+func TestRedaction(t *testing.T) {
+	p := newPipeline(t, pipelineOpt{trOpts: []tracker.Option{tracker.WithRedactKeys(tracker.DefaultRedactKeys()...)}})
+	type creds struct {
+		User     string `json:"user"`
+		Password string `json:"Password"`
+	}
+	ctx, run := p.tr.Start(t.Context(), map[string]any{"db": creds{"ann", "hunter2"}, "API_KEY": "k-123"})
+	run.StartStage(ctx, "fetch")
+	run.EndStage("fetch", map[string]any{"rows": 3, "token": "t-456", "nested": []any{map[string]any{"Secret": "s"}}}, nil)
+	rf := p.finalize(t, run)
+
+	for _, secret := range []string{"hunter2", "k-123", "t-456", `"s"`} {
+		raw, _ := os.ReadFile(run.File())
+		if strings.Contains(string(raw), secret) {
+			t.Errorf("run file holds secret %s", secret)
+		}
+		for _, s := range p.rec.Ended() {
+			for _, a := range s.Attributes() {
+				if strings.Contains(a.Value.Emit(), secret) {
+					t.Errorf("span %q attribute %s holds secret %s", s.Name(), a.Key, secret)
+				}
+			}
+		}
+	}
+	st, _ := rf.Stages.Get("fetch")
+	if !strings.Contains(string(st.Data), `"rows":3`) || !strings.Contains(string(rf.Args), `"user":"ann"`) {
+		t.Errorf("redaction removed too much: data %s args %s", st.Data, rf.Args)
+	}
+}
+
+func TestMaxDataSize(t *testing.T) {
+	p := newPipeline(t, pipelineOpt{trOpts: []tracker.Option{tracker.WithMaxDataSize(100)}})
+	ctx, run := p.tr.Start(t.Context(), "cap")
+	run.StartStage(ctx, "small")
+	run.EndStage("small", "fits", nil)
+	run.StartStage(ctx, "big")
+	run.EndStage("big", strings.Repeat("x", 1000), nil)
+	rf := p.finalize(t, run)
+	big, _ := rf.Stages.Get("big")
+	small, _ := rf.Stages.Get("small")
+	if len(big.Data) != 0 || !strings.Contains(big.DataError, "1002 bytes") || string(small.Data) != `"fits"` {
+		t.Errorf("big: data %q error %q; small: %s", big.Data, big.DataError, small.Data)
+	}
+}

@@ -32,7 +32,12 @@ type Exporter struct {
 	journals map[string]*journal // open journals by run id
 	seq      uint64
 	results  map[string]result
-	resOrder []string      // results in insertion order, to bound the map
+	resOrder []string // results in insertion order, to bound the map
+	// finished holds the runs whose run span has arrived, so that a stage
+	// span arriving after it is dropped instead of starting a new pending
+	// run that would later overwrite the good file as incomplete.
+	finished map[string]struct{}
+	finOrder []string
 	changed  chan struct{} // closed and replaced when a result is stored
 	stopped  bool
 }
@@ -67,6 +72,7 @@ func New(opts ...Option) (*Exporter, error) {
 		pending:  make(map[string]*pendingRun),
 		journals: make(map[string]*journal),
 		results:  make(map[string]result),
+		finished: make(map[string]struct{}),
 		changed:  make(chan struct{}),
 	}, nil
 }
@@ -100,7 +106,7 @@ func (e *Exporter) export(s sdktrace.ReadOnlySpan, runID string, isRoot bool) er
 	}
 	rec := newStageRecord(s)
 	e.mu.Lock()
-	if e.stopped {
+	if _, done := e.finished[runID]; e.stopped || done {
 		e.mu.Unlock()
 		return nil
 	}
@@ -141,6 +147,12 @@ func (e *Exporter) finishRun(root rootRecord, runID string) error {
 	}
 	j := e.journals[runID]
 	delete(e.journals, runID)
+	e.finished[runID] = struct{}{}
+	e.finOrder = append(e.finOrder, runID)
+	if len(e.finOrder) > maxResults {
+		delete(e.finished, e.finOrder[0])
+		e.finOrder = e.finOrder[1:]
+	}
 	e.mu.Unlock()
 
 	run := assemble(&root, runID, p.stages, "")

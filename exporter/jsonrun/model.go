@@ -115,6 +115,10 @@ func newStageRecord(s sdktrace.ReadOnlySpan) stageRecord {
 			r.status = kv.Value.AsString()
 		case keys.StageStack:
 			r.stack = kv.Value.AsString()
+		case keys.StageParent:
+			if id, err := trace.SpanIDFromHex(kv.Value.AsString()); err == nil {
+				r.parentID = id
+			}
 		}
 	}
 	switch {
@@ -143,6 +147,8 @@ type rootRecord struct {
 	errMsg       string
 	status       string // keys.StatusInterrupted or keys.StatusCrashed, or ""
 	args         string
+	argsSize     int // -1 when the attribute did not arrive
+	argsErr      string
 	outputFile   string
 	stageCount   int // -1 when the attribute did not arrive
 	stack        string
@@ -158,6 +164,7 @@ func newRootRecord(s sdktrace.ReadOnlySpan) rootRecord {
 		start:        s.StartTime(),
 		end:          s.EndTime(),
 		stageCount:   -1,
+		argsSize:     -1,
 		droppedAttrs: s.DroppedAttributes(),
 	}
 	if st := s.Status(); st.Code == codes.Error {
@@ -168,13 +175,17 @@ func newRootRecord(s sdktrace.ReadOnlySpan) rootRecord {
 		switch kv.Key {
 		case keys.RunArgs:
 			r.args = kv.Value.AsString()
+		case keys.RunArgsSize:
+			r.argsSize = int(kv.Value.AsInt64())
+		case keys.RunArgsError:
+			r.argsErr = kv.Value.AsString()
 		case keys.RunOutputFile:
 			r.outputFile = kv.Value.AsString()
 		case keys.RunStageCount:
 			r.stageCount = int(kv.Value.AsInt64())
 		case keys.RunStatus:
 			r.status = kv.Value.AsString()
-		case keys.StageStack:
+		case keys.RunStack:
 			r.stack = kv.Value.AsString()
 		}
 	}
@@ -204,7 +215,7 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 
 	failed := false
 	walk(r.Stages, func(st *Stage) {
-		if st.Status == StageError {
+		if st.Status == StageError || st.Status == StageUnfinished {
 			failed = true
 		}
 	})
@@ -234,12 +245,16 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 	}
 	r.Error = root.errMsg
 	r.Stack = root.stack
-	if root.args != "" {
-		if json.Valid([]byte(root.args)) {
-			r.Args = json.RawMessage(root.args)
-		} else {
-			r.Warnings = append(r.Warnings, "args attribute is not valid JSON (truncated by span limits?); args dropped")
-		}
+	switch {
+	case root.argsErr != "":
+		r.Warnings = append(r.Warnings, root.argsErr+"; args not recorded")
+	case root.args == "":
+	case root.argsSize >= 0 && len(root.args) != root.argsSize:
+		r.Warnings = append(r.Warnings, fmt.Sprintf("args truncated by span attribute limits: %d of %d bytes arrived; args not recorded", len(root.args), root.argsSize))
+	case !json.Valid([]byte(root.args)):
+		r.Warnings = append(r.Warnings, "args attribute is not valid JSON; args not recorded")
+	default:
+		r.Args = json.RawMessage(root.args)
 	}
 	switch {
 	case root.stageCount < 0:

@@ -15,7 +15,7 @@ const (
 	// StatusOK: the run finished and every stage ended without error.
 	StatusOK = "ok"
 	// StatusFailed: the run finished and at least one stage ended with an
-	// error (or the run itself was failed).
+	// error or was never ended (unfinished).
 	StatusFailed = "failed"
 	// StatusIncomplete: stages are missing (spans dropped on the way, or the
 	// run span never arrived and the run was written on eviction or Shutdown).

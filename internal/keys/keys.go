@@ -17,8 +17,16 @@ const (
 	RunArgs = "stage_tracker.run.args"
 	// RunOutputFile is where the run file goes when the caller chose a path.
 	RunOutputFile = "stage_tracker.run.output_file"
-	// StageName is the stage's name, on every stage span.
+	// StageName is the stage's name, on every stage span. It comes before
+	// RunID, so that a count limit of one leaves a stage span without its
+	// run id (ignored, and counted missing) rather than looking like a run.
 	StageName = "stage_tracker.stage.name"
+	// RunArgsSize is the length in bytes of RunArgs as the tracker made it.
+	RunArgsSize = "stage_tracker.run.args_size"
+	// StageParent is the span id of the stage this stage was started in, set
+	// only when another span sits between them (a library's span inside a
+	// stage), so that the run file still nests the stage under its stage.
+	StageParent = "stage_tracker.stage.parent_span_id"
 )
 
 // Attributes set when a span ends. The most important come first: when the
@@ -43,6 +51,10 @@ const (
 	StageStatus = "stage_tracker.stage.status"
 	// StageStack is the goroutine stack of a panic inside the stage.
 	StageStack = "stage_tracker.stage.stack"
+	// RunStack is the goroutine stack of a panic that crashed the run.
+	RunStack = "stage_tracker.run.stack"
+	// RunArgsError says why the run's args could not be recorded.
+	RunArgsError = "stage_tracker.run.args_error"
 	// DataPrefix prefixes the top-level scalar keys of a stage's data, copied
 	// as individual attributes so they can be searched in a backend.
 	DataPrefix = "stage_tracker.data."
