@@ -45,6 +45,7 @@ import (
 	"fmt"
 	"os"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
@@ -81,10 +82,17 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 	if err != nil {
 		return nil, nil, fmt.Errorf("setup: %w", err)
 	}
+	// Runs of processes that died since the last start become run files.
+	// A journal that cannot be recovered stays for a later attempt; that
+	// must not keep this program from recording its own runs.
+	if _, err := exp.Recover(ctx); err != nil {
+		otel.Handle(fmt.Errorf("setup: %w", err))
+	}
 
 	popts := []sdktrace.TracerProviderOption{
 		sdktrace.WithResource(res),
-		sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(exp)),
+		// Synchronous, so no stage is dropped, and with a journal per run.
+		sdktrace.WithSpanProcessor(jsonrun.NewProcessor(exp)),
 	}
 	if env.console {
 		w := cfg.consoleWriter
