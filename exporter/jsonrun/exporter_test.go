@@ -313,6 +313,19 @@ func TestReadHistorySkipsBadLines(t *testing.T) {
 	if !errors.As(err, &le) || le.Line != 2 || !strings.Contains(err.Error(), "line 4: torn line") {
 		t.Errorf("err = %v, want line 2 and a torn line 4 reported", err)
 	}
+
+	// Appending after the torn line starts a new line and keeps the old one.
+	before, _ := os.ReadFile(hist)
+	const id3 = "3c0ffee0-0000-4000-8000-000000000003"
+	exp.ExportSpans(t.Context(), runStubs(id3, 3, 1).Snapshots())
+	after, _ := os.ReadFile(hist)
+	if !strings.HasPrefix(string(after), string(before)) {
+		t.Error("appending rewrote what was there")
+	}
+	runs, err = jsonrun.ReadHistory(hist)
+	if len(runs) != 3 || runs[2].RunID != id3 || !strings.Contains(fmt.Sprint(err), "line 4: invalid") {
+		t.Errorf("after append: %d runs, err %v; want the new run and line 4 reported as invalid", len(runs), err)
+	}
 }
 
 func TestToRun(t *testing.T) {
