@@ -74,7 +74,10 @@ func Spans(r *jsonrun.Run, res *resource.Resource) (tracetest.SpanStubs, error) 
 	}
 	root.Attributes = append(root.Attributes, attribute.String(keys.RunID, r.RunID))
 	if len(r.Args) > 0 {
-		root.Attributes = append(root.Attributes, attribute.String(keys.RunArgs, string(r.Args)))
+		root.Attributes = append(root.Attributes,
+			attribute.String(keys.RunArgs, string(r.Args)),
+			attribute.Int(keys.RunArgsSize, len(r.Args)),
+		)
 	}
 	root.Attributes = append(root.Attributes,
 		attribute.Int(keys.RunStageCount, max(r.StageCount, len(rows))+r.MissingStages))
@@ -87,7 +90,7 @@ func Spans(r *jsonrun.Run, res *resource.Resource) (tracetest.SpanStubs, error) 
 		}
 	}
 	if r.Stack != "" {
-		root.Attributes = append(root.Attributes, attribute.String(keys.StageStack, r.Stack))
+		root.Attributes = append(root.Attributes, attribute.String(keys.RunStack, r.Stack))
 	}
 	if r.Error != "" {
 		root.Status = sdktrace.Status{Code: codes.Error, Description: r.Error}

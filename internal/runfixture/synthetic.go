@@ -15,7 +15,8 @@ import (
 // pipeline, built directly as values (no tracker), fast enough to make
 // thousands: fetch, parse, train with three nested epochs, evaluate and
 // upload, with durations that vary from run to run, evaluate failing in
-// every 10th run and upload left unfinished in every 25th.
+// every 10th run and upload left unfinished in every 25th (either makes the
+// run failed).
 //
 // Synthetic is safe for concurrent use.
 func Synthetic(i int) *jsonrun.Run {
@@ -49,7 +50,7 @@ func Synthetic(i int) *jsonrun.Run {
 		d = d.Round(time.Microsecond)
 		st := jsonrun.Stage{
 			Key: name, Name: name, Attempt: 1,
-			StartTime: at, EndTime: at.Add(d), DurationSec: d.Seconds(),
+			StartTime: at, EndTime: at.Add(d), DurationSec: seconds(d),
 			Data: json.RawMessage(data), Status: jsonrun.StageOK,
 			SpanID: fmt.Sprintf("%016x", uint64(i)<<16|span),
 		}
@@ -88,11 +89,17 @@ func Synthetic(i int) *jsonrun.Run {
 	r.Stages = append(r.Stages, upload)
 
 	r.CompletedAt = at.Add(5 * time.Millisecond)
-	r.TotalDurationSec = r.CompletedAt.Sub(start).Round(time.Microsecond).Seconds()
+	r.TotalDurationSec = seconds(r.CompletedAt.Sub(start))
 	r.StageCount = 8
 	r.Status = jsonrun.StatusOK
-	if eval.Status == jsonrun.StageError {
-		r.Status = jsonrun.StatusFailed
+	if eval.Status == jsonrun.StageError || upload.Status == jsonrun.StageUnfinished {
+		r.Status = jsonrun.StatusFailed // as the exporter says of a run with an error or an unfinished stage
 	}
 	return r
+}
+
+// seconds is d in seconds at the run file's microsecond precision, computed
+// as the exporter does.
+func seconds(d time.Duration) float64 {
+	return float64(d.Round(time.Microsecond)/time.Microsecond) / 1e6
 }
