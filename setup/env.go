@@ -18,6 +18,8 @@ const (
 	envTracesEndpoint      = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 	envProtocol            = "OTEL_EXPORTER_OTLP_PROTOCOL"
 	envTracesProtocol      = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+	envInsecure            = "OTEL_EXPORTER_OTLP_INSECURE"
+	envTracesInsecure      = "OTEL_EXPORTER_OTLP_TRACES_INSECURE"
 	envServiceName         = "OTEL_SERVICE_NAME"
 	envResourceAttributes  = "OTEL_RESOURCE_ATTRIBUTES"
 	optionDefaultExporters = "WithDefaultExporters"
@@ -69,6 +71,11 @@ type envConfig struct {
 	otlp     bool
 	console  bool
 	protocol string // one of the proto* constants; set when otlp is
+	// plaintext: no endpoint and no INSECURE variable is set, so the OTLP
+	// exporter must be told to use the specification's default endpoint,
+	// http://localhost:4318 (4317 for gRPC), without TLS: left alone, the
+	// Go exporters would speak TLS to localhost.
+	plaintext bool
 }
 
 // readEnv reads and validates the exporter selection. defaults is the list
@@ -105,13 +112,20 @@ func readEnv(getenv func(string) string, defaults []string) (envConfig, error) {
 				"unknown protocol %q (want %s, %s or %s)", v, protoHTTPProtobuf, protoGRPC, protoHTTPJSON)}
 		}
 	}
+	c.plaintext = true
 	for _, name := range []string{envEndpoint, envTracesEndpoint} {
 		v := strings.TrimSpace(getenv(name))
 		if v == "" {
 			continue
 		}
+		c.plaintext = false
 		if reason := checkEndpoint(v); reason != "" {
 			return c, &EnvError{Var: name, Value: v, Reason: reason}
+		}
+	}
+	for _, name := range []string{envInsecure, envTracesInsecure} {
+		if strings.TrimSpace(getenv(name)) != "" {
+			c.plaintext = false
 		}
 	}
 	return c, nil

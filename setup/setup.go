@@ -106,7 +106,7 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 		popts = append(popts, sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(console)))
 	}
 	if env.otlp {
-		otlp, err := newOTLP(ctx, env.protocol)
+		otlp, err := newOTLP(ctx, env.protocol, env.plaintext)
 		if err != nil {
 			return nil, nil, errors.Join(err, exp.Shutdown(ctx))
 		}
@@ -135,19 +135,31 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 // endpoint and the rest of the OTEL_EXPORTER_OTLP_* variables themselves;
 // readEnv has checked the endpoints. The HTTP encoding is passed explicitly
 // because the exporter would read an unknown or differently cased protocol
-// as protobuf.
-func newOTLP(ctx context.Context, protocol string) (sdktrace.SpanExporter, error) {
+// as protobuf. plaintext asks for the default endpoint without TLS (options
+// given here override the environment, so it is set only when the
+// environment names no endpoint and no INSECURE setting).
+func newOTLP(ctx context.Context, protocol string, plaintext bool) (sdktrace.SpanExporter, error) {
 	var (
 		exp sdktrace.SpanExporter
 		err error
 	)
 	switch protocol {
 	case protoGRPC:
-		exp, err = otlptracegrpc.New(ctx)
-	case protoHTTPJSON:
-		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEncoding(otlptracehttp.EncodingJSON))
+		var opts []otlptracegrpc.Option
+		if plaintext {
+			opts = append(opts, otlptracegrpc.WithInsecure())
+		}
+		exp, err = otlptracegrpc.New(ctx, opts...)
 	default:
-		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEncoding(otlptracehttp.EncodingProtobuf))
+		enc := otlptracehttp.EncodingProtobuf
+		if protocol == protoHTTPJSON {
+			enc = otlptracehttp.EncodingJSON
+		}
+		opts := []otlptracehttp.Option{otlptracehttp.WithEncoding(enc)}
+		if plaintext {
+			opts = append(opts, otlptracehttp.WithInsecure())
+		}
+		exp, err = otlptracehttp.New(ctx, opts...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("setup: OTLP exporter (%s): %w", protocol, err)

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 
@@ -289,5 +292,32 @@ func TestTrackerResource(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// With no endpoint in the environment, OTLP goes to the specification's
+// default, http://localhost:4318, in plain HTTP: the Go exporter on its own
+// would speak TLS to it and fail against a local Jaeger or Collector.
+func TestTrackerOTLPDefaultEndpointIsPlainHTTP(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:4318")
+	if err != nil {
+		t.Skipf("port 4318 is taken (%v): the default endpoint cannot be faked here", err)
+	}
+	c := &collector{}
+	srv := &httptest.Server{Listener: lis, Config: &http.Server{Handler: c}}
+	srv.Start()
+	defer srv.Close()
+
+	setEnv(t, map[string]string{"OTEL_TRACES_EXPORTER": "otlp"})
+	tr, shutdown, err := setup.Tracker(t.Context(), setup.WithDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runPipeline(t, tr)
+	if err := shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, paths, spans, _ := c.snapshot(); len(spans) != pipelineSpans || paths[0] != "/v1/traces" {
+		t.Errorf("default endpoint got %d spans at %v, want %d at /v1/traces", len(spans), paths, pipelineSpans)
 	}
 }
