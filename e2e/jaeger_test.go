@@ -17,7 +17,17 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m,
+		// otlptracehttp v1.47.0 sends through a transport shared by every
+		// exporter of the process, and its Shutdown leaves that transport's
+		// keep-alive connection to Jaeger open until it has been idle for
+		// 90 s; Jaeger, unlike an httptest server, does not close it. The
+		// pool is bounded and shared, so it does not grow with each
+		// setup.Tracker. The tests' own HTTP clients close their
+		// connections, so nothing of theirs hides behind this.
+		goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"),
+	)
 }
 
 // endpoints says where the Jaeger under test listens.
@@ -43,12 +53,23 @@ func jaegerEndpoints(t *testing.T) endpoints {
 		otlpHTTP: get("STAGE_TRACKER_E2E_OTLP_HTTP", "http://127.0.0.1:4318"),
 		otlpGRPC: get("STAGE_TRACKER_E2E_OTLP_GRPC", "http://127.0.0.1:4317"),
 	}
-	resp, err := http.Get(ep.query + "/api/services")
+	resp, err := httpGet(t, ep.query+"/api/services")
 	if err != nil {
 		t.Fatalf("no Jaeger query API at %s (%v): run bash scripts/jaeger-e2e.sh, or set STAGE_TRACKER_E2E_JAEGER_QUERY", ep.query, err)
 	}
 	resp.Body.Close()
 	return ep
+}
+
+// httpGet sends a GET that closes its connection afterwards, so that no
+// keep-alive connection outlives the test.
+func httpGet(t *testing.T, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Close = true
+	return http.DefaultClient.Do(req)
 }
 
 // setEnv clears every OTEL_* variable of the test process, then sets env.
@@ -154,7 +175,7 @@ func waitTrace(t *testing.T, query, traceID string, want int) jaegerResponse {
 		body   []byte
 	)
 	for attempt := 0; ; attempt++ {
-		resp, err := http.Get(query + "/api/traces/" + traceID)
+		resp, err := httpGet(t, query+"/api/traces/"+traceID)
 		if err != nil {
 			t.Fatalf("GET trace %s: %v", traceID, err)
 		}
