@@ -114,8 +114,8 @@ func writeRunHeader(b *strings.Builder, st style, r *jsonrun.Run, rows []runtree
 	status := runtree.RunStatus(r)
 	id := "run " + clean(r.RunID)
 	line := st.bold(id) + "  " + st.status(status)
-	if r.Name != "" {
-		line += "  " + truncate(clean(r.Name), W-width(id)-width(status)-4)
+	if name := truncate(clean(r.Name), W-width(id)-width(status)-4); name != "" {
+		line += "  " + name
 	}
 	b.WriteString(line + "\n")
 
