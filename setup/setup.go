@@ -31,12 +31,15 @@
 //
 // # Processors
 //
-// The jsonrun exporter runs behind a simple (synchronous) span processor, so
-// no stage is ever dropped on the way to the run file and Run.Finalize
-// returns once the file is on disk. The console exporter also runs behind a
-// simple processor, so spans print as they end. OTLP and the exporters given
-// with WithExporters get a batch processor each, so a slow backend does not
-// slow the pipeline; Run.Finalize flushes them, and so does shutdown.
+// The jsonrun exporter runs behind its own synchronous processor
+// (jsonrun.NewProcessor, which also journals open runs), so no stage is ever
+// dropped on the way to the run file and Run.Finalize returns once the file
+// is on disk. The console exporter runs behind a simple processor, so spans
+// print as they end. OTLP and the exporters given with WithExporters get a
+// batch processor each, so a slow backend does not slow the pipeline;
+// Run.Finalize flushes them (a backend that cannot be reached is reported to
+// the OpenTelemetry error handler, not as a failed run), and so does
+// shutdown.
 package setup
 
 import (
