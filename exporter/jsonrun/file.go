@@ -74,18 +74,9 @@ func appendLine(path string, line []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, perm)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, perm)
 	if err != nil {
 		return err
-	}
-	// A writer that died mid-line left a torn last line: start on a fresh
-	// line so this record is not glued to it. The torn line stays, for
-	// ReadHistory to report.
-	if fi, serr := f.Stat(); serr == nil && fi.Size() > 0 {
-		last := make([]byte, 1)
-		if _, rerr := f.ReadAt(last, fi.Size()-1); rerr == nil && last[0] != '\n' {
-			line = append([]byte{'\n'}, line...)
-		}
 	}
 	_, err = f.Write(line)
 	if cerr := f.Close(); err == nil {
@@ -130,10 +121,14 @@ func readHistory(rd io.Reader, path string) ([]*Run, error) {
 			case err == io.EOF: // no newline: the writer died mid-line
 				errs = append(errs, &LineError{Line: n, Err: errors.New("torn line (no newline at end of file)")})
 			default:
-				if uerr := json.Unmarshal(line, &r); uerr != nil {
-					errs = append(errs, &LineError{Line: n, Err: uerr})
-				} else {
+				if uerr := json.Unmarshal(line, &r); uerr == nil {
 					runs = append(runs, &r)
+					break
+				} else if rec, ok := salvage(line); ok {
+					runs = append(runs, rec)
+					errs = append(errs, &LineError{Line: n, Err: errors.New("torn record before a whole one on the same line; kept the whole one")})
+				} else {
+					errs = append(errs, &LineError{Line: n, Err: uerr})
 				}
 			}
 		}
@@ -149,4 +144,24 @@ func readHistory(rd io.Reader, path string) ([]*Run, error) {
 		return runs, fmt.Errorf("jsonrun: read history %s: %w", path, errors.Join(errs...))
 	}
 	return runs, nil
+}
+
+// recordStart is how every history record begins: the encoder writes
+// run_id first.
+var recordStart = []byte(`{"run_id":`)
+
+// salvage reads the whole record at the end of a line whose beginning is a
+// torn record: a writer that died mid-line leaves no newline, so the next
+// append lands on the same line. Appends never rewrite the file, so the
+// reader is where that is sorted out.
+func salvage(line []byte) (*Run, bool) {
+	i := bytes.LastIndex(line, recordStart)
+	if i <= 0 {
+		return nil, false
+	}
+	var r Run
+	if json.Unmarshal(line[i:], &r) != nil {
+		return nil, false
+	}
+	return &r, true
 }

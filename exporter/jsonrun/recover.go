@@ -213,11 +213,17 @@ func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
 	e.mu.Unlock()
 
 	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil // its run finished since the directory was listed
+	}
 	if err != nil {
 		return "", fmt.Errorf("jsonrun: recover %s: %w", path, err)
 	}
 	jc := readJournal(f)
 	f.Close()
+	if jc.run == nil && len(jc.bad) == 0 && !explicit {
+		return "", nil // empty: a run starting right now, or nothing to recover
+	}
 	if jc.run != nil {
 		host, _ := os.Hostname()
 		sameHost := jc.run.Host == host
