@@ -85,6 +85,13 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 	if err != nil {
 		return nil, nil, fmt.Errorf("setup: %w", err)
 	}
+	// Inside a run that a parent process owns (stagetrack run), stages of
+	// that run go to its journal: tracker.StartOrJoin joins it.
+	if runID, journal := os.Getenv(tracker.EnvRunID), os.Getenv(tracker.EnvJournal); runID != "" && journal != "" {
+		if err := exp.Join(runID, journal); err != nil {
+			otel.Handle(fmt.Errorf("setup: %s and %s are set, but: %w", tracker.EnvRunID, tracker.EnvJournal, err))
+		}
+	}
 	// Runs of processes that died since the last start become run files.
 	// A journal that cannot be recovered stays for a later attempt; that
 	// must not keep this program from recording its own runs.

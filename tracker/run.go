@@ -33,6 +33,8 @@ type Run struct {
 	ended     int                 // stage spans ended so far
 	inflight  sync.WaitGroup      // Stage.End calls between bookkeeping and span.End
 	finalized bool
+	joined    bool    // another process owns the run span and run file
+	runErr    string  // SetError's message: the run failed
 	errs      []error // input problems reported by Err and Finalize
 	file      string  // where the run file was written, once finalised
 }
@@ -201,10 +203,16 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 		s.end(nil, nil, keys.StatusUnfinished, "")
 	}
 	r.inflight.Wait()
+	if r.joined {
+		return r.flushJoined(ctx)
+	}
 
 	r.mu.Lock()
 	attrs := []attribute.KeyValue{attribute.Int(keys.RunStageCount, r.ended)}
 	errs := append([]error(nil), r.errs...)
+	if msg == "" {
+		msg = r.runErr
+	}
 	r.mu.Unlock()
 	if status != "" {
 		attrs = append(attrs, attribute.String(keys.RunStatus, status))
@@ -250,6 +258,38 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 		r.mu.Unlock()
 	}
 	return errors.Join(errs...)
+}
+
+// SetError marks the run failed with err's message, which becomes the run
+// file's error and the run span's status, whatever its stages did. The
+// last call before Finalize counts; nil clears it.
+func (r *Run) SetError(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.runErr = ""
+	if err != nil {
+		r.runErr = err.Error()
+	}
+}
+
+// Interrupt finalises the run as Finalize does, with status "interrupted"
+// and reason as its error: for a run cut short by a signal or a
+// cancellation, as FinalizeOnSignal does for every open run.
+func (r *Run) Interrupt(ctx context.Context, reason string) error {
+	return r.finalize(ctx, keys.StatusInterrupted, reason, "")
+}
+
+// flushJoined ends a joined run: the run span belongs to the owner, so only
+// this process's spans are flushed.
+func (r *Run) flushJoined(ctx context.Context) error {
+	if f, ok := r.tp.(interface{ ForceFlush(context.Context) error }); ok {
+		if err := f.ForceFlush(ctx); err != nil {
+			otel.Handle(fmt.Errorf("tracker: flush joined run %s: %w", r.id, err))
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return errors.Join(r.errs...)
 }
 
 func (r *Run) endOptions() []trace.SpanEndOption {

@@ -111,6 +111,12 @@ func (e *Exporter) export(s sdktrace.ReadOnlySpan, runID string, isRoot bool) er
 		return nil
 	}
 	j := e.journals[runID]
+	if j != nil && j.joined {
+		// Another process owns the run: its journal is where the stage goes.
+		e.mu.Unlock()
+		ev := endEvent(&rec, rec.end)
+		return j.write(appendEvent(nil, &ev))
+	}
 	p := e.pending[runID]
 	var evicted []evictedRun
 	if p == nil {
@@ -275,6 +281,42 @@ func (e *Exporter) journalPath(runID, outputFile string) (string, error) {
 		return p + JournalSuffix, nil
 	}
 	return filepath.Join(e.cfg.dir, runID+JournalSuffix), nil
+}
+
+// JournalPath returns where the exporter keeps the journal of an open run:
+// beside its run file, <dir>/<run_id>.journal, or <output_file>.journal
+// when the run was started with tracker.WithOutputFile. Give it to processes
+// that join the run (tracker.ChildEnv).
+func (e *Exporter) JournalPath(runID, outputFile string) (string, error) {
+	p, err := e.journalPath(runID, outputFile)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(p)
+}
+
+// Join makes this exporter record the stages of a run that another process
+// owns (its tracker joined it, tracker.Tracker.Join) in that run's journal
+// at path, instead of buffering them: the owner merges them into its run
+// file when it finishes. The journal must exist: a run whose owner has
+// finished is not reopened.
+func (e *Exporter) Join(runID, path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return fmt.Errorf("jsonrun: join run %s: %w", runID, err)
+	}
+	j := &journal{path: path, f: f, sync: e.cfg.journalSync, joined: true}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopped {
+		f.Close()
+		return fmt.Errorf("jsonrun: join run %s: exporter is shut down", runID)
+	}
+	if old := e.journals[runID]; old != nil {
+		old.close()
+	}
+	e.journals[runID] = j
+	return nil
 }
 
 func (e *Exporter) write(run *Run, outputFile string) (string, error) {

@@ -187,6 +187,7 @@ type journal struct {
 	path    string
 	f       *os.File
 	sync    bool         // fsync after every event
+	joined  bool         // the journal of a run another process owns
 	written atomic.Int64 // bytes this process wrote; more on disk means another process joined
 	errOnce sync.Once
 	err     atomic.Pointer[error] // the first write error; later events are skipped
