@@ -13,6 +13,10 @@ import (
 // Env is what the commands see of the world: where output goes and the
 // environment variables. Tests give buffers and a map; OSEnv gives the real
 // ones.
+//
+// The commands only read an Env's fields; one Env may serve several
+// executions at once as long as its writers and functions are safe for
+// concurrent use.
 type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer

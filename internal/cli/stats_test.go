@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -132,5 +134,37 @@ func TestStatsErrors(t *testing.T) {
 				t.Errorf("stderr %q does not say %q", r.stderr, c.want)
 			}
 		})
+	}
+}
+
+// TestStatsWorkersConcurrentSafe: however many workers read the files, the
+// summary is the same (run with -race -count=20).
+func TestStatsWorkersConcurrentSafe(t *testing.T) {
+	dir := t.TempDir()
+	writeSynthetic(t, dir, 300)
+	want := stagetrack(t, "stats", "--json", "--jobs", "1", dir)
+	wantCode(t, want, cli.ExitOK)
+	for _, jobs := range []string{"2", "7", "64", "1000"} {
+		t.Run("jobs="+jobs, func(t *testing.T) {
+			got := stagetrack(t, "stats", "--json", "--jobs", jobs, dir)
+			wantCode(t, got, cli.ExitOK)
+			if got.stdout != want.stdout {
+				t.Errorf("--jobs %s gives a different summary than --jobs 1", jobs)
+			}
+		})
+	}
+}
+
+// TestStatsCanceled: an interrupted stats (Ctrl-C cancels the context)
+// stops and fails rather than printing a partial summary as if whole.
+func TestStatsCanceled(t *testing.T) {
+	dir := t.TempDir()
+	writeSynthetic(t, dir, 50)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	code := cli.Main(ctx, []string{"stats", dir}, &cli.Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }})
+	if code != cli.ExitFailure || stdout.Len() != 0 || !strings.Contains(stderr.String(), "context canceled") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1, nothing, context canceled", code, stdout.String(), stderr.String())
 	}
 }

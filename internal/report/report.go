@@ -31,7 +31,7 @@ import (
 	"github.com/stage-tracker/stage-tracker/internal/view"
 )
 
-// Input is one run to report on.
+// Input is one run to report on. Write only reads it.
 type Input struct {
 	File string // where the run was read from, shown in the metadata
 	Run  *jsonrun.Run

@@ -25,7 +25,8 @@ const (
 	OnlyB = "only_b"
 )
 
-// Diff is the comparison of run A with run B.
+// Diff is the comparison of run A with run B. It is a plain value, safe to
+// read from several goroutines.
 type Diff struct {
 	A      RunInfo     `json:"a"`
 	B      RunInfo     `json:"b"`

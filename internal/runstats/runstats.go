@@ -91,7 +91,8 @@ func (g *group) merge(o *group) {
 	g.runs += o.runs
 }
 
-// Summary is what `stagetrack stats --json` prints.
+// Summary is what `stagetrack stats --json` prints. It is a plain value,
+// safe to read from several goroutines.
 type Summary struct {
 	Runs   int   `json:"runs"`
 	Run    Row   `json:"run"`    // the runs themselves: total duration, failed runs

@@ -10,7 +10,8 @@
 // The functions are safe for concurrent use.
 package view
 
-// Options say how to render for the place the output goes.
+// Options say how to render for the place the output goes. It is a plain
+// value.
 type Options struct {
 	// Color enables ANSI colours. The caller decides: on only when stdout
 	// is a terminal and NO_COLOR is unset.
