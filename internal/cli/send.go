@@ -77,7 +77,7 @@ the environment names a protocol it does not know.`,
 			if err != nil {
 				return err
 			}
-			exp, err := newOTLPExporter(ctx, proto)
+			exp, err := newOTLPExporter(ctx, proto, plaintextDefault(env))
 			if err != nil {
 				return fmt.Errorf("OTLP exporter: %w", err)
 			}
@@ -136,15 +136,40 @@ func otlpEndpoint(env *Env, proto string) string {
 	return cmp.Or(env.getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), env.getenv("OTEL_EXPORTER_OTLP_ENDPOINT"), def)
 }
 
-func newOTLPExporter(ctx context.Context, proto string) (sdktrace.SpanExporter, error) {
-	switch proto {
-	case protoGRPC:
-		return otlptracegrpc.New(ctx)
-	case protoHTTPJSON:
-		return otlptracehttp.New(ctx, otlptracehttp.WithEncoding(otlptracehttp.EncodingJSON))
-	default:
-		return otlptracehttp.New(ctx)
+// plaintextDefault reports whether the environment names no endpoint and
+// no INSECURE setting. Then the exporter must be told to use the
+// specification's default, http://localhost:4318 (4317 for gRPC), without
+// TLS: left alone, the Go exporters speak TLS to localhost.
+func plaintextDefault(env *Env) bool {
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+		"OTEL_EXPORTER_OTLP_INSECURE", "OTEL_EXPORTER_OTLP_TRACES_INSECURE"} {
+		if strings.TrimSpace(env.getenv(name)) != "" {
+			return false
+		}
 	}
+	return true
+}
+
+// newOTLPExporter makes the exporter for proto. It reads the endpoint and
+// the other OTEL_EXPORTER_OTLP_* variables itself; options given here would
+// override them, so plaintext is set only when they name no endpoint.
+func newOTLPExporter(ctx context.Context, proto string, plaintext bool) (sdktrace.SpanExporter, error) {
+	if proto == protoGRPC {
+		var opts []otlptracegrpc.Option
+		if plaintext {
+			opts = append(opts, otlptracegrpc.WithInsecure())
+		}
+		return otlptracegrpc.New(ctx, opts...)
+	}
+	enc := otlptracehttp.EncodingProtobuf
+	if proto == protoHTTPJSON {
+		enc = otlptracehttp.EncodingJSON
+	}
+	opts := []otlptracehttp.Option{otlptracehttp.WithEncoding(enc)}
+	if plaintext {
+		opts = append(opts, otlptracehttp.WithInsecure())
+	}
+	return otlptracehttp.New(ctx, opts...)
 }
 
 // sendResource is the resource of the replayed spans: service.name

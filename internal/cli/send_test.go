@@ -48,11 +48,19 @@ func (c *collector) add(req *coltracepb.ExportTraceServiceRequest) {
 	}
 }
 
-// otlpHTTP is an OTLP/HTTP endpoint that decodes protobuf requests.
+// otlpHTTP is an OTLP/HTTP endpoint that decodes protobuf requests and
+// answers with status.
 func otlpHTTP(t *testing.T, status int) (*httptest.Server, *collector) {
 	t.Helper()
+	h, c := otlpHandler(status)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, c
+}
+
+func otlpHandler(status int) (http.Handler, *collector) {
 	c := &collector{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" {
 			http.Error(w, "want protobuf on /v1/traces", http.StatusNotFound)
 			return
@@ -75,9 +83,7 @@ func otlpHTTP(t *testing.T, status int) (*httptest.Server, *collector) {
 		resp, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
 		w.Header().Set("Content-Type", "application/x-protobuf")
 		w.Write(resp)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, c
+	}), c
 }
 
 type grpcCollector struct {
@@ -259,6 +265,30 @@ func findStage(s jsonrun.Stages, spanID string) (jsonrun.Stage, bool) {
 		}
 	}
 	return jsonrun.Stage{}, false
+}
+
+// TestSendDefaultEndpoint: with no endpoint in the environment, send goes to
+// http://localhost:4318 in plain HTTP, as the specification says (the Go
+// exporter alone would try TLS). Skipped when the port is taken.
+func TestSendDefaultEndpoint(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:4318")
+	if err != nil {
+		t.Skipf("port 4318 is taken: %v", err)
+	}
+	h, col := otlpHandler(http.StatusOK)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener.Close()
+	srv.Listener = lis
+	srv.Start()
+	t.Cleanup(srv.Close)
+	env := setenv(t)
+	r := invocation{env: env}.run(t, "send", "--timeout", "10s", runFile("train-a"))
+	wantCode(t, r, cli.ExitOK)
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	if len(col.spans) != 9 {
+		t.Errorf("the default endpoint got %d spans, want 9", len(col.spans))
+	}
 }
 
 func TestSendErrors(t *testing.T) {
