@@ -29,17 +29,23 @@ type perfDiscard struct{}
 func (perfDiscard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
 func (perfDiscard) Shutdown(context.Context) error                             { return nil }
 
-// perfTracker wires a tracker to a jsonrun exporter writing into dir behind
-// a simple span processor, as setup.Tracker does (without the exporters
-// setup may add from the environment, which would make figures depend on
-// it).
-func perfTracker(tb testing.TB, dir string, opts ...jsonrun.Option) (*tracker.Tracker, *jsonrun.Exporter) {
+// perfTracker wires a tracker to a jsonrun exporter writing into dir. With
+// journal, the exporter sits behind jsonrun.NewProcessor, which keeps a
+// journal of every open run (no fsync): what setup.Tracker wires. Without,
+// it sits behind the SDK's simple span processor: the exporter alone, as
+// setup wired it before the journal existed. Exporters setup may add from
+// the environment are left out, so the figures do not depend on it.
+func perfTracker(tb testing.TB, dir string, journal bool, opts ...jsonrun.Option) (*tracker.Tracker, *jsonrun.Exporter) {
 	tb.Helper()
 	exp, err := jsonrun.New(append([]jsonrun.Option{jsonrun.WithDir(dir)}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(exp)))
+	var proc sdktrace.SpanProcessor = sdktrace.NewSimpleSpanProcessor(exp)
+	if journal {
+		proc = jsonrun.NewProcessor(exp)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(proc))
 	return tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp)), exp
 }
 
@@ -67,8 +73,9 @@ func perfAttrs(i int) trace.SpanStartEventOption {
 }
 
 // BenchmarkStage measures one stage, StartStage then End with 4 data keys,
-// through the tracker and the jsonrun exporter behind a simple span
-// processor, beside a child span with 4 attributes made directly through
+// through the tracker and the jsonrun exporter, with its journal (behind
+// jsonrun.NewProcessor, as setup wires it; no fsync) and without (behind
+// the SDK's simple span processor), beside a child span with 4 attributes made directly through
 // the SDK with a discarding exporter. Each path runs stages of one long run
 // that stays open across iterations, so the run's own cost is not in the
 // figure. The exporter therefore buffers every stage until the run ends,
@@ -78,45 +85,47 @@ func perfAttrs(i int) trace.SpanStartEventOption {
 // Targets: at most 1.3× the baseline with the journal off, 1.6× with it on.
 func BenchmarkStage(b *testing.B) {
 	b.Run("jsonrun/journal=off", func(b *testing.B) {
-		tr, _ := perfTracker(b, b.TempDir())
+		tr, _ := perfTracker(b, b.TempDir(), false)
 		perfBenchStages(b, tr)
 	})
 	b.Run("jsonrun/journal=on", func(b *testing.B) {
-		// SLOT (issue 5): jsonrun has no journal option yet. When it has
-		// one, build the tracker with it here (perfTracker(b, dir,
-		// jsonrun.WithJournal(...)), no fsync) and call perfBenchStages.
-		b.Skip("jsonrun has no journal option yet: slot to fill once it exists")
+		tr, _ := perfTracker(b, b.TempDir(), true)
+		perfBenchStages(b, tr)
 	})
 	b.Run("baseline=sdk", func(b *testing.B) {
 		tracer := perfSDK()
 		ctx, root := tracer.Start(b.Context(), "run")
 		defer root.End()
 		b.ReportAllocs()
+		cpu := perfStartCPU()
 		i := 0
 		for b.Loop() {
 			_, span := tracer.Start(ctx, "stage", perfAttrs(i))
 			span.End()
 			i++
 		}
+		cpu.report(b)
 	})
 }
 
 // perfBenchStages times stages of one run of tr. It does not finalise the
 // run: that would write a run file of b.N stages after the timed loop, which
 // is not what is measured. The provider holds no goroutine, so nothing is
-// left behind.
+// left behind but the run's journal, in a temporary directory.
 func perfBenchStages(b *testing.B, tr *tracker.Tracker) {
 	ctx, run := tr.Start(b.Context(), "bench")
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	b.ReportAllocs()
+	cpu := perfStartCPU()
 	i := 0
 	for b.Loop() {
 		_, s := run.StartStage(ctx, "batch")
 		s.End(perfData(i), nil)
 		i++
 	}
+	cpu.report(b)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(i), "retained-B/stage")
@@ -124,7 +133,8 @@ func perfBenchStages(b *testing.B, tr *tracker.Tracker) {
 }
 
 // BenchmarkConcurrentRuns measures 64 runs in flight at once, from
-// b.RunParallel with enough goroutines per CPU to make 64.
+// b.RunParallel with enough goroutines per CPU to make 64, through the
+// tracker and jsonrun wired as setup wires them (journal on).
 //
 //   - stage/*: each goroutine holds one open run and an op is one stage
 //     (StartStage, End with 4 data keys), beside the SDK baseline; this
@@ -141,9 +151,11 @@ func BenchmarkConcurrentRuns(b *testing.B) {
 
 	b.Run("stage", func(b *testing.B) {
 		b.Run("jsonrun", func(b *testing.B) {
-			tr, _ := perfTracker(b, b.TempDir())
+			tr, _ := perfTracker(b, b.TempDir(), true)
 			b.SetParallelism(parallelism)
 			b.ReportAllocs()
+			cpu := perfStartCPU()
+			defer cpu.report(b)
 			b.RunParallel(func(pb *testing.PB) {
 				ctx, run := tr.Start(context.Background(), "bench")
 				i := 0
@@ -158,6 +170,8 @@ func BenchmarkConcurrentRuns(b *testing.B) {
 			tracer := perfSDK()
 			b.SetParallelism(parallelism)
 			b.ReportAllocs()
+			cpu := perfStartCPU()
+			defer cpu.report(b)
 			b.RunParallel(func(pb *testing.PB) {
 				ctx, root := tracer.Start(context.Background(), "run")
 				defer root.End()
@@ -175,10 +189,12 @@ func BenchmarkConcurrentRuns(b *testing.B) {
 		const stages = 4
 		b.Run("jsonrun", func(b *testing.B) {
 			dir := perfTmpfsDir(b)
-			tr, _ := perfTracker(b, dir)
+			tr, _ := perfTracker(b, dir, true)
 			var next atomic.Int64
 			b.SetParallelism(parallelism)
 			b.ReportAllocs()
+			cpu := perfStartCPU()
+			defer cpu.report(b)
 			b.RunParallel(func(pb *testing.PB) {
 				out := tracker.WithOutputFile(filepath.Join(dir, fmt.Sprintf("g%d.json", next.Add(1))))
 				for pb.Next() {
@@ -198,6 +214,8 @@ func BenchmarkConcurrentRuns(b *testing.B) {
 			tracer := perfSDK()
 			b.SetParallelism(parallelism)
 			b.ReportAllocs()
+			cpu := perfStartCPU()
+			defer cpu.report(b)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					ctx, root := tracer.Start(context.Background(), "run")

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +15,8 @@ import (
 
 // Memory checks: they run with go test (they are not benchmarks) and
 // measure the live heap after garbage collection, end to end: tracker, SDK
-// and jsonrun exporter wired as setup.Tracker wires them.
+// and jsonrun exporter wired as setup.Tracker wires them (behind
+// jsonrun.NewProcessor, journal on).
 // docs/performance.md records their figures.
 
 // perfHeap returns the live heap after a full collection. It collects
@@ -27,53 +29,69 @@ func perfHeap() int64 {
 	return int64(m.HeapAlloc)
 }
 
-// TestHeapAfterManyFinishedRuns finishes 100,000 runs of 3 stages (20,000
-// under -race: see perfFinishedRuns) one after another in one process, each
-// writing its run file (on /dev/shm when the machine has it: a disk's fsync
-// would make this take minutes), and checks that the heap ends within 1 MiB
-// of where it was after a warm-up.
+// TestHeapAfterManyFinishedRuns finishes runs of 3 stages one after
+// another in one process, each writing its run file (on /dev/shm when the
+// machine has it: a disk's fsync would make this take minutes), and checks
+// that the heap ends within 1 MiB of where it was after a warm-up.
+//
+// Without the journal it finishes 100,000 runs; with it (setup's wiring),
+// whose open, write, close and removal of a journal file per run make each
+// run about 3.5 times slower, 10,000. Under -race, fewer: see
+// perfFinishedRuns.
 func TestHeapAfterManyFinishedRuns(t *testing.T) {
-	const (
-		warmup = 1_000
-		runs   = perfFinishedRuns
-	)
-	dir := perfTmpfsDir(t)
-	tr, _ := perfTracker(t, dir)
-	ctx := context.Background()
-	finish := func() {
-		rctx, run := tr.Start(ctx, "memory")
-		for i := range 3 {
-			_, s := run.StartStage(rctx, "stage")
-			s.End(perfData(i), nil)
-		}
-		if err := run.Finalize(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Remove(run.File()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range warmup {
-		finish()
-	}
-	before := perfHeap()
-	start := time.Now()
-	for range runs {
-		finish()
-	}
-	elapsed := time.Since(start)
-	after := perfHeap()
-	t.Logf("%d runs in %v (%v per run); heap %+d bytes", runs, elapsed.Round(time.Millisecond), (elapsed / runs).Round(time.Microsecond), after-before)
-	if after-before > 1<<20 {
-		t.Errorf("heap grew by %d bytes over %d finished runs; want at most 1 MiB", after-before, runs)
+	for _, tc := range []struct {
+		name    string
+		journal bool
+		runs    int
+	}{
+		{"journal=off", false, perfFinishedRuns},
+		{"journal=on", true, perfFinishedRunsJournal},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const warmup = 1_000
+			dir := perfTmpfsDir(t)
+			tr, _ := perfTracker(t, dir, tc.journal)
+			ctx := context.Background()
+			finish := func() {
+				rctx, run := tr.Start(ctx, "memory")
+				for i := range 3 {
+					_, s := run.StartStage(rctx, "stage")
+					s.End(perfData(i), nil)
+				}
+				if err := run.Finalize(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Remove(run.File()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range warmup {
+				finish()
+			}
+			before := perfHeap()
+			start := time.Now()
+			for range tc.runs {
+				finish()
+			}
+			elapsed := time.Since(start)
+			after := perfHeap()
+			t.Logf("%d runs in %v (%v per run); heap %+d bytes", tc.runs, elapsed.Round(time.Millisecond), (elapsed / time.Duration(tc.runs)).Round(time.Microsecond), after-before)
+			if after-before > 1<<20 {
+				t.Errorf("heap grew by %d bytes over %d finished runs; want at most 1 MiB", after-before, tc.runs)
+			}
+			if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+				t.Errorf("%d files left in the run directory, want none (err %v)", len(entries), err)
+			}
+		})
 	}
 }
 
 // TestAbandonedRunsBounded starts 10,000 runs of 3 stages and drops them
 // without Finalize, with the exporter bounded to 100 pending runs: every
 // run beyond the bound is written as incomplete as soon as a newer run
-// arrives, so exactly 9,900 files exist at the end and Shutdown writes the
-// last 100.
+// arrives, so exactly 9,900 run files exist at the end, and Shutdown writes
+// the last 100. With the journal, an evicted run's journal must be closed
+// and removed too: the run file replaces it.
 //
 // Memory: once the exporter's bounded tables are full, abandoned runs must
 // not make the heap grow: it is measured after 5,000 runs and after 10,000.
@@ -85,60 +103,96 @@ func TestAbandonedRunsBounded(t *testing.T) {
 		runs  = 10_000
 		bound = 100
 	)
-	dir := perfTmpfsDir(t)
-	tr, exp := perfTracker(t, dir, jsonrun.WithMaxPendingRuns(bound))
-	ctx := context.Background()
-	abandon := func(n int) {
-		for range n {
-			rctx, run := tr.Start(ctx, "abandoned")
-			for i := range 3 {
-				_, s := run.StartStage(rctx, "stage")
-				s.End(perfData(i), nil)
+	for _, tc := range []struct {
+		name    string
+		journal bool
+	}{
+		{"journal=off", false},
+		{"journal=on", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.journal {
+				// KNOWN BUG, reported in issue 5's phase-one report: on
+				// eviction, jsonrun writes the run file but neither closes
+				// nor removes the run's journal, so every abandoned run
+				// keeps an open file, an entry in Exporter.journals (the
+				// heap grows ~360 bytes per run) and a .journal file (that
+				// Recover would later turn into a second run file). Remove
+				// this skip once eviction closes journals: the check below
+				// fails until then.
+				t.Skip("jsonrun does not close the journals of evicted runs yet (issue 5 report)")
 			}
-		}
-	}
-	before := perfHeap()
-	abandon(runs / 2)
-	mid := perfHeap()
-	abandon(runs / 2)
-	after := perfHeap()
-	t.Logf("heap after %d abandoned runs (bound %d): %+d bytes; over the last %d: %+d bytes", runs, bound, after-before, runs/2, after-mid)
-	if after-mid > 256<<10 {
-		t.Errorf("heap grew by %d bytes over the last %d abandoned runs; want no growth (at most 256 KiB of noise) once the bounded tables are full", after-mid, runs/2)
-	}
-	if after-before > 2<<20 {
-		t.Errorf("heap grew by %d bytes over %d abandoned runs with at most %d pending; want at most 2 MiB", after-before, runs, bound)
-	}
+			dir := perfTmpfsDir(t)
+			tr, exp := perfTracker(t, dir, tc.journal, jsonrun.WithMaxPendingRuns(bound))
+			ctx := context.Background()
+			abandon := func(n int) {
+				for range n {
+					rctx, run := tr.Start(ctx, "abandoned")
+					for i := range 3 {
+						_, s := run.StartStage(rctx, "stage")
+						s.End(perfData(i), nil)
+					}
+				}
+			}
+			before := perfHeap()
+			abandon(runs / 2)
+			mid := perfHeap()
+			abandon(runs / 2)
+			after := perfHeap()
+			t.Logf("heap after %d abandoned runs (bound %d): %+d bytes; over the last %d: %+d bytes", runs, bound, after-before, runs/2, after-mid)
+			if after-mid > 256<<10 {
+				t.Errorf("heap grew by %d bytes over the last %d abandoned runs; want no growth (at most 256 KiB of noise) once the bounded tables are full", after-mid, runs/2)
+			}
+			if after-before > 2<<20 {
+				t.Errorf("heap grew by %d bytes over %d abandoned runs with at most %d pending; want at most 2 MiB", after-before, runs, bound)
+			}
 
+			files, journals := perfRunFiles(t, dir)
+			if got, want := len(files), runs-bound; got != want {
+				t.Errorf("%d run files written on eviction; want %d (all but the %d newest runs)", got, want, bound)
+			}
+			if len(journals) > bound {
+				t.Errorf("%d journals left in the run directory; want at most %d (one per pending run)", len(journals), bound)
+			}
+			for i, name := range files {
+				if i%1000 != 0 {
+					continue
+				}
+				run, err := jsonrun.ReadFile(filepath.Join(dir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if run.Status != jsonrun.StatusIncomplete || run.StageCount != 3 {
+					t.Errorf("%s: status %q with %d stages; want %q with 3", name, run.Status, run.StageCount, jsonrun.StatusIncomplete)
+				}
+			}
+
+			if err := exp.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if files, _ = perfRunFiles(t, dir); len(files) != runs {
+				t.Errorf("%d run files after Shutdown; want %d", len(files), runs)
+			}
+		})
+	}
+}
+
+// perfRunFiles lists the run files and the journals in dir.
+func perfRunFiles(t *testing.T, dir string) (files, journals []string) {
+	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(entries), runs-bound; got != want {
-		t.Errorf("%d run files written on eviction; want %d (all but the %d newest runs)", got, want, bound)
-	}
-	for i, e := range entries {
-		if i%1000 != 0 {
-			continue
-		}
-		run, err := jsonrun.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if run.Status != jsonrun.StatusIncomplete || run.StageCount != 3 {
-			t.Errorf("%s: status %q with %d stages; want %q with 3", e.Name(), run.Status, run.StageCount, jsonrun.StatusIncomplete)
+	for _, e := range entries {
+		switch {
+		case strings.HasSuffix(e.Name(), jsonrun.JournalSuffix):
+			journals = append(journals, e.Name())
+		case strings.HasSuffix(e.Name(), ".json"):
+			files = append(files, e.Name())
 		}
 	}
-
-	if err := exp.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if entries, err = os.ReadDir(dir); err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != runs {
-		t.Errorf("%d run files after Shutdown; want %d", len(entries), runs)
-	}
+	return files, journals
 }
 
 // TestMemoryPerBufferedStageEndToEnd measures the heap held for each ended
@@ -147,7 +201,7 @@ func TestAbandonedRunsBounded(t *testing.T) {
 // under 512 bytes.
 func TestMemoryPerBufferedStageEndToEnd(t *testing.T) {
 	const n = 20_000
-	tr, _ := perfTracker(t, perfTmpfsDir(t))
+	tr, _ := perfTracker(t, perfTmpfsDir(t), true)
 	ctx, run := tr.Start(context.Background(), "buffered")
 	dataBytes := 0
 	for i := range n {

@@ -82,11 +82,13 @@ func BenchmarkNonRunSpan(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := b.Context()
 			b.ReportAllocs()
+			cpu := perfStartCPU()
 			for b.Loop() {
 				if err := bc.exp.ExportSpans(ctx, bc.spans); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu.report(b)
 		})
 	}
 }
@@ -122,6 +124,7 @@ func BenchmarkFinishRun(b *testing.B) {
 				all := append(append([]sdktrace.ReadOnlySpan(nil), r.stages...), r.root)
 				var buf []byte
 				b.ReportAllocs()
+				cpu := perfStartCPU()
 				for b.Loop() {
 					run, err := jsonrun.ToRun(all)
 					if err != nil {
@@ -129,15 +132,18 @@ func BenchmarkFinishRun(b *testing.B) {
 					}
 					buf = run.AppendIndent(buf[:0])
 				}
+				cpu.report(b)
 			})
 			b.Run("baseline=MarshalIndent", func(b *testing.B) {
 				mirror := perfMirror(b, r)
 				b.ReportAllocs()
+				cpu := perfStartCPU()
 				for b.Loop() {
 					if _, err := json.MarshalIndent(mirror, "", "  "); err != nil {
 						b.Fatal(err)
 					}
 				}
+				cpu.report(b)
 			})
 		})
 	}
@@ -148,18 +154,22 @@ func perfBenchFinish(b *testing.B, r perfRun, dir string) {
 	ctx := b.Context()
 	root := []sdktrace.ReadOnlySpan{r.root}
 	b.ReportAllocs()
+	cpu := perfStartCPU()
 	for b.Loop() {
 		b.StopTimer()
-		for i := range r.stages {
-			if err := exp.ExportSpans(ctx, r.stages[i:i+1]); err != nil {
-				b.Fatal(err)
+		cpu.exclude(func() {
+			for i := range r.stages {
+				if err := exp.ExportSpans(ctx, r.stages[i:i+1]); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
+		})
 		b.StartTimer()
 		if err := exp.ExportSpans(ctx, root); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report(b)
 	b.StopTimer()
 	path := filepath.Join(dir, r.id+".json")
 	got, err := jsonrun.ReadFile(path)
@@ -189,6 +199,8 @@ func BenchmarkReadFile(b *testing.B) {
 			}
 			b.Run("ReadFile", func(b *testing.B) {
 				b.ReportAllocs()
+				cpu := perfStartCPU()
+				defer cpu.report(b)
 				for b.Loop() {
 					got, err := jsonrun.ReadFile(path)
 					if err != nil {
@@ -201,6 +213,8 @@ func BenchmarkReadFile(b *testing.B) {
 			})
 			b.Run("baseline=Unmarshal", func(b *testing.B) {
 				b.ReportAllocs()
+				cpu := perfStartCPU()
+				defer cpu.report(b)
 				for b.Loop() {
 					data, err := os.ReadFile(path)
 					if err != nil {
