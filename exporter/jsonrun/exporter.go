@@ -117,14 +117,7 @@ func (e *Exporter) export(s sdktrace.ReadOnlySpan, runID string, isRoot bool) er
 		ev := endEvent(&rec, rec.end)
 		return j.write(appendEvent(nil, &ev))
 	}
-	p := e.pending[runID]
-	var evicted []evictedRun
-	if p == nil {
-		evicted = e.evictLocked(e.cfg.maxPendingRuns - 1)
-		e.seq++
-		p = &pendingRun{seq: e.seq}
-		e.pending[runID] = p
-	}
+	p, evicted := e.pendingLocked(runID)
 	p.stages = append(p.stages, rec)
 	e.mu.Unlock()
 
@@ -227,10 +220,11 @@ func (e *Exporter) mergeForeign(run *Run, root *rootRecord, local []stageRecord,
 type evictedRun struct {
 	id string
 	p  *pendingRun
+	j  *journal // its journal, when this process keeps one
 }
 
 // evictLocked removes the oldest pending runs until at most keep remain and
-// returns them for writing. e.mu must be held.
+// returns them, with their journals, for writing. e.mu must be held.
 func (e *Exporter) evictLocked(keep int) []evictedRun {
 	var out []evictedRun
 	for len(e.pending) > keep {
@@ -242,21 +236,63 @@ func (e *Exporter) evictLocked(keep int) []evictedRun {
 			}
 		}
 		delete(e.pending, oldestID)
-		out = append(out, evictedRun{id: oldestID, p: oldest})
+		j := e.journals[oldestID]
+		delete(e.journals, oldestID)
+		out = append(out, evictedRun{id: oldestID, p: oldest, j: j})
 	}
 	return out
 }
 
+// pendingLocked returns the pending run of runID, making it, and evicting
+// the oldest runs to make room for it, when there is none. e.mu must be
+// held; the caller writes the evicted runs once it is released.
+func (e *Exporter) pendingLocked(runID string) (*pendingRun, []evictedRun) {
+	if p := e.pending[runID]; p != nil {
+		return p, nil
+	}
+	evicted := e.evictLocked(e.cfg.maxPendingRuns - 1)
+	e.seq++
+	p := &pendingRun{seq: e.seq}
+	e.pending[runID] = p
+	return p, evicted
+}
+
+// writeEvicted writes runs that lost their place as incomplete run files.
+// The journal of each is closed, and removed once its run file is written:
+// the run file now holds all the journal did.
 func (e *Exporter) writeEvicted(runs []evictedRun, why string) error {
 	var errs []error
 	for _, r := range runs {
-		run := assemble(nil, r.id, r.p.stages, why)
-		run.Warnings = append(run.Warnings, r.p.warnings...)
-		path, err := e.write(run, "")
+		run, outputFile := e.evictedRun(r, why)
+		path, err := e.write(run, outputFile)
+		if r.j != nil {
+			errs = append(errs, r.j.close())
+			if err == nil && !r.j.joined {
+				errs = append(errs, os.Remove(r.j.path))
+			}
+		}
 		e.storeResult(r.id, result{path: path, err: err})
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// evictedRun builds the incomplete run file of an evicted run: from its
+// journal when this process keeps one, which knows the run's name, args and
+// running stages too; else from the stages buffered.
+func (e *Exporter) evictedRun(r evictedRun, why string) (*Run, string) {
+	if r.j != nil && !r.j.joined {
+		if f, err := os.Open(r.j.path); err == nil {
+			jc := readJournal(f)
+			f.Close()
+			if run, err := jc.recoveredRun(r.j.path, StatusIncomplete, why); err == nil {
+				return run, jc.run.OutputFile
+			}
+		}
+	}
+	run := assemble(nil, r.id, r.p.stages, why)
+	run.Warnings = append(run.Warnings, r.p.warnings...)
+	return run, ""
 }
 
 // path returns where the run file of runID goes. Only a valid UUID becomes
@@ -394,16 +430,24 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	e.stopped = true
-	evicted := e.evictLocked(0)
 	journals := e.journals
-	e.journals = nil
+	e.journals = map[string]*journal{}
+	evicted := e.evictLocked(0)
 	e.mu.Unlock()
 
 	var errs []error
-	for _, j := range journals {
-		errs = append(errs, j.close())
+	for id, j := range journals {
+		if j.joined {
+			errs = append(errs, j.close())
+			continue
+		}
+		for i := range evicted {
+			if evicted[i].id == id {
+				evicted[i].j = j
+			}
+		}
 	}
-	errs = append(errs, e.writeEvicted(evicted, "the run span never arrived before the exporter shut down"))
+	errs = append(errs, e.writeEvicted(evicted, "the run was not finalised before the exporter shut down"))
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -449,8 +493,11 @@ func (e *Exporter) startJournal(root *rootRecord, runID string) error {
 		return werr
 	}
 	e.journals[runID] = j
+	// A run with a journal counts against the pending bound from its start,
+	// so runs abandoned before any stage ends do not hold files open forever.
+	_, evicted := e.pendingLocked(runID)
 	e.mu.Unlock()
-	return werr
+	return errors.Join(werr, e.writeEvicted(evicted, "the run span never arrived; evicted to keep at most the configured number of pending runs"))
 }
 
 // journalStage records that a stage started, in its run's journal if this

@@ -103,24 +103,35 @@ func (jc *journalContents) add(line []byte, torn bool, open map[trace.SpanID]int
 // recoveredRun builds the run file of a journal whose process stopped
 // before finalising the run: stages that ended keep their records, stages
 // that were running are marked so, and the run ends at the last event.
-func (jc *journalContents) recoveredRun(journalPath string) (*Run, error) {
+//
+// status and why are the run's status and error; "" means crashed, with the
+// process that stopped as the reason.
+func (jc *journalContents) recoveredRun(journalPath, status, why string) (*Run, error) {
 	if jc.run == nil {
 		return nil, fmt.Errorf("jsonrun: journal %s has no readable run event", journalPath)
 	}
 	ev := jc.run
+	if status == "" {
+		status = StatusCrashed
+		why = fmt.Sprintf("process %d on %s stopped before the run was finalised; recovered from its journal",
+			ev.PID, orUnknown(ev.Host))
+	}
 	root := rootRecord{
 		name:       ev.Name,
 		start:      fromUnixNano(ev.T),
 		end:        jc.last,
 		failed:     true,
-		status:     StatusCrashed,
+		status:     status,
 		args:       string(ev.Args),
 		outputFile: ev.OutputFile,
 		stageCount: -1,
-		errMsg: fmt.Sprintf("process %d on %s stopped before the run was finalised; recovered from its journal",
-			ev.PID, orUnknown(ev.Host)),
+		errMsg:     why,
 	}
 	if ev.TraceID != "" {
+		// hex.Decode panics on a destination too short for its source.
+		if len(ev.TraceID) != hex.EncodedLen(len(root.traceID)) {
+			return nil, fmt.Errorf("jsonrun: journal %s: trace id %q: want %d hex digits", journalPath, ev.TraceID, hex.EncodedLen(len(root.traceID)))
+		}
 		if _, err := hex.Decode(root.traceID[:], []byte(ev.TraceID)); err != nil {
 			return nil, fmt.Errorf("jsonrun: journal %s: trace id %q: %w", journalPath, ev.TraceID, err)
 		}
@@ -231,7 +242,7 @@ func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
 			return "", fmt.Errorf("jsonrun: journal %s: %w (pid %d on %s)", path, errJournalLive, jc.run.PID, orUnknown(jc.run.Host))
 		}
 	}
-	run, err := jc.recoveredRun(path)
+	run, err := jc.recoveredRun(path, "", "")
 	if err != nil {
 		return "", err
 	}
