@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -290,13 +291,46 @@ func buildTree(stages []stageRecord) Stages {
 		index[s.spanID] = i
 	}
 	children := make([][]int, len(stages))
+	parent := make([]int, len(stages)) // -1 for a top-level stage
 	var top []int
 	for i, s := range stages {
 		if p, ok := index[s.parentID]; ok && p != i {
 			children[p] = append(children[p], i)
+			parent[i] = p
 		} else {
 			top = append(top, i)
+			parent[i] = -1
 		}
+	}
+	// Parent links that form a cycle (only a corrupt journal or a broken
+	// id generator makes them) would leave stages out of the tree: the
+	// earliest stage of each cycle becomes a top-level stage instead.
+	reached := make([]bool, len(stages))
+	var reach func(i int)
+	reach = func(i int) {
+		reached[i] = true
+		for _, c := range children[i] {
+			if !reached[c] {
+				reach(c)
+			}
+		}
+	}
+	for _, i := range top {
+		reach(i)
+	}
+	cut := false
+	for i := range stages {
+		if reached[i] {
+			continue
+		}
+		p := parent[i]
+		children[p] = slices.DeleteFunc(children[p], func(c int) bool { return c == i })
+		top = append(top, i)
+		reach(i)
+		cut = true
+	}
+	if cut {
+		slices.Sort(top)
 	}
 	var build func(level []int) Stages
 	build = func(level []int) Stages {
@@ -308,12 +342,15 @@ func buildTree(stages []stageRecord) Stages {
 		used := make(map[string]bool, len(level))
 		for _, i := range level {
 			s := &stages[i]
-			attempts[s.name]++
+			// Keys and attempts go by the name as the file spells it, where
+			// invalid UTF-8 becomes U+FFFD: "\xff" and "\xfe" are one name.
+			name := validUTF8(s.name)
+			attempts[name]++
 			st := toStage(s)
-			st.Attempt = attempts[s.name]
-			st.Key = s.name
+			st.Attempt = attempts[name]
+			st.Key = name
 			for n := st.Attempt; used[st.Key]; n++ {
-				st.Key = s.name + "#" + strconv.Itoa(max(n, 2))
+				st.Key = name + "#" + strconv.Itoa(max(n, 2))
 			}
 			used[st.Key] = true
 			st.Stages = build(children[i])
@@ -322,6 +359,25 @@ func buildTree(stages []stageRecord) Stages {
 		return out
 	}
 	return build(top)
+}
+
+// validUTF8 returns s with each byte that is not part of valid UTF-8
+// replaced by U+FFFD, as appendString writes it.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = utf8.AppendRune(b, utf8.RuneError)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return string(b)
 }
 
 func toStage(s *stageRecord) Stage {
