@@ -191,9 +191,17 @@ func (e *encoder) int(n int) { e.b = strconv.AppendInt(e.b, int64(n), 10) }
 func (e *encoder) float(f float64) { e.b = strconv.AppendFloat(e.b, f, 'f', -1, 64) }
 
 // raw writes an already-encoded JSON value; the exporter validated it.
+// Valid JSON can still hold invalid UTF-8 inside its strings (a span
+// attribute or journal line that encoding/json did not make): each such byte
+// becomes U+FFFD, as a JSON decoder would read it, so that the file is UTF-8
+// as RFC 8259 requires and Python can read it.
 func (e *encoder) raw(v []byte) {
 	if len(v) == 0 {
 		e.b = append(e.b, "null"...)
+		return
+	}
+	if !utf8.Valid(v) {
+		e.b = append(e.b, validUTF8(string(v))...)
 		return
 	}
 	e.b = append(e.b, v...)
