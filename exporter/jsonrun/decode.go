@@ -51,6 +51,12 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
+	if err := checkTime("start_time", j.StartTime); err != nil {
+		return err
+	}
+	if err := checkTime("completed_at", j.CompletedAt); err != nil {
+		return err
+	}
 	*r = Run{
 		RunID:            j.RunID,
 		StartTime:        j.StartTime,
@@ -98,6 +104,12 @@ func (s *Stages) UnmarshalJSON(b []byte) error {
 		if err := dec.Decode(&j); err != nil {
 			return fmt.Errorf("stages[%q]: %w", key, err)
 		}
+		if err := checkTime("start_time", j.StartTime); err != nil {
+			return fmt.Errorf("stages[%q]: %w", key, err)
+		}
+		if err := checkTime("end_time", j.EndTime); err != nil {
+			return fmt.Errorf("stages[%q]: %w", key, err)
+		}
 		st := Stage{
 			Key:         key,
 			StartTime:   j.StartTime,
@@ -125,6 +137,16 @@ func (s *Stages) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = out
+	return nil
+}
+
+// checkTime rejects a time that the run-file format, UTC with a four-digit
+// year, cannot hold, such as 0000-01-01T00:30:00+01:00: written back it
+// would be a file that no reader accepts.
+func checkTime(field string, t time.Time) error {
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("%s %s is outside the years 0000 to 9999 in UTC", field, t.Format(time.RFC3339Nano))
+	}
 	return nil
 }
 
