@@ -27,6 +27,9 @@ const groupLook = "look"
 // commands are the subcommands of stagetrack, in the order the help lists
 // them within their group.
 var commands = []func(*Env) *cobra.Command{
+	newRunCommand,
+	newExecCommand,
+	newRecoverCommand,
 	newShowCommand,
 	newReportCommand,
 	newDiffCommand,
@@ -41,14 +44,17 @@ var commands = []func(*Env) *cobra.Command{
 func NewRootCommand(env *Env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "stagetrack",
-		Short: "Look at, compare and summarise stage-tracker run files",
+		Short: "Record, look at, compare and summarise stage-tracker run files",
 		Long: `stagetrack works with the run files that stage-tracker writes (one JSON
-file per run of a pipeline: its stages, their timing, data and errors).
+file per run of a pipeline: its stages, their timing, data and errors). It
+records runs made of commands (run, exec), and looks at them.
 
 Exit codes: 0 ok; 1 the command found a failure (a file that cannot be read
-or is invalid, runs that could not be sent); 2 a usage error.
+or is invalid, runs that could not be sent); 2 a usage error. run and exec
+exit with their command's exit code.
 Colour is used only when stdout is a terminal and NO_COLOR is unset.`,
-		Example: `  stagetrack show runs/3f2c8a1e-5b7d-4c10-9e2f-6a1b2c3d4e5f.json
+		Example: `  stagetrack run -- sh -c 'stagetrack exec -- make && stagetrack exec -- make test'
+  stagetrack show runs/3f2c8a1e-5b7d-4c10-9e2f-6a1b2c3d4e5f.json
   stagetrack diff yesterday.json today.json
   stagetrack stats runs/
   stagetrack report runs/*.json -o report.html`,
@@ -60,6 +66,7 @@ Colour is used only when stdout is a terminal and NO_COLOR is unset.`,
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	root.AddGroup(&cobra.Group{ID: groupRunning, Title: "Recording runs:"})
 	root.AddGroup(&cobra.Group{ID: groupLook, Title: "Looking at runs:"})
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd(env))

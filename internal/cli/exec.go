@@ -1,0 +1,301 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/setup"
+	"github.com/stage-tracker/stage-tracker/tracker"
+)
+
+// Command group of run and exec in the help.
+const groupRunning = "running"
+
+func newExecCommand(env *Env) *cobra.Command {
+	var (
+		stageName string
+		dir       string
+	)
+	cmd := &cobra.Command{
+		Use:   "exec [--stage NAME] [--dir DIR] -- CMD [ARG...]",
+		Short: "Run a command as one stage of the current run, or as a run of its own",
+		Long: `exec runs CMD as one stage named NAME (default: the base name of CMD).
+
+Inside a stagetrack run (STAGE_TRACKER_RUN_ID, STAGE_TRACKER_JOURNAL and
+TRACEPARENT are set) the stage joins that run: it is recorded in the run's
+one run file, under the stage or run that started this process, and is a span
+of the run's trace. Outside a run, exec records a run of one stage in DIR.
+
+The stage records its duration and the data {"command": [CMD, ARG...],
+"exit_code": N} (and "signal" when a signal ended CMD); a non-zero exit is the
+stage's error ("exit status N"), and, outside a run, the run's.
+CMD's stdin, stdout and stderr are stagetrack's own, untouched; CMD's
+environment also carries STAGE_TRACKER_* and TRACEPARENT for this stage, so
+an exec (or a Go program calling tracker.StartOrJoin) inside CMD nests under
+it. SIGINT and SIGTERM are passed on to CMD.
+
+exec exits with CMD's exit code (128+N when signal N ended it or stagetrack
+passed it on; 127 when CMD is not found, 126 when it cannot be started); 1
+when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
+		Example: example(
+			"stagetrack exec -- make build",
+			"stagetrack exec --stage unit-tests -- go test ./...",
+			`stagetrack run -- sh -c 'stagetrack exec -- ./fetch.sh && stagetrack exec --stage train -- python train.py'`,
+		),
+		GroupID: groupRunning,
+		Args:    args(cobra.MinimumNArgs(1)),
+		RunE: runE(func(cmd *cobra.Command, argv []string) error {
+			if stageName == "" {
+				stageName = filepath.Base(argv[0])
+			}
+			journal := os.Getenv(tracker.EnvJournal)
+			if os.Getenv(tracker.EnvRunID) != "" && journal != "" && !cmd.Flags().Changed("dir") {
+				// Whatever this process writes belongs beside the run it joins.
+				dir = filepath.Dir(journal)
+			}
+			tr, shutdown, err := newTracker(cmd.Context(), env, dir)
+			if err != nil {
+				return err
+			}
+			ctx := parentFromEnv(cmd.Context())
+			ctx, run := tr.StartOrJoin(ctx, nil, tracker.WithRunName(stageName))
+			// A joined run's span is the parent's: remote to this process.
+			joined := run.SpanContext().IsRemote()
+			if !joined {
+				if journal, err = journalPath(dir, run.ID()); err != nil {
+					return errors.Join(err, finish(ctx, run, shutdown, nil))
+				}
+			}
+			sctx, stage := run.StartStage(ctx, stageName)
+			out := runCommand(env, argv, tracker.ChildEnv(sctx, run.ID(), journal))
+			data := map[string]any{"command": argv, "exit_code": out.code}
+			if out.signal != "" {
+				data["signal"] = out.signal
+			}
+			stage.End(data, out.err)
+
+			var ferr error
+			switch {
+			case joined:
+				ferr = finish(ctx, run, shutdown, nil)
+			case out.received != nil:
+				ferr = finish(ctx, run, shutdown, func(ctx context.Context) error {
+					return run.Interrupt(ctx, out.err.Error())
+				})
+			default:
+				run.SetError(out.err)
+				ferr = finish(ctx, run, shutdown, nil)
+			}
+			return commandResult(out, ferr)
+		}),
+	}
+	cmd.Flags().StringVar(&stageName, "stage", "", "the stage's name (default: the base name of CMD)")
+	cmd.Flags().StringVar(&dir, "dir", "runs", "directory of the run file, outside a run (inside one: the run's own directory)")
+	// Everything after CMD is CMD's, flags included: exec ls -l.
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}
+
+// newTracker builds the tracker of run and exec with setup.Tracker, so the
+// OTEL_* variables select exporters as in any program using the library;
+// the console exporter prints on stderr, leaving stdout to the command.
+func newTracker(ctx context.Context, env *Env, dir string) (*tracker.Tracker, func(context.Context) error, error) {
+	tr, shutdown, err := setup.Tracker(ctx, setup.WithDir(dir), setup.WithConsoleWriter(env.Stderr))
+	if err != nil {
+		var ee *setup.EnvError
+		if errors.As(err, &ee) {
+			return nil, nil, usageError(err)
+		}
+		return nil, nil, err
+	}
+	return tr, shutdown, nil
+}
+
+// journalPath is where the exporter that setup.Tracker built for dir keeps
+// the journal of run runID: the same exporter code computes it, on an
+// exporter of the same directory that records nothing.
+func journalPath(dir, runID string) (string, error) {
+	exp, err := jsonrun.New(jsonrun.WithDir(dir))
+	if err != nil {
+		return "", err
+	}
+	return exp.JournalPath(runID, "")
+}
+
+// parentFromEnv returns ctx holding the span context that TRACEPARENT and
+// TRACESTATE carry, if any, so that a run started under a traced parent
+// process (a CI job, another run) is a span of its trace.
+func parentFromEnv(ctx context.Context) context.Context {
+	c := propagation.MapCarrier{
+		"traceparent": os.Getenv(tracker.EnvTraceParent),
+		"tracestate":  os.Getenv(tracker.EnvTraceState),
+	}
+	return propagation.TraceContext{}.Extract(ctx, c)
+}
+
+// finalizeTimeout bounds finalising a run and shutting the provider down.
+// They run after CMD has exited, on a context that a signal does not
+// cancel: the signal that ended CMD must not also lose its run.
+const finalizeTimeout = 30 * time.Second
+
+// finish finalises run (with end, when given, instead of Finalize) and
+// shuts the provider down.
+func finish(ctx context.Context, run *tracker.Run, shutdown func(context.Context) error, end func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalizeTimeout)
+	defer cancel()
+	if end == nil {
+		end = run.Finalize
+	}
+	err := end(ctx)
+	return errors.Join(err, shutdown(ctx))
+}
+
+// commandResult is what run and exec return once CMD has ended and the run
+// is finalised: CMD's exit code, with nothing more printed, unless the run
+// could not be recorded.
+func commandResult(out outcome, ferr error) error {
+	if out.startErr != nil {
+		ferr = errors.Join(out.startErr, ferr)
+	}
+	switch {
+	case ferr != nil && out.code == 0:
+		return ferr
+	case ferr != nil:
+		return &exitError{code: out.code, err: ferr}
+	case out.code != 0:
+		return &exitError{code: out.code, err: &reportedError{}}
+	}
+	return nil
+}
+
+// outcome is how a command ended.
+type outcome struct {
+	// code is the exit code stagetrack passes on: CMD's; 128+N when signal
+	// N ended CMD, or when stagetrack received N and passed it on; 127 or
+	// 126 when CMD could not be started.
+	code int
+	// err is CMD's failure as a stage or run error: "exit status 3",
+	// "signal: killed", "interrupted by signal: terminated", or why it could
+	// not start; nil when it exited 0 on its own.
+	err error
+	// signal names the signal that ended CMD, if one did.
+	signal string
+	// received is the first SIGINT or SIGTERM stagetrack received (and
+	// passed on) while CMD ran.
+	received os.Signal
+	// startErr is why CMD could not be started.
+	startErr error
+}
+
+// forwarded are the signals stagetrack passes on to the command.
+var forwarded = []os.Signal{os.Interrupt, syscall.SIGTERM}
+
+// runCommand runs argv with stagetrack's stdin, env's stdout and stderr, and
+// the process environment plus extra (which replaces any variable of the
+// same name), passes SIGINT and SIGTERM on to it, and waits for it to end.
+// It does not use the command's context: a signal reaches CMD as itself,
+// and CMD decides when to stop.
+func runCommand(env *Env, argv, extra []string) outcome {
+	c := exec.Command(argv[0], argv[1:]...)
+	c.Stdin = os.Stdin
+	c.Stdout = env.Stdout
+	c.Stderr = env.Stderr
+	c.Env = childEnviron(os.Environ(), extra)
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
+	if err := c.Start(); err != nil {
+		code := 126
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+			code = 127
+		}
+		err = fmt.Errorf("start %s: %w", argv[0], err)
+		return outcome{code: code, err: err, startErr: err}
+	}
+
+	var (
+		wg       sync.WaitGroup
+		received os.Signal
+		done     = make(chan struct{})
+	)
+	wg.Go(func() {
+		for {
+			select {
+			case sig := <-sigs:
+				if received == nil {
+					received = sig
+				}
+				// It fails only when CMD has exited already.
+				_ = c.Process.Signal(sig)
+			case <-done:
+				return
+			}
+		}
+	})
+	waitErr := c.Wait()
+	signal.Stop(sigs)
+	close(done)
+	wg.Wait()
+
+	var out outcome
+	var ee *exec.ExitError
+	switch {
+	case waitErr == nil:
+	case errors.As(waitErr, &ee):
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			out.code = 128 + int(ws.Signal())
+			out.signal = ws.Signal().String()
+			out.err = fmt.Errorf("signal: %s", out.signal)
+		} else {
+			out.code = ee.ExitCode()
+			out.err = fmt.Errorf("exit status %d", out.code)
+		}
+	default: // copying output failed
+		out.code = 1
+		out.err = fmt.Errorf("%s: %w", argv[0], waitErr)
+	}
+	if received != nil {
+		out.received = received
+		out.err = fmt.Errorf("interrupted by signal: %s", received)
+		if s, ok := received.(syscall.Signal); ok {
+			out.code = 128 + int(s)
+		}
+	}
+	return out
+}
+
+// childEnviron returns environ with the variables in extra set, and the
+// variables a child joins a run by removed unless extra sets them: a
+// TRACESTATE of an outer trace must not travel with this run's TRACEPARENT.
+func childEnviron(environ, extra []string) []string {
+	drop := map[string]bool{
+		tracker.EnvRunID: true, tracker.EnvJournal: true,
+		tracker.EnvTraceParent: true, tracker.EnvTraceState: true,
+	}
+	for _, kv := range extra {
+		k, _, _ := strings.Cut(kv, "=")
+		drop[k] = true
+	}
+	out := make([]string, 0, len(environ)+len(extra))
+	for _, kv := range environ {
+		if k, _, _ := strings.Cut(kv, "="); !drop[k] {
+			out = append(out, kv)
+		}
+	}
+	return append(out, extra...)
+}

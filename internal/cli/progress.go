@@ -1,0 +1,315 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/view"
+)
+
+// progress turns the lines of a run's journal (JSON Lines: a "run" event,
+// then a "start" and an "end" event per stage, times in Unix nanoseconds;
+// docs/reliability.md) into the lines stagetrack run prints on stderr while
+// the run goes on:
+//
+//	»   0s  ▶ fetch
+//	» 1.20s  ✔ fetch  1.20s
+//	» 1.21s    ▶ compile
+//	» 2.60s    ✘ compile  1.39s  exit status 3
+//
+// The first column is the time of the event since the run started, then the
+// stage, indented by its depth in the stage tree (stages of joined
+// processes included: they name their parent span), then, for an end, its
+// duration and error. It is a pure function of the lines fed to it, with no
+// clock of its own.
+//
+// A progress is not safe for concurrent use.
+type progress struct {
+	color  bool
+	width  int               // columns a line may take; 0: no limit
+	origin int64             // the run's start, Unix ns; 0 until known
+	depth  map[string]int    // span id → depth of every stage seen
+	names  map[string]string // span id → name, for ends that carry none
+}
+
+func newProgress(color bool, width int) *progress {
+	return &progress{color: color, width: width, depth: map[string]int{}, names: map[string]string{}}
+}
+
+// journalEvent is the part of a journal line that progress reads.
+type journalEvent struct {
+	E            string `json:"e"`
+	T            int64  `json:"t"`
+	SpanID       string `json:"span_id"`
+	ParentSpanID string `json:"parent_span_id"`
+	Name         string `json:"name"`
+	Start        int64  `json:"start"`
+	End          int64  `json:"end"`
+	Failed       bool   `json:"failed"`
+	Error        string `json:"error"`
+	Status       string `json:"status"`
+}
+
+// line returns the display line for one journal line, without a newline,
+// and false when the journal line shows nothing (the run event, a line that
+// is not an event).
+func (p *progress) line(journalLine []byte) (string, bool) {
+	var ev journalEvent
+	if err := json.Unmarshal(journalLine, &ev); err != nil {
+		return "", false
+	}
+	if p.origin == 0 && ev.T != 0 {
+		p.origin = ev.T
+	}
+	switch ev.E {
+	case "start":
+		d := p.place(&ev)
+		return p.format(ev.T, d, p.paint(sgrDim, "▶")+" "+clean(p.names[ev.SpanID])), true
+	case "end":
+		d := p.place(&ev)
+		status := ev.Status
+		if status == "" {
+			status = jsonrun.StageOK
+			if ev.Failed {
+				status = jsonrun.StageError
+			}
+		}
+		var mark string
+		switch status {
+		case jsonrun.StageOK:
+			mark = p.paint(sgrGreen, "✔")
+		case jsonrun.StageError:
+			mark = p.paint(sgrRed, "✘")
+		default: // unfinished, running
+			mark = p.paint(sgrYellow, "■ "+status)
+		}
+		s := mark + " " + clean(p.names[ev.SpanID])
+		if ev.End >= ev.Start && ev.Start != 0 {
+			s += "  " + view.Duration(time.Duration(ev.End-ev.Start))
+		}
+		if ev.Error != "" {
+			s += "  " + p.paint(sgrRed, clean(ev.Error))
+		}
+		return p.format(ev.T, d, s), true
+	}
+	return "", false
+}
+
+// place records a stage's depth and name and returns its depth: one more
+// than its parent's when the parent is a stage seen before, else 0 (a
+// child of the run span).
+func (p *progress) place(ev *journalEvent) int {
+	if ev.Name != "" || p.names[ev.SpanID] == "" {
+		p.names[ev.SpanID] = ev.Name
+	}
+	if d, ok := p.depth[ev.SpanID]; ok {
+		return d
+	}
+	d := 0
+	if pd, ok := p.depth[ev.ParentSpanID]; ok && ev.ParentSpanID != "" {
+		d = pd + 1
+	}
+	p.depth[ev.SpanID] = d
+	return d
+}
+
+// elapsedWidth is the width of the elapsed-time column.
+const elapsedWidth = 6
+
+func (p *progress) format(t int64, depth int, text string) string {
+	var el time.Duration
+	if t > p.origin {
+		el = time.Duration(t - p.origin)
+	}
+	e := view.Duration(el)
+	if n := utf8.RuneCountInString(e); n < elapsedWidth {
+		e = strings.Repeat(" ", elapsedWidth-n) + e
+	}
+	s := p.paint(sgrDim, "» "+e) + "  " + strings.Repeat("  ", depth) + text
+	return p.fit(s)
+}
+
+// fit cuts s to p.width visible columns, ending in "…", without cutting
+// an ANSI sequence in two; colour is reset at the end of a cut line.
+func (p *progress) fit(s string) string {
+	if p.width <= 0 {
+		return s
+	}
+	var b strings.Builder
+	cols, cut := 0, false
+	for i := 0; i < len(s); {
+		if s[i] == 0x1b { // an SGR sequence: copy it whole, it takes no column
+			j := strings.IndexByte(s[i:], 'm')
+			if j < 0 {
+				break
+			}
+			b.WriteString(s[i : i+j+1])
+			i += j + 1
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if cols == p.width-1 && visibleAfter(s[i:]) > 1 {
+			b.WriteString("…")
+			cut = true
+			break
+		}
+		b.WriteRune(r)
+		cols++
+		i += n
+	}
+	if cut && p.color {
+		b.WriteString("\x1b[0m")
+	}
+	return b.String()
+}
+
+// visibleAfter counts the columns s takes, ANSI sequences excluded.
+func visibleAfter(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		if s[i] == 0x1b {
+			j := strings.IndexByte(s[i:], 'm')
+			if j < 0 {
+				return n
+			}
+			i += j + 1
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		n++
+	}
+	return n
+}
+
+const (
+	sgrDim    = "2"
+	sgrRed    = "31"
+	sgrGreen  = "32"
+	sgrYellow = "33"
+)
+
+func (p *progress) paint(code, text string) string {
+	if !p.color || text == "" {
+		return text
+	}
+	return "\x1b[" + code + "m" + text + "\x1b[0m"
+}
+
+// clean makes text from a journal safe and single-line for a terminal, as
+// the views do: control characters become U+FFFD and only the first line
+// is kept.
+func clean(s string) string {
+	more := false
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s, more = s[:i], strings.TrimSpace(s[i:]) != ""
+	}
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+	if more {
+		s += " …"
+	}
+	return s
+}
+
+// pollInterval is how often stagetrack run reads what was appended to the
+// journal.
+const pollInterval = 100 * time.Millisecond
+
+// followJournal prints to w the progress lines of what is appended to the
+// journal at path, reading it every interval, until stop is called. stop
+// reads and prints what is left, and returns once nothing more will be
+// written to w. A journal that cannot be opened yet is tried again at the
+// next tick; write errors are ignored (progress is a courtesy).
+func followJournal(path string, every time.Duration, w io.Writer, p *progress) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := &tailer{path: path}
+		defer t.close()
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+			case <-done:
+				t.read(w, p)
+				return
+			}
+			t.read(w, p)
+		}
+	})
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+		})
+	}
+}
+
+// tailer reads the complete lines appended to a file since its last read.
+type tailer struct {
+	path    string
+	f       *os.File
+	partial []byte // the start of a line whose newline has not arrived
+	buf     []byte
+}
+
+func (t *tailer) read(w io.Writer, p *progress) {
+	if t.f == nil {
+		f, err := os.Open(t.path)
+		if err != nil {
+			return
+		}
+		t.f = f
+	}
+	if t.buf == nil {
+		t.buf = make([]byte, 32<<10)
+	}
+	var out []byte
+	for {
+		n, err := t.f.Read(t.buf)
+		data := t.buf[:n]
+		for len(data) > 0 {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				t.partial = append(t.partial, data...)
+				break
+			}
+			line := data[:i]
+			if len(t.partial) > 0 {
+				line = append(t.partial, line...)
+				t.partial = t.partial[:0]
+			}
+			if s, ok := p.line(line); ok {
+				out = append(append(out, s...), '\n')
+			}
+			data = data[i+1:]
+		}
+		if err != nil || n == 0 {
+			break
+		}
+	}
+	if len(out) > 0 {
+		_, _ = w.Write(out)
+	}
+}
+
+func (t *tailer) close() {
+	if t.f != nil {
+		t.f.Close()
+	}
+}

@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/runtree"
+	"github.com/stage-tracker/stage-tracker/internal/view"
+	"github.com/stage-tracker/stage-tracker/tracker"
+)
+
+func newRunCommand(env *Env) *cobra.Command {
+	var (
+		runArgs, name, dir string
+		quiet              bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run [--args ARGS] [--name NAME] [--dir DIR] [--quiet] -- CMD [ARG...]",
+		Short: "Record a run made of a command and the processes it starts",
+		Long: `run starts a run, runs CMD, and finalises the run when CMD exits: its run
+file, DIR/<run_id>.json, holds every stage that CMD and the processes it
+starts record, through "stagetrack exec" or a Go program calling
+tracker.StartOrJoin. Its status follows CMD's exit: "ok" for 0 (unless a
+stage failed), "failed" with the error "exit status N" otherwise, and
+"interrupted" when stagetrack received SIGINT or SIGTERM, which it passes on
+to CMD.
+
+CMD's environment carries what a child needs to join the run:
+STAGE_TRACKER_RUN_ID, STAGE_TRACKER_JOURNAL (the run's journal, where joined
+processes append their stages), and the W3C TRACEPARENT and TRACESTATE of the
+run span. A TRACEPARENT in stagetrack's own environment makes the run a span
+of that trace. The OTEL_* variables select other exporters as for any program
+using setup.Tracker (OTEL_TRACES_EXPORTER=otlp sends the trace to a
+backend); with "console", spans are printed on stderr.
+
+ARGS, the run's args, is recorded as JSON when it is valid JSON and as a
+string otherwise; by default it is {"command": [CMD, ARG...]}. NAME defaults
+to the base name of CMD.
+
+While CMD runs, and when stderr is a terminal, run prints each stage on
+stderr as it starts and ends, with the time since the run started, its
+duration and its error. At the end it prints the run's status, the run file
+and the trace id on stderr. --quiet prints neither.
+
+run exits with CMD's exit code: 128+N when signal N ended CMD or stagetrack
+passed it on (130 for SIGINT, 143 for SIGTERM), 127 when CMD is not found,
+126 when it cannot be started; 1 when CMD succeeded but the run file could
+not be written; 2 for a usage error.`,
+		Example: example(
+			`stagetrack run -- sh -c 'stagetrack exec -- make && stagetrack exec --stage test -- make test'`,
+			`stagetrack run --name nightly --args '{"branch":"main"}' --dir runs -- ./pipeline.sh`,
+			"stagetrack run -q -- go run ./cmd/train   # a Go program that calls tracker.StartOrJoin",
+		),
+		GroupID: groupRunning,
+		Args:    args(cobra.MinimumNArgs(1)),
+		RunE: runE(func(cmd *cobra.Command, argv []string) error {
+			if name == "" {
+				name = filepath.Base(argv[0])
+			}
+			var a any = map[string]any{"command": argv}
+			if cmd.Flags().Changed("args") {
+				a = argsValue(runArgs)
+			}
+			tr, shutdown, err := newTracker(cmd.Context(), env, dir)
+			if err != nil {
+				return err
+			}
+			ctx, run := tr.Start(parentFromEnv(cmd.Context()), a, tracker.WithRunName(name))
+			journal, err := journalPath(dir, run.ID())
+			if err != nil {
+				return errors.Join(err, finish(ctx, run, shutdown, nil))
+			}
+
+			stopProgress := func() {}
+			if isTerm, _ := env.terminal(env.Stderr); isTerm && !quiet {
+				o := env.viewOptions(env.Stderr, 0)
+				stopProgress = followJournal(journal, pollInterval, env.Stderr, newProgress(o.Color, o.Width))
+			}
+			out := runCommand(env, argv, tracker.ChildEnv(ctx, run.ID(), journal))
+			stopProgress()
+
+			var ferr error
+			if out.received != nil {
+				ferr = finish(ctx, run, shutdown, func(ctx context.Context) error {
+					return run.Interrupt(ctx, out.err.Error())
+				})
+			} else {
+				run.SetError(out.err)
+				ferr = finish(ctx, run, shutdown, nil)
+			}
+			if !quiet {
+				printRunSummary(env.Stderr, run)
+			}
+			return commandResult(out, ferr)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&runArgs, "args", "", `the run's args: JSON, or any text (default {"command": [CMD, ARG...]})`)
+	f.StringVar(&name, "name", "", "the run's name (default: the base name of CMD)")
+	f.StringVar(&dir, "dir", "runs", "directory of the run file")
+	f.BoolVarP(&quiet, "quiet", "q", false, "print no progress and no summary")
+	// Everything after CMD is CMD's, flags included: run make -j4.
+	f.SetInterspersed(false)
+	return cmd
+}
+
+// argsValue is the run's args for --args s: s itself when it is valid
+// JSON, else s as a JSON string.
+func argsValue(s string) any {
+	if json.Valid([]byte(s)) {
+		return json.RawMessage(s)
+	}
+	return s
+}
+
+// printRunSummary prints the run's outcome, file and trace id, as the run
+// file says, to w.
+func printRunSummary(w io.Writer, run *tracker.Run) {
+	path := run.File()
+	if path == "" {
+		return // Finalize failed, and said why
+	}
+	if rf, err := jsonrun.ReadFile(path); err == nil {
+		line := fmt.Sprintf("stagetrack: run %s in %s", runtree.RunStatus(rf), view.Duration(rf.CompletedAt.Sub(rf.StartTime)))
+		if rf.Error != "" {
+			line += ": " + clean(rf.Error)
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "stagetrack: run file %s\nstagetrack: trace %s\n", path, run.TraceID())
+}
