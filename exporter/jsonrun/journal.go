@@ -1,6 +1,7 @@
 package jsonrun
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -76,20 +77,34 @@ func appendEvent(b []byte, ev *event) []byte {
 			b = strconv.AppendInt(b, v, 10)
 		}
 	}
-	raw := func(k string, v []byte) {
-		if len(v) > 0 {
-			b = append(b, ',', '"')
-			b = append(b, k...)
-			b = append(b, '"', ':')
-			b = append(b, v...)
+	// raw writes a JSON value; data comes checked by newStageRecord. Args
+	// are checked here: cut short by the span attribute length limit they
+	// are not JSON, and written as they are they would make the run event,
+	// and so the whole journal, unreadable. A value that spans lines
+	// (pretty-printed by some producer other than the tracker) is compacted:
+	// an event is one line.
+	raw := func(k string, v []byte, check bool) {
+		if len(v) == 0 || check && !json.Valid(v) {
+			return
 		}
+		if bytes.IndexByte(v, '\n') >= 0 {
+			var c bytes.Buffer
+			if json.Compact(&c, v) != nil {
+				return
+			}
+			v = c.Bytes()
+		}
+		b = append(b, ',', '"')
+		b = append(b, k...)
+		b = append(b, '"', ':')
+		b = append(b, v...)
 	}
 	str("run_id", ev.RunID)
 	str("trace_id", ev.TraceID)
 	str("span_id", ev.SpanID)
 	str("parent_span_id", ev.ParentSpanID)
 	str("name", ev.Name)
-	raw("args", ev.Args)
+	raw("args", ev.Args, true)
 	str("output_file", ev.OutputFile)
 	num("pid", int64(ev.PID))
 	str("host", ev.Host)
@@ -100,7 +115,7 @@ func appendEvent(b []byte, ev *event) []byte {
 	}
 	str("error", ev.Error)
 	str("status", ev.Status)
-	raw("data", ev.Data)
+	raw("data", ev.Data, false)
 	str("data_error", ev.DataError)
 	str("stack", ev.Stack)
 	return append(b, '}', '\n')
