@@ -38,9 +38,11 @@ func dataAttributes(data any, maxSize int) ([]attribute.KeyValue, []byte) {
 			fmt.Sprintf("data is %d bytes encoded, over the %d-byte cap (WithMaxDataSize); not recorded", len(b), maxSize))), nil
 	}
 	attrs := make([]attribute.KeyValue, 0, 5+scalarCount(data))
+	// The size first: if a count limit keeps only one, the exporter can
+	// still tell the data was dropped; if both, whether it was cut.
 	attrs = append(attrs,
-		attribute.String(keys.StageData, string(b)),
 		attribute.Int(keys.StageDataSize, len(b)),
+		attribute.String(keys.StageData, string(b)),
 	)
 	return attrs, b
 }

@@ -105,3 +105,31 @@ func TestSetErrorAndInterrupt(t *testing.T) {
 		t.Errorf("status %q error %q stage %q", rf.Status, rf.Error, rf.Stages[0].Status)
 	}
 }
+
+func TestFinalizeOnPanic(t *testing.T) {
+	p := newPipeline(t, pipelineOpt{})
+	var run *tracker.Run
+	func() {
+		defer func() {
+			if v := recover(); v != "disk on fire" {
+				t.Errorf("recovered %v, want the panic to continue", v)
+			}
+		}()
+		defer p.tr.FinalizeOnPanic(t.Context())
+		ctx, r := p.tr.Start(t.Context(), "crashing")
+		run = r
+		r.Stage(ctx, "done", func(context.Context) (any, error) { return 1, nil })
+		r.StartStage(ctx, "in-flight")
+		panic("disk on fire")
+	}()
+	rf, err := jsonrun.ReadFile(filepath.Join(p.dir, run.ID()+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rf.Status != jsonrun.StatusCrashed || rf.Error != "panic: disk on fire" || !strings.Contains(rf.Stack, "TestFinalizeOnPanic") {
+		t.Errorf("status %q error %q stack %.80q", rf.Status, rf.Error, rf.Stack)
+	}
+	if st, _ := rf.Stages.Get("in-flight"); st.Status != jsonrun.StageUnfinished {
+		t.Errorf("in-flight stage %q", st.Status)
+	}
+}

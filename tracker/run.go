@@ -208,15 +208,17 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 	}
 
 	r.mu.Lock()
-	attrs := []attribute.KeyValue{attribute.Int(keys.RunStageCount, r.ended)}
+	// The status first: under a low attribute count limit it matters most.
+	var attrs []attribute.KeyValue
+	if status != "" {
+		attrs = append(attrs, attribute.String(keys.RunStatus, status))
+	}
+	attrs = append(attrs, attribute.Int(keys.RunStageCount, r.ended))
 	errs := append([]error(nil), r.errs...)
 	if msg == "" {
 		msg = r.runErr
 	}
 	r.mu.Unlock()
-	if status != "" {
-		attrs = append(attrs, attribute.String(keys.RunStatus, status))
-	}
 	if stack != "" {
 		attrs = append(attrs, attribute.String(keys.RunStack, stack))
 	}

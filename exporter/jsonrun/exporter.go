@@ -336,7 +336,14 @@ func (e *Exporter) JournalPath(runID, outputFile string) (string, error) {
 // at path, instead of buffering them: the owner merges them into its run
 // file when it finishes. The journal must exist: a run whose owner has
 // finished is not reopened.
+//
+// Join checks that path is that run's journal (its first line is the run
+// event of runID), so the variable that names it cannot make the process
+// append to any other file.
 func (e *Exporter) Join(runID, path string) error {
+	if err := checkJournalOf(path, runID); err != nil {
+		return fmt.Errorf("jsonrun: join run %s: %w", runID, err)
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return fmt.Errorf("jsonrun: join run %s: %w", runID, err)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -125,6 +126,7 @@ func (jc *journalContents) recoveredRun(journalPath, status, why string) (*Run, 
 		args:       string(ev.Args),
 		outputFile: ev.OutputFile,
 		stageCount: -1,
+		argsSize:   -1,
 		errMsg:     why,
 	}
 	if ev.TraceID != "" {
@@ -246,11 +248,14 @@ func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	outputFile := jc.run.OutputFile // recoveredRun made sure jc.run is there
-	runPath, err := e.path(run.RunID, outputFile)
+	// The run file goes beside the journal, whatever the journal says:
+	// a journal planted in the directory must not make recovery write
+	// anywhere else.
+	runPath, err := runFileOfJournal(path, run.RunID)
 	if err != nil {
-		return "", fmt.Errorf("jsonrun: recover %s: %w", path, err)
+		return "", err
 	}
+	outputFile := runPath
 	if _, err := os.Stat(runPath); err == nil {
 		// Finalised; only the journal's removal was lost.
 		if err := os.Remove(path); err != nil {
@@ -268,8 +273,52 @@ func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
 	return written, nil
 }
 
+// runFileOfJournal returns the run file that belongs beside a journal:
+// <dir>/<run_id>.json for <dir>/<run_id>.journal, and <path> for
+// <path>.journal (a run started with WithOutputFile).
+func runFileOfJournal(journal, runID string) (string, error) {
+	base, ok := strings.CutSuffix(journal, JournalSuffix)
+	if !ok {
+		return "", fmt.Errorf("jsonrun: recover %s: not a journal (no %s suffix)", journal, JournalSuffix)
+	}
+	if filepath.Base(base) == runID {
+		if _, err := uuid.Parse(runID); err != nil {
+			return "", fmt.Errorf("jsonrun: recover %s: run id %q is not a UUID: %w", journal, runID, err)
+		}
+		return base + ".json", nil
+	}
+	return base, nil
+}
+
 // globEscape escapes the glob metacharacters of a literal path.
 func globEscape(p string) string {
 	r := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
 	return r.Replace(p)
+}
+
+// checkJournalOf checks that path is the journal of run runID: a name
+// ending in JournalSuffix whose first line is the run event of runID.
+func checkJournalOf(path, runID string) error {
+	if _, err := uuid.Parse(runID); err != nil {
+		return fmt.Errorf("run id %q is not a UUID", runID)
+	}
+	if !strings.HasSuffix(path, JournalSuffix) {
+		return fmt.Errorf("%s is not a journal (no %s suffix)", path, JournalSuffix)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	line, err := bufio.NewReaderSize(f, 4096).ReadSlice('\n')
+	if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+		return fmt.Errorf("%s: no run event: %w", path, err)
+	}
+	// The run event is short: its args are the only long field, and they
+	// come after run_id, so a prefix is enough to check.
+	want := `{"e":"run",`
+	if !bytes.HasPrefix(line, []byte(want)) || !bytes.Contains(line, []byte(`"run_id":"`+runID+`"`)) {
+		return fmt.Errorf("%s is not the journal of run %s", path, runID)
+	}
+	return nil
 }

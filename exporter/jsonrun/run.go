@@ -20,9 +20,8 @@ const (
 	// StatusIncomplete: stages are missing (spans dropped on the way, or the
 	// run span never arrived and the run was written on eviction or Shutdown).
 	StatusIncomplete = "incomplete"
-	// StatusInterrupted: the run was ended by a signal (SIGINT, SIGTERM) or
-	// recovered from the journal of a process that stopped without a crash
-	// record.
+	// StatusInterrupted: the run was cut short on purpose: by a signal
+	// (tracker's FinalizeOnSignal) or by Run.Interrupt.
 	StatusInterrupted = "interrupted"
 	// StatusCrashed: the program panicked or died while the run was open.
 	StatusCrashed = "crashed"
