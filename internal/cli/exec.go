@@ -175,7 +175,9 @@ func commandResult(out outcome, ferr error) error {
 	case ferr != nil && out.code == 0:
 		return ferr
 	case ferr != nil:
-		return &exitError{code: out.code, err: ferr}
+		// Reported, so that Main prints it without the usage hint that
+		// code 2 would otherwise bring.
+		return &exitError{code: out.code, err: &reportedError{summary: ferr.Error()}}
 	case out.code != 0:
 		return &exitError{code: out.code, err: &reportedError{}}
 	}

@@ -85,12 +85,15 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	}
 	code := exitCode(err)
 	var silent *reportedError
-	if !errors.As(err, &silent) {
+	reported := errors.As(err, &silent)
+	if !reported {
 		fmt.Fprintf(env.Stderr, "stagetrack: %v\n", err)
 	} else if silent.summary != "" {
 		fmt.Fprintf(env.Stderr, "stagetrack: %s\n", silent.summary)
 	}
-	if code == ExitUsage && cmd != nil {
+	// A reported failure is not a usage error, whatever its code: run and
+	// exec exit 2 when their command does.
+	if code == ExitUsage && cmd != nil && !reported {
 		fmt.Fprintf(env.Stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return code
