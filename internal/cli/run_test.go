@@ -553,3 +553,143 @@ func testProgress(t *testing.T, bin binaries) {
 		})
 	}
 }
+
+func TestRunExitCodes(t *testing.T) {
+	outsideRun(t)
+	tests := []struct {
+		name   string
+		flags  []string
+		cmd    []string
+		code   int
+		status string
+		err    string // the run's error; a prefix for not-found
+		stderr string // a prefix of stderr
+	}{
+		{name: "success", cmd: []string{"true"}, status: jsonrun.StatusOK, stderr: "stagetrack: run ok in "},
+		{name: "the command's exit code", cmd: []string{"sh", "-c", "exit 7"}, code: 7, status: jsonrun.StatusFailed, err: "exit status 7", stderr: "stagetrack: run failed in "},
+		{name: "exit 2 is not a usage error", cmd: []string{"sh", "-c", "exit 2"}, code: 2, status: jsonrun.StatusFailed, err: "exit status 2", stderr: "stagetrack: run failed in "},
+		{name: "killed by a signal", cmd: []string{"sh", "-c", "kill -KILL $$"}, code: 137, status: jsonrun.StatusFailed, err: "signal: killed", stderr: "stagetrack: run failed in "},
+		{name: "not found", cmd: []string{"./no-such-command"}, code: 127, status: jsonrun.StatusFailed, err: "start ./no-such-command: ", stderr: "stagetrack: run failed in "},
+		{name: "quiet", flags: []string{"-q"}, cmd: []string{"sh", "-c", "exit 7"}, code: 7, status: jsonrun.StatusFailed, err: "exit status 7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append(append(append([]string{"run", "--dir", dir}, tt.flags...), "--"), tt.cmd...)
+			r := inProcess(t, args...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, tt.code, r.stderr)
+			}
+			path, rf := onlyRunFile(t, dir)
+			if rf.Status != tt.status || !strings.HasPrefix(rf.Error, tt.err) || (tt.err == "") != (rf.Error == "") {
+				t.Errorf("status %q error %q, want %q %q", rf.Status, rf.Error, tt.status, tt.err)
+			}
+			if tt.stderr == "" {
+				if r.stderr != "" {
+					t.Errorf("stderr %q, want nothing", r.stderr)
+				}
+				return
+			}
+			if !strings.Contains(r.stderr, tt.stderr) || !strings.Contains(r.stderr, "stagetrack: run file "+path+"\n") ||
+				!strings.Contains(r.stderr, "stagetrack: trace "+rf.TraceID+"\n") || strings.Contains(r.stderr, "--help") {
+				t.Errorf("stderr:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	outsideRun(t)
+	for _, args := range [][]string{{"run"}, {"run", "--bogus", "--", "true"}} {
+		dir := t.TempDir()
+		r := inProcess(t, append(args[:1:1], append([]string{"--dir", dir}, args[1:]...)...)...)
+		if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "Run 'stagetrack run --help' for usage.") {
+			t.Errorf("%q: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+		if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) != 0 {
+			t.Errorf("%q recorded %v", args, files)
+		}
+	}
+}
+
+func TestRunArgsAndName(t *testing.T) {
+	outsideRun(t)
+	tests := []struct {
+		name     string
+		flags    []string
+		wantName string
+		wantArgs string
+	}{
+		{name: "defaults", wantName: "true", wantArgs: `{"command":["true"]}`},
+		{name: "JSON args", flags: []string{"--args", `{"lr": 0.1, "model": "resnet"}`}, wantName: "true", wantArgs: `{"lr":0.1,"model":"resnet"}`},
+		{name: "text args", flags: []string{"--args", "nightly build"}, wantName: "true", wantArgs: `"nightly build"`},
+		{name: "name", flags: []string{"--name", "nightly"}, wantName: "nightly", wantArgs: `{"command":["true"]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := inProcess(t, append(append([]string{"run", "-q", "--dir", dir}, tt.flags...), "--", "true")...)
+			if r.code != 0 {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			_, rf := onlyRunFile(t, dir)
+			if rf.Name != tt.wantName || compact(t, rf.Args) != tt.wantArgs {
+				t.Errorf("name %q args %s, want %q %s", rf.Name, rf.Args, tt.wantName, tt.wantArgs)
+			}
+		})
+	}
+}
+
+// TestRunChildEnvironment checks what CMD finds in its environment: the
+// run's id, its journal (absolute, whatever --dir is), the run span as
+// TRACEPARENT; and that a TRACEPARENT given to stagetrack makes the run a
+// span of that trace.
+func TestRunChildEnvironment(t *testing.T) {
+	const (
+		outerTrace = "0af7651916cd43dd8448eb211c80319c"
+		outerSpan  = "b7ad6b7169203331"
+	)
+	tests := []struct {
+		name        string
+		traceparent string
+		tracestate  string
+		wantTrace   string // "" for a new trace
+		wantParent  string
+		wantState   string
+	}{
+		{name: "a trace of its own; a stale TRACESTATE is not passed on", tracestate: "stale=1", wantState: "unset"},
+		{name: "inside a trace", traceparent: "00-" + outerTrace + "-" + outerSpan + "-01", tracestate: "vendor=x",
+			wantTrace: outerTrace, wantParent: outerSpan, wantState: "vendor=x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			outsideRun(t)
+			if tt.traceparent != "" {
+				t.Setenv(tracker.EnvTraceParent, tt.traceparent)
+			}
+			if tt.tracestate != "" {
+				t.Setenv(tracker.EnvTraceState, tt.tracestate)
+			}
+			work := t.TempDir()
+			t.Chdir(work)
+			r := inProcess(t, "run", "-q", "--dir", "runs", "--", "sh", "-c",
+				`printf '%s\n' "$STAGE_TRACKER_RUN_ID" "$STAGE_TRACKER_JOURNAL" "$TRACEPARENT" "${TRACESTATE-unset}"`)
+			if r.code != 0 {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
+			want := strings.Join([]string{
+				rf.RunID,
+				filepath.Join(work, "runs", rf.RunID+jsonrun.JournalSuffix),
+				"00-" + rf.TraceID + "-" + rf.SpanID + "-01",
+				tt.wantState,
+			}, "\n") + "\n"
+			if r.stdout != want {
+				t.Errorf("CMD saw\n%s\nwant\n%s", r.stdout, want)
+			}
+			if tt.wantTrace != "" && rf.TraceID != tt.wantTrace || rf.ParentSpanID != tt.wantParent {
+				t.Errorf("run trace %s parent %q, want trace %q parent %q", rf.TraceID, rf.ParentSpanID, tt.wantTrace, tt.wantParent)
+			}
+		})
+	}
+}
