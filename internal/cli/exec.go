@@ -67,6 +67,8 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 				// Whatever this process writes belongs beside the run it joins.
 				dir = filepath.Dir(journal)
 			}
+			sigs := catchSignals()
+			defer sigs.stop()
 			tr, shutdown, err := newTracker(cmd.Context(), env, dir)
 			if err != nil {
 				return err
@@ -81,7 +83,7 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 				}
 			}
 			sctx, stage := run.StartStage(ctx, stageName)
-			out := runCommand(env, argv, tracker.ChildEnv(sctx, run.ID(), journal))
+			out := runCommand(cmd.Context(), env, argv, tracker.ChildEnv(sctx, run.ID(), journal), sigs)
 			data := map[string]any{"command": argv, "exit_code": out.code}
 			if out.signal != "" {
 				data["signal"] = out.signal
@@ -113,8 +115,11 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 // newTracker builds the tracker of run and exec with setup.Tracker, so the
 // OTEL_* variables select exporters as in any program using the library;
 // the console exporter prints on stderr, leaving stdout to the command.
+//
+// A signal cancels ctx; that must not keep the interrupted run from being
+// recorded, so setup does not see the cancellation.
 func newTracker(ctx context.Context, env *Env, dir string) (*tracker.Tracker, func(context.Context) error, error) {
-	tr, shutdown, err := setup.Tracker(ctx, setup.WithDir(dir), setup.WithConsoleWriter(env.Stderr))
+	tr, shutdown, err := setup.Tracker(context.WithoutCancel(ctx), setup.WithDir(dir), setup.WithConsoleWriter(env.Stderr))
 	if err != nil {
 		var ee *setup.EnvError
 		if errors.As(err, &ee) {
@@ -206,21 +211,64 @@ type outcome struct {
 // forwarded are the signals stagetrack passes on to the command.
 var forwarded = []os.Signal{os.Interrupt, syscall.SIGTERM}
 
+// signals catches SIGINT and SIGTERM for runCommand to pass on. Made
+// before the run starts, so that a signal received while the run is being
+// set up is not lost: CMD is then not started at all.
+type signals struct{ ch chan os.Signal }
+
+func catchSignals() *signals {
+	s := &signals{ch: make(chan os.Signal, 4)}
+	signal.Notify(s.ch, forwarded...)
+	return s
+}
+
+// stop stops catching; it may be called more than once.
+func (s *signals) stop() { signal.Stop(s.ch) }
+
+// early returns the signal received before CMD was to start, or nil. A
+// signal that came before catchSignals was called only cancelled ctx
+// (cmd/stagetrack's signal.NotifyContext); its cause names it.
+func (s *signals) early(ctx context.Context) os.Signal {
+	select {
+	case sig := <-s.ch:
+		return sig
+	default:
+	}
+	if ctx.Err() == nil {
+		return nil
+	}
+	if strings.HasPrefix(context.Cause(ctx).Error(), syscall.SIGTERM.String()) {
+		return syscall.SIGTERM
+	}
+	return os.Interrupt
+}
+
+// interrupted is the outcome of a run or stage cut short by sig.
+func interrupted(out outcome, sig os.Signal) outcome {
+	out.received = sig
+	out.err = fmt.Errorf("interrupted by signal: %s", sig)
+	if s, ok := sig.(syscall.Signal); ok {
+		out.code = 128 + int(s)
+	}
+	return out
+}
+
 // runCommand runs argv with stagetrack's stdin, env's stdout and stderr, and
 // the process environment plus extra (which replaces any variable of the
-// same name), passes SIGINT and SIGTERM on to it, and waits for it to end.
-// It does not use the command's context: a signal reaches CMD as itself,
-// and CMD decides when to stop.
-func runCommand(env *Env, argv, extra []string) outcome {
+// same name), passes the signals sigs catches on to it, and waits for it to
+// end; then it stops sigs. It does not tie CMD to ctx: a signal reaches CMD
+// as itself, and CMD decides when to stop. When a signal came before, CMD
+// is not started.
+func runCommand(ctx context.Context, env *Env, argv, extra []string, sigs *signals) outcome {
+	defer sigs.stop()
+	if sig := sigs.early(ctx); sig != nil {
+		return interrupted(outcome{err: errors.New("not started")}, sig)
+	}
 	c := exec.Command(argv[0], argv[1:]...)
 	c.Stdin = os.Stdin
 	c.Stdout = env.Stdout
 	c.Stderr = env.Stderr
 	c.Env = childEnviron(os.Environ(), extra)
-
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, forwarded...)
-	defer signal.Stop(sigs)
 	if err := c.Start(); err != nil {
 		code := 126
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
@@ -238,7 +286,7 @@ func runCommand(env *Env, argv, extra []string) outcome {
 	wg.Go(func() {
 		for {
 			select {
-			case sig := <-sigs:
+			case sig := <-sigs.ch:
 				if received == nil {
 					received = sig
 				}
@@ -250,7 +298,7 @@ func runCommand(env *Env, argv, extra []string) outcome {
 		}
 	})
 	waitErr := c.Wait()
-	signal.Stop(sigs)
+	sigs.stop()
 	close(done)
 	wg.Wait()
 
@@ -272,11 +320,7 @@ func runCommand(env *Env, argv, extra []string) outcome {
 		out.err = fmt.Errorf("%s: %w", argv[0], waitErr)
 	}
 	if received != nil {
-		out.received = received
-		out.err = fmt.Errorf("interrupted by signal: %s", received)
-		if s, ok := received.(syscall.Signal); ok {
-			out.code = 128 + int(s)
-		}
+		out = interrupted(out, received)
 	}
 	return out
 }

@@ -68,6 +68,8 @@ not be written; 2 for a usage error.`,
 			if cmd.Flags().Changed("args") {
 				a = argsValue(runArgs)
 			}
+			sigs := catchSignals()
+			defer sigs.stop()
 			tr, shutdown, err := newTracker(cmd.Context(), env, dir)
 			if err != nil {
 				return err
@@ -83,7 +85,7 @@ not be written; 2 for a usage error.`,
 				o := env.viewOptions(env.Stderr, 0)
 				stopProgress = followJournal(journal, pollInterval, env.Stderr, newProgress(o.Color, o.Width))
 			}
-			out := runCommand(env, argv, tracker.ChildEnv(ctx, run.ID(), journal))
+			out := runCommand(cmd.Context(), env, argv, tracker.ChildEnv(ctx, run.ID(), journal), sigs)
 			stopProgress()
 
 			var ferr error

@@ -5,6 +5,7 @@ package cli_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -691,5 +692,43 @@ func TestRunChildEnvironment(t *testing.T) {
 				t.Errorf("run trace %s parent %q, want trace %q parent %q", rf.TraceID, rf.ParentSpanID, tt.wantTrace, tt.wantParent)
 			}
 		})
+	}
+}
+
+// TestSignalBeforeCommandStarts: a signal that arrives while the run is
+// being set up (cmd/stagetrack's signal.NotifyContext cancels the context
+// with the signal as its cause) keeps CMD from starting; the run is
+// recorded as interrupted.
+func TestSignalBeforeCommandStarts(t *testing.T) {
+	outsideRun(t)
+	tests := []struct {
+		name, cause string
+		code        int
+		reason      string
+	}{
+		{name: "SIGTERM", cause: "terminated signal received", code: 143, reason: "interrupted by signal: terminated"},
+		{name: "SIGINT", cause: "interrupt signal received", code: 130, reason: "interrupted by signal: interrupt"},
+	}
+	for _, tt := range tests {
+		for _, command := range []string{"run", "exec"} {
+			t.Run(command+" "+tt.name, func(t *testing.T) {
+				dir := t.TempDir()
+				marker := filepath.Join(dir, "started")
+				ctx, cancel := context.WithCancelCause(t.Context())
+				cancel(errors.New(tt.cause))
+				var stdout, stderr bytes.Buffer
+				code := cli.Main(ctx, []string{command, "--dir", dir, "--", "touch", marker}, &cli.Env{Stdout: &stdout, Stderr: &stderr})
+				if code != tt.code {
+					t.Fatalf("exit %d, want %d\nstderr:\n%s", code, tt.code, stderr.String())
+				}
+				if _, err := os.Stat(marker); err == nil {
+					t.Error("the command ran")
+				}
+				_, rf := onlyRunFile(t, dir)
+				if rf.Status != jsonrun.StatusInterrupted || rf.Error != tt.reason {
+					t.Errorf("status %q error %q, want interrupted, %q", rf.Status, rf.Error, tt.reason)
+				}
+			})
+		}
 	}
 }
