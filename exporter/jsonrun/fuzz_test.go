@@ -288,8 +288,12 @@ func FuzzJournal(f *testing.F) {
 		seen := map[string]int{}
 		walk(run.Stages, func(st *Stage) {
 			seen[st.SpanID]++
-			switch {
-			case ended[st.SpanID]:
+			switch ev := ended[st.SpanID]; {
+			case ev != nil:
+				if st.Name != ev.Name || compactJSON(st.Data) != compactJSON(ev.Data) || st.Error != ev.Error && ev.Failed {
+					t.Errorf("stage %s: name %q, data %s, error %q; its end event has name %q, data %s, error %q",
+						st.SpanID, st.Name, compactJSON(st.Data), st.Error, ev.Name, compactJSON(ev.Data), ev.Error)
+				}
 			case started[st.SpanID]:
 				if st.Status != StageRunning {
 					t.Errorf("stage %q (span %s) only started, but its status is %q", st.Key, st.SpanID, st.Status)
@@ -304,7 +308,7 @@ func FuzzJournal(f *testing.F) {
 			}
 		}
 		for id := range started {
-			if !ended[id] && seen[id] != 1 {
+			if ended[id] == nil && seen[id] != 1 {
 				t.Errorf("stage span %s started in the journal; the run has %d records of it, want 1", id, seen[id])
 			}
 		}
@@ -369,11 +373,12 @@ func FuzzAppendEvent(f *testing.F) {
 	})
 }
 
-// journalSpanIDs returns the span ids of the stages that the journal b says
-// ended and started: every complete line that is a valid start or end event.
-// It reads the lines itself rather than through readJournal, which it checks.
-func journalSpanIDs(b []byte) (ended, started map[string]bool) {
-	ended, started = map[string]bool{}, map[string]bool{}
+// journalSpanIDs returns the stages that the journal b says ended, each
+// with its first end event, and the span ids of those it says started:
+// every complete line that is a valid start or end event. It reads the
+// lines itself rather than through readJournal, which it checks.
+func journalSpanIDs(b []byte) (ended map[string]*event, started map[string]bool) {
+	ended, started = map[string]*event{}, map[string]bool{}
 	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
 		if len(line) == 0 || line[len(line)-1] != '\n' {
 			continue // a torn last line
@@ -391,10 +396,10 @@ func journalSpanIDs(b []byte) (ended, started map[string]bool) {
 				continue
 			}
 		}
-		if ev.E == eventEnd {
-			ended[id.String()] = true
-		} else {
+		if ev.E == eventStart {
 			started[id.String()] = true
+		} else if ended[id.String()] == nil {
+			ended[id.String()] = &ev
 		}
 	}
 	return ended, started
