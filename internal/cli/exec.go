@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/setup"
@@ -61,6 +62,14 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 		RunE: runE(func(cmd *cobra.Command, argv []string) error {
 			if stageName == "" {
 				stageName = filepath.Base(argv[0])
+			}
+			if os.Getenv(tracker.EnvRunID) != "" && !trace.SpanContextFromContext(parentFromEnv(cmd.Context())).IsValid() {
+				// tracker.Join would start a run under the parent's run id,
+				// in the parent's journal: record a run of its own instead.
+				fmt.Fprintf(env.Stderr, "stagetrack: %s is set but %s is not a valid trace context; recording a run of its own\n",
+					tracker.EnvRunID, tracker.EnvTraceParent)
+				os.Unsetenv(tracker.EnvRunID)
+				os.Unsetenv(tracker.EnvJournal)
 			}
 			journal := os.Getenv(tracker.EnvJournal)
 			if os.Getenv(tracker.EnvRunID) != "" && journal != "" && !cmd.Flags().Changed("dir") {

@@ -5,6 +5,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -156,5 +157,32 @@ func TestExecJoinsTheRunOfItsEnvironment(t *testing.T) {
 	want := rf.RunID + " " + journal + " 00-" + rf.TraceID + "-" + st.SpanID + "-01\n"
 	if r.stdout != want {
 		t.Errorf("the command saw %q, want %q (the run, its journal and the exec stage as parent)", r.stdout, want)
+	}
+}
+
+// TestExecWithARunIDButNoTraceContext: STAGE_TRACKER_RUN_ID without a
+// valid TRACEPARENT cannot be joined; exec records a run of its own, under
+// a new id, and leaves the named journal alone.
+func TestExecWithARunIDButNoTraceContext(t *testing.T) {
+	outsideRun(t)
+	dir := t.TempDir()
+	const parentID = "6f1e0a52-8c0e-4f7e-9d55-1f0b7a3c2d11"
+	journal := filepath.Join(dir, parentID+jsonrun.JournalSuffix)
+	if err := os.WriteFile(journal, []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(tracker.EnvRunID, parentID)
+	t.Setenv(tracker.EnvJournal, journal)
+	runs := filepath.Join(dir, "runs")
+	r := inProcess(t, "exec", "--dir", runs, "--", "true")
+	if r.code != 0 || !strings.Contains(r.stderr, "recording a run of its own") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	_, rf := onlyRunFile(t, runs)
+	if rf.RunID == parentID || rf.Status != jsonrun.StatusOK || len(rf.Stages) != 1 {
+		t.Errorf("run %s status %q with %d stages", rf.RunID, rf.Status, len(rf.Stages))
+	}
+	if b, err := os.ReadFile(journal); err != nil || string(b) != "{}\n" {
+		t.Errorf("the named journal changed: %q, %v", b, err)
 	}
 }
