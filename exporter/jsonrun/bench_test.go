@@ -33,13 +33,19 @@ func (perfDiscard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error {
 func (perfDiscard) Shutdown(context.Context) error                             { return nil }
 
 // BenchmarkNonRunSpan measures what a span that is not part of a run (an
-// HTTP server span of another instrumentation) costs the jsonrun exporter,
-// beside an exporter that discards it. ExportSpans is called directly with a
-// prebuilt span, so the SDK's own cost is not in either figure: a snapshot
-// made by tracetest.SpanStubs (span=tracetest), and the snapshot the SDK
-// itself hands to exporters, recorded from a real provider (span=sdk); the
-// two types differ in what their methods cost. Target: under 50 ns and 0
-// allocations added.
+// HTTP server span of another instrumentation) costs jsonrun, beside doing
+// nothing with it. Target: under 50 ns and 0 allocations added.
+//
+//   - exporter/*: Exporter.ExportSpans called directly with a prebuilt span,
+//     so the SDK's own cost is not in the figure, beside an exporter that
+//     discards it. The span is a snapshot made by tracetest.SpanStubs
+//     (span=tracetest) or the snapshot the SDK itself hands to exporters,
+//     recorded from a real provider (span=sdk): their methods cost
+//     differently.
+//   - processor/*: the processor setup.Tracker registers (jsonrun.Processor,
+//     which also keeps the journals), OnStart then OnEnd for the span,
+//     beside a processor that does nothing. OnStart is given a live SDK
+//     span, started once.
 func BenchmarkNonRunSpan(b *testing.B) {
 	stub := tracetest.SpanStub{
 		Name:        "GET /users/{id}",
@@ -62,42 +68,83 @@ func BenchmarkNonRunSpan(b *testing.B) {
 	}
 	stubSpans := tracetest.SpanStubs{stub}.Snapshots()
 
+	// A live span and its snapshot, from a real provider.
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	_, span := tp.Tracer(stub.InstrumentationScope.Name, trace.WithInstrumentationVersion(stub.InstrumentationScope.Version)).
-		Start(context.Background(), stub.Name, trace.WithSpanKind(stub.SpanKind), trace.WithAttributes(stub.Attributes...))
-	span.End()
+	tracer := tp.Tracer(stub.InstrumentationScope.Name, trace.WithInstrumentationVersion(stub.InstrumentationScope.Version))
+	start := func() trace.Span {
+		_, span := tracer.Start(context.Background(), stub.Name, trace.WithSpanKind(stub.SpanKind), trace.WithAttributes(stub.Attributes...))
+		return span
+	}
+	ended := start()
+	ended.End()
 	sdkSpans := rec.Ended()
+	live, ok := start().(sdktrace.ReadWriteSpan)
+	if !ok {
+		b.Fatal("the SDK's span is not a ReadWriteSpan")
+	}
 
 	exp := perfExporter(b, b.TempDir())
-	for _, bc := range []struct {
-		name  string
-		exp   sdktrace.SpanExporter
-		spans []sdktrace.ReadOnlySpan
-	}{
-		{"jsonrun/span=tracetest", exp, stubSpans},
-		{"jsonrun/span=sdk", exp, sdkSpans},
-		{"baseline=discard", perfDiscard{}, stubSpans},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			ctx := b.Context()
-			b.ReportAllocs()
-			cpu := perfStartCPU()
-			for b.Loop() {
-				if err := bc.exp.ExportSpans(ctx, bc.spans); err != nil {
-					b.Fatal(err)
+	b.Run("exporter", func(b *testing.B) {
+		for _, bc := range []struct {
+			name  string
+			exp   sdktrace.SpanExporter
+			spans []sdktrace.ReadOnlySpan
+		}{
+			{"span=tracetest", exp, stubSpans},
+			{"span=sdk", exp, sdkSpans},
+			{"baseline=discard", perfDiscard{}, stubSpans},
+		} {
+			b.Run(bc.name, func(b *testing.B) {
+				ctx := b.Context()
+				b.ReportAllocs()
+				cpu := perfStartCPU()
+				for b.Loop() {
+					if err := bc.exp.ExportSpans(ctx, bc.spans); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			cpu.report(b)
-		})
-	}
+				cpu.report(b)
+			})
+		}
+	})
+	b.Run("processor", func(b *testing.B) {
+		for _, bc := range []struct {
+			name string
+			proc sdktrace.SpanProcessor
+		}{
+			{"jsonrun", jsonrun.NewProcessor(exp)},
+			{"baseline=noop", perfNoopProcessor{}},
+		} {
+			b.Run(bc.name, func(b *testing.B) {
+				ctx := b.Context()
+				b.ReportAllocs()
+				cpu := perfStartCPU()
+				for b.Loop() {
+					bc.proc.OnStart(ctx, live)
+					bc.proc.OnEnd(sdkSpans[0])
+				}
+				cpu.report(b)
+			})
+		}
+	})
 }
+
+// perfNoopProcessor is the baseline span processor: it does nothing.
+type perfNoopProcessor struct{}
+
+func (perfNoopProcessor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (perfNoopProcessor) OnEnd(sdktrace.ReadOnlySpan)                     {}
+func (perfNoopProcessor) Shutdown(context.Context) error                  { return nil }
+func (perfNoopProcessor) ForceFlush(context.Context) error                { return nil }
 
 // BenchmarkFinishRun measures finishing a run of N stages: the run span
 // arrives at an exporter that already holds the run's N stage spans, which
 // it reassembles into a run record and writes as a file. The stage spans are
 // fed to the exporter with the timer stopped, one span per call as the
-// simple span processor does; only the run span's export is timed.
+// simple span processor does, each time to a new exporter (an exporter
+// ignores the spans of a run it has finished); only the run span's export
+// is timed.
 //
 // Sub-benchmarks, per N:
 //   - exporter/disk: the exporter writing to b.TempDir (fsync included);
@@ -150,14 +197,25 @@ func BenchmarkFinishRun(b *testing.B) {
 }
 
 func perfBenchFinish(b *testing.B, r perfRun, dir string) {
-	exp := perfExporter(b, dir)
 	ctx := b.Context()
+	var exp *jsonrun.Exporter
 	root := []sdktrace.ReadOnlySpan{r.root}
 	b.ReportAllocs()
 	cpu := perfStartCPU()
 	for b.Loop() {
 		b.StopTimer()
 		cpu.exclude(func() {
+			// A new exporter each time: an exporter ignores the spans of
+			// a run it has already finished.
+			if exp != nil {
+				if err := exp.Shutdown(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var err error
+			if exp, err = jsonrun.New(jsonrun.WithDir(dir)); err != nil {
+				b.Fatal(err)
+			}
 			for i := range r.stages {
 				if err := exp.ExportSpans(ctx, r.stages[i:i+1]); err != nil {
 					b.Fatal(err)
@@ -171,6 +229,9 @@ func perfBenchFinish(b *testing.B, r perfRun, dir string) {
 	}
 	cpu.report(b)
 	b.StopTimer()
+	if err := exp.Shutdown(ctx); err != nil {
+		b.Fatal(err)
+	}
 	path := filepath.Join(dir, r.id+".json")
 	got, err := jsonrun.ReadFile(path)
 	if err != nil {
