@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 
@@ -78,11 +79,17 @@ func (t *Tracker) StartOrJoin(ctx context.Context, args any, opts ...RunOption) 
 
 // Join joins the run runID that another process owns: stages started on
 // the returned Run are children of parent (the owner's run span or one of
-// its stages) and carry runID. When parent is not valid, Join starts a
-// run of its own instead, as Start would with WithRunID(runID).
+// its stages) and carry runID. When parent is not valid, there is nothing
+// to join: Join starts a run of its own, with a fresh id so that it cannot
+// collide with the owner's files, and reports ErrNoParent through Err and
+// Finalize.
 func (t *Tracker) Join(ctx context.Context, runID string, parent trace.SpanContext) (context.Context, *Run) {
 	if !parent.IsValid() {
-		return t.Start(ctx, nil, WithRunID(runID))
+		ctx, r := t.Start(ctx, nil)
+		r.mu.Lock()
+		r.errs = append(r.errs, fmt.Errorf("%w: cannot join run %s; recorded as run %s", ErrNoParent, runID, r.id))
+		r.mu.Unlock()
+		return ctx, r
 	}
 	tp := t.provider()
 	r := &Run{

@@ -133,3 +133,17 @@ func TestFinalizeOnPanic(t *testing.T) {
 		t.Errorf("in-flight stage %q", st.Status)
 	}
 }
+
+func TestJoinWithoutParentStartsAFreshRun(t *testing.T) {
+	p := newPipeline(t, pipelineOpt{})
+	const owner = "af3c980c-3d22-46e8-83cd-7ff99abee586"
+	t.Setenv(tracker.EnvRunID, owner)
+	t.Setenv(tracker.EnvTraceParent, "garbage")
+	_, run := p.tr.StartOrJoin(t.Context(), "orphan")
+	if run.ID() == owner || !errors.Is(run.Err(), tracker.ErrNoParent) {
+		t.Errorf("ID %s, Err %v: want a fresh id and ErrNoParent", run.ID(), run.Err())
+	}
+	if err := run.Finalize(t.Context()); !errors.Is(err, tracker.ErrNoParent) {
+		t.Errorf("Finalize = %v", err)
+	}
+}

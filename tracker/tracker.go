@@ -28,6 +28,9 @@ var (
 	ErrNotRecorded = errors.New("tracker: run was not recorded")
 	// ErrNoOpenStage: EndStage named a stage that is not open.
 	ErrNoOpenStage = errors.New("tracker: no open stage of that name")
+	// ErrNoParent: Join or StartOrJoin found a run id but no valid trace
+	// parent (TRACEPARENT) to join it under.
+	ErrNoParent = errors.New("tracker: no valid trace parent to join")
 	// ErrEmptyStageName: StartStage was given an empty name.
 	ErrEmptyStageName = errors.New("tracker: empty stage name")
 )

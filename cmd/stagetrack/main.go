@@ -1,5 +1,6 @@
-// Command stagetrack looks at, compares and summarises the run files that
-// stage-tracker writes, and sends them to tracing backends. Run
+// Command stagetrack records runs made of shell commands and processes (run,
+// exec, recover), and looks at, compares, summarises, validates and replays
+// the run files that stage-tracker writes. Run
 // `stagetrack --help`, or read docs/cli.md.
 package main
 
