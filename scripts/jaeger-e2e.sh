@@ -9,8 +9,8 @@
 #
 # Jaeger is built from the Go module proxy, once, into
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/stage-tracker/jaeger-<version>/jaeger
-# (about 120 MB; a cold build takes about 10 minutes and 2.3 GB of memory on
-# 2 cores). Nothing of Jaeger's goes into the repository. `go install` cannot
+# (about 120 MB; a cold build needs about 2.3 GB of memory and 20 CPU-minutes:
+# about 10 minutes on 2 idle cores, 52 measured on 2 busy ones). Nothing of Jaeger's goes into the repository. `go install` cannot
 # build it (its go.mod has replace directives), so the source is copied out
 # of the module cache and built there. While another build of the same
 # binary runs, this script waits for it instead of starting a second one.
@@ -71,7 +71,7 @@ build_jaeger() {
 	if [[ -x $BIN ]]; then
 		return 0
 	fi
-	log "building Jaeger $JAEGER_VERSION into $BIN (once; about 10 minutes cold)"
+	log "building Jaeger $JAEGER_VERSION into $BIN (once; 10 minutes or more cold, longer on a busy machine)"
 	src=$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_VERSION" |
 		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
 	if [[ -z $src || ! -d $src ]]; then
@@ -200,7 +200,7 @@ if [[ -z $started ]]; then
 fi
 t1=$(date +%s.%N)
 rss=$(awk '/^VmRSS/ {print $2 " " $3}' "/proc/$JAEGER_PID/status" 2>/dev/null || echo "?")
-log "Jaeger $("$BIN" version 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -n1) pid $JAEGER_PID healthy in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')s, RSS $rss"
+log "Jaeger $JAEGER_VERSION ($BIN) pid $JAEGER_PID healthy in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')s, RSS $rss"
 log "OTLP gRPC 127.0.0.1:$OTLP_GRPC_PORT, OTLP HTTP 127.0.0.1:$OTLP_HTTP_PORT, query http://127.0.0.1:$QUERY_HTTP_PORT, health 127.0.0.1:$HEALTH_PORT"
 
 export STAGE_TRACKER_E2E_JAEGER_QUERY=http://127.0.0.1:$QUERY_HTTP_PORT
