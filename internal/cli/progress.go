@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
@@ -72,7 +71,7 @@ func (p *progress) line(journalLine []byte) (string, bool) {
 	switch ev.E {
 	case "start":
 		d := p.place(&ev)
-		return p.format(ev.T, d, p.paint(sgrDim, "▶")+" "+clean(p.names[ev.SpanID])), true
+		return p.format(ev.T, d, p.paint(sgrDim, "▶")+" "+view.Clean(p.names[ev.SpanID])), true
 	case "end":
 		d := p.place(&ev)
 		status := ev.Status
@@ -91,12 +90,12 @@ func (p *progress) line(journalLine []byte) (string, bool) {
 		default: // unfinished, running
 			mark = p.paint(sgrYellow, "■ "+status)
 		}
-		s := mark + " " + clean(p.names[ev.SpanID])
+		s := mark + " " + view.Clean(p.names[ev.SpanID])
 		if ev.End >= ev.Start && ev.Start != 0 {
 			s += "  " + view.Duration(time.Duration(ev.End-ev.Start))
 		}
 		if ev.Error != "" {
-			s += "  " + p.paint(sgrRed, clean(ev.Error))
+			s += "  " + p.paint(sgrRed, view.Clean(ev.Error))
 		}
 		return p.format(ev.T, d, s), true
 	}
@@ -202,26 +201,6 @@ func (p *progress) paint(code, text string) string {
 		return text
 	}
 	return "\x1b[" + code + "m" + text + "\x1b[0m"
-}
-
-// clean makes text from a journal safe and single-line for a terminal, as
-// the views do: control characters become U+FFFD and only the first line
-// is kept.
-func clean(s string) string {
-	more := false
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s, more = s[:i], strings.TrimSpace(s[i:]) != ""
-	}
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
-			return '\uFFFD'
-		}
-		return r
-	}, s)
-	if more {
-		s += " …"
-	}
-	return s
 }
 
 // pollInterval is how often stagetrack run reads what was appended to the

@@ -132,7 +132,7 @@ func printRunSummary(w io.Writer, run *tracker.Run) {
 	if rf, err := jsonrun.ReadFile(path); err == nil {
 		line := fmt.Sprintf("stagetrack: run %s in %s", runtree.RunStatus(rf), view.Duration(rf.CompletedAt.Sub(rf.StartTime)))
 		if rf.Error != "" {
-			line += ": " + clean(rf.Error)
+			line += ": " + view.Clean(rf.Error)
 		}
 		fmt.Fprintln(w, line)
 	}

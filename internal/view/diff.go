@@ -23,7 +23,7 @@ func Diff(d rundiff.Diff, o Options) string {
 	// The two runs, aligned: label, id, status, start, duration, name, file.
 	sides := [2][]string{}
 	for i, r := range []rundiff.RunInfo{d.A, d.B} {
-		sides[i] = []string{"run " + clean(runtree.ShortID(r.RunID)), r.Status, timestamp(r.StartTime), Duration(secs(r.DurationSec)), clean(r.Name)}
+		sides[i] = []string{"run " + Clean(runtree.ShortID(r.RunID)), r.Status, timestamp(r.StartTime), Duration(secs(r.DurationSec)), Clean(r.Name)}
 	}
 	for i, label := range []string{"A", "B"} {
 		line := st.bold(label)
@@ -39,7 +39,7 @@ func Diff(d rundiff.Diff, o Options) string {
 			line += "  " + cell
 		}
 		if f := []string{d.A.File, d.B.File}[i]; f != "" {
-			line += "  " + st.dim(clean(f))
+			line += "  " + st.dim(Clean(f))
 		}
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
@@ -53,7 +53,7 @@ func Diff(d rundiff.Diff, o Options) string {
 	}
 	rows := make([]row, 0, len(d.Stages)+1)
 	for _, s := range d.Stages {
-		r := row{name: strings.Repeat("  ", s.Depth) + clean(lastKey(s.Key))}
+		r := row{name: strings.Repeat("  ", s.Depth) + Clean(lastKey(s.Key))}
 		r.a, r.b = optDuration(s.ASec), optDuration(s.BSec)
 		switch s.Presence {
 		case rundiff.OnlyA:
@@ -131,7 +131,7 @@ func Diff(d rundiff.Diff, o Options) string {
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
 		if r.err != "" {
 			indent := strings.Repeat(" ", min(width(r.name)-width(strings.TrimLeft(r.name, " "))+2, nameW))
-			b.WriteString(st.red(truncate(indent+"error: "+clean(r.err), W)) + "\n")
+			b.WriteString(st.red(truncate(indent+"error: "+Clean(r.err), W)) + "\n")
 		}
 	}
 	if anyData {
@@ -189,13 +189,13 @@ func dataCell(d *rundiff.DataDiff) string {
 		parts = append(parts, "~(value)")
 	}
 	for _, k := range d.Added {
-		parts = append(parts, "+"+clean(k))
+		parts = append(parts, "+"+Clean(k))
 	}
 	for _, k := range d.Removed {
-		parts = append(parts, "-"+clean(k))
+		parts = append(parts, "-"+Clean(k))
 	}
 	for _, k := range d.Changed {
-		parts = append(parts, "~"+clean(k))
+		parts = append(parts, "~"+Clean(k))
 	}
 	return strings.Join(parts, " ")
 }

@@ -32,7 +32,7 @@ func Stats(s runstats.Summary, o Options) string {
 	}
 	rows := []row{mk("(run)", s.Run)}
 	for _, r := range s.Stages {
-		rows = append(rows, mk(strings.Repeat("  ", r.Depth)+clean(lastKey(r.Path)), r))
+		rows = append(rows, mk(strings.Repeat("  ", r.Depth)+Clean(lastKey(r.Path)), r))
 	}
 	head := row{"STAGE", "COUNT", "FAILED", "FAIL%", "P50", "P95", "MAX"}
 	w := func(f func(row) string) int {

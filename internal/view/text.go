@@ -9,10 +9,10 @@ import (
 	"unicode/utf8"
 )
 
-// clean makes s safe and single-line for a terminal: control characters
+// Clean makes s safe and single-line for a terminal: control characters
 // become U+FFFD, and only the first line is kept (with "…" when there were
-// more).
-func clean(s string) string {
+// more). Every text from a run file goes through it before it is printed.
+func Clean(s string) string {
 	more := false
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s, more = s[:i], strings.TrimSpace(s[i:]) != ""

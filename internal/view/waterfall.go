@@ -36,16 +36,16 @@ func Waterfall(r *jsonrun.Run, o Options) string {
 	nameW, durW, statusW, errW := width("STAGE"), width("DURATION"), width("STATUS"), 0
 	for i, row := range rows {
 		c := cells{
-			name:   strings.Repeat("  ", row.Depth) + clean(row.Stage.Key),
+			name:   strings.Repeat("  ", row.Depth) + Clean(row.Stage.Key),
 			dur:    Duration(row.End.Sub(row.Start)),
 			status: row.Status,
-			err:    clean(row.Stage.Error),
+			err:    Clean(row.Stage.Error),
 		}
 		if row.Start.IsZero() {
 			c.dur = "?"
 		}
 		if c.err == "" && row.Stage.DataError != "" {
-			c.err = "data: " + clean(row.Stage.DataError)
+			c.err = "data: " + Clean(row.Stage.DataError)
 		}
 		cs[i] = c
 		nameW, durW, statusW = max(nameW, width(c.name)), max(durW, width(c.dur)), max(statusW, width(c.status))
@@ -112,9 +112,9 @@ func Waterfall(r *jsonrun.Run, o Options) string {
 
 func writeRunHeader(b *strings.Builder, st style, r *jsonrun.Run, rows []runtree.Row, W int) {
 	status := runtree.RunStatus(r)
-	id := "run " + clean(r.RunID)
+	id := "run " + Clean(r.RunID)
 	line := st.bold(id) + "  " + st.status(status)
-	if name := truncate(clean(r.Name), W-width(id)-width(status)-4); name != "" {
+	if name := truncate(Clean(r.Name), W-width(id)-width(status)-4); name != "" {
 		line += "  " + name
 	}
 	b.WriteString(line + "\n")
@@ -125,20 +125,20 @@ func writeRunHeader(b *strings.Builder, st style, r *jsonrun.Run, rows []runtree
 		plural(len(rows), "stage"),
 	}
 	if r.TraceID != "" {
-		facts = append(facts, "trace "+clean(r.TraceID))
+		facts = append(facts, "trace "+Clean(r.TraceID))
 	}
 	b.WriteString(st.dim(truncate(strings.Join(facts, " · "), W)) + "\n")
 	if len(r.Args) > 0 && string(r.Args) != "null" {
-		b.WriteString(st.dim(truncate("args "+clean(string(r.Args)), W)) + "\n")
+		b.WriteString(st.dim(truncate("args "+Clean(string(r.Args)), W)) + "\n")
 	}
 	if r.Error != "" {
-		b.WriteString(st.red(truncate("error: "+clean(r.Error), W)) + "\n")
+		b.WriteString(st.red(truncate("error: "+Clean(r.Error), W)) + "\n")
 	}
 	if r.MissingStages > 0 {
 		b.WriteString(st.yellow(fmt.Sprintf("%s never arrived: the run file is incomplete", plural(r.MissingStages, "stage"))) + "\n")
 	}
 	for _, w := range r.Warnings {
-		b.WriteString(st.yellow(truncate("warning: "+clean(w), W)) + "\n")
+		b.WriteString(st.yellow(truncate("warning: "+Clean(w), W)) + "\n")
 	}
 	b.WriteString("\n")
 }
