@@ -46,7 +46,14 @@ type stageJSON struct {
 // UnmarshalJSON decodes a run file. Files written by the Python
 // stage-tracker decode too: fields it does not write keep their zero values,
 // except that a stage's Name defaults to its key and Attempt to 1.
+//
+// A file nested deeper than MaxNesting levels of JSON is refused before it
+// is decoded: decoding re-reads each level of stages, so a hostile file of a
+// few kilobytes could otherwise take seconds.
 func (r *Run) UnmarshalJSON(b []byte) error {
+	if d := nesting(b); d > MaxNesting {
+		return fmt.Errorf("run file nested %d levels deep, more than %d", d, MaxNesting)
+	}
 	var j runJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
@@ -164,4 +171,34 @@ func nullToEmpty(b json.RawMessage) json.RawMessage {
 		return nil
 	}
 	return b
+}
+
+// MaxNesting is how deeply the JSON of a run file may nest: room for 250
+// levels of nested stages, far more than any pipeline has.
+const MaxNesting = 512
+
+// nesting returns how deeply the JSON value b nests objects and arrays.
+func nesting(b []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }

@@ -396,3 +396,22 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestReadFileRefusesHostileNesting(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"run_id":"` + id1 + `","stages":`)
+	const depth = 2000
+	for range depth {
+		b.WriteString(`{"s":{"stages":`)
+	}
+	b.WriteString(`{}`)
+	for range depth {
+		b.WriteString(`}}`)
+	}
+	b.WriteString(`}`)
+	path := filepath.Join(t.TempDir(), "deep.json")
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	if _, err := jsonrun.ReadFile(path); err == nil || !strings.Contains(err.Error(), "nested") {
+		t.Errorf("ReadFile of a %d-level file = %v, want a nesting error", depth, err)
+	}
+}
