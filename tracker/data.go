@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 
@@ -27,7 +30,18 @@ func dataAttributes(data any, maxSize int) ([]attribute.KeyValue, []byte) {
 	if data == nil {
 		return make([]attribute.KeyValue, 0, 3), nil
 	}
-	b, err := json.Marshal(data)
+	var (
+		b   []byte
+		err error
+	)
+	if m, isMap := data.(map[string]any); isMap {
+		if fb, _, ok := fastJSON(m); ok {
+			b = fb
+		}
+	}
+	if b == nil {
+		b, err = json.Marshal(data)
+	}
 	if err != nil {
 		attrs := make([]attribute.KeyValue, 0, 4)
 		return append(attrs, attribute.String(keys.StageDataError, "data cannot be encoded as JSON: "+err.Error())), nil
@@ -66,92 +80,105 @@ func scalarCount(data any) int {
 // appendScalars adds an attribute per top-level scalar key of data. Common
 // map types are read directly; anything else that encodes as a JSON object
 // (a struct, say) is read back from its encoding b.
-func appendScalars(attrs []attribute.KeyValue, data any, b []byte) []attribute.KeyValue {
+func appendScalars(attrs []attribute.KeyValue, data any, b []byte, dk *dataKeys) []attribute.KeyValue {
 	switch m := data.(type) {
 	case map[string]any:
-		for _, k := range mapKeys(m) {
-			if kv, ok := scalarAttr(k, m[k]); ok {
-				attrs = append(attrs, kv)
-			}
-		}
+		return appendMap(attrs, m, dk, scalarValue)
 	case map[string]string:
-		for _, k := range mapKeys(m) {
-			attrs = append(attrs, attribute.String(keys.DataPrefix+k, m[k]))
-		}
+		return appendMap(attrs, m, dk, func(v string) (attribute.Value, bool) { return attribute.StringValue(v), true })
 	case map[string]int:
-		for _, k := range mapKeys(m) {
-			attrs = append(attrs, attribute.Int(keys.DataPrefix+k, m[k]))
-		}
+		return appendMap(attrs, m, dk, func(v int) (attribute.Value, bool) { return attribute.IntValue(v), true })
 	case map[string]float64:
-		for _, k := range mapKeys(m) {
-			attrs = append(attrs, attribute.Float64(keys.DataPrefix+k, m[k]))
-		}
+		return appendMap(attrs, m, dk, func(v float64) (attribute.Value, bool) { return scalarValue(v) })
 	case map[string]bool:
-		for _, k := range mapKeys(m) {
-			attrs = append(attrs, attribute.Bool(keys.DataPrefix+k, m[k]))
+		return appendMap(attrs, m, dk, func(v bool) (attribute.Value, bool) { return attribute.BoolValue(v), true })
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return attrs
+	}
+	var obj map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if dec.Decode(&obj) != nil {
+		return attrs
+	}
+	return appendMap(attrs, obj, dk, scalarValue)
+}
+
+// appendMap adds an attribute for each key of m whose value conv takes: in
+// key order when there are many, so that which keys an attribute count limit
+// keeps is stable; in map order otherwise, to save the sort on the hot path.
+func appendMap[V any](attrs []attribute.KeyValue, m map[string]V, dk *dataKeys, conv func(V) (attribute.Value, bool)) []attribute.KeyValue {
+	add := func(k string, v V) {
+		if val, ok := conv(v); ok {
+			attrs = append(attrs, attribute.KeyValue{Key: dk.key(k), Value: val})
 		}
-	default:
-		if len(b) == 0 || b[0] != '{' {
-			return attrs
+	}
+	if len(m) <= maxSortedScalars {
+		for k, v := range m {
+			add(k, v)
 		}
-		var obj map[string]any
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		if dec.Decode(&obj) != nil {
-			return attrs
-		}
-		for _, k := range mapKeys(obj) {
-			if kv, ok := scalarAttr(k, obj[k]); ok {
-				attrs = append(attrs, kv)
-			}
-		}
+		return attrs
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		add(k, m[k])
 	}
 	return attrs
 }
 
-// mapKeys returns m's keys: sorted when there are many, so that which keys
-// an attribute count limit keeps is stable; in map order otherwise, to save
-// the sort on the hot path.
-func mapKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	if len(ks) > maxSortedScalars {
-		slices.Sort(ks)
-	}
-	return ks
+// dataKeys caches the attribute key of each data key seen, so that a
+// stage's per-key attributes do not build the same strings again. It holds
+// at most maxDataKeys keys, so arbitrary keys cannot make it grow forever.
+type dataKeys struct {
+	m sync.Map // data key → attribute.Key
+	n atomic.Int64
 }
 
-func scalarAttr(k string, v any) (attribute.KeyValue, bool) {
-	key := keys.DataPrefix + k
-	switch v := v.(type) {
-	case string:
-		return attribute.String(key, v), true
-	case bool:
-		return attribute.Bool(key, v), true
-	case int:
-		return attribute.Int(key, v), true
-	case int64:
-		return attribute.Int64(key, v), true
-	case int32:
-		return attribute.Int64(key, int64(v)), true
-	case uint32:
-		return attribute.Int64(key, int64(v)), true
-	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return attribute.KeyValue{}, false
-		}
-		return attribute.Float64(key, v), true
-	case float32:
-		return attribute.Float64(key, float64(v)), true
-	case json.Number:
-		if i, err := v.Int64(); err == nil {
-			return attribute.Int64(key, i), true
-		}
-		if f, err := v.Float64(); err == nil {
-			return attribute.Float64(key, f), true
+const maxDataKeys = 4096
+
+func (d *dataKeys) key(k string) attribute.Key {
+	if v, ok := d.m.Load(k); ok {
+		return v.(attribute.Key)
+	}
+	key := attribute.Key(keys.DataPrefix + k)
+	if d.n.Load() < maxDataKeys {
+		if _, loaded := d.m.LoadOrStore(k, key); !loaded {
+			d.n.Add(1)
 		}
 	}
-	return attribute.KeyValue{}, false
+	return key
+}
+
+// scalarValue converts a JSON scalar to an attribute value; objects, arrays,
+// null, NaN and infinities are not scalars an attribute can hold.
+func scalarValue(v any) (attribute.Value, bool) {
+	switch v := v.(type) {
+	case string:
+		return attribute.StringValue(v), true
+	case bool:
+		return attribute.BoolValue(v), true
+	case int:
+		return attribute.IntValue(v), true
+	case int64:
+		return attribute.Int64Value(v), true
+	case int32:
+		return attribute.Int64Value(int64(v)), true
+	case uint32:
+		return attribute.Int64Value(int64(v)), true
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return attribute.Value{}, false
+		}
+		return attribute.Float64Value(v), true
+	case float32:
+		return attribute.Float64Value(float64(v)), true
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return attribute.Int64Value(i), true
+		}
+		if f, err := v.Float64(); err == nil {
+			return attribute.Float64Value(f), true
+		}
+	}
+	return attribute.Value{}, false
 }

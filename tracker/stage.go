@@ -96,7 +96,7 @@ func (s *Stage) end(data any, err error, status, stack string) {
 			attrs = append(attrs, attribute.String("error.type", errorType(err)))
 		}
 		if encoded != nil {
-			attrs = appendScalars(attrs, data, encoded)
+			attrs = appendScalars(attrs, data, encoded, &r.tracker.dataKeys)
 		}
 		s.span.SetAttributes(attrs...)
 		if err != nil {

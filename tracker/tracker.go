@@ -38,8 +38,9 @@ var (
 // Tracker starts runs. A Tracker is safe for concurrent use and its zero
 // value is not usable: make one with New.
 type Tracker struct {
-	cfg    config
-	redact redactor
+	cfg      config
+	redact   redactor
+	dataKeys dataKeys
 
 	// open holds the runs not yet finalised, for FinalizeOnSignal and
 	// FinalizeOnPanic. Weak pointers, so that a run its caller abandons
