@@ -533,11 +533,17 @@ type stageBuffer struct {
 	n      int
 }
 
-const stageChunk = 128
+// Chunks start small, so a run of few stages holds little, and double up to
+// maxStageChunk records.
+const minStageChunk, maxStageChunk = 4, 128
 
 func (b *stageBuffer) add(r stageRecord) {
-	if len(b.chunks) == 0 || len(b.chunks[len(b.chunks)-1]) == stageChunk {
-		b.chunks = append(b.chunks, make([]stageRecord, 0, stageChunk))
+	if n := len(b.chunks); n == 0 || len(b.chunks[n-1]) == cap(b.chunks[n-1]) {
+		size := minStageChunk
+		if n > 0 {
+			size = min(2*cap(b.chunks[n-1]), maxStageChunk)
+		}
+		b.chunks = append(b.chunks, make([]stageRecord, 0, size))
 	}
 	last := &b.chunks[len(b.chunks)-1]
 	*last = append(*last, r)
