@@ -36,7 +36,7 @@ func perfHeap() int64 {
 //
 // Without the journal it finishes 100,000 runs; with it (setup's wiring),
 // whose open, write, close and removal of a journal file per run make each
-// run about 3.5 times slower, 10,000. Under -race, fewer: see
+// run 1.5 to 3.5 times slower, 10,000. Under -race, fewer: see
 // perfFinishedRuns.
 func TestHeapAfterManyFinishedRuns(t *testing.T) {
 	for _, tc := range []struct {
@@ -116,10 +116,9 @@ func TestAbandonedRunsBounded(t *testing.T) {
 				// eviction, jsonrun writes the run file but neither closes
 				// nor removes the run's journal, so every abandoned run
 				// keeps an open file, an entry in Exporter.journals (the
-				// heap grows ~360 bytes per run) and a .journal file (that
-				// Recover would later turn into a second run file). Remove
-				// this skip once eviction closes journals: the check below
-				// fails until then.
+				// heap grows ~360 bytes per run) and a .journal file on
+				// disk. Remove this skip once eviction closes journals:
+				// the check below fails until then.
 				t.Skip("jsonrun does not close the journals of evicted runs yet (issue 5 report)")
 			}
 			dir := perfTmpfsDir(t)
