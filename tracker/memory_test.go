@@ -111,16 +111,6 @@ func TestAbandonedRunsBounded(t *testing.T) {
 		{"journal=on", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.journal {
-				// KNOWN BUG, reported in issue 5's phase-one report: on
-				// eviction, jsonrun writes the run file but neither closes
-				// nor removes the run's journal, so every abandoned run
-				// keeps an open file, an entry in Exporter.journals (the
-				// heap grows ~360 bytes per run) and a .journal file on
-				// disk. Remove this skip once eviction closes journals:
-				// the check below fails until then.
-				t.Skip("jsonrun does not close the journals of evicted runs yet (issue 5 report)")
-			}
 			dir := perfTmpfsDir(t)
 			tr, exp := perfTracker(t, dir, tc.journal, jsonrun.WithMaxPendingRuns(bound))
 			ctx := context.Background()
