@@ -1,6 +1,7 @@
 package jsonrun
 
 import (
+	"io"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -31,10 +32,48 @@ type encoder struct {
 	indent bool
 	depth  int
 	first  bool
+	w      io.Writer // when not nil, b is written to w as it fills
+	err    error     // the first error from w
+}
+
+// writeRunIndent writes the indented run file form of r to w, through a
+// buffer of streamChunk bytes, so that a large run is never held whole in
+// memory.
+func writeRunIndent(w io.Writer, r *Run) error {
+	e := encoder{b: make([]byte, 0, min(2*streamChunk, sizeHint(r))), indent: true, w: w}
+	e.run(r)
+	e.flush()
+	return e.err
+}
+
+// streamChunk is how much encoded output the encoder holds before it
+// writes to its writer.
+const streamChunk = 64 << 10
+
+func (e *encoder) maybeFlush() {
+	if e.w != nil && len(e.b) >= streamChunk {
+		e.flush()
+	}
+}
+
+func (e *encoder) flush() {
+	if e.w == nil {
+		return
+	}
+	if e.err == nil {
+		_, e.err = e.w.Write(e.b)
+	}
+	e.b = e.b[:0]
 }
 
 func appendRun(b []byte, r *Run, indent bool) []byte {
 	e := encoder{b: b, indent: indent}
+	e.run(r)
+	return e.b
+}
+
+func (e *encoder) run(r *Run) {
+	indent := e.indent
 	e.open()
 	e.key("run_id")
 	e.string(r.RunID)
@@ -92,7 +131,6 @@ func appendRun(b []byte, r *Run, indent bool) []byte {
 	if indent {
 		e.b = append(e.b, '\n')
 	}
-	return e.b
 }
 
 func (e *encoder) stages(s Stages) {
@@ -136,6 +174,7 @@ func (e *encoder) stages(s Stages) {
 			e.stages(st.Stages)
 		}
 		e.close()
+		e.maybeFlush()
 	}
 	e.close()
 }
@@ -213,7 +252,7 @@ func (e *encoder) time(t time.Time) {
 		return
 	}
 	e.b = append(e.b, '"')
-	e.b = t.UTC().AppendFormat(e.b, TimeLayout)
+	e.b = appendTime(e.b, t)
 	e.b = append(e.b, '"')
 }
 
@@ -266,4 +305,48 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendTime appends t in UTC as TimeLayout formats it, without parsing
+// the layout on every call as Time.AppendFormat does.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, TimeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond()/1000, 6)
+	return append(b, "+00:00"...)
+}
+
+// appendDigits appends n, which is not negative, as exactly width digits.
+func appendDigits(b []byte, n, width int) []byte {
+	var d [8]byte
+	for i := width - 1; i >= 0; i-- {
+		d[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, d[:width]...)
+}
+
+// sizeHint estimates the size of run's indented file.
+func sizeHint(run *Run) int {
+	n := 1024 + len(run.Args)
+	walk(run.Stages, func(st *Stage) {
+		n += 400 + 2*len(st.Key) + len(st.Data) + len(st.Error) + len(st.DataError) + len(st.Stack)
+	})
+	return n
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -368,7 +369,7 @@ func (e *Exporter) write(run *Run, outputFile string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := writeFileAtomic(path, run.AppendIndent(nil), e.cfg.perm); err != nil {
+	if err := writeFileAtomicFunc(path, e.cfg.perm, func(w io.Writer) error { return writeRunIndent(w, run) }); err != nil {
 		return "", fmt.Errorf("jsonrun: write run %s to %s: %w", run.RunID, path, err)
 	}
 	if e.cfg.history != "" {

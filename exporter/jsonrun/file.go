@@ -28,6 +28,14 @@ func ReadFile(path string) (*Run, error) {
 // file or nothing: it writes a temporary file in the same directory, syncs
 // it, and renames it over path. On error no temporary file is left behind.
 func writeFileAtomic(path string, b []byte, perm os.FileMode) (err error) {
+	return writeFileAtomicFunc(path, perm, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// writeFileAtomicFunc is writeFileAtomic with the content written by write.
+func writeFileAtomicFunc(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -43,7 +51,7 @@ func writeFileAtomic(path string, b []byte, perm os.FileMode) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err = f.Write(b); err != nil {
+	if err = write(f); err != nil {
 		return err
 	}
 	if err = f.Chmod(perm); err != nil {

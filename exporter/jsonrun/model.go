@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -127,6 +128,8 @@ func newStageRecord(s sdktrace.ReadOnlySpan) stageRecord {
 		r.dataErr = fmt.Sprintf("data truncated by span attribute limits: %d of %d bytes arrived; the value was dropped", len(r.data), dataSize)
 		r.data = ""
 	case hasData && !json.Valid([]byte(r.data)):
+		// Checked even when the size matches: a span from anything but
+		// this tracker must not be able to make the run file invalid.
 		r.dataErr = "data attribute is not valid JSON; the value was dropped"
 		r.data = ""
 	case !hasData && hasSize:
@@ -200,12 +203,17 @@ func newRootRecord(s sdktrace.ReadOnlySpan) rootRecord {
 func assemble(root *rootRecord, runID string, stages []stageRecord, note string) *Run {
 	// Start order, with the span id breaking ties so that the result does
 	// not depend on the order in which spans arrived.
-	slices.SortStableFunc(stages, func(a, b stageRecord) int {
+	byStart := func(a, b stageRecord) int {
 		if c := a.start.Compare(b.start); c != 0 {
 			return c
 		}
 		return bytes.Compare(a.spanID[:], b.spanID[:])
-	})
+	}
+	// Stages that run one after another arrive in start order: checking is
+	// cheap, moving records of this size around is not.
+	if !slices.IsSortedFunc(stages, byStart) {
+		slices.SortStableFunc(stages, byStart)
+	}
 
 	r := &Run{RunID: runID, SchemaVersion: SchemaVersion}
 	if note != "" {
@@ -286,10 +294,7 @@ func buildTree(stages []stageRecord) Stages {
 	if len(stages) == 0 {
 		return nil
 	}
-	index := make(map[trace.SpanID]int, len(stages))
-	for i, s := range stages {
-		index[s.spanID] = i
-	}
+	index := stageIndex(stages)
 	children := make([][]int, len(stages))
 	parent := make([]int, len(stages)) // -1 for a top-level stage
 	var top []int
@@ -339,7 +344,15 @@ func buildTree(stages []stageRecord) Stages {
 		}
 		out := make(Stages, 0, len(level))
 		attempts := make(map[string]int, len(level))
-		used := make(map[string]bool, len(level))
+		// Keys can collide ("a" twice makes "a#2", which a stage may be
+		// named too) only when a name holds a '#'.
+		var used map[string]bool
+		for _, i := range level {
+			if strings.IndexByte(stages[i].name, '#') >= 0 {
+				used = make(map[string]bool, len(level))
+				break
+			}
+		}
 		for _, i := range level {
 			s := &stages[i]
 			// Keys and attempts go by the name as the file spells it, where
@@ -349,10 +362,16 @@ func buildTree(stages []stageRecord) Stages {
 			st := toStage(s)
 			st.Attempt = attempts[name]
 			st.Key = name
-			for n := st.Attempt; used[st.Key]; n++ {
-				st.Key = name + "#" + strconv.Itoa(max(n, 2))
+			if used == nil {
+				if st.Attempt > 1 {
+					st.Key = name + "#" + strconv.Itoa(st.Attempt)
+				}
+			} else {
+				for n := st.Attempt; used[st.Key]; n++ {
+					st.Key = name + "#" + strconv.Itoa(max(n, 2))
+				}
+				used[st.Key] = true
 			}
-			used[st.Key] = true
 			st.Stages = build(children[i])
 			out = append(out, st)
 		}
@@ -415,4 +434,26 @@ func walk(s Stages, fn func(*Stage)) {
 		fn(&s[i])
 		walk(s[i].Stages, fn)
 	}
+}
+
+// stageIndex maps each stage's span id to its position, or returns nil
+// when no stage can be another's parent: every stage a child of the same
+// span, which is not a stage (the run span). That common case needs no
+// map: a lookup in a nil map finds nothing.
+func stageIndex(stages []stageRecord) map[trace.SpanID]int {
+	flat := true
+	for _, s := range stages {
+		if s.parentID != stages[0].parentID || s.spanID == stages[0].parentID {
+			flat = false
+			break
+		}
+	}
+	if flat {
+		return nil
+	}
+	index := make(map[trace.SpanID]int, len(stages))
+	for i, s := range stages {
+		index[s.spanID] = i
+	}
+	return index
 }

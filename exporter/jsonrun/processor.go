@@ -26,11 +26,9 @@ func NewProcessor(exp *Exporter) *Processor { return &Processor{exp: exp} }
 // OnStart opens the journal of a run span and records the start of a stage
 // span. Other spans cost a string comparison.
 func (p *Processor) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
-	if !s.SpanContext().IsSampled() {
-		return
-	}
+	// The scope first: for the spans of other tracers, one method call.
 	runID, isRoot, ok := runSpan(s)
-	if !ok {
+	if !ok || !s.SpanContext().IsSampled() {
 		return
 	}
 	var err error
@@ -50,11 +48,8 @@ func (p *Processor) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 // run span makes the run file. Errors go to the OpenTelemetry error
 // handler; Run.Finalize also reports the run file's own errors.
 func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
-	if !s.SpanContext().IsSampled() {
-		return
-	}
 	runID, isRoot, ok := runSpan(s)
-	if !ok {
+	if !ok || !s.SpanContext().IsSampled() {
 		return
 	}
 	if err := p.exp.export(s, runID, isRoot); err != nil {
