@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/benchcpu"
 	"github.com/stage-tracker/stage-tracker/internal/keys"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -104,7 +105,7 @@ func BenchmarkStage(b *testing.B) {
 		defer root.End()
 		const runID = "3f2c1e9a-8d4b-4c55-9a57-2f1d0c3b4a5e"
 		b.ReportAllocs()
-		cpu := perfStartCPU()
+		cpu := benchcpu.Start()
 		i := 0
 		for b.Loop() {
 			_, span := tracer.Start(ctx, "batch", trace.WithAttributes(
@@ -123,21 +124,21 @@ func BenchmarkStage(b *testing.B) {
 			span.End()
 			i++
 		}
-		cpu.report(b)
+		cpu.Report(b)
 	})
 	b.Run("baseline=sdk", func(b *testing.B) {
 		tracer := perfSDK()
 		ctx, root := tracer.Start(b.Context(), "run")
 		defer root.End()
 		b.ReportAllocs()
-		cpu := perfStartCPU()
+		cpu := benchcpu.Start()
 		i := 0
 		for b.Loop() {
 			_, span := tracer.Start(ctx, "stage", perfAttrs(i))
 			span.End()
 			i++
 		}
-		cpu.report(b)
+		cpu.Report(b)
 	})
 }
 
@@ -151,14 +152,14 @@ func perfBenchStages(b *testing.B, tr *tracker.Tracker) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	b.ReportAllocs()
-	cpu := perfStartCPU()
+	cpu := benchcpu.Start()
 	i := 0
 	for b.Loop() {
 		_, s := run.StartStage(ctx, "batch")
 		s.End(perfData(i), nil)
 		i++
 	}
-	cpu.report(b)
+	cpu.Report(b)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(i), "retained-B/stage")
@@ -187,8 +188,8 @@ func BenchmarkConcurrentRuns(b *testing.B) {
 			tr, _ := perfTracker(b, b.TempDir(), true)
 			b.SetParallelism(parallelism)
 			b.ReportAllocs()
-			cpu := perfStartCPU()
-			defer cpu.report(b)
+			cpu := benchcpu.Start()
+			defer cpu.Report(b)
 			b.RunParallel(func(pb *testing.PB) {
 				ctx, run := tr.Start(context.Background(), "bench")
 				i := 0
@@ -203,8 +204,8 @@ func BenchmarkConcurrentRuns(b *testing.B) {
 			tracer := perfSDK()
 			b.SetParallelism(parallelism)
 			b.ReportAllocs()
-			cpu := perfStartCPU()
-			defer cpu.report(b)
+			cpu := benchcpu.Start()
+			defer cpu.Report(b)
 			b.RunParallel(func(pb *testing.PB) {
 				ctx, root := tracer.Start(context.Background(), "run")
 				defer root.End()
@@ -226,8 +227,8 @@ func BenchmarkConcurrentRuns(b *testing.B) {
 			var next atomic.Int64
 			b.SetParallelism(parallelism)
 			b.ReportAllocs()
-			cpu := perfStartCPU()
-			defer cpu.report(b)
+			cpu := benchcpu.Start()
+			defer cpu.Report(b)
 			b.RunParallel(func(pb *testing.PB) {
 				out := tracker.WithOutputFile(filepath.Join(dir, fmt.Sprintf("g%d.json", next.Add(1))))
 				for pb.Next() {
@@ -247,8 +248,8 @@ func BenchmarkConcurrentRuns(b *testing.B) {
 			tracer := perfSDK()
 			b.SetParallelism(parallelism)
 			b.ReportAllocs()
-			cpu := perfStartCPU()
-			defer cpu.report(b)
+			cpu := benchcpu.Start()
+			defer cpu.Report(b)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					ctx, root := tracer.Start(context.Background(), "run")

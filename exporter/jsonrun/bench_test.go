@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/benchcpu"
 	"github.com/stage-tracker/stage-tracker/internal/keys"
 )
 
@@ -98,13 +99,13 @@ func BenchmarkNonRunSpan(b *testing.B) {
 			b.Run(bc.name, func(b *testing.B) {
 				ctx := b.Context()
 				b.ReportAllocs()
-				cpu := perfStartCPU()
+				cpu := benchcpu.Start()
 				for b.Loop() {
 					if err := bc.exp.ExportSpans(ctx, bc.spans); err != nil {
 						b.Fatal(err)
 					}
 				}
-				cpu.report(b)
+				cpu.Report(b)
 			})
 		}
 	})
@@ -119,12 +120,12 @@ func BenchmarkNonRunSpan(b *testing.B) {
 			b.Run(bc.name, func(b *testing.B) {
 				ctx := b.Context()
 				b.ReportAllocs()
-				cpu := perfStartCPU()
+				cpu := benchcpu.Start()
 				for b.Loop() {
 					bc.proc.OnStart(ctx, live)
 					bc.proc.OnEnd(sdkSpans[0])
 				}
-				cpu.report(b)
+				cpu.Report(b)
 			})
 		}
 	})
@@ -171,7 +172,7 @@ func BenchmarkFinishRun(b *testing.B) {
 				all := append(append([]sdktrace.ReadOnlySpan(nil), r.stages...), r.root)
 				var buf []byte
 				b.ReportAllocs()
-				cpu := perfStartCPU()
+				cpu := benchcpu.Start()
 				for b.Loop() {
 					run, err := jsonrun.ToRun(all)
 					if err != nil {
@@ -179,18 +180,18 @@ func BenchmarkFinishRun(b *testing.B) {
 					}
 					buf = run.AppendIndent(buf[:0])
 				}
-				cpu.report(b)
+				cpu.Report(b)
 			})
 			b.Run("baseline=MarshalIndent", func(b *testing.B) {
 				mirror := perfMirror(b, r)
 				b.ReportAllocs()
-				cpu := perfStartCPU()
+				cpu := benchcpu.Start()
 				for b.Loop() {
 					if _, err := json.MarshalIndent(mirror, "", "  "); err != nil {
 						b.Fatal(err)
 					}
 				}
-				cpu.report(b)
+				cpu.Report(b)
 			})
 		})
 	}
@@ -201,10 +202,10 @@ func perfBenchFinish(b *testing.B, r perfRun, dir string) {
 	var exp *jsonrun.Exporter
 	root := []sdktrace.ReadOnlySpan{r.root}
 	b.ReportAllocs()
-	cpu := perfStartCPU()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		b.StopTimer()
-		cpu.exclude(func() {
+		cpu.Exclude(func() {
 			// A new exporter each time: an exporter ignores the spans of
 			// a run it has already finished.
 			if exp != nil {
@@ -227,7 +228,7 @@ func perfBenchFinish(b *testing.B, r perfRun, dir string) {
 			b.Fatal(err)
 		}
 	}
-	cpu.report(b)
+	cpu.Report(b)
 	b.StopTimer()
 	if err := exp.Shutdown(ctx); err != nil {
 		b.Fatal(err)
@@ -260,8 +261,8 @@ func BenchmarkReadFile(b *testing.B) {
 			}
 			b.Run("ReadFile", func(b *testing.B) {
 				b.ReportAllocs()
-				cpu := perfStartCPU()
-				defer cpu.report(b)
+				cpu := benchcpu.Start()
+				defer cpu.Report(b)
 				for b.Loop() {
 					got, err := jsonrun.ReadFile(path)
 					if err != nil {
@@ -274,8 +275,8 @@ func BenchmarkReadFile(b *testing.B) {
 			})
 			b.Run("baseline=Unmarshal", func(b *testing.B) {
 				b.ReportAllocs()
-				cpu := perfStartCPU()
-				defer cpu.report(b)
+				cpu := benchcpu.Start()
+				defer cpu.Report(b)
 				for b.Loop() {
 					data, err := os.ReadFile(path)
 					if err != nil {
