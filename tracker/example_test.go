@@ -1,0 +1,100 @@
+package tracker_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/tracker"
+)
+
+// exampleTracker wires a tracker to a jsonrun exporter writing into dir,
+// with a clock that ticks one second per call so the output is stable.
+// Programs use setup.Tracker instead.
+func exampleTracker(dir string) (*tracker.Tracker, func()) {
+	exp, _ := jsonrun.New(jsonrun.WithDir(dir))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(jsonrun.NewProcessor(exp)))
+	now := time.Date(2025, 5, 5, 23, 14, 10, 0, time.UTC)
+	clock := func() time.Time { now = now.Add(time.Second); return now }
+	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp), tracker.WithClock(clock))
+	return tr, func() { tp.Shutdown(context.Background()) }
+}
+
+// The Python stage-tracker's quick start: stages started and ended by name.
+func Example() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	tr, shutdown := exampleTracker(dir)
+	defer shutdown()
+
+	ctx := context.Background()
+	ctx, run := tr.Start(ctx, "Reconnaissance_M1", tracker.WithRunID("af3c980c-3d22-46e8-83cd-7ff99abee586"))
+
+	run.StartStage(ctx, "Detection")
+	run.EndStage("Detection", map[string]any{"status": "clean"}, nil)
+
+	run.StartStage(ctx, "Enrichment")
+	run.EndStage("Enrichment", map[string]any{"added_cves": 3}, nil)
+
+	if err := run.Finalize(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	rf, _ := jsonrun.ReadFile(run.File())
+	fmt.Println(rf.RunID, rf.Status, rf.TotalDurationSec)
+	for _, st := range rf.Stages {
+		fmt.Println(st.Key, st.DurationSec, string(st.Data))
+	}
+	// Output:
+	// af3c980c-3d22-46e8-83cd-7ff99abee586 ok 5
+	// Detection 1 {"status":"clean"}
+	// Enrichment 1 {"added_cves":3}
+}
+
+// A function as a stage: what it returns is the stage's data and error,
+// and stages started with its context nest under it.
+func ExampleRun_Stage() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	tr, shutdown := exampleTracker(dir)
+	defer shutdown()
+
+	ctx, run := tr.Start(context.Background(), "train-resnet")
+	err := run.Stage(ctx, "train", func(ctx context.Context) (any, error) {
+		for epoch := range 2 {
+			run.Stage(ctx, "epoch", func(context.Context) (any, error) {
+				return map[string]any{"epoch": epoch}, nil
+			})
+		}
+		return map[string]any{"loss": 0.12}, nil
+	})
+	fmt.Println("train:", err)
+	err = run.Stage(ctx, "evaluate", func(context.Context) (any, error) {
+		return map[string]any{"accuracy": 0.87}, errors.New("accuracy below 0.9")
+	})
+	fmt.Println("evaluate:", err)
+	run.Finalize(ctx)
+
+	rf, _ := jsonrun.ReadFile(run.File())
+	fmt.Println(rf.Status)
+	for _, st := range rf.Stages {
+		fmt.Println(strings.TrimSpace(st.Key + " " + st.Status + " " + st.Error))
+		for _, inner := range st.Stages {
+			fmt.Println("  ", inner.Key, string(inner.Data))
+		}
+	}
+	// Output:
+	// train: <nil>
+	// evaluate: accuracy below 0.9
+	// failed
+	// train ok
+	//    epoch {"epoch":0}
+	//    epoch#2 {"epoch":1}
+	// evaluate error accuracy below 0.9
+}
