@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Exporter is an sdktrace.SpanExporter that turns the spans of each run
@@ -39,8 +40,13 @@ type Exporter struct {
 	// run that would later overwrite the good file as incomplete.
 	finished map[string]struct{}
 	finOrder []string
-	changed  chan struct{} // closed and replaced when a result is stored
-	stopped  bool
+	// evicted holds the runs written as incomplete on eviction, with their
+	// file, so that a run span arriving later merges those stages back in
+	// instead of overwriting them.
+	evicted map[string]string
+	evOrder []string
+	changed chan struct{} // closed and replaced when a result is stored
+	stopped bool
 }
 
 type pendingRun struct {
@@ -74,6 +80,7 @@ func New(opts ...Option) (*Exporter, error) {
 		journals: make(map[string]*journal),
 		results:  make(map[string]result),
 		finished: make(map[string]struct{}),
+		evicted:  make(map[string]string),
 		changed:  make(chan struct{}),
 	}, nil
 }
@@ -147,6 +154,8 @@ func (e *Exporter) finishRun(root rootRecord, runID string) error {
 	}
 	j := e.journals[runID]
 	delete(e.journals, runID)
+	evictedFile, wasEvicted := e.evicted[runID]
+	delete(e.evicted, runID)
 	e.finished[runID] = struct{}{}
 	e.finOrder = append(e.finOrder, runID)
 	if len(e.finOrder) > maxResults {
@@ -156,6 +165,9 @@ func (e *Exporter) finishRun(root rootRecord, runID string) error {
 	e.mu.Unlock()
 
 	stages := p.stages.all()
+	if wasEvicted {
+		stages = e.withEvicted(stages, evictedFile, root.spanID)
+	}
 	run := assemble(&root, runID, stages, "")
 	if j != nil {
 		if err := j.failed(); err != nil {
@@ -166,6 +178,9 @@ func (e *Exporter) finishRun(root rootRecord, runID string) error {
 		}
 	}
 	path, err := e.write(run, root.outputFile)
+	if err == nil && wasEvicted && evictedFile != path {
+		_ = os.Remove(evictedFile) // superseded by the run file just written
+	}
 	if j != nil {
 		cerr := j.close()
 		if err == nil {
@@ -273,10 +288,39 @@ func (e *Exporter) writeEvicted(runs []evictedRun, why string) error {
 				errs = append(errs, os.Remove(r.j.path))
 			}
 		}
+		if err == nil {
+			e.mu.Lock()
+			e.evicted[r.id] = path
+			e.evOrder = append(e.evOrder, r.id)
+			if len(e.evOrder) > maxResults {
+				delete(e.evicted, e.evOrder[0])
+				e.evOrder = e.evOrder[1:]
+			}
+			e.mu.Unlock()
+		}
 		e.storeResult(r.id, result{path: path, err: err})
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// withEvicted adds to stages those of the incomplete file written when the
+// run was evicted, skipping any it holds already.
+func (e *Exporter) withEvicted(stages []stageRecord, file string, root trace.SpanID) []stageRecord {
+	earlier, err := ReadFile(file)
+	if err != nil {
+		return stages
+	}
+	have := make(map[trace.SpanID]bool, len(stages))
+	for _, s := range stages {
+		have[s.spanID] = true
+	}
+	for _, s := range recordsOf(earlier.Stages, root) {
+		if !have[s.spanID] {
+			stages = append(stages, s)
+		}
+	}
+	return stages
 }
 
 // evictedRun builds the incomplete run file of an evicted run: from its

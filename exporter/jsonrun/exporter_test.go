@@ -415,3 +415,22 @@ func TestReadFileRefusesHostileNesting(t *testing.T) {
 		t.Errorf("ReadFile of a %d-level file = %v, want a nesting error", depth, err)
 	}
 }
+
+func TestRunSpanAfterEvictionKeepsEvictedStages(t *testing.T) {
+	exp, dir := newExporter(t, jsonrun.WithMaxPendingRuns(1))
+	a := runStubs(id1, 1, 3) // stage0, stage1, stage2, run span
+	b := runStubs(id2, 2, 1)
+	exp.ExportSpans(t.Context(), a[:2].Snapshots()) // two stages of run 1
+	exp.ExportSpans(t.Context(), b[:1].Snapshots()) // run 2 evicts run 1
+	if r := readRun(t, filepath.Join(dir, id1+".json")); r.Status != jsonrun.StatusIncomplete || len(r.Stages) != 2 {
+		t.Fatalf("evicted file: status %s, %d stages", r.Status, len(r.Stages))
+	}
+	exp.ExportSpans(t.Context(), a[2:].Snapshots()) // its last stage and run span
+	r := readRun(t, filepath.Join(dir, id1+".json"))
+	if r.Status != jsonrun.StatusOK || len(r.Stages) != 3 || r.MissingStages != 0 {
+		t.Errorf("after the run span: status %s, %d stages, %d missing; want all 3 stages kept", r.Status, len(r.Stages), r.MissingStages)
+	}
+	if st, _ := r.Stages.Get("stage0"); string(st.Data) != `{"i":0}` || st.DurationSec != 0.5 {
+		t.Errorf("stage0 from the evicted file: %+v", st)
+	}
+}
