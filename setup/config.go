@@ -2,6 +2,7 @@ package setup
 
 import (
 	"io"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -29,6 +30,7 @@ type config struct {
 	consoleWriter    io.Writer // nil: os.Stdout
 	serviceName      string    // "": the program name
 	resourceAttrs    []attribute.KeyValue
+	exportTimeout    time.Duration // >0: OTLP export timeout when the environment sets none
 }
 
 func newConfig(opts []Option) config {

@@ -47,6 +47,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
@@ -116,7 +117,7 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 		popts = append(popts, sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(console)))
 	}
 	if env.otlp {
-		otlp, err := newOTLP(ctx, env.protocol, env.plaintext)
+		otlp, err := newOTLP(ctx, env.protocol, env.plaintext, cfg.exportTimeout)
 		if err != nil {
 			return nil, nil, errors.Join(err, exp.Shutdown(ctx))
 		}
@@ -148,16 +149,22 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 // as protobuf. plaintext asks for the default endpoint without TLS (options
 // given here override the environment, so it is set only when the
 // environment names no endpoint and no INSECURE setting).
-func newOTLP(ctx context.Context, protocol string, plaintext bool) (sdktrace.SpanExporter, error) {
+func newOTLP(ctx context.Context, protocol string, plaintext bool, timeout time.Duration) (sdktrace.SpanExporter, error) {
 	var (
 		exp sdktrace.SpanExporter
 		err error
 	)
+	if _, set := envExportTimeout(os.Getenv); set {
+		timeout = 0 // the environment's timeout wins; the exporter reads it
+	}
 	switch protocol {
 	case protoGRPC:
 		var opts []otlptracegrpc.Option
 		if plaintext {
 			opts = append(opts, otlptracegrpc.WithInsecure())
+		}
+		if timeout > 0 {
+			opts = append(opts, otlptracegrpc.WithTimeout(timeout), otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig(retryWithin(timeout))))
 		}
 		exp, err = otlptracegrpc.New(ctx, opts...)
 	default:
@@ -168,6 +175,9 @@ func newOTLP(ctx context.Context, protocol string, plaintext bool) (sdktrace.Spa
 		opts := []otlptracehttp.Option{otlptracehttp.WithEncoding(enc)}
 		if plaintext {
 			opts = append(opts, otlptracehttp.WithInsecure())
+		}
+		if timeout > 0 {
+			opts = append(opts, otlptracehttp.WithTimeout(timeout), otlptracehttp.WithRetry(otlptracehttp.RetryConfig(retryWithin(timeout))))
 		}
 		exp, err = otlptracehttp.New(ctx, opts...)
 	}

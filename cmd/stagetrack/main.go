@@ -10,10 +10,14 @@ import (
 	"os/signal"
 	"syscall"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/stage-tracker/stage-tracker/internal/cli"
 )
 
 func main() {
+	// Exporter errors become one warning line each, not timestamped logs.
+	otel.SetErrorHandler(cli.NewErrorHandler(os.Stderr))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], cli.OSEnv())
 	stop()

@@ -128,7 +128,15 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 // A signal cancels ctx; that must not keep the interrupted run from being
 // recorded, so setup does not see the cancellation.
 func newTracker(ctx context.Context, env *Env, dir string) (*tracker.Tracker, func(context.Context) error, error) {
-	tr, shutdown, err := setup.Tracker(context.WithoutCancel(ctx), setup.WithDir(dir), setup.WithConsoleWriter(env.Stderr))
+	// A process that will own a run checks its directory before CMD runs;
+	// one that joins a parent's run writes no file of its own there.
+	if os.Getenv(tracker.EnvRunID) == "" || os.Getenv(tracker.EnvJournal) == "" {
+		if err := checkDir(dir); err != nil {
+			return nil, nil, err
+		}
+	}
+	tr, shutdown, err := setup.Tracker(context.WithoutCancel(ctx), setup.WithDir(dir), setup.WithConsoleWriter(env.Stderr),
+		setup.WithExportTimeout(cliExportTimeout))
 	if err != nil {
 		var ee *setup.EnvError
 		if errors.As(err, &ee) {
@@ -136,7 +144,7 @@ func newTracker(ctx context.Context, env *Env, dir string) (*tracker.Tracker, fu
 		}
 		return nil, nil, err
 	}
-	return tr, shutdown, nil
+	return tr, boundedShutdown(env.Stderr, shutdown), nil
 }
 
 // journalPath is where the exporter that setup.Tracker built for dir keeps
