@@ -72,9 +72,9 @@ exits 1.`,
 			}
 			if s.Runs > 0 {
 				if asJSON {
-					b, err := json.MarshalIndent(s, "", "  ")
-					if err != nil {
-						return err
+					b, merr := json.MarshalIndent(s, "", "  ")
+					if merr != nil {
+						return merr
 					}
 					err = write(env.Stdout, string(b)+"\n")
 				} else {
