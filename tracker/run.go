@@ -115,7 +115,7 @@ func (r *Run) StartStage(ctx context.Context, name string) (context.Context, *St
 	}
 	r.open[name] = append(r.open[name], s)
 	r.mu.Unlock()
-	return context.WithValue(ctx, scopeKey{}, &scope{run: r, stage: span.SpanContext().SpanID()}), s
+	return context.WithValue(ctx, scopeKey{}, &scope{run: r, stage: span.SpanContext().SpanID(), st: s}), s
 }
 
 // scopeKey is the context key of the innermost run or stage a context is in.
@@ -124,6 +124,7 @@ type scopeKey struct{}
 type scope struct {
 	run   *Run
 	stage trace.SpanID // invalid for the run itself
+	st    *Stage       // nil for the run itself
 }
 
 // unnamedStage is the name a stage started with an empty name gets.
