@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -18,6 +19,7 @@ func (f optionFunc) apply(c config) config { return f(c) }
 
 type config struct {
 	tp     trace.TracerProvider // nil: the global provider, looked up at each Start
+	mp     metric.MeterProvider // nil: the global provider, looked up at each Start
 	now    func() time.Time     // nil: the SDK's clock
 	waiter RunFileWaiter
 

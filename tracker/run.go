@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 	"weak"
 
 	"go.opentelemetry.io/otel"
@@ -37,6 +38,11 @@ type Run struct {
 	runErr    string  // SetError's message: the run failed
 	errs      []error // input problems reported by Err and Finalize
 	file      string  // where the run file was written, once finalised
+
+	name    string          // the run span's name: the pipeline's, in metrics
+	metrics instruments     // the duration histograms
+	started time.Time       // for the run histogram; zero when it records nothing
+	failed  map[string]bool // stage names whose latest attempt failed, for the run histogram's result
 }
 
 // ID returns the run id, a UUID string: the run_id of the run file.
@@ -104,7 +110,7 @@ func (r *Run) StartStage(ctx context.Context, name string) (context.Context, *St
 		opts = append(opts, trace.WithTimestamp(now()))
 	}
 	ctx, span := r.tracer.Start(ctx, name, opts...)
-	s := &Stage{run: r, span: span, name: name}
+	s := &Stage{run: r, span: span, name: name, started: r.metrics.stageStart()}
 
 	r.mu.Lock()
 	if r.finalized {
@@ -228,6 +234,7 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 		r.span.SetStatus(codes.Error, msg)
 	}
 	r.span.End(r.endOptions()...)
+	r.metrics.recordRun(r.name, r.started, r.result(status, msg))
 
 	if !r.spanCtx.IsSampled() {
 		return errors.Join(append(errs, fmt.Errorf("%w: run %s was not sampled (or no SDK tracer provider is installed); no run file will be written", ErrNotRecorded, r.id))...)

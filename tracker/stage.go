@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -19,10 +20,11 @@ import (
 // do nothing. The zero Stage, and the Stage that StartStage returns after
 // Finalize, is a no-op.
 type Stage struct {
-	run   *Run
-	span  trace.Span
-	name  string
-	ended bool // guarded by run.mu
+	run     *Run
+	span    trace.Span
+	name    string
+	ended   bool      // guarded by run.mu
+	started time.Time // for the stage histogram; zero when it records nothing
 }
 
 // Name returns the stage's name.
@@ -78,6 +80,9 @@ func (s *Stage) end(data any, err error, status, stack string) {
 		r.open[s.name] = slices.Delete(open, i, i+1)
 	}
 	r.ended++
+	if !s.started.IsZero() {
+		r.noteOutcome(s.name, err != nil || status != "")
+	}
 	r.inflight.Add(1) // Finalize waits for this span to end before the run's
 	r.mu.Unlock()
 	defer r.inflight.Done()
@@ -105,6 +110,7 @@ func (s *Stage) end(data any, err error, status, stack string) {
 		}
 	}
 	s.span.End(r.endOptions()...)
+	r.metrics.recordStage(r.name, s.name, s.started, err != nil || status != "")
 }
 
 // errorType is the error.type attribute: "panic" for a panic, else the Go

@@ -121,6 +121,9 @@ func (t *Tracker) Start(ctx context.Context, args any, opts ...RunOption) (conte
 	if t.cfg.now != nil {
 		spanOpts = append(spanOpts, trace.WithTimestamp(t.cfg.now()))
 	}
+	r.name = name
+	r.metrics = newInstruments(t.cfg.mp)
+	r.started = r.metrics.runStart()
 	ctx, r.span = r.tracer.Start(ctx, name, spanOpts...)
 	r.spanCtx = r.span.SpanContext()
 	ctx = context.WithValue(ctx, scopeKey{}, &scope{run: r})
