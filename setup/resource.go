@@ -43,6 +43,14 @@ func newResource(ctx context.Context, cfg config, getenv func(string) string) (*
 	res, err := resource.New(ctx,
 		resource.WithAttributes(attrs...),
 		resource.WithTelemetrySDK(),
+		// Which host and process ran a stage: a run that spans hosts says
+		// who ran what. Not the command line, which may hold secrets.
+		resource.WithHost(),
+		resource.WithProcessPID(),
+		resource.WithProcessExecutableName(),
+		resource.WithProcessRuntimeName(),
+		resource.WithProcessRuntimeVersion(),
+		resource.WithProcessRuntimeDescription(),
 		resource.WithFromEnv(),
 	)
 	if err != nil {

@@ -82,6 +82,14 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 	if err != nil {
 		return nil, nil, err
 	}
+	prop, err := propagatorFromEnv(os.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	mp, err := newMeterProvider(ctx, os.Getenv, res, cfg.consoleWriter)
+	if err != nil {
+		return nil, nil, err
+	}
 	exp, err := jsonrun.New(cfg.jsonrunOpts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("setup: %w", err)
@@ -132,12 +140,22 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 	topts := append(append([]tracker.Option(nil), cfg.trackerOpts...),
 		tracker.WithTracerProvider(tp),
 		tracker.WithRunFileWaiter(exp),
+		tracker.WithPropagator(prop),
 	)
+	if mp != nil {
+		topts = append(topts, tracker.WithMeterProvider(mp))
+	}
 	shutdown := func(ctx context.Context) error {
+		var errs []error
 		if err := tp.Shutdown(ctx); err != nil {
-			return fmt.Errorf("setup: shut down tracer provider: %w", err)
+			errs = append(errs, fmt.Errorf("setup: shut down tracer provider: %w", err))
 		}
-		return nil
+		if mp != nil {
+			if err := mp.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("setup: shut down meter provider: %w", err))
+			}
+		}
+		return errors.Join(errs...)
 	}
 	return tracker.New(topts...), shutdown, nil
 }

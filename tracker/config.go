@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -18,9 +19,10 @@ type optionFunc func(config) config
 func (f optionFunc) apply(c config) config { return f(c) }
 
 type config struct {
-	tp     trace.TracerProvider // nil: the global provider, looked up at each Start
-	mp     metric.MeterProvider // nil: the global provider, looked up at each Start
-	now    func() time.Time     // nil: the SDK's clock
+	tp     trace.TracerProvider          // nil: the global provider, looked up at each Start
+	mp     metric.MeterProvider          // nil: the global provider, looked up at each Start
+	prop   propagation.TextMapPropagator // nil: W3C Trace Context and Baggage
+	now    func() time.Time              // nil: the SDK's clock
 	waiter RunFileWaiter
 
 	redactKeys  []string

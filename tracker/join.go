@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
-	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -25,35 +23,13 @@ const (
 	EnvTraceState  = "TRACESTATE"
 )
 
-// envCarrier reads and writes W3C trace context as environment variables:
-// traceparent is TRACEPARENT, as otel-cli and the OTel proposal for
-// environment propagation name them.
-type envCarrier map[string]string
-
-func (c envCarrier) Get(key string) string { return c[strings.ToUpper(key)] }
-func (c envCarrier) Set(key, value string) { c[strings.ToUpper(key)] = value }
-func (c envCarrier) Keys() []string {
-	ks := make([]string, 0, len(c))
-	for k := range c {
-		ks = append(ks, k)
-	}
-	return ks
-}
-
 // ChildEnv returns the environment entries ("KEY=value") that let a child
 // process join the run: its id, its journal, and the trace context of the
 // span in ctx (the run's, or a stage's, whose child the child's stages
-// become). Append them to the child's exec.Cmd.Env.
+// become), written with W3C Trace Context and Baggage; Tracker.ChildEnv
+// uses the tracker's propagator. Append them to the child's exec.Cmd.Env.
 func ChildEnv(ctx context.Context, runID, journal string) []string {
-	c := envCarrier{}
-	propagation.TraceContext{}.Inject(ctx, c)
-	env := []string{EnvRunID + "=" + runID, EnvJournal + "=" + journal}
-	for _, k := range []string{EnvTraceParent, EnvTraceState} {
-		if v, ok := c[k]; ok && v != "" {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
+	return (*Tracker)(nil).ChildEnv(ctx, runID, journal)
 }
 
 // StartOrJoin joins the run that a parent process handed down through the
@@ -72,8 +48,7 @@ func (t *Tracker) StartOrJoin(ctx context.Context, args any, opts ...RunOption) 
 	if !ok || runID == "" {
 		return t.Start(ctx, args, opts...)
 	}
-	c := envCarrier{EnvTraceParent: os.Getenv(EnvTraceParent), EnvTraceState: os.Getenv(EnvTraceState)}
-	parent := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), c))
+	parent := trace.SpanContextFromContext(t.ExtractEnv(context.Background()))
 	return t.Join(ctx, runID, parent)
 }
 

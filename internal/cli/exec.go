@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/contrib/propagators/envcar"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
@@ -92,7 +93,7 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 				}
 			}
 			sctx, stage := run.StartStage(ctx, stageName)
-			out := runCommand(cmd.Context(), env, argv, tracker.ChildEnv(sctx, run.ID(), journal), sigs)
+			out := runCommand(cmd.Context(), env, argv, tr.ChildEnv(sctx, run.ID(), journal), sigs)
 			data := map[string]any{"command": argv, "exit_code": out.code}
 			if out.signal != "" {
 				data["signal"] = out.signal
@@ -158,15 +159,18 @@ func journalPath(dir, runID string) (string, error) {
 	return exp.JournalPath(runID, "")
 }
 
-// parentFromEnv returns ctx holding the span context that TRACEPARENT and
-// TRACESTATE carry, if any, so that a run started under a traced parent
-// process (a CI job, another run) is a span of its trace.
+// parentFromEnv returns ctx holding the context that the environment
+// carries in the format OTEL_PROPAGATORS names (TRACEPARENT, TRACESTATE and
+// BAGGAGE by default), so that a run started under a traced parent process
+// (a CI job, another run) is a span of its trace and keeps its baggage. An
+// invalid OTEL_PROPAGATORS reads as the default here; setup.Tracker reports
+// it.
 func parentFromEnv(ctx context.Context) context.Context {
-	c := propagation.MapCarrier{
-		"traceparent": os.Getenv(tracker.EnvTraceParent),
-		"tracestate":  os.Getenv(tracker.EnvTraceState),
+	p, err := setup.Propagator()
+	if err != nil {
+		p = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 	}
-	return propagation.TraceContext{}.Extract(ctx, c)
+	return p.Extract(ctx, &envcar.Carrier{})
 }
 
 // finalizeTimeout bounds finalising a run and shutting the provider down.

@@ -85,7 +85,7 @@ not be written; 2 for a usage error.`,
 				o := env.viewOptions(env.Stderr, 0)
 				stopProgress = followJournal(journal, pollInterval, env.Stderr, newProgress(o.Color, o.Width))
 			}
-			out := runCommand(cmd.Context(), env, argv, tracker.ChildEnv(ctx, run.ID(), journal), sigs)
+			out := runCommand(cmd.Context(), env, argv, tr.ChildEnv(ctx, run.ID(), journal), sigs)
 			stopProgress()
 
 			var ferr error
