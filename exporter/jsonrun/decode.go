@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/stage-tracker/stage-tracker/internal/limits"
 )
 
 // runJSON mirrors the run file for decoding; Run.MarshalJSON is its inverse.
@@ -40,7 +43,7 @@ type stageJSON struct {
 	SpanID      string          `json:"span_id"`
 	DataError   string          `json:"data_error"`
 	Stack       string          `json:"stack"`
-	Stages      Stages          `json:"stages"`
+	// Stages are decoded by decodeStages, from the same token stream.
 }
 
 // UnmarshalJSON decodes a run file. Files written by the Python
@@ -87,63 +90,149 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 }
 
 // UnmarshalJSON decodes a stages object, keeping its keys in file order.
+// Nested stages are decoded from the same token stream, so that a file is
+// read once whatever its depth.
 func (s *Stages) UnmarshalJSON(b []byte) error {
+	if d := nesting(b); d > MaxNesting {
+		return fmt.Errorf("stages nested %d levels deep, more than %d", d, MaxNesting)
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
-	tok, err := dec.Token()
+	out, err := decodeStages(dec)
 	if err != nil {
 		return err
 	}
+	*s = out
+	return nil
+}
+
+// decodeStages reads a stages object (or null) from dec.
+func decodeStages(dec *json.Decoder) (Stages, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
 	if tok == nil { // null
-		*s = nil
-		return nil
+		return nil, nil
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return fmt.Errorf("stages: want an object, got %v", tok)
+		return nil, fmt.Errorf("stages: want an object, got %v", tok)
 	}
 	var out Stages
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		key := tok.(string) // object keys are always strings
-		var j stageJSON
-		if err := dec.Decode(&j); err != nil {
-			return fmt.Errorf("stages[%q]: %w", key, err)
-		}
-		if err := checkTime("start_time", j.StartTime); err != nil {
-			return fmt.Errorf("stages[%q]: %w", key, err)
-		}
-		if err := checkTime("end_time", j.EndTime); err != nil {
-			return fmt.Errorf("stages[%q]: %w", key, err)
-		}
-		st := Stage{
-			Key:         key,
-			StartTime:   j.StartTime,
-			DurationSec: j.DurationSec,
-			Data:        nullToEmpty(j.Data),
-			Error:       deref(j.Error),
-			Name:        key,
-			Attempt:     j.Attempt,
-			EndTime:     j.EndTime,
-			Status:      j.Status,
-			SpanID:      j.SpanID,
-			DataError:   j.DataError,
-			Stack:       j.Stack,
-			Stages:      j.Stages,
-		}
-		if j.Name != nil {
-			st.Name = *j.Name
-		}
-		if st.Attempt == 0 {
-			st.Attempt = 1
+		st, err := decodeStage(dec, key)
+		if err != nil {
+			return nil, fmt.Errorf("stages[%q]: %w", key, err)
 		}
 		out = append(out, st)
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
-		return err
+		return nil, err
 	}
-	*s = out
+	return out, nil
+}
+
+// decodeStage reads the stage object of key from dec: its fields as
+// stageJSON declares them, its "stages" by decodeStages.
+func decodeStage(dec *json.Decoder, key string) (Stage, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return Stage{}, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return Stage{}, fmt.Errorf("want an object, got %v", tok)
+	}
+	var (
+		j      stageJSON
+		nested Stages
+	)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return Stage{}, err
+		}
+		field := tok.(string)
+		if field == "stages" {
+			if nested, err = decodeStages(dec); err != nil {
+				return Stage{}, err
+			}
+			continue
+		}
+		if err := decodeStageField(dec, &j, field); err != nil {
+			return Stage{}, err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return Stage{}, err
+	}
+	if err := checkTime("start_time", j.StartTime); err != nil {
+		return Stage{}, err
+	}
+	if err := checkTime("end_time", j.EndTime); err != nil {
+		return Stage{}, err
+	}
+	st := Stage{
+		Key:         key,
+		StartTime:   j.StartTime,
+		DurationSec: j.DurationSec,
+		Data:        nullToEmpty(j.Data),
+		Error:       deref(j.Error),
+		Name:        key,
+		Attempt:     j.Attempt,
+		EndTime:     j.EndTime,
+		Status:      j.Status,
+		SpanID:      j.SpanID,
+		DataError:   j.DataError,
+		Stack:       j.Stack,
+		Stages:      nested,
+	}
+	if j.Name != nil {
+		st.Name = *j.Name
+	}
+	if st.Attempt == 0 {
+		st.Attempt = 1
+	}
+	return st, nil
+}
+
+// decodeStageField decodes the value of one field of a stage object into
+// j, as encoding/json would: by the field's JSON name, case-insensitively,
+// an unknown field skipped.
+func decodeStageField(dec *json.Decoder, j *stageJSON, field string) error {
+	var dst any
+	switch strings.ToLower(field) {
+	case "start_time":
+		dst = &j.StartTime
+	case "duration_sec":
+		dst = &j.DurationSec
+	case "data":
+		dst = &j.Data
+	case "error":
+		dst = &j.Error
+	case "name":
+		dst = &j.Name
+	case "attempt":
+		dst = &j.Attempt
+	case "end_time":
+		dst = &j.EndTime
+	case "status":
+		dst = &j.Status
+	case "span_id":
+		dst = &j.SpanID
+	case "data_error":
+		dst = &j.DataError
+	case "stack":
+		dst = &j.Stack
+	default:
+		dst = new(json.RawMessage)
+	}
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("%s: %w", field, err)
+	}
 	return nil
 }
 
@@ -173,9 +262,16 @@ func nullToEmpty(b json.RawMessage) json.RawMessage {
 	return b
 }
 
-// MaxNesting is how deeply the JSON of a run file may nest: room for 250
-// levels of nested stages, far more than any pipeline has.
-const MaxNesting = 512
+// The limits of the run-file format: Finalize writes nothing that ReadFile
+// refuses. Stages nested deeper than MaxStageDepth are attached at that
+// depth with a warning; data or args nested deeper than MaxDataDepth are
+// dropped and marked; a file nested deeper than MaxNesting is refused
+// before it is decoded.
+const (
+	MaxStageDepth = limits.StageDepth
+	MaxDataDepth  = limits.DataDepth
+	MaxNesting    = limits.FileNesting
+)
 
 // nesting returns how deeply the JSON value b nests objects and arrays.
 func nesting(b []byte) int {

@@ -197,10 +197,15 @@ func (e *encoder) newline() {
 		return
 	}
 	e.b = append(e.b, '\n')
-	for range e.depth {
+	for range min(e.depth, maxIndentDepth) {
 		e.b = append(e.b, ' ', ' ')
 	}
 }
+
+// maxIndentDepth is the deepest level that gets its own indentation: 20
+// levels of nested stages. Deeper lines keep that indentation, so that a
+// deeply nested run's file grows with its stages, not with their square.
+const maxIndentDepth = 40
 
 func (e *encoder) key(k string) {
 	if !e.first {

@@ -219,7 +219,11 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 	if note != "" {
 		r.Warnings = append(r.Warnings, note)
 	}
-	r.Stages = buildTree(stages)
+	var flattened bool
+	r.Stages, flattened = buildTree(stages)
+	if flattened {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("stages nested deeper than %d levels are attached at level %d", MaxStageDepth, MaxStageDepth))
+	}
 	r.StageCount = len(stages)
 
 	failed := false
@@ -262,6 +266,8 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 		r.Warnings = append(r.Warnings, fmt.Sprintf("args truncated by span attribute limits: %d of %d bytes arrived; args not recorded", len(root.args), root.argsSize))
 	case !json.Valid([]byte(root.args)):
 		r.Warnings = append(r.Warnings, "args attribute is not valid JSON; args not recorded")
+	case nesting([]byte(root.args)) > MaxDataDepth:
+		r.Warnings = append(r.Warnings, fmt.Sprintf("args nested %d levels deep, more than the run file's limit of %d; args not recorded", nesting([]byte(root.args)), MaxDataDepth))
 	default:
 		r.Args = json.RawMessage(root.args)
 	}
@@ -289,10 +295,12 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 
 // buildTree nests stages under their parent stage and gives each record its
 // key: the name for the first occurrence at its level, name#2, name#3 ... for
-// the next. stages must be in start order.
-func buildTree(stages []stageRecord) Stages {
+// the next. stages must be in start order. Stages nested deeper than
+// MaxStageDepth become children of their ancestor at that depth, in start
+// order; flattened reports whether any did.
+func buildTree(stages []stageRecord) (tree Stages, flattened bool) {
 	if len(stages) == 0 {
-		return nil
+		return nil, false
 	}
 	index := stageIndex(stages)
 	children := make([][]int, len(stages))
@@ -337,6 +345,7 @@ func buildTree(stages []stageRecord) Stages {
 	if cut {
 		slices.Sort(top)
 	}
+	flattened = flattenDeep(top, children)
 	var build func(level []int) Stages
 	build = func(level []int) Stages {
 		if len(level) == 0 {
@@ -377,7 +386,54 @@ func buildTree(stages []stageRecord) Stages {
 		}
 		return out
 	}
-	return build(top)
+	return build(top), flattened
+}
+
+// flattenDeep gives every stage at depth MaxStageDepth-1 (the top level is
+// 1) all of its descendants as direct children, in start order, so that the
+// tree is never deeper than a reader accepts. It reports whether any
+// stage moved.
+func flattenDeep(top []int, children [][]int) bool {
+	moved := false
+	var collect func(i int, into []int) []int
+	collect = func(i int, into []int) []int {
+		for _, c := range children[i] {
+			into = collect(c, append(into, c))
+		}
+		return into
+	}
+	type item struct{ i, depth int }
+	stack := make([]item, 0, len(top))
+	for _, i := range top {
+		stack = append(stack, item{i, 1})
+	}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if it.depth < MaxStageDepth-1 {
+			for _, c := range children[it.i] {
+				stack = append(stack, item{c, it.depth + 1})
+			}
+			continue
+		}
+		deep := false
+		for _, c := range children[it.i] {
+			if len(children[c]) > 0 {
+				deep = true
+			}
+		}
+		if !deep {
+			continue
+		}
+		all := collect(it.i, nil)
+		slices.Sort(all)
+		for _, c := range all {
+			children[c] = nil
+		}
+		children[it.i] = all
+		moved = true
+	}
+	return moved
 }
 
 // validUTF8 returns s with each byte that is not part of valid UTF-8
@@ -411,7 +467,13 @@ func toStage(s *stageRecord) Stage {
 		Status:      StageOK,
 	}
 	if s.data != "" {
-		st.Data = json.RawMessage(s.data)
+		// The one place every stage passes, from a span or a journal: data
+		// a reader would refuse is not written.
+		if d := nesting([]byte(s.data)); d > MaxDataDepth {
+			st.DataError = fmt.Sprintf("data nested %d levels deep, more than the run file's limit of %d; the value was dropped", d, MaxDataDepth)
+		} else {
+			st.Data = json.RawMessage(s.data)
+		}
 	}
 	if s.failed {
 		st.Status = StageError
