@@ -102,11 +102,14 @@ func (e *Exporter) export(s sdktrace.ReadOnlySpan, runID string, isRoot bool) er
 func (e *Exporter) route(runID string, j *journal) (*openRun, []*openRun) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.stopped || e.finished.has(runID) {
+	if e.stopped {
 		return nil, nil
 	}
 	if r := e.open[runID]; r != nil {
 		return r, nil
+	}
+	if e.finished.has(runID) {
+		return nil, nil
 	}
 	r := &openRun{id: runID, journal: j, inMemory: true}
 	e.open[runID] = r

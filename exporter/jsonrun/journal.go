@@ -243,6 +243,11 @@ func joinJournal(path string, sync bool) (*journal, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A journal nobody holds is one whose owner died: not joinable.
+	if free, _ := tryLockExclusive(f); free && locksWork {
+		f.Close()
+		return nil, fmt.Errorf("no live process holds %s: the run's owner has stopped", path)
+	}
 	if err := lockShared(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s is being recovered: its owner stopped", path)

@@ -161,6 +161,10 @@ func TestJoinChecksTheJournal(t *testing.T) {
 	if b, _ := os.ReadFile(other); string(b) != "keep me\n" {
 		t.Error("a file that is not a journal was written")
 	}
+	if err := exp.Join(id1, journal); err == nil || !strings.Contains(err.Error(), "owner has stopped") {
+		t.Errorf("Join of a journal no live process holds = %v, want refused", err)
+	}
+	holdLock(t, journal) // its owner, alive
 	if err := exp.Join(id1, journal); err != nil {
 		t.Errorf("Join of the right journal = %v", err)
 	}
