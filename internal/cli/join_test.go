@@ -48,3 +48,22 @@ func TestLateExecRefusesToJoin(t *testing.T) {
 	}
 	onlyRunFile(t, filepath.Join(work, "runs"))
 }
+
+// TestRecoverJournalIntoDir: `recover DIR --journal F` writes the run file
+// into DIR, as its help says, not beside F. On main it went beside F.
+func TestRecoverJournalIntoDir(t *testing.T) {
+	const id = "6f1e0a52-8c0e-4f7e-9d55-1f0b7a3c2d11"
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	j := journalOf(t, elsewhere, id, deadPID(t), "another-machine")
+	r := inProcess(t, "recover", dir, "--journal", j)
+	want := filepath.Join(dir, id+".json")
+	if r.code != 0 || r.stdout != want+"\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want 0 and %s", r.code, r.stdout, r.stderr, want)
+	}
+	if _, err := os.Stat(want); err != nil {
+		t.Error(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(elsewhere, "*")); len(left) != 0 {
+		t.Errorf("left beside the journal: %v", left)
+	}
+}
