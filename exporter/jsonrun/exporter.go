@@ -197,57 +197,6 @@ func (e *Exporter) settle(runID string, res result) error {
 	return res.err
 }
 
-// JournalPath returns where the exporter keeps the journal of an open run:
-// <dir>/<run_id>.journal, whatever outputFile (a run started with
-// tracker.WithOutputFile) says; outputFile is no longer used. Give it to
-// processes that join the run (tracker.ChildEnv).
-func (e *Exporter) JournalPath(runID, outputFile string) (string, error) {
-	p, err := e.w.journalPath(runID)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Abs(p)
-}
-
-// Join makes this exporter record the stages of a run that another process
-// owns (its tracker joined it, tracker.Tracker.Join) in that run's journal
-// at path, instead of buffering them: the owner merges them into its run
-// file when it finishes. This process holds the journal's shared lock until
-// Shutdown, so that no recovery takes the journal under it.
-//
-// Join fails, and this exporter then drops every stage of runID rather than
-// write anything under the other process's run id, when path is not that
-// run's journal (its first line is the run event of runID), when it is
-// gone (the run has finished), or when a recovery holds it.
-func (e *Exporter) Join(runID, path string) error {
-	j, err := e.joinJournal(runID, path)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.stopped {
-		if j != nil {
-			j.close()
-		}
-		return fmt.Errorf("jsonrun: join run %s: exporter is shut down", runID)
-	}
-	if old := e.takeLocked(runID); old != nil && old.joined {
-		_ = old.closeJoined()
-	}
-	if err != nil {
-		// Remembered as written, so that its spans are dropped.
-		e.finished.add(runID)
-		return fmt.Errorf("jsonrun: join run %s: %w", runID, err)
-	}
-	e.open[runID] = &openRun{id: runID, joined: true, journal: j}
-	return nil
-}
-
-func (e *Exporter) joinJournal(runID, path string) (*journal, error) {
-	if err := checkJournalOf(path, runID); err != nil {
-		return nil, err
-	}
-	return joinJournal(path, e.cfg.journalSync)
-}
-
 // WaitRunFile waits until the run file of runID has been written, or its
 // writing failed, and returns its path or the error. A result already there
 // is returned even when ctx is done; otherwise WaitRunFile returns ctx's
@@ -344,42 +293,4 @@ func (e *Exporter) journalStage(rec *stageRecord, runID string) error {
 		return nil
 	}
 	return r.start(rec)
-}
-
-// stageBuffer holds a pending run's stage records in fixed-size chunks, so
-// that a run of many stages never copies what it already holds: appending to
-// one growing slice moved every record again at each doubling, and that was
-// a third of the cost of a stage in a long run.
-type stageBuffer struct {
-	chunks [][]stageRecord
-	n      int
-}
-
-// Chunks start small, so a run of few stages holds little, and double up to
-// maxStageChunk records.
-const minStageChunk, maxStageChunk = 4, 128
-
-func (b *stageBuffer) add(r stageRecord) {
-	if n := len(b.chunks); n == 0 || len(b.chunks[n-1]) == cap(b.chunks[n-1]) {
-		size := minStageChunk
-		if n > 0 {
-			size = min(2*cap(b.chunks[n-1]), maxStageChunk)
-		}
-		b.chunks = append(b.chunks, make([]stageRecord, 0, size))
-	}
-	last := &b.chunks[len(b.chunks)-1]
-	*last = append(*last, r)
-	b.n++
-}
-
-// all returns the records as one slice, for assembling.
-func (b *stageBuffer) all() []stageRecord {
-	if len(b.chunks) == 1 {
-		return b.chunks[0]
-	}
-	out := make([]stageRecord, 0, b.n)
-	for _, c := range b.chunks {
-		out = append(out, c...)
-	}
-	return out
 }
