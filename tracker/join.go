@@ -1,12 +1,22 @@
 package tracker
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
+	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
+
+// ErrCannotJoin: Join or StartOrJoin was asked to join a run that cannot
+// take this process's stages (its run has finished, its journal is gone or
+// is not that run's). The error wrapping it says which.
+var ErrCannotJoin = errors.New("tracker: cannot join the run")
 
 // Environment variables through which a process hands a run to the
 // processes it starts (stagetrack run does), and through which they join it.
@@ -58,6 +68,12 @@ func (t *Tracker) StartOrJoin(ctx context.Context, args any, opts ...RunOption) 
 // to join: Join starts a run of its own, with a fresh id so that it cannot
 // collide with the owner's files, and reports ErrNoParent through Err and
 // Finalize.
+//
+// When EnvJournal names the run's journal, Join first checks it with
+// CanJoin. When the run cannot be joined, Join returns a Run that records
+// nothing (its stages are not exported, so nothing is ever written under
+// the other process's run id) and reports an error wrapping ErrCannotJoin
+// through Err and Finalize.
 func (t *Tracker) Join(ctx context.Context, runID string, parent trace.SpanContext) (context.Context, *Run) {
 	if !parent.IsValid() {
 		ctx, r := t.Start(ctx, nil)
@@ -67,6 +83,13 @@ func (t *Tracker) Join(ctx context.Context, runID string, parent trace.SpanConte
 		return ctx, r
 	}
 	tp := t.provider()
+	var refused error
+	if journal := os.Getenv(EnvJournal); journal != "" {
+		refused = CanJoin(runID, journal)
+	}
+	if refused != nil {
+		tp = noop.NewTracerProvider()
+	}
 	r := &Run{
 		tracker: t,
 		tp:      tp,
@@ -75,8 +98,49 @@ func (t *Tracker) Join(ctx context.Context, runID string, parent trace.SpanConte
 		id:      runID,
 		joined:  true,
 	}
+	if refused != nil {
+		r.errs = append(r.errs, refused)
+	}
 	ctx = trace.ContextWithRemoteSpanContext(ctx, parent)
 	r.span = trace.SpanFromContext(ctx)
 	r.spanCtx = parent
 	return context.WithValue(ctx, scopeKey{}, &scope{run: r}), r
+}
+
+// CanJoin reports whether a process may join run runID through its journal
+// at path: the file must be a regular file whose first line is the run
+// event of runID, and a live process (its owner) must hold it. The error
+// wraps ErrCannotJoin and says why in a person's words. It never blocks on
+// what is at path (a FIFO, a device).
+func CanJoin(runID, path string) error {
+	refuse := func(format string, a ...any) error {
+		return fmt.Errorf("%w %s: %s", ErrCannotJoin, runID, fmt.Sprintf(format, a...))
+	}
+	if _, err := uuid.Parse(runID); err != nil {
+		return refuse("%s=%q is not a run id", EnvRunID, runID)
+	}
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return refuse("its journal %s is gone: the run has finished", path)
+	}
+	if err != nil {
+		return refuse("%v", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return refuse("%s=%s is not a journal (not a regular file)", EnvJournal, path)
+	}
+	f, err := openNonBlocking(path)
+	if err != nil {
+		return refuse("%v", err)
+	}
+	defer f.Close()
+	line, err := bufio.NewReaderSize(f, 4096).ReadSlice('\n')
+	if err != nil && !errors.Is(err, bufio.ErrBufferFull) ||
+		!bytes.HasPrefix(line, []byte(`{"e":"run",`)) || !bytes.Contains(line, []byte(`"run_id":"`+runID+`"`)) {
+		return refuse("%s=%s is not the journal of this run", EnvJournal, path)
+	}
+	if !heldByOther(f) {
+		return refuse("no live process holds its journal %s: the run's owner has stopped", path)
+	}
+	return nil
 }

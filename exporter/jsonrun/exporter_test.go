@@ -154,6 +154,9 @@ func TestNonRunSpansIgnored(t *testing.T) {
 	}
 }
 
+// TestEvictionBound: beyond the bound, the oldest run spills its stages to
+// a journal named by its run id instead of being written, and Shutdown
+// writes every run, spilled or not, as incomplete with all its stages.
 func TestEvictionBound(t *testing.T) {
 	exp, dir := newExporter(t, jsonrun.WithMaxPendingRuns(2))
 	ids := []string{id1, id2, "3c0ffee0-0000-4000-8000-000000000003"}
@@ -164,12 +167,20 @@ func TestEvictionBound(t *testing.T) {
 		}
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 || entries[0].Name() != id1+".json" {
-		t.Fatalf("after 3 pending runs with a bound of 2: %v, want the oldest written", entries)
+	if len(entries) != 1 || entries[0].Name() != id1+jsonrun.JournalSuffix {
+		t.Fatalf("after 3 pending runs with a bound of 2: %v, want the oldest spilled to its journal", entries)
 	}
-	r := readRun(t, filepath.Join(dir, id1+".json"))
-	if r.Status != jsonrun.StatusIncomplete || len(r.Stages) != 1 || len(r.Warnings) != 1 {
-		t.Errorf("evicted run: status %s, %d stages, warnings %v", r.Status, len(r.Stages), r.Warnings)
+	if err := exp.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		r := readRun(t, filepath.Join(dir, id+".json"))
+		if r.Status != jsonrun.StatusIncomplete || len(r.Stages) != 1 || len(r.Warnings) == 0 {
+			t.Errorf("run %s at Shutdown: status %s, %d stages, warnings %v", id, r.Status, len(r.Stages), r.Warnings)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, id1+jsonrun.JournalSuffix)); err == nil {
+		t.Error("the spilled journal is still there after its run was written")
 	}
 }
 
@@ -314,8 +325,8 @@ func TestReadHistorySkipsBadLines(t *testing.T) {
 		t.Errorf("err = %v, want line 2 and a torn line 4 reported", err)
 	}
 
-	// Appending after the torn line glues the new record to it; reading
-	// keeps the whole record and reports the torn one.
+	// Appending after the torn line starts a new line: reading keeps the
+	// whole record and reports the torn one.
 	before, _ := os.ReadFile(hist)
 	const id3 = "3c0ffee0-0000-4000-8000-000000000003"
 	exp.ExportSpans(t.Context(), runStubs(id3, 3, 1).Snapshots())
@@ -324,7 +335,7 @@ func TestReadHistorySkipsBadLines(t *testing.T) {
 		t.Error("appending rewrote what was there")
 	}
 	runs, err = jsonrun.ReadHistory(hist)
-	if len(runs) != 3 || runs[2].RunID != id3 || !strings.Contains(fmt.Sprint(err), "line 4: torn record") {
+	if len(runs) != 3 || runs[2].RunID != id3 || !strings.Contains(fmt.Sprint(err), "line 4: ") {
 		t.Errorf("after append: %d runs, err %v; want the new run kept and line 4's torn record reported", len(runs), err)
 	}
 }
@@ -422,8 +433,8 @@ func TestRunSpanAfterEvictionKeepsEvictedStages(t *testing.T) {
 	b := runStubs(id2, 2, 1)
 	exp.ExportSpans(t.Context(), a[:2].Snapshots()) // two stages of run 1
 	exp.ExportSpans(t.Context(), b[:1].Snapshots()) // run 2 evicts run 1
-	if r := readRun(t, filepath.Join(dir, id1+".json")); r.Status != jsonrun.StatusIncomplete || len(r.Stages) != 2 {
-		t.Fatalf("evicted file: status %s, %d stages", r.Status, len(r.Stages))
+	if _, err := os.Stat(filepath.Join(dir, id1+".json")); err == nil {
+		t.Fatal("an evicted run was written before its run span")
 	}
 	exp.ExportSpans(t.Context(), a[2:].Snapshots()) // its last stage and run span
 	r := readRun(t, filepath.Join(dir, id1+".json"))

@@ -24,23 +24,21 @@ func ReadFile(path string) (*Run, error) {
 	return &r, nil
 }
 
-// writeFileAtomic writes b to path so that a reader sees either the whole
-// file or nothing: it writes a temporary file in the same directory, syncs
-// it, and renames it over path. On error no temporary file is left behind.
-func writeFileAtomic(path string, b []byte, perm os.FileMode) (err error) {
-	return writeFileAtomicFunc(path, perm, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
-}
-
-// writeFileAtomicFunc is writeFileAtomic with the content written by write.
-func writeFileAtomicFunc(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
+// writeFileAtomicFunc writes path so that a reader sees either the whole
+// file or nothing: it writes a temporary file in the same directory
+// (.<name>.tmp-<random>, locked while it is written, so that cleanTemps
+// knows it is in use), syncs it, and moves it to path. On error no
+// temporary file is left behind.
+//
+// With replace, the rename replaces whatever is at path; a symlink there is
+// replaced itself, never followed. Without, a file already at path is left
+// as it is and the write fails with an error wrapping fs.ErrExist.
+func writeFileAtomicFunc(path string, perm os.FileMode, replace bool, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := createLockedTemp(dir, "."+filepath.Base(path)+tempInfix+"*")
 	if err != nil {
 		return err
 	}
@@ -60,10 +58,15 @@ func writeFileAtomicFunc(path string, perm os.FileMode, write func(io.Writer) er
 	if err = f.Sync(); err != nil {
 		return err
 	}
-	if err = f.Close(); err != nil {
+	if replace {
+		err = os.Rename(tmp, path)
+	} else if err = os.Link(tmp, path); err == nil {
+		os.Remove(tmp)
+	}
+	if err != nil {
 		return err
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = f.Close(); err != nil {
 		return err
 	}
 	// Make the rename itself durable. Some file systems refuse to sync a
@@ -75,16 +78,86 @@ func writeFileAtomicFunc(path string, perm os.FileMode, write func(io.Writer) er
 	return nil
 }
 
+// createLockedTemp creates a temporary file and locks it. A cleanTemps that
+// came between the two removed it: then it makes another.
+func createLockedTemp(dir, pattern string) (*os.File, error) {
+	for {
+		f, err := os.CreateTemp(dir, pattern)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tryLockExclusive(f); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return nil, err
+		}
+		if sameFile(f, f.Name()) {
+			return f, nil
+		}
+		f.Close()
+	}
+}
+
+// tempInfix marks the temporary files of writeFileAtomicFunc.
+const tempInfix = ".tmp-"
+
+// cleanTemps removes the temporary files that interrupted atomic writes left
+// in dir: only names of our own pattern, only regular files, and only those
+// no live writer holds locked.
+func cleanTemps(dir string) error {
+	matches, err := filepath.Glob(filepath.Join(globEscape(dir), ".*"+tempInfix+"*"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, m := range matches {
+		fi, err := os.Lstat(m)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		f, err := openNoFollow(m, os.O_RDONLY)
+		if err != nil {
+			continue
+		}
+		if ok, _ := tryLockExclusive(f); ok && locksWork && sameFile(f, m) {
+			if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("jsonrun: remove leftover temporary file %s: %w", m, err))
+			}
+		}
+		f.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// sameFile reports whether path still names the file f has open.
+func sameFile(f *os.File, path string) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	pi, err := os.Lstat(path)
+	return err == nil && os.SameFile(fi, pi)
+}
+
 // appendLine appends one line to a JSON Lines file with a single write on a
 // file opened O_APPEND, so lines from concurrent writers, processes
-// included, never interleave, and what is there is never rewritten.
+// included, never interleave, and what is there is never rewritten. When
+// the file does not end in a newline (a writer was killed mid-line), the
+// line starts with one, so that the torn line stays alone and this one is
+// whole.
 func appendLine(path string, line []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, perm)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, perm)
 	if err != nil {
 		return err
+	}
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
+			line = append([]byte{'\n'}, line...)
+		}
 	}
 	_, err = f.Write(line)
 	if cerr := f.Close(); err == nil {

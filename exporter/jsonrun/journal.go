@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -14,8 +15,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// The journal of an open run is a JSON Lines file beside where its run file
-// will go, one event per line, each appended with a single write as it
+// The journal of an open run is a JSON Lines file named by its run id in the
+// exporter's directory, one event per line, each appended with a single write as it
 // happens: the run's start, each stage's start, and each stage's end with its
 // whole record. A stage that has ended is in the kernel's hands before End
 // returns, so it survives the process being killed; recovery turns a journal
@@ -197,7 +198,10 @@ func parseSpanID(s string) (trace.SpanID, error) {
 	return id, nil
 }
 
-// journal is the open journal file of one run in this process.
+// journal is the open journal file of one run in this process. The file
+// is named by run id (<dir>/<run_id>.journal), never by the output path,
+// and this process holds a shared flock on it from open to close, so that
+// recovery leaves it alone while this process lives.
 type journal struct {
 	path    string
 	f       *os.File
@@ -208,12 +212,63 @@ type journal struct {
 	err     atomic.Pointer[error] // the first write error; later events are skipped
 }
 
+// openJournal creates the journal of a run that starts in this process. It
+// refuses a file that exists: run ids are unique, so one there is another
+// run's or a planted one.
 func openJournal(path string, perm os.FileMode, sync bool) (*journal, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, perm)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return nil, err
 	}
+	if err := lockShared(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
 	return &journal{path: path, f: f, sync: sync}, nil
+}
+
+// joinJournal opens the journal of a run that another process owns, for
+// appending, and takes its shared lock. It fails when the file is not a
+// regular file, when a recovery holds it, or when it is gone by the time the
+// lock is held (the owner finished and removed it).
+func joinJournal(path string, sync bool) (*journal, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	f, err := openNoFollow(path, os.O_WRONLY|os.O_APPEND)
+	if err != nil {
+		return nil, err
+	}
+	// A journal nobody holds is one whose owner died: not joinable.
+	if free, _ := tryLockExclusive(f); free && locksWork {
+		f.Close()
+		return nil, fmt.Errorf("no live process holds %s: the run's owner has stopped", path)
+	}
+	if err := lockShared(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s is being recovered: its owner stopped", path)
+	}
+	j := &journal{path: path, f: f, sync: sync, joined: true}
+	if j.detached() {
+		f.Close()
+		return nil, fmt.Errorf("%s was removed: its run has finished", path)
+	}
+	return j, nil
+}
+
+// detached reports whether the journal's file is no longer at its path:
+// its run was finished (or recovered) and the file removed.
+func (j *journal) detached() bool {
+	fi, err := j.f.Stat()
+	if err != nil {
+		return true
+	}
+	pi, err := os.Lstat(j.path)
+	return err != nil || !os.SameFile(fi, pi)
 }
 
 // write appends one encoded event. After a failure (disk full, say) the
@@ -250,4 +305,32 @@ func (j *journal) foreign() bool {
 	return err == nil && fi.Size() > j.written.Load()
 }
 
+// close closes the file, which drops the lock.
 func (j *journal) close() error { return j.f.Close() }
+
+// remove deletes the journal file while its lock is still held, then closes
+// it: a recovery waiting for the lock then finds the path gone.
+func (j *journal) remove() error {
+	err := os.Remove(j.path)
+	if errors.Is(err, os.ErrNotExist) {
+		err = nil
+	}
+	if err != nil {
+		err = fmt.Errorf("jsonrun: remove journal %s: %w", j.path, err)
+	}
+	if cerr := j.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("jsonrun: close journal %s: %w", j.path, cerr)
+	}
+	return err
+}
+
+// read parses what the journal's file holds now, other processes' events
+// included.
+func (j *journal) read() (journalContents, error) {
+	f, err := openNoFollow(j.path, os.O_RDONLY)
+	if err != nil {
+		return journalContents{}, err
+	}
+	defer f.Close()
+	return readJournal(f), nil
+}

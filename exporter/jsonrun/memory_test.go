@@ -3,7 +3,6 @@ package jsonrun_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -60,15 +59,14 @@ func perfExportStages(tb testing.TB, exp *jsonrun.Exporter, id string, n int) {
 	}
 }
 
-// TestAbandonedRunsEvictedWithinBound leaves 10,000 runs open (their stage
-// spans exported, their run span never) with WithMaxPendingRuns(100): after
-// each new run, the run that has waited longest beyond the bound must have
-// been written as incomplete and the ones within it must still be pending,
-// so the exporter holds at most 100 runs; the heap must end where it
-// started, within 1 MiB.
+// TestAbandonedRunsEvictedWithinBound leaves 2,000 runs open (their stage
+// spans exported, their run span never) with WithMaxPendingRuns(100): runs
+// beyond the bound spill their stages to disk, so no run is written early
+// (nothing is lost) and each costs the heap only a small stub; Shutdown
+// then writes every run as incomplete with all its stages.
 func TestAbandonedRunsEvictedWithinBound(t *testing.T) {
 	const (
-		runs   = 10_000
+		runs   = 2_000
 		bound  = 100
 		stages = 3
 	)
@@ -81,40 +79,30 @@ func TestAbandonedRunsEvictedWithinBound(t *testing.T) {
 		ids[k] = uuid.NewString()
 	}
 	before := perfHeap()
-	for k, id := range ids {
+	for _, id := range ids {
 		perfExportStages(t, exp, id, stages)
-		if k < bound {
-			continue
-		}
-		path, err := exp.WaitRunFile(done, ids[k-bound])
-		if err != nil {
-			t.Fatalf("run %d of %d: run %d, %d runs older, is still pending: %v", k, runs, k-bound, bound, err)
-		}
-		if k%1000 == 0 {
-			perfCheckIncomplete(t, path, stages)
-		}
-		if err := os.Remove(path); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := exp.WaitRunFile(done, ids[k-bound+1]); err == nil {
-			t.Fatalf("run %d of %d: run %d was evicted with fewer than %d runs pending", k, runs, k-bound+1, bound)
-		}
 	}
 	after := perfHeap()
-	t.Logf("heap after %d abandoned runs (bound %d): %+d bytes", runs, bound, after-before)
-	if after-before > 1<<20 {
-		t.Errorf("heap grew by %d bytes over %d abandoned runs with at most %d pending; want at most 1 MiB", after-before, runs, bound)
+	perRun := float64(after-before) / runs
+	t.Logf("heap after %d abandoned runs (bound %d): %+d bytes, %.0f a run", runs, bound, after-before, perRun)
+	if perRun > 1024 {
+		t.Errorf("heap grew by %.0f bytes per abandoned run with at most %d in memory; want at most 1 KiB (a spilled stub)", perRun, bound)
+	}
+	if _, err := exp.WaitRunFile(done, ids[0]); err == nil {
+		t.Fatal("an evicted run was written before Shutdown")
 	}
 
 	if err := exp.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range ids[runs-bound:] {
+	for k, id := range ids {
 		path, err := exp.WaitRunFile(done, id)
 		if err != nil {
-			t.Fatalf("run %s not written at Shutdown: %v", id, err)
+			t.Fatalf("run %d (%s) not written at Shutdown: %v", k, id, err)
 		}
-		perfCheckIncomplete(t, path, stages)
+		if k%100 == 0 {
+			perfCheckIncomplete(t, path, stages)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,16 +170,24 @@ func orUnknown(s string) string {
 }
 
 // Recover turns the journals that crashed or killed processes left in the
-// exporter's directory into run files, and returns their paths. It skips a
-// journal whose process is still alive on this host, or whose owner cannot
-// be checked (another host); it removes a journal whose run file exists
-// already (the process died between writing it and removing the journal).
-// Problems with individual journals are joined into the error; the others
-// are still recovered.
+// exporter's directory into run files, and returns their paths. A journal
+// is taken only when no live process holds its lock (its owner and every
+// joined child hold one while they may write): Recover locks it
+// exclusively, without waiting, for as long as it recovers it, so that
+// concurrent recoveries of one directory, in any processes, recover each
+// run once. It removes a journal whose run file exists already (the process
+// died between writing it and removing the journal), first completing the
+// history, and the temporary files that interrupted writes left. Files
+// that are not regular files are skipped, never opened for reading, and
+// reported as a *SkippedError. Problems with individual journals are joined
+// into the error; the others are still recovered.
 //
 // setup.Tracker calls Recover for its directory when it starts. Recover is
 // safe for concurrent use.
 func (e *Exporter) Recover(ctx context.Context) ([]string, error) {
+	if !locksWork {
+		return nil, nil // see lock_other.go: nothing tells a live journal from a dead one
+	}
 	matches, err := filepath.Glob(filepath.Join(globEscape(e.cfg.dir), "*"+JournalSuffix))
 	if err != nil {
 		return nil, fmt.Errorf("jsonrun: recover %s: %w", e.cfg.dir, err)
@@ -200,12 +209,13 @@ func (e *Exporter) Recover(ctx context.Context) ([]string, error) {
 			paths = append(paths, path)
 		}
 	}
+	errs = append(errs, cleanTemps(e.cfg.dir))
 	return paths, errors.Join(errs...)
 }
 
-// RecoverJournal turns one journal into a run file and returns its path,
-// whatever host wrote it. It refuses, with an error, a journal that a live
-// process on this host still writes.
+// RecoverJournal turns one journal into a run file in the exporter's
+// directory, <dir>/<run_id>.json, and returns its path, whatever host wrote
+// it. It refuses, with an error, a journal that a live process still holds.
 func (e *Exporter) RecoverJournal(ctx context.Context, path string) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -213,57 +223,77 @@ func (e *Exporter) RecoverJournal(ctx context.Context, path string) (string, err
 	return e.recoverJournal(path, true)
 }
 
-var errJournalLive = errors.New("its process is still running")
+var errJournalLive = errors.New("a live process still writes it")
+
+// SkippedError reports a file that recovery did not read because it is not
+// a regular file (a FIFO, a device, a symlink).
+type SkippedError struct {
+	Path string
+	Mode os.FileMode
+}
+
+func (e *SkippedError) Error() string {
+	return fmt.Sprintf("jsonrun: skipped %s: not a regular file (%s)", e.Path, e.Mode.Type())
+}
 
 func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
-	e.mu.Lock()
-	for _, j := range e.journals {
-		if j.path == path {
-			e.mu.Unlock()
-			return "", fmt.Errorf("jsonrun: journal %s: %w (this process)", path, errJournalLive)
-		}
-	}
-	e.mu.Unlock()
-
-	f, err := os.Open(path)
+	fi, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", nil // its run finished since the directory was listed
 	}
 	if err != nil {
 		return "", fmt.Errorf("jsonrun: recover %s: %w", path, err)
 	}
+	if !fi.Mode().IsRegular() {
+		return "", &SkippedError{Path: path, Mode: fi.Mode()}
+	}
+	f, err := openNoFollow(path, os.O_RDONLY)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("jsonrun: recover %s: %w", path, err)
+	}
+	defer f.Close() // drops the lock, after the journal is removed
+	ok, err := tryLockExclusive(f)
+	if err != nil {
+		return "", fmt.Errorf("jsonrun: recover %s: lock: %w", path, err)
+	}
+	if !ok {
+		return "", fmt.Errorf("jsonrun: journal %s: %w", path, errJournalLive)
+	}
+	if !sameFile(f, path) {
+		return "", nil // another recovery, or its owner, finished it first
+	}
 	jc := readJournal(f)
-	f.Close()
 	if jc.run == nil && len(jc.bad) == 0 && !explicit {
 		return "", nil // empty: a run starting right now, or nothing to recover
-	}
-	if jc.run != nil {
-		host, _ := os.Hostname()
-		sameHost := jc.run.Host == host
-		if sameHost && processAlive(jc.run.PID) || !sameHost && !explicit {
-			return "", fmt.Errorf("jsonrun: journal %s: %w (pid %d on %s)", path, errJournalLive, jc.run.PID, orUnknown(jc.run.Host))
-		}
 	}
 	run, err := jc.recoveredRun(path, "", "")
 	if err != nil {
 		return "", err
 	}
-	// The run file goes beside the journal, whatever the journal says:
-	// a journal planted in the directory must not make recovery write
-	// anywhere else.
-	runPath, err := runFileOfJournal(path, run.RunID)
+	// The run file goes to the directory, whatever the journal says: a
+	// journal planted there must not make recovery write anywhere else.
+	runPath, err := e.w.path(run.RunID, "")
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("jsonrun: recover %s: %w", path, err)
 	}
-	outputFile := runPath
-	if _, err := os.Stat(runPath); err == nil {
-		// Finalised; only the journal's removal was lost.
+	if _, err := os.Lstat(runPath); err == nil {
+		// Finalised; only the journal's removal was lost, and perhaps the
+		// history line after the file.
+		if err := e.completeHistory(runPath); err != nil {
+			return "", err
+		}
 		if err := os.Remove(path); err != nil {
 			return "", fmt.Errorf("jsonrun: remove stale journal %s: %w", path, err)
 		}
 		return "", nil
 	}
-	written, err := e.write(run, outputFile)
+	written, err := e.w.write(run, "", false)
+	if errors.Is(err, fs.ErrExist) {
+		return "", nil
+	}
 	if err != nil {
 		return "", err
 	}
@@ -273,21 +303,24 @@ func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
 	return written, nil
 }
 
-// runFileOfJournal returns the run file that belongs beside a journal:
-// <dir>/<run_id>.json for <dir>/<run_id>.journal, and <path> for
-// <path>.journal (a run started with WithOutputFile).
-func runFileOfJournal(journal, runID string) (string, error) {
-	base, ok := strings.CutSuffix(journal, JournalSuffix)
-	if !ok {
-		return "", fmt.Errorf("jsonrun: recover %s: not a journal (no %s suffix)", journal, JournalSuffix)
+// completeHistory appends the run file at runPath to the history when the
+// history holds no whole line of it: the process that wrote it was killed
+// before or during its history append.
+func (e *Exporter) completeHistory(runPath string) error {
+	if e.cfg.history == "" {
+		return nil
 	}
-	if filepath.Base(base) == runID {
-		if _, err := uuid.Parse(runID); err != nil {
-			return "", fmt.Errorf("jsonrun: recover %s: run id %q is not a UUID: %w", journal, runID, err)
+	run, err := ReadFile(runPath)
+	if err != nil {
+		return nil // not ours to judge here; the run file stays as it is
+	}
+	runs, _ := ReadHistory(e.cfg.history)
+	for _, r := range runs {
+		if r.RunID == run.RunID {
+			return nil
 		}
-		return base + ".json", nil
 	}
-	return base, nil
+	return e.w.appendHistory(run)
 }
 
 // globEscape escapes the glob metacharacters of a literal path.

@@ -1,3 +1,5 @@
+//go:build unix
+
 package jsonrun_test
 
 import (
@@ -6,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
@@ -37,6 +40,20 @@ func writeJournal(t *testing.T, path, runID string, pid int, host, outputFile st
 	}
 }
 
+// holdLock holds a shared flock on path until the test ends, as a live
+// process writing the journal does.
+func holdLock(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRecover(t *testing.T) {
 	host, _ := os.Hostname()
 	elsewhere := filepath.Join(t.TempDir(), "elsewhere", "x.json")
@@ -46,12 +63,16 @@ func TestRecover(t *testing.T) {
 		host      string
 		runFile   bool   // a run file exists already
 		output    string // output_file the journal claims
+		held      bool   // a live process holds the journal's lock
 		recovered bool
 		journal   bool // the journal is still there afterwards
 	}{
 		{name: "dead process", pid: deadPID, host: host, recovered: true},
-		{name: "live process", pid: func(*testing.T) int { return os.Getpid() }, host: host, journal: true},
-		{name: "other host", pid: deadPID, host: "another-machine", journal: true},
+		{name: "live writer holds the lock", pid: deadPID, host: host, held: true, journal: true},
+		// The pid in the journal decides nothing: a live pid (reused, or
+		// this very process) with no lock held is a dead journal.
+		{name: "stale pid of a live process", pid: func(*testing.T) int { return os.Getpid() }, host: host, recovered: true},
+		{name: "other host", pid: deadPID, host: "another-machine", recovered: true},
 		{name: "run file already written", pid: deadPID, host: host, runFile: true},
 		{name: "planted output path", pid: deadPID, host: host, output: elsewhere, recovered: true},
 	}
@@ -61,6 +82,9 @@ func TestRecover(t *testing.T) {
 			journal := filepath.Join(dir, id1+jsonrun.JournalSuffix)
 			writeJournal(t, journal, id1, tc.pid(t), tc.host, tc.output)
 			runPath := filepath.Join(dir, id1+".json")
+			if tc.held {
+				holdLock(t, journal)
+			}
 			if tc.runFile {
 				os.WriteFile(runPath, []byte("finished"), 0o644)
 			}
@@ -110,9 +134,9 @@ func TestRecoverJournalOfOtherHost(t *testing.T) {
 		t.Fatalf("RecoverJournal = %q, %v", path, err)
 	}
 	live := filepath.Join(dir, id2+jsonrun.JournalSuffix)
-	host, _ := os.Hostname()
-	writeJournal(t, live, id2, os.Getpid(), host, "")
-	if _, err := exp.RecoverJournal(t.Context(), live); err == nil || !strings.Contains(err.Error(), "still running") {
+	writeJournal(t, live, id2, deadPID(t), "another-machine", "")
+	holdLock(t, live)
+	if _, err := exp.RecoverJournal(t.Context(), live); err == nil || !strings.Contains(err.Error(), "live process") {
 		t.Errorf("RecoverJournal of a live process = %v", err)
 	}
 }
@@ -137,6 +161,10 @@ func TestJoinChecksTheJournal(t *testing.T) {
 	if b, _ := os.ReadFile(other); string(b) != "keep me\n" {
 		t.Error("a file that is not a journal was written")
 	}
+	if err := exp.Join(id1, journal); err == nil || !strings.Contains(err.Error(), "owner has stopped") {
+		t.Errorf("Join of a journal no live process holds = %v, want refused", err)
+	}
+	holdLock(t, journal) // its owner, alive
 	if err := exp.Join(id1, journal); err != nil {
 		t.Errorf("Join of the right journal = %v", err)
 	}

@@ -175,6 +175,9 @@ func TestSchemaValidatesUncommonRunFiles(t *testing.T) {
 				ctx2, second := tr.Start(t.Context(), "second")
 				_, s = second.StartStage(ctx2, "b")
 				s.End(2, nil) // a second pending run: the first is evicted
+				if err := exp.Shutdown(t.Context()); err != nil {
+					t.Fatal(err)
+				}
 				b, err := os.ReadFile(filepath.Join(dir, first.ID()+".json"))
 				if err != nil {
 					t.Fatalf("evicted run file: %v", err)

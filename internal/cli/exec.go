@@ -73,6 +73,11 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 				os.Unsetenv(tracker.EnvJournal)
 			}
 			journal := os.Getenv(tracker.EnvJournal)
+			if id := os.Getenv(tracker.EnvRunID); id != "" && journal != "" {
+				if err := tracker.CanJoin(id, journal); err != nil {
+					return err // one line; CMD does not run, nothing is written
+				}
+			}
 			if os.Getenv(tracker.EnvRunID) != "" && journal != "" && !cmd.Flags().Changed("dir") {
 				// Whatever this process writes belongs beside the run it joins.
 				dir = filepath.Dir(journal)

@@ -25,10 +25,11 @@ stages that ended, the stages that were running marked "running", and the run
 ending at the last event; then it removes the journal.
 
 Without --journal, recover looks at every *.journal in DIR and leaves alone
-those whose process is still running on this machine, or that another
-machine wrote. With --journal, it recovers the files named, whatever machine
-wrote them (not one a live process on this machine still writes); their run
-files go to DIR, which defaults to the directory of the first journal.
+those a live process still holds (every process writing a journal holds a
+lock on it), and removes the temporary files that interrupted writes left.
+With --journal, it recovers the files named (not one a live process holds);
+their run files go to DIR, which defaults to the directory of the first
+journal.
 
 Programs using setup.Tracker recover their directory when they start; this
 command does it by hand. It prints the path of each run file it writes and

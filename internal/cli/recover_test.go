@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,19 +76,19 @@ func TestRecover(t *testing.T) {
 		{
 			name: "the journal of a live process stays",
 			setup: func(t *testing.T, dir string) []string {
-				journalOf(t, dir, idA, os.Getpid(), host)
+				holdLock(t, journalOf(t, dir, idA, dead, host))
 				journalOf(t, dir, idB, dead, host)
 				return []string{dir}
 			},
 			recovered: []string{idB}, left: []string{idA},
 		},
 		{
-			name: "another machine's journal stays",
+			name: "another machine's journal is recovered: no live holder",
 			setup: func(t *testing.T, dir string) []string {
 				journalOf(t, dir, idA, dead, "elsewhere.example")
 				return []string{dir}
 			},
-			left: []string{idA}, stderr: "stagetrack: no orphaned journals in ",
+			recovered: []string{idA},
 		},
 		{
 			name: "--journal recovers another machine's journal, beside it",
@@ -99,9 +100,11 @@ func TestRecover(t *testing.T) {
 		{
 			name: "--journal refuses a live process's journal",
 			setup: func(t *testing.T, dir string) []string {
-				return []string{dir, "--journal", journalOf(t, dir, idA, os.Getpid(), host)}
+				j := journalOf(t, dir, idA, dead, host)
+				holdLock(t, j)
+				return []string{dir, "--journal", j}
 			},
-			code: cli.ExitFailure, left: []string{idA}, stderr: "its process is still running",
+			code: cli.ExitFailure, left: []string{idA}, stderr: "a live process still writes it",
 		},
 		{
 			name: "an unreadable journal is an error; the others are recovered",
@@ -166,5 +169,19 @@ func TestRecover(t *testing.T) {
 				t.Errorf("journals left %q, want %q", left, tt.left)
 			}
 		})
+	}
+}
+
+// holdLock holds a shared flock on path until the test ends, as a live
+// process writing the journal does.
+func holdLock(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
 	}
 }

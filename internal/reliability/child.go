@@ -52,7 +52,10 @@ func RunChild(out io.Writer) (ran bool, code int) {
 	case ModeFileSize:
 		err = fileSize(out)
 	default:
-		err = fmt.Errorf("unknown child mode %q", mode)
+		var ok bool
+		if ok, err = runKillChild(mode, out); !ok {
+			err = fmt.Errorf("unknown child mode %q", mode)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(out, "error", err)

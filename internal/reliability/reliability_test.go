@@ -49,6 +49,33 @@ func TestCrashRecovery(t *testing.T) {
 	}
 }
 
+// TestKillTrials is the in-test share of crashstress's other trials: a
+// SIGKILL during Finalize, during a joined child's journal writes, and
+// during recovery itself; each leaves whole files, no temporary file or
+// journal, every ended stage and a consistent history. On main the joined
+// and recovery kills could leave .tmp files and torn history lines that no
+// recovery repaired.
+func TestKillTrials(t *testing.T) {
+	rng := rand.New(rand.NewPCG(uint64(os.Getpid()), 5))
+	trials := []struct {
+		name  string
+		trial func(context.Context, string, string, int, *rand.Rand) error
+	}{
+		{"kill during Finalize", reliability.FinalizeKillTrial},
+		{"kill a joined child", reliability.JoinedKillTrial},
+		{"kill during recovery", reliability.RecoverKillTrial},
+	}
+	for _, tc := range trials {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 3 {
+				if err := tc.trial(t.Context(), exe(t), t.TempDir(), 20, rng); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func TestSIGTERMGivesInterruptedRun(t *testing.T) {
 	if err := reliability.SignalTrial(t.Context(), exe(t), t.TempDir(), 5); err != nil {
 		t.Fatal(err)

@@ -104,11 +104,11 @@ func CrashTrial(ctx context.Context, exe, dir string, stages int, rng *rand.Rand
 		// The kill may have come after Finalize wrote the file: only if the
 		// child reported every stage ended.
 		if len(paths) == 0 && p.ended == stages {
-			return checkRun(path, p, jsonrun.StatusOK, "")
+			return errors.Join(checkRun(path, p, jsonrun.StatusOK, ""), checkWhole(dir, ""))
 		}
 		return fmt.Errorf("recovered %v, want %s", paths, path)
 	}
-	return checkRun(path, p, jsonrun.StatusCrashed, StageName(p.ended))
+	return errors.Join(checkRun(path, p, jsonrun.StatusCrashed, StageName(p.ended)), checkWhole(dir, ""))
 }
 
 // checkRun checks a run file against a child's reports: every stage

@@ -1,0 +1,57 @@
+package jsonrun
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+// JournalPath returns where the exporter keeps the journal of an open run:
+// <dir>/<run_id>.journal, whatever outputFile (a run started with
+// tracker.WithOutputFile) says; outputFile is no longer used. Give it to
+// processes that join the run (tracker.ChildEnv).
+func (e *Exporter) JournalPath(runID, outputFile string) (string, error) {
+	p, err := e.w.journalPath(runID)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(p)
+}
+
+// Join makes this exporter record the stages of a run that another process
+// owns (its tracker joined it, tracker.Tracker.Join) in that run's journal
+// at path, instead of buffering them: the owner merges them into its run
+// file when it finishes. This process holds the journal's shared lock until
+// Shutdown, so that no recovery takes the journal under it.
+//
+// Join fails, and this exporter then drops every stage of runID rather than
+// write anything under the other process's run id, when path is not that
+// run's journal (its first line is the run event of runID), when it is
+// gone (the run has finished), or when a recovery holds it.
+func (e *Exporter) Join(runID, path string) error {
+	j, err := e.joinJournal(runID, path)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopped {
+		if j != nil {
+			j.close()
+		}
+		return fmt.Errorf("jsonrun: join run %s: exporter is shut down", runID)
+	}
+	if old := e.takeLocked(runID); old != nil && old.joined {
+		_ = old.closeJoined()
+	}
+	if err != nil {
+		// Remembered as written, so that its spans are dropped.
+		e.finished.add(runID)
+		return fmt.Errorf("jsonrun: join run %s: %w", runID, err)
+	}
+	e.open[runID] = &openRun{id: runID, joined: true, journal: j}
+	return nil
+}
+
+func (e *Exporter) joinJournal(runID, path string) (*journal, error) {
+	if err := checkJournalOf(path, runID); err != nil {
+		return nil, err
+	}
+	return joinJournal(path, e.cfg.journalSync)
+}

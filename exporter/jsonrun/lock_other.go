@@ -1,0 +1,16 @@
+//go:build !unix
+
+package jsonrun
+
+import "os"
+
+// locksWork is false where flock(2) is missing: nothing tells a live writer
+// from a dead one, so automatic recovery (Recover) leaves every journal
+// alone, and only RecoverJournal, which a person asks for, recovers one.
+const locksWork = false
+
+func lockShared(*os.File) error { return nil }
+
+func tryLockExclusive(*os.File) (bool, error) { return true, nil }
+
+func openNoFollow(path string, flag int) (*os.File, error) { return os.OpenFile(path, flag, 0) }

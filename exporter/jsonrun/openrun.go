@@ -1,0 +1,256 @@
+package jsonrun
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// openRun is one run that this exporter has seen spans of and has not yet
+// written. Its life:
+//
+//	open ──stage ends──▶ buffered ──evict──▶ spilled ──┐
+//	  │                     │                          ├─run span─▶ finished (result)
+//	  └─────────────────────┴──────────────────────────┘
+//	                    Shutdown, no run span ─▶ abandoned (incomplete file, result)
+//
+// A run whose owner is another process (Exporter.Join) is joined: its
+// stages go to the owner's journal only, and it is closed, never finished,
+// here.
+//
+// The exporter's lock guards inMemory; mu guards the rest. An openRun is
+// safe for concurrent use.
+type openRun struct {
+	id     string
+	joined bool // set at creation: another process owns the run and its file
+
+	// inMemory: the run counts against the bound on runs holding stages in
+	// memory. Guarded by Exporter.mu, which alone moves it to false.
+	inMemory bool
+
+	mu sync.Mutex
+	// stages are the ended stages held in memory. Invariant: empty once
+	// spilled, and always empty for a joined run.
+	stages stageBuffer
+	// journal holds the run's events on disk: opened at the run span's start
+	// by a Processor, by Join, or at eviction (the spill). nil when there is
+	// none. Invariant: not nil when spilled or joined.
+	journal *journal
+	// spilled: evicted from memory; every stage is in journal only.
+	spilled bool
+	// done: finish, abandon or closeJoined ran; later stages are dropped.
+	done bool
+}
+
+// errRunDone: a span arrived for a run that has been written.
+var errRunDone = errors.New("run already written")
+
+// start records the start of a stage in the journal, if there is one.
+func (r *openRun) start(rec *stageRecord) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done || r.journal == nil {
+		return nil
+	}
+	ev := event{E: eventStart, T: unixNano(rec.start), SpanID: rec.spanID.String(), Name: rec.name, Start: unixNano(rec.start)}
+	if rec.parentID.IsValid() {
+		ev.ParentSpanID = rec.parentID.String()
+	}
+	return r.journal.write(appendEvent(nil, &ev))
+}
+
+// addStage records an ended stage: in the journal when there is one, and in
+// memory unless the run is spilled or joined.
+func (r *openRun) addStage(rec stageRecord) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return nil
+	}
+	var err error
+	if r.journal != nil {
+		ev := endEvent(&rec, rec.end)
+		err = r.journal.write(appendEvent(nil, &ev))
+	}
+	if !r.spilled && !r.joined {
+		r.stages.add(rec)
+	}
+	return err
+}
+
+// spill moves the buffered stages out of memory: they are in the journal
+// already when the run has one; else a journal is made at path to hold
+// them. When that fails the stages stay in memory: nothing is lost, only
+// the bound is exceeded.
+func (r *openRun) spill(path string, perm os.FileMode, sync bool, host string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done || r.spilled || r.joined {
+		return nil
+	}
+	if r.journal == nil {
+		j, err := openJournal(path, perm, sync)
+		if err != nil {
+			return fmt.Errorf("jsonrun: run %s: keep evicted stages in %s: %w", r.id, path, err)
+		}
+		stages := r.stages.all()
+		ev := event{E: eventRun, RunID: r.id, PID: os.Getpid(), Host: host}
+		if len(stages) > 0 {
+			ev.T = unixNano(stages[0].start)
+		}
+		buf := appendEvent(nil, &ev)
+		for i := range stages {
+			end := endEvent(&stages[i], stages[i].end)
+			buf = appendEvent(buf, &end)
+		}
+		if err := j.write(buf); err != nil {
+			j.remove()
+			return err
+		}
+		r.journal = j
+	}
+	r.stages = stageBuffer{}
+	r.spilled = true
+	return nil
+}
+
+// finish builds and writes the run file of a run whose run span arrived,
+// then removes its journal. Its result is final. When the file cannot be
+// written the journal stays, so that recovery can still rebuild the run.
+func (r *openRun) finish(root *rootRecord, w *runWriter) result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return result{err: fmt.Errorf("jsonrun: run %s: %w", r.id, errRunDone)}
+	}
+	r.done = true
+	stages := r.stages.all()
+	r.stages = stageBuffer{}
+	run := assemble(root, r.id, stages, "")
+	j := r.journal
+	if j != nil {
+		if err := j.failed(); err != nil {
+			run.Warnings = append(run.Warnings, "journal stopped early ("+err.Error()+"); the run file is complete, but a crash would have lost later stages")
+		}
+		if r.spilled || j.foreign() {
+			mergeJournal(run, root, stages, j, r.spilled)
+		}
+	}
+	path, err := w.write(run, root.outputFile, true)
+	if j != nil && err == nil {
+		err = j.remove()
+	} else if j != nil {
+		j.close()
+	}
+	return result{path: path, err: err}
+}
+
+// abandon writes the run, whose run span never arrived, as incomplete, and
+// removes its journal once the file holds what it did. It never replaces an
+// existing run file.
+func (r *openRun) abandon(why string, w *runWriter) result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return result{err: fmt.Errorf("jsonrun: run %s: %w", r.id, errRunDone)}
+	}
+	r.done = true
+	var (
+		run        *Run
+		outputFile string
+	)
+	if j := r.journal; j != nil {
+		jc, err := j.read()
+		switch {
+		case err != nil || jc.run == nil:
+		case jc.run.SpanID == "":
+			// A spill: stages only, the run span was never seen.
+			run = assemble(nil, r.id, jc.ended, why)
+		default:
+			if rr, err := jc.recoveredRun(j.path, StatusIncomplete, why); err == nil {
+				run, outputFile = rr, jc.run.OutputFile
+			}
+		}
+	}
+	if run == nil {
+		run = assemble(nil, r.id, r.stages.all(), why)
+	}
+	r.stages = stageBuffer{}
+	path, err := w.write(run, outputFile, false)
+	if r.journal != nil && err == nil {
+		err = r.journal.remove()
+	} else if r.journal != nil {
+		r.journal.close()
+	}
+	return result{path: path, err: err}
+}
+
+// closeJoined ends this process's part in a joined run. It reports an
+// error when the owner finished before this process was done: stages
+// written after that went to a removed file and are not in the run file.
+func (r *openRun) closeJoined() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return nil
+	}
+	r.done = true
+	gone := r.journal.detached()
+	err := r.journal.close()
+	if gone {
+		return fmt.Errorf("jsonrun: run %s finished before this process ended; its stages may be missing from the run file", r.id)
+	}
+	return err
+}
+
+// mergeJournal adds to run the stages its journal holds beyond local: those
+// of joined processes, and those spilled at eviction. It rebuilds the tree.
+// The run span counts only this process's stages: when they were buffered
+// (not spilled), what is missing is judged on them alone.
+func mergeJournal(run *Run, root *rootRecord, local []stageRecord, j *journal, spilled bool) {
+	jc, err := j.read()
+	if err != nil {
+		run.Warnings = append(run.Warnings, "stages in the journal not read: "+err.Error())
+		return
+	}
+	have := make(map[[8]byte]bool, len(local))
+	for _, s := range local {
+		have[s.spanID] = true
+	}
+	stages := append([]stageRecord(nil), local...)
+	for _, s := range jc.ended {
+		if !have[s.spanID] {
+			have[s.spanID] = true
+			stages = append(stages, s)
+		}
+	}
+	for _, s := range jc.started {
+		if !have[s.spanID] {
+			s.status = StageUnfinished
+			s.end = root.end
+			stages = append(stages, s)
+		}
+	}
+	merged := assemble(root, run.RunID, stages, "")
+	if !spilled {
+		merged.MissingStages = run.MissingStages
+	}
+	merged.Warnings = append(run.Warnings, merged.Warnings...)
+	for _, b := range jc.bad {
+		merged.Warnings = append(merged.Warnings, "journal: skipped "+b.Error())
+	}
+	if merged.MissingStages > 0 && merged.Status != StatusInterrupted && merged.Status != StatusCrashed {
+		merged.Status = StatusIncomplete
+	}
+	*run = *merged
+}
+
+// result is a run's final outcome: the run file's path, or why there is
+// none.
+type result struct {
+	path string
+	err  error
+	at   time.Time // when it was stored, for bounding the results kept
+}

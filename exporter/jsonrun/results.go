@@ -1,0 +1,107 @@
+package jsonrun
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// results holds the outcome of each written run until WaitRunFile takes it.
+// A caller that never asks must not make it grow without bound, and a
+// caller that asks late must still find its result: a result is dropped
+// only when more than maxResults are kept and it has waited resultTTL.
+//
+// results is safe for concurrent use.
+type results struct {
+	mu      sync.Mutex
+	byRun   map[string]result
+	order   []string      // run ids in the order stored; may hold taken ones
+	changed chan struct{} // closed and replaced when a result is stored
+	now     func() time.Time
+}
+
+const (
+	maxResults = 4096
+	resultTTL  = time.Minute
+)
+
+func newResults() *results {
+	return &results{byRun: make(map[string]result), changed: make(chan struct{}), now: time.Now}
+}
+
+// store records the final result of runID.
+func (rs *results) store(runID string, r result) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	r.at = rs.now()
+	if _, ok := rs.byRun[runID]; !ok {
+		rs.order = append(rs.order, runID)
+	}
+	rs.byRun[runID] = r
+	for len(rs.order) > 0 && len(rs.byRun) > maxResults {
+		old, ok := rs.byRun[rs.order[0]]
+		if ok && r.at.Sub(old.at) < resultTTL {
+			break
+		}
+		delete(rs.byRun, rs.order[0])
+		rs.order = rs.order[1:]
+	}
+	if len(rs.order) > 2*len(rs.byRun)+64 { // taken ones: compact
+		kept := rs.order[:0]
+		for _, id := range rs.order {
+			if _, ok := rs.byRun[id]; ok {
+				kept = append(kept, id)
+			}
+		}
+		rs.order = kept
+	}
+	close(rs.changed)
+	rs.changed = make(chan struct{})
+}
+
+// take waits for the result of runID and removes it.
+func (rs *results) take(ctx context.Context, runID string) (string, error) {
+	for {
+		rs.mu.Lock()
+		r, ok := rs.byRun[runID]
+		if ok {
+			delete(rs.byRun, runID)
+		}
+		changed := rs.changed
+		rs.mu.Unlock()
+		if ok {
+			return r.path, r.err
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("jsonrun: no run file for run %s: %w", runID, ctx.Err())
+		case <-changed:
+		}
+	}
+}
+
+// recentRuns remembers the ids of the last maxResults runs written, so that
+// a span arriving after its run was written is dropped instead of opening
+// the run again. Not safe for concurrent use: Exporter.mu guards it.
+type recentRuns struct {
+	ids   map[string]struct{}
+	order []string
+}
+
+func (rr *recentRuns) add(id string) {
+	if rr.ids == nil {
+		rr.ids = make(map[string]struct{})
+	}
+	rr.ids[id] = struct{}{}
+	rr.order = append(rr.order, id)
+	if len(rr.order) > maxResults {
+		delete(rr.ids, rr.order[0])
+		rr.order = rr.order[1:]
+	}
+}
+
+func (rr *recentRuns) has(id string) bool {
+	_, ok := rr.ids[id]
+	return ok
+}

@@ -1,0 +1,74 @@
+package jsonrun
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/google/uuid"
+)
+
+// runWriter puts run files and history lines where the exporter's options
+// say. It holds no state beyond them; it is safe for concurrent use.
+type runWriter struct {
+	dir     string
+	history string
+	perm    os.FileMode
+}
+
+// path returns where the run file of runID goes. Only a valid UUID becomes
+// part of a file name, so no run id can point outside the directory.
+func (w *runWriter) path(runID, outputFile string) (string, error) {
+	if outputFile != "" {
+		return filepath.Clean(outputFile), nil
+	}
+	if err := checkRunID(runID); err != nil {
+		return "", err
+	}
+	return filepath.Join(w.dir, runID+".json"), nil
+}
+
+// journalPath returns where the journal of runID goes: always
+// <dir>/<run_id>.journal, whatever the run's output file, so that two runs
+// writing one output file share no journal.
+func (w *runWriter) journalPath(runID string) (string, error) {
+	if err := checkRunID(runID); err != nil {
+		return "", err
+	}
+	return filepath.Join(w.dir, runID+JournalSuffix), nil
+}
+
+func checkRunID(runID string) error {
+	if _, err := uuid.Parse(runID); err != nil {
+		return fmt.Errorf("jsonrun: run id %q is not a UUID, so it is not used as a file name: %w", runID, err)
+	}
+	return nil
+}
+
+// write writes run's file atomically, then appends it to the history. With
+// replace false, an existing file at the path is kept and the write fails:
+// a run written without its run span (Shutdown) must never replace a run
+// file that is complete.
+func (w *runWriter) write(run *Run, outputFile string, replace bool) (string, error) {
+	path, err := w.path(run.RunID, outputFile)
+	if err != nil {
+		return "", err
+	}
+	if err := writeFileAtomicFunc(path, w.perm, replace, func(f io.Writer) error { return writeRunIndent(f, run) }); err != nil {
+		return "", fmt.Errorf("jsonrun: write run %s to %s: %w", run.RunID, path, err)
+	}
+	return path, w.appendHistory(run)
+}
+
+// appendHistory appends run to the history file, when there is one.
+func (w *runWriter) appendHistory(run *Run) error {
+	if w.history == "" {
+		return nil
+	}
+	line := append(appendRun(nil, run, false), '\n')
+	if err := appendLine(w.history, line, w.perm); err != nil {
+		return fmt.Errorf("jsonrun: append run %s to history %s: %w", run.RunID, w.history, err)
+	}
+	return nil
+}
