@@ -29,6 +29,8 @@ type runJSON struct {
 	StageCount       int             `json:"stage_count"`
 	MissingStages    int             `json:"missing_stages"`
 	Warnings         []string        `json:"warnings"`
+	Host             string          `json:"host"`
+	PID              int             `json:"pid"`
 }
 
 type stageJSON struct {
@@ -43,6 +45,8 @@ type stageJSON struct {
 	SpanID      string          `json:"span_id"`
 	DataError   string          `json:"data_error"`
 	Stack       string          `json:"stack"`
+	Host        string          `json:"host"`
+	PID         int             `json:"pid"`
 	// Stages are decoded by decodeStages, from the same token stream.
 }
 
@@ -85,6 +89,8 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 		StageCount:       j.StageCount,
 		MissingStages:    j.MissingStages,
 		Warnings:         j.Warnings,
+		Host:             j.Host,
+		PID:              j.PID,
 	}
 	return nil
 }
@@ -188,6 +194,8 @@ func decodeStage(dec *json.Decoder, key string) (Stage, error) {
 		SpanID:      j.SpanID,
 		DataError:   j.DataError,
 		Stack:       j.Stack,
+		Host:        j.Host,
+		PID:         j.PID,
 		Stages:      nested,
 	}
 	if j.Name != nil {
@@ -227,6 +235,10 @@ func decodeStageField(dec *json.Decoder, j *stageJSON, field string) error {
 		dst = &j.DataError
 	case "stack":
 		dst = &j.Stack
+	case "host":
+		dst = &j.Host
+	case "pid":
+		dst = &j.PID
 	default:
 		dst = new(json.RawMessage)
 	}

@@ -113,6 +113,14 @@ func (e *encoder) run(r *Run) {
 		e.key("missing_stages")
 		e.int(r.MissingStages)
 	}
+	if r.Host != "" {
+		e.key("host")
+		e.string(r.Host)
+	}
+	if r.PID != 0 {
+		e.key("pid")
+		e.int(r.PID)
+	}
 	if len(r.Warnings) > 0 {
 		e.key("warnings")
 		e.b = append(e.b, '[')
@@ -168,6 +176,14 @@ func (e *encoder) stages(s Stages) {
 		if st.Stack != "" {
 			e.key("stack")
 			e.string(st.Stack)
+		}
+		if st.Host != "" {
+			e.key("host")
+			e.string(st.Host)
+		}
+		if st.PID != 0 {
+			e.key("pid")
+			e.int(st.PID)
 		}
 		if len(st.Stages) > 0 {
 			e.key("stages")

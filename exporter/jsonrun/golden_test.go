@@ -205,6 +205,11 @@ func goldenRunFile(t *testing.T, c goldenCase, fixed bool) []byte {
 	// Only the run file: an exporter selected by the environment would make
 	// the test depend on a backend being up.
 	t.Setenv("OTEL_TRACES_EXPORTER", "none")
+	if fixed {
+		// The host detector's name, fixed; a pid from the environment is a
+		// string, which the run file does not take for a pid.
+		t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "host.name=golden-host,process.pid=1")
+	}
 	ctx := t.Context()
 	opts := []setup.Option{setup.WithDir(t.TempDir())}
 	var runOpts []tracker.RunOption

@@ -2,6 +2,7 @@ package jsonrun
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 )
 
@@ -45,7 +46,7 @@ func (e *Exporter) Join(runID, path string) error {
 		e.finished.add(runID)
 		return fmt.Errorf("jsonrun: join run %s: %w", runID, err)
 	}
-	e.open[runID] = &openRun{id: runID, joined: true, journal: j}
+	e.open[runID] = &openRun{id: runID, joined: true, journal: j, self: proc{host: e.host, pid: os.Getpid()}}
 	return nil
 }
 

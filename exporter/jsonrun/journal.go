@@ -150,6 +150,8 @@ func endEvent(r *stageRecord, now time.Time) event {
 		Status:    r.status,
 		DataError: r.dataErr,
 		Stack:     r.stack,
+		PID:       r.proc.pid,
+		Host:      r.proc.host,
 	}
 	if r.parentID.IsValid() {
 		ev.ParentSpanID = r.parentID.String()
@@ -171,6 +173,7 @@ func stageFromEvent(ev *event) (stageRecord, error) {
 		status:  ev.Status,
 		dataErr: ev.DataError,
 		stack:   ev.Stack,
+		proc:    proc{host: ev.Host, pid: ev.PID},
 	}
 	if len(ev.Data) > 0 {
 		r.data = string(ev.Data)

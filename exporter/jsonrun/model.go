@@ -10,7 +10,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
@@ -86,7 +88,37 @@ type stageRecord struct {
 	data       string // JSON as the tracker encoded it
 	dataErr    string
 	stack      string
+	proc       proc // the process that ran the stage, when known
 }
+
+// proc is the host and process a span came from: its resource's host.name
+// and process.pid, or what a joined process's journal says.
+type proc struct {
+	host string
+	pid  int
+}
+
+// procOf reads a span's process from its resource.
+func procOf(res *resource.Resource) proc {
+	if res == nil {
+		return proc{}
+	}
+	set := res.Set()
+	var p proc
+	if v, ok := set.Value(semconvHostName); ok {
+		p.host = v.AsString()
+	}
+	if v, ok := set.Value(semconvProcessPID); ok {
+		p.pid = int(v.AsInt64())
+	}
+	return p
+}
+
+// The resource attributes procOf reads (semantic conventions).
+const (
+	semconvHostName   = attribute.Key("host.name")
+	semconvProcessPID = attribute.Key("process.pid")
+)
 
 func newStageRecord(s sdktrace.ReadOnlySpan) stageRecord {
 	r := stageRecord{
@@ -94,6 +126,7 @@ func newStageRecord(s sdktrace.ReadOnlySpan) stageRecord {
 		parentID: s.Parent().SpanID(),
 		start:    s.StartTime(),
 		end:      s.EndTime(),
+		proc:     procOf(s.Resource()),
 	}
 	if st := s.Status(); st.Code == codes.Error {
 		r.failed = true
@@ -157,6 +190,7 @@ type rootRecord struct {
 	stageCount   int // -1 when the attribute did not arrive
 	stack        string
 	droppedAttrs int
+	proc         proc
 }
 
 func newRootRecord(s sdktrace.ReadOnlySpan) rootRecord {
@@ -170,6 +204,7 @@ func newRootRecord(s sdktrace.ReadOnlySpan) rootRecord {
 		stageCount:   -1,
 		argsSize:     -1,
 		droppedAttrs: s.DroppedAttributes(),
+		proc:         procOf(s.Resource()),
 	}
 	if st := s.Status(); st.Code == codes.Error {
 		r.failed = true
@@ -248,6 +283,8 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 	}
 
 	r.Name = root.name
+	r.Host, r.PID = root.proc.host, root.proc.pid
+	omitSameProc(r.Stages, root.proc)
 	r.StartTime = root.start
 	r.CompletedAt = root.end
 	r.TotalDurationSec = seconds(root.end.Sub(root.start))
@@ -291,6 +328,19 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 		r.Status = StatusOK
 	}
 	return r
+}
+
+// omitSameProc clears the host and pid of the stages that ran where the
+// run did: the file names a stage's process only where it differs.
+func omitSameProc(s Stages, run proc) {
+	walk(s, func(st *Stage) {
+		if st.Host == run.host || st.Host == "" {
+			st.Host = ""
+			if st.PID == run.pid {
+				st.PID = 0
+			}
+		}
+	})
 }
 
 // buildTree nests stages under their parent stage and gives each record its
@@ -465,6 +515,8 @@ func toStage(s *stageRecord) Stage {
 		DataError:   s.dataErr,
 		Stack:       s.stack,
 		Status:      StageOK,
+		Host:        s.proc.host,
+		PID:         s.proc.pid,
 	}
 	if s.data != "" {
 		// The one place every stage passes, from a span or a journal: data

@@ -25,6 +25,10 @@ import (
 type openRun struct {
 	id     string
 	joined bool // set at creation: another process owns the run and its file
+	// self is this process, recorded on a joined run's stages whose span
+	// does not say (no host or process resource detector), so that the run
+	// file names who ran them.
+	self proc
 
 	// inMemory: the run counts against the bound on runs holding stages in
 	// memory. Guarded by Exporter.mu, which alone moves it to false.
@@ -70,6 +74,12 @@ func (r *openRun) addStage(rec stageRecord) error {
 		return nil
 	}
 	var err error
+	if r.joined && rec.proc.pid == 0 {
+		rec.proc.pid = r.self.pid
+		if rec.proc.host == "" {
+			rec.proc.host = r.self.host
+		}
+	}
 	if r.journal != nil {
 		ev := endEvent(&rec, rec.end)
 		err = r.journal.write(appendEvent(nil, &ev))

@@ -129,6 +129,7 @@ func (jc *journalContents) recoveredRun(journalPath, status, why string) (*Run, 
 		stageCount: -1,
 		argsSize:   -1,
 		errMsg:     why,
+		proc:       proc{host: ev.Host, pid: ev.PID},
 	}
 	if ev.TraceID != "" {
 		// hex.Decode panics on a destination too short for its source.

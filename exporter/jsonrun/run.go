@@ -64,6 +64,8 @@ type Run struct {
 	StageCount    int    // stage_count: stage records in the file, nested ones included
 	MissingStages int    // missing_stages: stages the run ended that never arrived
 	Warnings      []string
+	Host          string // host: the host the run span came from, when its resource says (host.name)
+	PID           int    // pid: its process (process.pid), or the journal's owner
 }
 
 // Stage is one stage record. A stage name used more than once at the same
@@ -83,6 +85,8 @@ type Stage struct {
 	SpanID    string    // span_id, hex
 	DataError string    // data_error: why Data is null or incomplete
 	Stack     string    // stack: the goroutine stack of a panic in the stage
+	Host      string    // host: the host that ran the stage, where it differs from the run's
+	PID       int       // pid: the process that ran the stage, where it differs from the run's
 	Stages    Stages    // stages: the stages started inside this one
 }
 
