@@ -23,7 +23,7 @@ func Diff(d rundiff.Diff, o Options) string {
 	// The two runs, aligned: label, id, status, start, duration, name, file.
 	sides := [2][]string{}
 	for i, r := range []rundiff.RunInfo{d.A, d.B} {
-		sides[i] = []string{"run " + Clean(runtree.ShortID(r.RunID)), r.Status, timestamp(r.StartTime), Duration(secs(r.DurationSec)), Clean(r.Name)}
+		sides[i] = []string{"run " + Clean(runtree.ShortID(r.RunID)), Clean(r.Status), timestamp(r.StartTime), Duration(secs(r.DurationSec)), Clean(r.Name)}
 	}
 	for i, label := range []string{"A", "B"} {
 		line := st.bold(label)
@@ -85,6 +85,9 @@ func Diff(d rundiff.Diff, o Options) string {
 		total.status = d.A.Status + " → " + d.B.Status
 	}
 	rows = append(rows, total)
+	for i := range rows { // statuses come from the run files too
+		rows[i].status = Clean(rows[i].status)
+	}
 
 	nameW, aW, bW, dW, pW, sW := width("STAGE"), 1, 1, width("CHANGE"), 0, width("STATUS")
 	anyData := false

@@ -16,13 +16,22 @@ type Options struct {
 	// Color enables ANSI colours. The caller decides: on only when stdout
 	// is a terminal and NO_COLOR is unset.
 	Color bool
-	// Width is the number of columns to fit. Zero means 100.
+	// Width is the number of columns to fit. Zero means 100; other values
+	// are clamped to [MinWidth, MaxWidth].
 	Width int
 }
+
+// The range of widths the views render to. A width from the environment
+// (COLUMNS) or a flag outside it is clamped, so that no value can make a
+// view allocate without bound or draw a table with no room for a bar.
+const (
+	MinWidth = 20
+	MaxWidth = 1000
+)
 
 func (o Options) width() int {
 	if o.Width <= 0 {
 		return 100
 	}
-	return o.Width
+	return min(max(o.Width, MinWidth), MaxWidth)
 }

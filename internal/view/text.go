@@ -10,15 +10,18 @@ import (
 )
 
 // Clean makes s safe and single-line for a terminal: control characters
-// become U+FFFD, and only the first line is kept (with "…" when there were
-// more). Every text from a run file goes through it before it is printed.
+// (C0 and C1, so no escape sequence survives), bidirectional overrides,
+// line and paragraph separators and invalid UTF-8 become U+FFFD, and only
+// the first line is kept (with "…" when there were more). Every text from a
+// run file goes through it before it is printed.
 func Clean(s string) string {
 	more := false
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s, more = s[:i], strings.TrimSpace(s[i:]) != ""
 	}
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
+		if unicode.IsControl(r) || r == utf8.RuneError || unicode.Is(unicode.Bidi_Control, r) ||
+			r == '\u2028' || r == '\u2029' {
 			return '\uFFFD'
 		}
 		return r
