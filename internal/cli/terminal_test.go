@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -112,5 +113,35 @@ func TestWidthClamped(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestExtremeTimes checks that every viewer finishes on run files with
+// absurd times: a run from 1677 to 2262 (durations saturate at the limits
+// of time.Duration), one with zero duration, one that starts after it ends.
+func TestExtremeTimes(t *testing.T) {
+	dir := t.TempDir()
+	file := func(name, start, end string, dur float64) string {
+		return writeHostile(t, dir, name+".json", `{"run_id":"`+name+`","status":"ok","start_time":"`+start+`","completed_at":"`+end+`","total_duration_sec":`+strconv.FormatFloat(dur, 'g', -1, 64)+`,
+"stages":{"s":{"start_time":"`+start+`","end_time":"`+end+`","duration_sec":`+strconv.FormatFloat(dur, 'g', -1, 64)+`,"status":"ok"}}}`)
+	}
+	files := []string{
+		file("centuries", "1677-09-21T00:12:44Z", "2262-04-11T23:47:16Z", 1.8e10),
+		file("zero", "2025-05-06T01:14:10Z", "2025-05-06T01:14:10Z", 0),
+		file("backwards", "2025-05-06T01:14:10Z", "2025-05-06T01:00:00Z", -850),
+	}
+	for _, cmd := range [][]string{
+		append([]string{"show"}, files...),
+		{"diff", files[0], files[2]},
+		append([]string{"stats"}, files...),
+		append([]string{"report", "-o", "-"}, files...),
+	} {
+		t.Run(cmd[0], func(t *testing.T) {
+			r := stagetrack(t, cmd...)
+			wantCode(t, r, cli.ExitOK)
+			if len(r.stdout) > 1<<20 {
+				t.Errorf("%d bytes of output", len(r.stdout))
+			}
+		})
 	}
 }

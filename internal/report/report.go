@@ -175,11 +175,21 @@ type scale struct {
 
 func (s scale) x(d time.Duration) float64 { return labelW + d.Seconds()*s.pxPerSec }
 
-// ticks returns axis ticks at a round step giving about eight labels.
+// maxTicks bounds the axis labels whatever the times in the run files.
+const maxTicks = 12
+
+// ticks returns axis ticks at a round step giving about eight labels. The
+// loop counts ticks rather than adding durations, so a total near the
+// largest time.Duration (a run ending in 2262) cannot overflow into an
+// endless loop.
 func (s scale) ticks() []tick {
 	step := niceStep(s.total / 8)
 	var ts []tick
-	for t := time.Duration(0); t <= s.total+step/1000; t += step {
+	for i := int64(0); i <= maxTicks; i++ {
+		if float64(i)*float64(step) > float64(s.total)+float64(step)/1000 {
+			break
+		}
+		t := time.Duration(i) * step
 		ts = append(ts, tick{X: num(s.x(t)), Label: tickLabel(t)})
 	}
 	return ts

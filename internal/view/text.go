@@ -69,7 +69,7 @@ func padLeft(s string, visible, n int) string {
 // minutes and seconds ("2m03s"), then hours and minutes ("1h02m").
 func Duration(d time.Duration) string {
 	if d < 0 {
-		return "-" + Duration(-d)
+		return "-" + Duration(-max(d, -math.MaxInt64)) // -MinInt64 overflows
 	}
 	switch {
 	case d == 0:
