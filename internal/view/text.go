@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	eaw "golang.org/x/text/width"
 )
 
 // Clean makes s safe and single-line for a terminal: control characters
@@ -32,11 +34,33 @@ func Clean(s string) string {
 	return s
 }
 
-// width is the number of columns s takes. Every rune counts as one column:
-// wide (East Asian) characters may make a row overflow.
-func width(s string) int { return utf8.RuneCountInString(s) }
+// width is the number of columns s takes on a terminal: two for wide and
+// fullwidth East Asian characters and the emoji Unicode gives that width,
+// none for combining marks and zero-width characters, one for the rest.
+func width(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeWidth(r)
+	}
+	return n
+}
 
-// truncate shortens s to at most n columns, ending in "…" when cut.
+func runeWidth(r rune) int {
+	switch {
+	case r < 0x300: // ASCII and Latin: the common case, no lookup
+		return 1
+	case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) || r == '\u200b':
+		return 0 // combining marks, ZWJ, variation selectors, zero-width space
+	}
+	switch eaw.LookupRune(r).Kind() {
+	case eaw.EastAsianWide, eaw.EastAsianFullwidth:
+		return 2
+	}
+	return 1
+}
+
+// truncate shortens s to at most n columns, ending in "…" when cut. A wide
+// character that would straddle the limit is left out whole.
 func truncate(s string, n int) string {
 	if n <= 0 {
 		return ""
@@ -44,8 +68,15 @@ func truncate(s string, n int) string {
 	if width(s) <= n {
 		return s
 	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	w := 0
+	for i, r := range s {
+		rw := runeWidth(r)
+		if w+rw > n-1 {
+			return s[:i] + "…"
+		}
+		w += rw
+	}
+	return s
 }
 
 // padRight pads s (already truncated) with spaces to n columns. visible is
