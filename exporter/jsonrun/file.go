@@ -24,17 +24,10 @@ func ReadFile(path string) (*Run, error) {
 	return &r, nil
 }
 
-// writeFileAtomic writes b to path so that a reader sees either the whole
-// file or nothing: it writes a temporary file in the same directory, syncs
-// it, and renames it over path. On error no temporary file is left behind.
-func writeFileAtomic(path string, b []byte, perm os.FileMode) (err error) {
-	return writeFileAtomicFunc(path, perm, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
-}
-
-// writeFileAtomicFunc is writeFileAtomic with the content written by write.
+// writeFileAtomicFunc writes path so that a reader sees either the whole
+// file or nothing: write fills a temporary file in the same directory,
+// which is synced and renamed over path. On error no temporary file is left
+// behind.
 func writeFileAtomicFunc(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
