@@ -3,9 +3,11 @@
 // (Stats). Each is a pure function from values to text, so the commands
 // that print them are thin and the output is tested with golden files.
 //
-// Every string taken from a run file is sanitised before it is printed:
-// control characters (an ESC in a stage name could drive the terminal) are
-// shown as U+FFFD.
+// Every string taken from a run file, statuses included, is sanitised by
+// Clean before it is printed: control characters (an ESC in a stage name
+// could drive the terminal) and bidi overrides are shown as U+FFFD. Columns
+// are measured in terminal cells: East Asian wide characters and wide emoji
+// take two (golang.org/x/text/width), combining marks none.
 //
 // The functions are safe for concurrent use.
 package view
