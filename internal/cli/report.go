@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -64,7 +66,7 @@ With -o - the report goes to stdout.`,
 				return write(env.Stdout, buf.String())
 			}
 			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
-				return fmt.Errorf("write report: %w", err)
+				return fmt.Errorf("write report %w", err)
 			}
 			fmt.Fprintf(env.Stderr, "wrote %s (%s)\n", out, plural(len(runs), "run"))
 			return nil
@@ -77,16 +79,19 @@ With -o - the report goes to stdout.`,
 }
 
 // writeFileAtomic writes b to path through a temporary file in the same
-// directory, so a browser reloading the report never sees half of it.
+// directory, synced before the rename, so a browser reloading the report
+// never sees half of it. Errors name path and the cause, never the
+// temporary file, whose name means nothing to the user.
 func writeFileAtomic(path string, b []byte) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", path, cause(err))
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
+			err = fmt.Errorf("%s: %w", path, cause(err))
 		}
 	}()
 	if _, err = f.Write(b); err != nil {
@@ -95,10 +100,25 @@ func writeFileAtomic(path string, b []byte) (err error) {
 	if err = f.Chmod(0o644); err != nil {
 		return err
 	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
 	if err = f.Close(); err != nil {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// cause strips the path of a *fs.PathError or *os.LinkError: the error of
+// the underlying call ("permission denied", "no such file or directory").
+func cause(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	if le, ok := errors.AsType[*os.LinkError](err); ok {
+		return le.Err
+	}
+	return err
 }
 
 func plural(n int, word string) string {
