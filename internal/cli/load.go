@@ -16,6 +16,9 @@ import (
 // readRun reads a run file. A JSON file that has none of a run file's
 // identifying keys is an error rather than an empty run.
 func readRun(path string) (*jsonrun.Run, error) {
+	if strings.HasSuffix(path, jsonrun.JournalSuffix) { // a live run: what it has so far
+		return jsonrun.ReadJournal(path)
+	}
 	r, err := jsonrun.ReadFile(path)
 	if err != nil {
 		return nil, err

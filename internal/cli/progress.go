@@ -88,7 +88,7 @@ func (p *progress) line(journalLine []byte) (string, bool) {
 		case jsonrun.StageError:
 			mark = p.paint(sgrRed, "✘")
 		default: // unfinished, running
-			mark = p.paint(sgrYellow, "■ "+status)
+			mark = p.paint(sgrYellow, "■ "+view.Clean(status))
 		}
 		s := mark + " " + view.Clean(p.names[ev.SpanID])
 		if ev.End >= ev.Start && ev.Start != 0 {

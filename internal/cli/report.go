@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -13,19 +15,26 @@ import (
 
 func newReportCommand(env *Env) *cobra.Command {
 	var (
-		out   string
-		title string
+		out    string
+		title  string
+		charts int
 	)
 	cmd := &cobra.Command{
 		Use:   "report RUNFILE... -o report.html",
-		Short: "Write an HTML report with a Gantt chart of each run",
+		Short: "Write an HTML report: a summary of many runs and a Gantt chart of the newest",
 		Long: `report writes one self-contained HTML file (inline CSS and SVG, a few lines
-of inline script, nothing fetched from the network) with, for each run, its
-metadata (id, status, start, duration, trace id, args, error, warnings) and a
-Gantt chart of its stages. Hovering a bar shows the stage's duration, status,
-error and data; clicking it shows them in full below the chart, and puts a
-link to the stage in the address bar. Several runs share one time scale, so
-their charts can be compared by eye.
+of inline script, nothing fetched from the network). It opens with a summary
+of every run given: how many passed and failed, the median and p95 duration
+of the runs and of each stage, a chart of run and stage durations over time,
+and the newest failures first. Then come the newest runs (--charts, default
+10), newest first, each with its metadata (id, status, start, duration, trace
+id, args, error, warnings) and a Gantt chart of its stages; the older runs
+are a list that opens on click. Times are shown readable; hovering one shows
+its exact ISO value.
+
+Hovering a bar shows the stage's duration, status, error and data; clicking
+it shows them in full below the chart, and puts a link to the stage in the
+address bar. The charts share one time scale, so they can be compared by eye.
 
 With -o - the report goes to stdout.`,
 		Example: example(
@@ -38,6 +47,9 @@ With -o - the report goes to stdout.`,
 			if out == "" {
 				return usagef("-o must name a file (or - for stdout)")
 			}
+			if charts < 1 {
+				return usagef("--charts must be at least 1, not %d", charts)
+			}
 			runs, err := readRuns(files)
 			if err != nil {
 				return err
@@ -47,14 +59,14 @@ With -o - the report goes to stdout.`,
 				in[i] = report.Input{File: files[i], Run: r}
 			}
 			var buf bytes.Buffer
-			if err := report.Write(&buf, in, report.Options{Title: title}); err != nil {
+			if err := report.Write(&buf, in, report.Options{Title: title, Charts: charts}); err != nil {
 				return err
 			}
 			if out == "-" {
 				return write(env.Stdout, buf.String())
 			}
 			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
-				return fmt.Errorf("write report: %w", err)
+				return fmt.Errorf("write report %w", err)
 			}
 			fmt.Fprintf(env.Stderr, "wrote %s (%s)\n", out, plural(len(runs), "run"))
 			return nil
@@ -62,20 +74,24 @@ With -o - the report goes to stdout.`,
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "report.html", "the HTML file to write, - for stdout")
 	cmd.Flags().StringVar(&title, "title", "", `the report's title (default "stage-tracker report")`)
+	cmd.Flags().IntVar(&charts, "charts", report.DefaultCharts, "newest runs drawn in full with a Gantt chart; the rest are listed")
 	return cmd
 }
 
 // writeFileAtomic writes b to path through a temporary file in the same
-// directory, so a browser reloading the report never sees half of it.
+// directory, synced before the rename, so a browser reloading the report
+// never sees half of it. Errors name path and the cause, never the
+// temporary file, whose name means nothing to the user.
 func writeFileAtomic(path string, b []byte) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", path, cause(err))
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
+			err = fmt.Errorf("%s: %w", path, cause(err))
 		}
 	}()
 	if _, err = f.Write(b); err != nil {
@@ -84,10 +100,25 @@ func writeFileAtomic(path string, b []byte) (err error) {
 	if err = f.Chmod(0o644); err != nil {
 		return err
 	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
 	if err = f.Close(); err != nil {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// cause strips the path of a *fs.PathError or *os.LinkError: the error of
+// the underlying call ("permission denied", "no such file or directory").
+func cause(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	if le, ok := errors.AsType[*os.LinkError](err); ok {
+		return le.Err
+	}
+	return err
 }
 
 func plural(n int, word string) string {

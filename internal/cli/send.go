@@ -5,24 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/stage-tracker/stage-tracker/internal/replay"
-)
-
-// OTLP protocols, the values of OTEL_EXPORTER_OTLP_PROTOCOL.
-const (
-	protoHTTPProtobuf = "http/protobuf"
-	protoHTTPJSON     = "http/json"
-	protoGRPC         = "grpc"
+	"github.com/stage-tracker/stage-tracker/setup"
 )
 
 func newSendCommand(env *Env) *cobra.Command {
@@ -51,8 +41,10 @@ Environment:
   OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
       the resource of the spans (service.name defaults to "stagetrack")
 
+The endpoint and protocol variables are checked as setup.Tracker checks them.
 send exits 1 when any run could not be sent (the others still are), and 2 when
-the environment names a protocol it does not know.`,
+the environment names a protocol it does not know or an endpoint that is not
+an http:// or https:// URL.`,
 		Example: example(
 			"OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 stagetrack send runs/*.json",
 			"OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4317 stagetrack send run_output.json",
@@ -63,23 +55,25 @@ the environment names a protocol it does not know.`,
 			if timeout <= 0 {
 				return usagef("--timeout must be positive, not %v", timeout)
 			}
-			proto, err := otlpProtocol(env)
-			if err != nil {
-				return err
-			}
-			runs, err := readRuns(files)
-			if err != nil {
-				return err
-			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			res, err := sendResource(ctx, serviceName)
 			if err != nil {
 				return err
 			}
-			exp, err := newOTLPExporter(ctx, proto, plaintextDefault(env))
+			// The exporter as setup.Tracker builds it, with the same
+			// checks of protocol and endpoints, before any file is read:
+			// a bad environment is a usage error whatever the files.
+			exp, proto, err := setup.OTLPExporter(ctx, env.getenv)
+			if envErr, ok := errors.AsType[*setup.EnvError](err); ok {
+				return usagef("%s: %s", envErr.Var, envErr.Reason)
+			}
 			if err != nil {
 				return fmt.Errorf("OTLP exporter: %w", err)
+			}
+			runs, err := readRuns(files)
+			if err != nil {
+				return errors.Join(err, exp.Shutdown(ctx))
 			}
 			var errs []error
 			for i, r := range runs {
@@ -108,68 +102,13 @@ the environment names a protocol it does not know.`,
 	return cmd
 }
 
-// otlpProtocol reads the OTLP protocol from the environment, the traces
-// variable winning over the general one.
-func otlpProtocol(env *Env) (string, error) {
-	proto := protoHTTPProtobuf
-	for _, name := range []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"} {
-		v := strings.TrimSpace(env.getenv(name))
-		if v == "" {
-			continue
-		}
-		switch p := strings.ToLower(v); p {
-		case protoHTTPProtobuf, protoHTTPJSON, protoGRPC:
-			proto = p
-		default:
-			return "", usagef("%s=%q: unknown protocol (want %s, %s or %s)", name, v, protoHTTPProtobuf, protoHTTPJSON, protoGRPC)
-		}
-	}
-	return proto, nil
-}
-
 // otlpEndpoint describes where the exporter sends, for messages.
 func otlpEndpoint(env *Env, proto string) string {
 	def := "http://localhost:4318"
-	if proto == protoGRPC {
+	if proto == "grpc" {
 		def = "localhost:4317"
 	}
 	return cmp.Or(env.getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), env.getenv("OTEL_EXPORTER_OTLP_ENDPOINT"), def)
-}
-
-// plaintextDefault reports whether the environment names no endpoint and
-// no INSECURE setting. Then the exporter must be told to use the
-// specification's default, http://localhost:4318 (4317 for gRPC), without
-// TLS: left alone, the Go exporters speak TLS to localhost.
-func plaintextDefault(env *Env) bool {
-	for _, name := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-		"OTEL_EXPORTER_OTLP_INSECURE", "OTEL_EXPORTER_OTLP_TRACES_INSECURE"} {
-		if strings.TrimSpace(env.getenv(name)) != "" {
-			return false
-		}
-	}
-	return true
-}
-
-// newOTLPExporter makes the exporter for proto. It reads the endpoint and
-// the other OTEL_EXPORTER_OTLP_* variables itself; options given here would
-// override them, so plaintext is set only when they name no endpoint.
-func newOTLPExporter(ctx context.Context, proto string, plaintext bool) (sdktrace.SpanExporter, error) {
-	if proto == protoGRPC {
-		var opts []otlptracegrpc.Option
-		if plaintext {
-			opts = append(opts, otlptracegrpc.WithInsecure())
-		}
-		return otlptracegrpc.New(ctx, opts...)
-	}
-	enc := otlptracehttp.EncodingProtobuf
-	if proto == protoHTTPJSON {
-		enc = otlptracehttp.EncodingJSON
-	}
-	opts := []otlptracehttp.Option{otlptracehttp.WithEncoding(enc)}
-	if plaintext {
-		opts = append(opts, otlptracehttp.WithInsecure())
-	}
-	return otlptracehttp.New(ctx, opts...)
 }
 
 // sendResource is the resource of the replayed spans: service.name

@@ -40,7 +40,16 @@ type Input struct {
 // Options configure a report.
 type Options struct {
 	Title string // the page title; default "stage-tracker report"
+	// Charts is how many runs, newest first, are drawn in full with their
+	// Gantt charts; the others are rows of a list that opens on click.
+	// Zero means DefaultCharts; a negative value draws every run.
+	Charts int
 }
+
+// DefaultCharts is how many runs get a chart when Options.Charts is zero:
+// enough to compare the latest runs by eye, few enough that a report of a
+// thousand runs stays small.
+const DefaultCharts = 10
 
 //go:embed report.html.tmpl
 var pageTemplate string
@@ -66,7 +75,9 @@ const (
 	maxInlineArgs = 160
 )
 
-// Write writes the report of runs to w.
+// Write writes the report of runs to w: a summary of all of them, then the
+// newest o.Charts runs in full, then the rest as a collapsed list. Runs are
+// ordered by start time, newest first; runs without a start time come last.
 func Write(w io.Writer, runs []Input, o Options) error {
 	if len(runs) == 0 {
 		return fmt.Errorf("report: no runs")
@@ -75,11 +86,39 @@ func Write(w io.Writer, runs []Input, o Options) error {
 	if p.Title == "" {
 		p.Title = "stage-tracker report"
 	}
-	var longest time.Duration
-	flat := make([][]runtree.Row, len(runs))
+	items := make([]item, len(runs))
 	for i, in := range runs {
-		flat[i] = runtree.Flatten(in.Run)
-		s, e := runtree.Bounds(in.Run, flat[i])
+		rows := runtree.Flatten(in.Run)
+		items[i] = item{in: in, rows: rows, status: runtree.RunStatus(in.Run), dur: runtree.Duration(in.Run, rows)}
+	}
+	slices.SortStableFunc(items, func(a, b item) int {
+		ta, tb := a.in.Run.StartTime, b.in.Run.StartTime
+		switch {
+		case ta.IsZero() != tb.IsZero():
+			if ta.IsZero() {
+				return 1
+			}
+			return -1
+		case !ta.Equal(tb):
+			return tb.Compare(ta)
+		}
+		return strings.Compare(a.in.File, b.in.File)
+	})
+	for i := range items {
+		items[i].anchor = "run-" + strconv.Itoa(i)
+	}
+	charts := o.Charts
+	if charts == 0 {
+		charts = DefaultCharts
+	}
+	if charts < 0 || charts > len(items) {
+		charts = len(items)
+	}
+	p.Summary = newSummary(items)
+
+	var longest time.Duration
+	for _, it := range items[:charts] {
+		s, e := runtree.Bounds(it.in.Run, it.rows)
 		longest = max(longest, e.Sub(s))
 	}
 	if longest <= 0 {
@@ -87,8 +126,11 @@ func Write(w io.Writer, runs []Input, o Options) error {
 	}
 	sc := scale{total: longest, pxPerSec: plotW / longest.Seconds()}
 	ticks := sc.ticks()
-	for i, in := range runs {
-		p.Runs = append(p.Runs, newChart(i, in, flat[i], sc, ticks))
+	for _, it := range items[:charts] {
+		p.Runs = append(p.Runs, newChart(it, sc, ticks))
+	}
+	for _, it := range items[charts:] {
+		p.More = append(p.More, newListRow(it))
 	}
 	p.Scale = view.Duration(longest)
 
@@ -101,9 +143,33 @@ func Write(w io.Writer, runs []Input, o Options) error {
 }
 
 type page struct {
-	Title string
-	Scale string
-	Runs  []chart
+	Title   string
+	Scale   string
+	Summary summary
+	Runs    []chart
+	More    []listRow
+}
+
+// listRow is a run past the charted ones: one line of the collapsed list.
+type listRow struct {
+	ID, RunID, Name  string
+	Status, Cls      string
+	Started          when
+	Duration, Reason string
+	Stages           int
+	File             string
+}
+
+func newListRow(it item) listRow {
+	r := it.in.Run
+	row := listRow{
+		ID: it.anchor, RunID: r.RunID, Name: r.Name, Status: it.status, Cls: statusClass(it.status),
+		Started: newWhen(r.StartTime), Duration: view.Duration(it.dur), Stages: len(it.rows), File: it.in.File,
+	}
+	if it.status != jsonrun.StatusOK {
+		row.Reason = reason(it)
+	}
+	return row
 }
 
 type chart struct {
@@ -113,8 +179,8 @@ type chart struct {
 	Name       string
 	Status     string
 	StatusCls  string
-	Started    string
-	Completed  string
+	Started    when
+	Completed  when
 	Duration   string
 	TraceID    string
 	SpanID     string
@@ -175,11 +241,21 @@ type scale struct {
 
 func (s scale) x(d time.Duration) float64 { return labelW + d.Seconds()*s.pxPerSec }
 
-// ticks returns axis ticks at a round step giving about eight labels.
+// maxTicks bounds the axis labels whatever the times in the run files.
+const maxTicks = 12
+
+// ticks returns axis ticks at a round step giving about eight labels. The
+// loop counts ticks rather than adding durations, so a total near the
+// largest time.Duration (a run ending in 2262) cannot overflow into an
+// endless loop.
 func (s scale) ticks() []tick {
 	step := niceStep(s.total / 8)
 	var ts []tick
-	for t := time.Duration(0); t <= s.total+step/1000; t += step {
+	for i := int64(0); i <= maxTicks; i++ {
+		if float64(i)*float64(step) > float64(s.total)+float64(step)/1000 {
+			break
+		}
+		t := time.Duration(i) * step
 		ts = append(ts, tick{X: num(s.x(t)), Label: tickLabel(t)})
 	}
 	return ts
@@ -222,20 +298,19 @@ func tickLabel(d time.Duration) string {
 	return n + s[i:]
 }
 
-func newChart(i int, in Input, rows []runtree.Row, sc scale, ticks []tick) chart {
-	r := in.Run
+func newChart(it item, sc scale, ticks []tick) chart {
+	in, rows, r, status := it.in, it.rows, it.in.Run, it.status
 	start, _ := runtree.Bounds(r, rows)
-	status := runtree.RunStatus(r)
 	c := chart{
-		ID:         "run-" + strconv.Itoa(i),
+		ID:         it.anchor,
 		File:       in.File,
 		RunID:      r.RunID,
 		Name:       r.Name,
 		Status:     status,
 		StatusCls:  statusClass(status),
-		Started:    stamp(r.StartTime),
-		Completed:  stamp(r.CompletedAt),
-		Duration:   view.Duration(runtree.Duration(r, rows)),
+		Started:    newWhen(r.StartTime),
+		Completed:  newWhen(r.CompletedAt),
+		Duration:   view.Duration(it.dur),
 		TraceID:    r.TraceID,
 		SpanID:     r.SpanID,
 		ParentSpan: r.ParentSpanID,

@@ -23,12 +23,25 @@ func Diff(d rundiff.Diff, o Options) string {
 	// The two runs, aligned: label, id, status, start, duration, name, file.
 	sides := [2][]string{}
 	for i, r := range []rundiff.RunInfo{d.A, d.B} {
-		sides[i] = []string{"run " + Clean(runtree.ShortID(r.RunID)), r.Status, timestamp(r.StartTime), Duration(secs(r.DurationSec)), Clean(r.Name)}
+		sides[i] = []string{"run " + Clean(runtree.ShortID(r.RunID)), Clean(r.Status), timestamp(r.StartTime), Duration(secs(r.DurationSec)), Clean(r.Name)}
 	}
+	// Fit the lines to W: the file name gives way first, then the run name.
+	cellW := make([]int, len(sides[0]))
+	used := 1 // the label
+	for j := range cellW {
+		cellW[j] = max(width(sides[0][j]), width(sides[1][j]))
+		used += 2 + cellW[j]
+	}
+	if last := len(cellW) - 1; used > W {
+		cellW[last] = max(cellW[last]-(used-W), 0)
+		used = W
+	}
+	fileW := W - used - 2
 	for i, label := range []string{"A", "B"} {
 		line := st.bold(label)
 		for j, cell := range sides[i] {
-			w := max(width(sides[0][j]), width(sides[1][j]))
+			w := cellW[j]
+			cell = truncate(cell, w)
 			if j == 1 {
 				cell = padRight(st.status(cell), width(cell), w)
 			} else if j == 3 {
@@ -38,8 +51,8 @@ func Diff(d rundiff.Diff, o Options) string {
 			}
 			line += "  " + cell
 		}
-		if f := []string{d.A.File, d.B.File}[i]; f != "" {
-			line += "  " + st.dim(Clean(f))
+		if f := []string{d.A.File, d.B.File}[i]; f != "" && fileW >= 8 {
+			line += "  " + st.dim(truncate(Clean(f), fileW))
 		}
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
@@ -85,6 +98,9 @@ func Diff(d rundiff.Diff, o Options) string {
 		total.status = d.A.Status + " → " + d.B.Status
 	}
 	rows = append(rows, total)
+	for i := range rows { // statuses come from the run files too
+		rows[i].status = Clean(rows[i].status)
+	}
 
 	nameW, aW, bW, dW, pW, sW := width("STAGE"), 1, 1, width("CHANGE"), 0, width("STATUS")
 	anyData := false
@@ -125,8 +141,8 @@ func Diff(d rundiff.Diff, o Options) string {
 		}
 		line += padRight(change, cw, changeW) + "  "
 		line += padRight(st.paint(r.statusCode, r.status), width(r.status), sW)
-		if r.data != "" {
-			line += "  " + truncate(r.data, max(dataW, 12))
+		if r.data != "" && dataW >= 4 {
+			line += "  " + truncate(r.data, dataW)
 		}
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
 		if r.err != "" {

@@ -27,7 +27,6 @@ func (s style) paint(code, text string) string {
 func (s style) bold(t string) string   { return s.paint(sgrBold, t) }
 func (s style) dim(t string) string    { return s.paint(sgrDim, t) }
 func (s style) red(t string) string    { return s.paint(sgrRed, t) }
-func (s style) green(t string) string  { return s.paint(sgrGreen, t) }
 func (s style) yellow(t string) string { return s.paint(sgrYellow, t) }
 
 // statusCode is the colour of a stage or run status.

@@ -7,18 +7,23 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	eaw "golang.org/x/text/width"
 )
 
 // Clean makes s safe and single-line for a terminal: control characters
-// become U+FFFD, and only the first line is kept (with "…" when there were
-// more). Every text from a run file goes through it before it is printed.
+// (C0 and C1, so no escape sequence survives), bidirectional overrides,
+// line and paragraph separators and invalid UTF-8 become U+FFFD, and only
+// the first line is kept (with "…" when there were more). Every text from a
+// run file goes through it before it is printed.
 func Clean(s string) string {
 	more := false
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s, more = s[:i], strings.TrimSpace(s[i:]) != ""
 	}
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
+		if unicode.IsControl(r) || r == utf8.RuneError || unicode.Is(unicode.Bidi_Control, r) ||
+			r == '\u2028' || r == '\u2029' {
 			return '\uFFFD'
 		}
 		return r
@@ -29,11 +34,33 @@ func Clean(s string) string {
 	return s
 }
 
-// width is the number of columns s takes. Every rune counts as one column:
-// wide (East Asian) characters may make a row overflow.
-func width(s string) int { return utf8.RuneCountInString(s) }
+// width is the number of columns s takes on a terminal: two for wide and
+// fullwidth East Asian characters and the emoji Unicode gives that width,
+// none for combining marks and zero-width characters, one for the rest.
+func width(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeWidth(r)
+	}
+	return n
+}
 
-// truncate shortens s to at most n columns, ending in "…" when cut.
+func runeWidth(r rune) int {
+	switch {
+	case r < 0x300: // ASCII and Latin: the common case, no lookup
+		return 1
+	case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) || r == '\u200b':
+		return 0 // combining marks, ZWJ, variation selectors, zero-width space
+	}
+	switch eaw.LookupRune(r).Kind() {
+	case eaw.EastAsianWide, eaw.EastAsianFullwidth:
+		return 2
+	}
+	return 1
+}
+
+// truncate shortens s to at most n columns, ending in "…" when cut. A wide
+// character that would straddle the limit is left out whole.
 func truncate(s string, n int) string {
 	if n <= 0 {
 		return ""
@@ -41,8 +68,15 @@ func truncate(s string, n int) string {
 	if width(s) <= n {
 		return s
 	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	w := 0
+	for i, r := range s {
+		rw := runeWidth(r)
+		if w+rw > n-1 {
+			return s[:i] + "…"
+		}
+		w += rw
+	}
+	return s
 }
 
 // padRight pads s (already truncated) with spaces to n columns. visible is
@@ -66,7 +100,7 @@ func padLeft(s string, visible, n int) string {
 // minutes and seconds ("2m03s"), then hours and minutes ("1h02m").
 func Duration(d time.Duration) string {
 	if d < 0 {
-		return "-" + Duration(-d)
+		return "-" + Duration(-max(d, -math.MaxInt64)) // -MinInt64 overflows
 	}
 	switch {
 	case d == 0:

@@ -38,7 +38,7 @@ func Waterfall(r *jsonrun.Run, o Options) string {
 		c := cells{
 			name:   strings.Repeat("  ", row.Depth) + Clean(row.Stage.Key),
 			dur:    Duration(row.End.Sub(row.Start)),
-			status: row.Status,
+			status: Clean(row.Status),
 			err:    Clean(row.Stage.Error),
 		}
 		if row.Start.IsZero() {
@@ -111,7 +111,7 @@ func Waterfall(r *jsonrun.Run, o Options) string {
 }
 
 func writeRunHeader(b *strings.Builder, st style, r *jsonrun.Run, rows []runtree.Row, W int) {
-	status := runtree.RunStatus(r)
+	status := Clean(runtree.RunStatus(r))
 	id := "run " + Clean(r.RunID)
 	line := st.bold(id) + "  " + st.status(status)
 	if name := truncate(Clean(r.Name), W-width(id)-width(status)-4); name != "" {

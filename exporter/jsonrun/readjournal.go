@@ -1,0 +1,48 @@
+package jsonrun
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// ReadJournal reads the journal of a run that may still be open and
+// returns the run so far: the stages that ended, the stages still running
+// (status running, ending at the journal's last event), and the run itself
+// with status running, because a journal alone cannot tell a live run from
+// one whose process died. It only reads: it writes no run file, takes no
+// lock and removes nothing, so it is safe to call on the journal of a live
+// run. A path that is not a regular file (a FIFO, a device) is an error,
+// never read.
+//
+// ReadJournal is safe for concurrent use.
+func ReadJournal(path string) (*Run, error) {
+	// O_NONBLOCK: opening a FIFO must not wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("jsonrun: read journal: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("jsonrun: read journal: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("jsonrun: read journal %s: not a regular file", path)
+	}
+	jc := readJournal(f)
+	run, err := jc.recoveredRun(path, StageRunning, "")
+	if err != nil {
+		return nil, err
+	}
+	// Not recovered: say what this is instead.
+	warnings := []string{"the run so far, from its journal: not finished, or its process stopped"}
+	for _, w := range run.Warnings {
+		if !strings.HasPrefix(w, "recovered from journal") {
+			warnings = append(warnings, w)
+		}
+	}
+	run.Warnings = warnings
+	return run, nil
+}

@@ -1,0 +1,64 @@
+// Command genruns writes n synthetic run files of one pipeline (ten stages
+// each: runfixture.Synthetic's eight plus lint and package) into a
+// directory, named by a hash of their index so that a shell glob lists them
+// in no particular order, as UUID file names are. scripts/check-report.sh
+// uses it to check the report of many runs.
+//
+//	go run ./scripts/genruns -n 1000 -dir /tmp/runs
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/runfixture"
+)
+
+func main() {
+	n := flag.Int("n", 1000, "how many runs")
+	dir := flag.String("dir", "runs", "where to write them")
+	flag.Parse()
+	if err := write(*n, *dir); err != nil {
+		fmt.Fprintln(os.Stderr, "genruns:", err)
+		os.Exit(1)
+	}
+}
+
+func write(n int, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := range n {
+		r := tenStages(runfixture.Synthetic(i))
+		h := fnv.New64a()
+		fmt.Fprint(h, i)
+		name := filepath.Join(dir, fmt.Sprintf("%016x.json", h.Sum64()))
+		if err := os.WriteFile(name, r.AppendIndent(nil), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tenStages appends lint and package after the synthetic run's stages.
+func tenStages(r *jsonrun.Run) *jsonrun.Run {
+	at := r.CompletedAt
+	for _, name := range []string{"lint", "package"} {
+		d := 120 * time.Millisecond
+		r.Stages = append(r.Stages, jsonrun.Stage{
+			Key: name, Name: name, Attempt: 1, StartTime: at, EndTime: at.Add(d),
+			DurationSec: d.Seconds(), Status: jsonrun.StageOK, Data: json.RawMessage(`{"ok":true}`),
+		})
+		at = at.Add(d)
+	}
+	r.CompletedAt = at
+	r.TotalDurationSec = at.Sub(r.StartTime).Seconds()
+	r.StageCount += 2
+	return r
+}
