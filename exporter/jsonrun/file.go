@@ -79,19 +79,21 @@ func writeFileAtomicFunc(path string, perm os.FileMode, replace bool, write func
 }
 
 // createLockedTemp creates a temporary file and locks it. A cleanTemps that
-// came between the two removed it: then it makes another.
+// came between the two holds the lock (and will remove the file) or has
+// removed it already: then it makes another.
 func createLockedTemp(dir, pattern string) (*os.File, error) {
 	for {
 		f, err := os.CreateTemp(dir, pattern)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := tryLockExclusive(f); err != nil {
+		locked, err := tryLockExclusive(f)
+		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
 			return nil, err
 		}
-		if sameFile(f, f.Name()) {
+		if (locked || !locksWork) && sameFile(f, f.Name()) {
 			return f, nil
 		}
 		f.Close()
@@ -151,6 +153,13 @@ func appendLine(path string, line []byte, perm os.FileMode) error {
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, perm)
 	if err != nil {
+		return err
+	}
+	// Without the lock, another appender's line could be half visible when
+	// the last byte is read, and this line would start with a needless
+	// newline.
+	if err := lockAppend(f); err != nil {
+		f.Close()
 		return err
 	}
 	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {

@@ -44,3 +44,8 @@ func flock(f *os.File, how int) error {
 func openNoFollow(path string, flag int) (*os.File, error) {
 	return os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 }
+
+// lockAppend waits for an exclusive lock on a history file, so that
+// appenders in several processes check its last byte and write their line
+// one at a time. Released when f is closed.
+func lockAppend(f *os.File) error { return flock(f, syscall.LOCK_EX) }
