@@ -57,8 +57,11 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 }
 
 // WithRunFileWaiter makes Run.Finalize wait until w has written the run
-// file and report its error. The one-call setup passes its jsonrun exporter.
-// A nil w is ignored.
+// file and report its error. A nil w is ignored.
+//
+// A jsonrun exporter does not need it: Finalize learns the outcome from any
+// jsonrun exporter in the tracer provider's pipeline on its own. It remains
+// for other RunFileWaiters, and for callers that already pass it.
 func WithRunFileWaiter(w RunFileWaiter) Option {
 	return optionFunc(func(c config) config {
 		if w != nil {

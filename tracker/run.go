@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
+	"github.com/stage-tracker/stage-tracker/internal/runresult"
 )
 
 // Run is one run of a pipeline: a root span whose children are its stages.
@@ -58,7 +59,8 @@ func (r *Run) Err() error {
 }
 
 // File returns the path of the run file once Finalize has returned without
-// error and a run-file exporter was given with WithRunFileWaiter; else "".
+// error and a run-file exporter (such as *jsonrun.Exporter, however it is
+// registered with the tracer provider) wrote it; else "".
 func (r *Run) File() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -171,8 +173,9 @@ func (r *Run) Stage(ctx context.Context, name string, fn func(ctx context.Contex
 
 // Finalize ends the run. Stages still open are ended and recorded as
 // unfinished; the run span ends; the tracer provider is flushed (when it has
-// a ForceFlush method, as the SDK's has); and, when the tracker was given a
-// RunFileWaiter, Finalize waits until the run file is on disk.
+// a ForceFlush method, as the SDK's has); and Finalize takes the run file's
+// outcome from any jsonrun exporter in the pipeline, whether registered with
+// a syncer or a batcher, so it returns only once the run file is on disk.
 //
 // It returns an error when the run file could not be written, when the run
 // was not recorded at all (ErrNotRecorded: a sampler dropped it, or no SDK is
@@ -226,6 +229,13 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 	if msg != "" {
 		r.span.SetStatus(codes.Error, msg)
 	}
+	// Register before the span ends: a synchronous exporter publishes from
+	// inside End.
+	var rv *runresult.Waiter
+	if r.tracker.cfg.waiter == nil && r.spanCtx.IsSampled() {
+		rv = runresult.Wait(runresult.Key{Trace: r.spanCtx.TraceID(), Span: r.spanCtx.SpanID()})
+		defer rv.Close()
+	}
 	r.span.End(r.endOptions()...)
 
 	if !r.spanCtx.IsSampled() {
@@ -258,6 +268,19 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 		r.mu.Lock()
 		r.file = path
 		r.mu.Unlock()
+	}
+	if rv != nil {
+		// A run-file exporter in the pipeline has published by now: a
+		// syncer from inside End, a batcher from inside ForceFlush. With
+		// none installed there is nothing to take, as before.
+		if res, ok := rv.Result(); ok {
+			if res.Err != nil {
+				return errors.Join(append(errs, fmt.Errorf("tracker: run %s: %w", r.id, res.Err))...)
+			}
+			r.mu.Lock()
+			r.file = res.Path
+			r.mu.Unlock()
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stage-tracker/stage-tracker/internal/runresult"
 )
 
 // Exporter is an sdktrace.SpanExporter that turns the spans of each run
@@ -192,6 +194,7 @@ func (e *Exporter) finishRun(root rootRecord, runID string) error {
 		}
 	}
 	e.storeResult(runID, result{path: path, err: err})
+	runresult.Publish(runresult.Key{Trace: root.traceID, Span: root.spanID}, runresult.Result{Path: path, Err: err})
 	return err
 }
 
