@@ -14,6 +14,7 @@ import (
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
 	"github.com/stage-tracker/stage-tracker/internal/runresult"
+	"github.com/stage-tracker/stage-tracker/internal/runstatus"
 )
 
 // Run is one run of a pipeline: a root span whose children are its stages.
@@ -34,10 +35,11 @@ type Run struct {
 	ended     int                 // stage spans ended so far
 	inflight  sync.WaitGroup      // Stage.End calls between bookkeeping and span.End
 	finalized bool
-	joined    bool    // another process owns the run span and run file
-	runErr    string  // SetError's message: the run failed
-	errs      []error // input problems reported by Err and Finalize
-	file      string  // where the run file was written, once finalised
+	joined    bool               // another process owns the run span and run file
+	runErr    string             // SetError's message: the run failed
+	errs      []error            // input problems reported by Err and Finalize
+	file      string             // where the run file was written, once finalised
+	attempts  runstatus.Attempts // which stages fail the run: the run file's rule
 }
 
 // ID returns the run id, a UUID string: the run_id of the run file.
@@ -115,17 +117,23 @@ func (r *Run) StartStage(ctx context.Context, name string) (context.Context, *St
 		r.mu.Unlock()
 		return ctx, &Stage{}
 	}
+	var parent *runstatus.Attempt
+	if sc != nil && sc.run == r {
+		parent = sc.attempt
+	}
+	s.attempt = r.attempts.Start(parent, name)
 	r.open[name] = append(r.open[name], s)
 	r.mu.Unlock()
-	return context.WithValue(ctx, scopeKey{}, &scope{run: r, stage: span.SpanContext().SpanID()}), s
+	return context.WithValue(ctx, scopeKey{}, &scope{run: r, stage: span.SpanContext().SpanID(), attempt: s.attempt}), s
 }
 
 // scopeKey is the context key of the innermost run or stage a context is in.
 type scopeKey struct{}
 
 type scope struct {
-	run   *Run
-	stage trace.SpanID // invalid for the run itself
+	run     *Run
+	stage   trace.SpanID       // invalid for the run itself
+	attempt *runstatus.Attempt // the stage's attempt; nil for the run itself
 }
 
 // unnamedStage is the name a stage started with an empty name gets.
@@ -221,6 +229,11 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 	if msg == "" {
 		msg = r.runErr
 	}
+	if msg == "" && status == "" {
+		// The run file says why its stages failed the run (the last
+		// attempt of a stage name failed); the span says the same.
+		msg = r.attempts.Failure()
+	}
 	r.mu.Unlock()
 	if stack != "" {
 		attrs = append(attrs, attribute.String(keys.RunStack, stack))
@@ -288,6 +301,11 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 // SetError marks the run failed with err's message, which becomes the run
 // file's error and the run span's status, whatever its stages did. The
 // last call before Finalize counts; nil clears it.
+//
+// Without SetError, the run fails when the last attempt of a stage name (at
+// one nesting level) failed or never finished, and its error names that
+// stage: stage "test" failed: exit status 1. A stage that failed and then
+// passed on retry does not fail the run.
 func (r *Run) SetError(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

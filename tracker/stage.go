@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
+	"github.com/stage-tracker/stage-tracker/internal/runstatus"
 )
 
 // Stage is one stage of a run: a child span of the run span, or of the stage
@@ -19,10 +20,11 @@ import (
 // do nothing. The zero Stage, and the Stage that StartStage returns after
 // Finalize, is a no-op.
 type Stage struct {
-	run   *Run
-	span  trace.Span
-	name  string
-	ended bool // guarded by run.mu
+	run     *Run
+	span    trace.Span
+	name    string
+	attempt *runstatus.Attempt // guarded by run.mu
+	ended   bool               // guarded by run.mu
 }
 
 // Name returns the stage's name.
@@ -78,6 +80,12 @@ func (s *Stage) end(data any, err error, status, stack string) {
 		r.open[s.name] = slices.Delete(open, i, i+1)
 	}
 	r.ended++
+	switch {
+	case err != nil:
+		r.attempts.Fail(s.attempt, err.Error())
+	case status == keys.StatusUnfinished:
+		r.attempts.Fail(s.attempt, "did not finish")
+	}
 	r.inflight.Add(1) // Finalize waits for this span to end before the run's
 	r.mu.Unlock()
 	defer r.inflight.Done()
