@@ -131,7 +131,8 @@ func WithOutputFile(path string) RunOption {
 // replaced by Redacted before they reach any span or file. Keys match
 // case-insensitively, at any depth of nested objects. DefaultRedactKeys
 // returns a list of common secret names. Redaction is off by default; it
-// costs a JSON round trip of every data value.
+// costs a JSON round trip of every data value. It fails closed: a value it
+// cannot inspect is dropped and marked (see ErrNotRedactable).
 func WithRedactKeys(keys ...string) Option {
 	return optionFunc(func(c config) config {
 		c.redactKeys = append(c.redactKeys, keys...)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -92,8 +93,12 @@ func (s *Stage) end(data any, err error, status, stack string) {
 
 	if s.span.IsRecording() {
 		// Most important first: the SDK's count limit keeps the earliest.
-		data = r.tracker.redact.apply(data)
+		data, rerr := r.tracker.redact.apply(data)
 		attrs, encoded := dataAttributes(data, r.tracker.cfg.maxDataSize)
+		if rerr != nil {
+			// Marked, not passed on: see ErrNotRedactable.
+			attrs = append(attrs, attribute.String(keys.StageDataError, "data "+strings.TrimPrefix(rerr.Error(), "tracker: value ")))
+		}
 		if status != "" {
 			attrs = append(attrs, attribute.String(keys.StageStatus, status))
 		}
