@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
@@ -106,7 +107,7 @@ func (s *Stage) end(data any, err error, status, stack string) {
 			attrs = append(attrs, attribute.String(keys.StageStack, stack))
 		}
 		if err != nil {
-			attrs = append(attrs, attribute.String("error.type", errorType(err)))
+			attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(err)))
 		}
 		if encoded != nil {
 			attrs = appendScalars(attrs, data, encoded, &r.tracker.dataKeys)
@@ -118,13 +119,4 @@ func (s *Stage) end(data any, err error, status, stack string) {
 		}
 	}
 	s.span.End(r.endOptions()...)
-}
-
-// errorType is the error.type attribute: "panic" for a panic, else the Go
-// type of err, a low-cardinality value as the semantic conventions ask.
-func errorType(err error) string {
-	if _, ok := err.(panicError); ok {
-		return "panic"
-	}
-	return fmt.Sprintf("%T", err)
 }
