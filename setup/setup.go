@@ -22,11 +22,20 @@
 //     http://localhost:4317 for gRPC. An http:// endpoint means no TLS.
 //   - OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES: the resource (see
 //     VersionKey for what else it holds).
+//   - OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG: "always_on",
+//     "always_off", "traceidratio", "parentbased_always_on" (the default),
+//     "parentbased_always_off", "parentbased_traceidratio", with the ratio
+//     from 0 to 1 (default 1). They thin every span but a run's: the run
+//     span and the stage spans of a run are always recorded and sampled
+//     (tracker.AlwaysSampleRuns), so no sampling setting, and no unsampled
+//     TRACEPARENT of a caller, costs a run its file. A sampler given with
+//     WithProviderOptions replaces this one.
 //
 // The OTLP exporters read the other OTEL_EXPORTER_OTLP_* variables (headers,
 // timeout, compression, certificates) themselves. A value Tracker cannot use
 // (an unknown exporter or protocol, an endpoint that is not an http or https
-// URL, a malformed resource attribute list) is an *EnvError naming the
+// URL, a malformed resource attribute list, an unknown sampler or a ratio
+// that is not a number from 0 to 1) is an *EnvError naming the
 // variable, returned before anything is built.
 //
 // # Processors
@@ -86,6 +95,10 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 	if err != nil {
 		return nil, nil, err
 	}
+	sampler, err := runSampler(os.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
 	mp, err := newMeterProvider(ctx, os.Getenv, res, cfg.consoleWriter)
 	if err != nil {
 		return nil, nil, err
@@ -110,6 +123,7 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 
 	popts := []sdktrace.TracerProviderOption{
 		sdktrace.WithResource(res),
+		sdktrace.WithSampler(sampler),
 		// Synchronous, so no stage is dropped, and with a journal per run.
 		sdktrace.WithSpanProcessor(jsonrun.NewProcessor(exp)),
 	}

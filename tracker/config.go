@@ -61,8 +61,11 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 }
 
 // WithRunFileWaiter makes Run.Finalize wait until w has written the run
-// file and report its error. The one-call setup passes its jsonrun exporter.
-// A nil w is ignored.
+// file and report its error. A nil w is ignored.
+//
+// A jsonrun exporter does not need it: Finalize learns the outcome from any
+// jsonrun exporter in the tracer provider's pipeline on its own. It remains
+// for other RunFileWaiters, and for callers that already pass it.
 func WithRunFileWaiter(w RunFileWaiter) Option {
 	return optionFunc(func(c config) config {
 		if w != nil {
@@ -132,7 +135,8 @@ func WithOutputFile(path string) RunOption {
 // replaced by Redacted before they reach any span or file. Keys match
 // case-insensitively, at any depth of nested objects. DefaultRedactKeys
 // returns a list of common secret names. Redaction is off by default; it
-// costs a JSON round trip of every data value.
+// costs a JSON round trip of every data value. It fails closed: a value it
+// cannot inspect is dropped and marked (see ErrNotRedactable).
 func WithRedactKeys(keys ...string) Option {
 	return optionFunc(func(c config) config {
 		c.redactKeys = append(c.redactKeys, keys...)

@@ -123,22 +123,10 @@ func (in instruments) recordRun(run string, start time.Time, result string) {
 		attrPipelineName.String(run), attrRunState.String("executing"), attrRunResult.String(result)))
 }
 
-// noteOutcome remembers whether the latest attempt of a stage name failed.
-// Called with r.mu held, only while the histograms record.
-func (r *Run) noteOutcome(name string, failed bool) {
-	if r.failed == nil {
-		r.failed = make(map[string]bool)
-	}
-	if failed {
-		r.failed[name] = true
-	} else {
-		delete(r.failed, name)
-	}
-}
-
 // result is the run's cicd.pipeline.result: cancellation for an
 // interrupted run, error for a crashed one, failure when the run has an
-// error or a stage name whose latest attempt failed, else success.
+// error or its stages fail it by the run file's rule (internal/runstatus),
+// else success.
 func (r *Run) result(status, msg string) string {
 	switch {
 	case status == keys.StatusInterrupted:
@@ -150,7 +138,7 @@ func (r *Run) result(status, msg string) string {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.failed) > 0 {
+	if r.attempts.Failure() != "" {
 		return "failure"
 	}
 	return "success"

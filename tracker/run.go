@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
+	"github.com/stage-tracker/stage-tracker/internal/runresult"
+	"github.com/stage-tracker/stage-tracker/internal/runstatus"
 )
 
 // Run is one run of a pipeline: a root span whose children are its stages.
@@ -34,15 +36,15 @@ type Run struct {
 	ended     int                 // stage spans ended so far
 	inflight  sync.WaitGroup      // Stage.End calls between bookkeeping and span.End
 	finalized bool
-	joined    bool    // another process owns the run span and run file
-	runErr    string  // SetError's message: the run failed
-	errs      []error // input problems reported by Err and Finalize
-	file      string  // where the run file was written, once finalised
+	joined    bool               // another process owns the run span and run file
+	runErr    string             // SetError's message: the run failed
+	errs      []error            // input problems reported by Err and Finalize
+	file      string             // where the run file was written, once finalised
+	attempts  runstatus.Attempts // which stages fail the run: the run file's rule
 
-	name    string          // the run span's name: the pipeline's, in metrics
-	metrics instruments     // the duration histograms
-	started time.Time       // for the run histogram; zero when it records nothing
-	failed  map[string]bool // stage names whose latest attempt failed, for the run histogram's result
+	name    string      // the run span's name: the pipeline's, in metrics
+	metrics instruments // the duration histograms
+	started time.Time   // for the run histogram; zero when it records nothing
 }
 
 // ID returns the run id, a UUID string: the run_id of the run file.
@@ -64,7 +66,8 @@ func (r *Run) Err() error {
 }
 
 // File returns the path of the run file once Finalize has returned without
-// error and a run-file exporter was given with WithRunFileWaiter; else "".
+// error and a run-file exporter (such as *jsonrun.Exporter, however it is
+// registered with the tracer provider) wrote it; else "".
 func (r *Run) File() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -119,18 +122,24 @@ func (r *Run) StartStage(ctx context.Context, name string) (context.Context, *St
 		r.mu.Unlock()
 		return ctx, &Stage{}
 	}
+	var parent *runstatus.Attempt
+	if sc != nil && sc.run == r {
+		parent = sc.attempt
+	}
+	s.attempt = r.attempts.Start(parent, name)
 	r.open[name] = append(r.open[name], s)
 	r.mu.Unlock()
-	return context.WithValue(ctx, scopeKey{}, &scope{run: r, stage: span.SpanContext().SpanID(), st: s}), s
+	return context.WithValue(ctx, scopeKey{}, &scope{run: r, stage: span.SpanContext().SpanID(), st: s, attempt: s.attempt}), s
 }
 
 // scopeKey is the context key of the innermost run or stage a context is in.
 type scopeKey struct{}
 
 type scope struct {
-	run   *Run
-	stage trace.SpanID // invalid for the run itself
-	st    *Stage       // nil for the run itself
+	run     *Run
+	stage   trace.SpanID       // invalid for the run itself
+	st      *Stage             // nil for the run itself
+	attempt *runstatus.Attempt // the stage's attempt; nil for the run itself
 }
 
 // unnamedStage is the name a stage started with an empty name gets.
@@ -178,8 +187,9 @@ func (r *Run) Stage(ctx context.Context, name string, fn func(ctx context.Contex
 
 // Finalize ends the run. Stages still open are ended and recorded as
 // unfinished; the run span ends; the tracer provider is flushed (when it has
-// a ForceFlush method, as the SDK's has); and, when the tracker was given a
-// RunFileWaiter, Finalize waits until the run file is on disk.
+// a ForceFlush method, as the SDK's has); and Finalize takes the run file's
+// outcome from any jsonrun exporter in the pipeline, whether registered with
+// a syncer or a batcher, so it returns only once the run file is on disk.
 //
 // It returns an error when the run file could not be written, when the run
 // was not recorded at all (ErrNotRecorded: a sampler dropped it, or no SDK is
@@ -225,6 +235,11 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 	if msg == "" {
 		msg = r.runErr
 	}
+	if msg == "" && status == "" {
+		// The run file says why its stages failed the run (the last
+		// attempt of a stage name failed); the span says the same.
+		msg = r.attempts.Failure()
+	}
 	r.mu.Unlock()
 	if stack != "" {
 		attrs = append(attrs, attribute.String(keys.RunStack, stack))
@@ -232,6 +247,13 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 	r.span.SetAttributes(attrs...)
 	if msg != "" {
 		r.span.SetStatus(codes.Error, msg)
+	}
+	// Register before the span ends: a synchronous exporter publishes from
+	// inside End.
+	var rv *runresult.Waiter
+	if r.tracker.cfg.waiter == nil && r.spanCtx.IsSampled() {
+		rv = runresult.Wait(runresult.Key{Trace: r.spanCtx.TraceID(), Span: r.spanCtx.SpanID()})
+		defer rv.Close()
 	}
 	r.span.End(r.endOptions()...)
 	r.metrics.recordRun(r.name, r.started, r.result(status, msg))
@@ -267,12 +289,30 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 		r.file = path
 		r.mu.Unlock()
 	}
+	if rv != nil {
+		// A run-file exporter in the pipeline has published by now: a
+		// syncer from inside End, a batcher from inside ForceFlush. With
+		// none installed there is nothing to take, as before.
+		if res, ok := rv.Result(); ok {
+			if res.Err != nil {
+				return errors.Join(append(errs, fmt.Errorf("tracker: run %s: %w", r.id, res.Err))...)
+			}
+			r.mu.Lock()
+			r.file = res.Path
+			r.mu.Unlock()
+		}
+	}
 	return errors.Join(errs...)
 }
 
 // SetError marks the run failed with err's message, which becomes the run
 // file's error and the run span's status, whatever its stages did. The
 // last call before Finalize counts; nil clears it.
+//
+// Without SetError, the run fails when the last attempt of a stage name (at
+// one nesting level) failed or never finished, and its error names that
+// stage: stage "test" failed: exit status 1. A stage that failed and then
+// passed on retry does not fail the run.
 func (r *Run) SetError(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

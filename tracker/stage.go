@@ -4,13 +4,16 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
+	"github.com/stage-tracker/stage-tracker/internal/runstatus"
 )
 
 // Stage is one stage of a run: a child span of the run span, or of the stage
@@ -23,8 +26,9 @@ type Stage struct {
 	run     *Run
 	span    trace.Span
 	name    string
-	ended   bool      // guarded by run.mu
-	started time.Time // for the stage histogram; zero when it records nothing
+	attempt *runstatus.Attempt // guarded by run.mu
+	ended   bool               // guarded by run.mu
+	started time.Time          // for the stage histogram; zero when it records nothing
 }
 
 // Name returns the stage's name.
@@ -80,8 +84,11 @@ func (s *Stage) end(data any, err error, status, stack string) {
 		r.open[s.name] = slices.Delete(open, i, i+1)
 	}
 	r.ended++
-	if !s.started.IsZero() {
-		r.noteOutcome(s.name, err != nil || status != "")
+	switch {
+	case err != nil:
+		r.attempts.Fail(s.attempt, err.Error())
+	case status == keys.StatusUnfinished:
+		r.attempts.Fail(s.attempt, "did not finish")
 	}
 	r.inflight.Add(1) // Finalize waits for this span to end before the run's
 	r.mu.Unlock()
@@ -89,8 +96,12 @@ func (s *Stage) end(data any, err error, status, stack string) {
 
 	if s.span.IsRecording() {
 		// Most important first: the SDK's count limit keeps the earliest.
-		data = r.tracker.redact.apply(data)
+		data, rerr := r.tracker.redact.apply(data)
 		attrs, encoded := dataAttributes(data, r.tracker.cfg.maxDataSize)
+		if rerr != nil {
+			// Marked, not passed on: see ErrNotRedactable.
+			attrs = append(attrs, attribute.String(keys.StageDataError, "data "+strings.TrimPrefix(rerr.Error(), "tracker: value ")))
+		}
 		if status != "" {
 			attrs = append(attrs, attribute.String(keys.StageStatus, status))
 		}
@@ -98,7 +109,7 @@ func (s *Stage) end(data any, err error, status, stack string) {
 			attrs = append(attrs, attribute.String(keys.StageStack, stack))
 		}
 		if err != nil {
-			attrs = append(attrs, attribute.String("error.type", errorType(err)))
+			attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(err)))
 		}
 		if encoded != nil {
 			attrs = appendScalars(attrs, data, encoded, &r.tracker.dataKeys)
@@ -111,13 +122,4 @@ func (s *Stage) end(data any, err error, status, stack string) {
 	}
 	s.span.End(r.endOptions()...)
 	r.metrics.recordStage(r.name, s.name, s.started, err != nil || status != "")
-}
-
-// errorType is the error.type attribute: "panic" for a panic, else the Go
-// type of err, a low-cardinality value as the semantic conventions ask.
-func errorType(err error) string {
-	if _, ok := err.(panicError); ok {
-		return "panic"
-	}
-	return fmt.Sprintf("%T", err)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"weak"
 
@@ -97,11 +98,17 @@ func (t *Tracker) Start(ctx context.Context, args any, opts ...RunOption) (conte
 	attrs := make([]attribute.KeyValue, 0, 4)
 	attrs = append(attrs, attribute.String(keys.RunID, r.id))
 	if args != nil {
-		b, err := json.Marshal(t.redact.apply(args))
-		if err != nil {
+		redacted, rerr := t.redact.apply(args)
+		b, err := json.Marshal(redacted)
+		switch {
+		case rerr != nil:
+			// Marked, not passed on: see ErrNotRedactable.
+			r.errs = append(r.errs, fmt.Errorf("%w; run %s recorded with args null", rerr, r.id))
+			attrs = append(attrs, attribute.String(keys.RunArgsError, "args "+strings.TrimPrefix(rerr.Error(), "tracker: value ")))
+		case err != nil:
 			r.errs = append(r.errs, fmt.Errorf("%w: %v; run %s recorded with args null", ErrArgsNotEncodable, err, r.id))
 			attrs = append(attrs, attribute.String(keys.RunArgsError, "args cannot be encoded as JSON: "+err.Error()))
-		} else {
+		default:
 			attrs = append(attrs, attribute.String(keys.RunArgs, string(b)), attribute.Int(keys.RunArgsSize, len(b)))
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/stage-tracker/stage-tracker/internal/runresult"
 )
 
 // Exporter is an sdktrace.SpanExporter that turns the spans of each run
@@ -187,7 +189,10 @@ func (e *Exporter) finishRun(root *rootRecord, runID string) error {
 		}
 		r = &openRun{id: runID}
 	}
-	return e.settle(runID, r.finish(root, &e.w))
+	res := r.finish(root, &e.w)
+	// A tracker's Finalize waiting for this run learns its outcome.
+	runresult.Publish(runresult.Key{Trace: root.traceID, Span: root.spanID}, runresult.Result{Path: res.path, Err: res.err})
+	return e.settle(runID, res)
 }
 
 // settle stores the final result of a run, for WaitRunFile, and returns

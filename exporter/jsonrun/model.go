@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
+	"github.com/stage-tracker/stage-tracker/internal/runstatus"
 )
 
 // ToRun converts the spans of one run, its run span and its stage spans in
@@ -261,12 +262,8 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 	}
 	r.StageCount = len(stages)
 
-	failed := false
-	walk(r.Stages, func(st *Stage) {
-		if st.Status == StageError || st.Status == StageUnfinished {
-			failed = true
-		}
-	})
+	stageFailure := stagesFailure(r.Stages)
+	failed := stageFailure != ""
 
 	if root == nil {
 		r.Status = StatusIncomplete
@@ -324,6 +321,9 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 		r.Status = StatusIncomplete
 	case failed || root.failed:
 		r.Status = StatusFailed
+		if r.Error == "" {
+			r.Error = stageFailure // a failed run always says why
+		}
 	default:
 		r.Status = StatusOK
 	}
@@ -341,6 +341,29 @@ func omitSameProc(s Stages, run proc) {
 			}
 		}
 	})
+}
+
+// stagesFailure applies the status rule (see internal/runstatus) to a run's
+// stages: only the last attempt of each stage name at each level counts.
+// It returns why the stages fail the run, or "".
+func stagesFailure(stages Stages) string {
+	var a runstatus.Attempts
+	var visit func(level Stages, parent *runstatus.Attempt)
+	visit = func(level Stages, parent *runstatus.Attempt) {
+		for i := range level {
+			st := &level[i]
+			at := a.Start(parent, validUTF8(st.Name))
+			switch st.Status {
+			case StageError:
+				a.Fail(at, st.Error)
+			case StageUnfinished:
+				a.Fail(at, "did not finish")
+			}
+			visit(st.Stages, at)
+		}
+	}
+	visit(stages, nil)
+	return a.Failure()
 }
 
 // buildTree nests stages under their parent stage and gives each record its

@@ -150,8 +150,8 @@ func TestExecJoinsTheRunOfItsEnvironment(t *testing.T) {
 		t.Fatalf("stages %+v", rf.Stages)
 	}
 	// A joined exec does not set the run's error; the run failed because
-	// its stage did.
-	if rf.Name != "parent" || rf.Status != jsonrun.StatusFailed || rf.Error != "" {
+	// its stage did, and its error says so.
+	if rf.Name != "parent" || rf.Status != jsonrun.StatusFailed || rf.Error != `stage "step" failed: exit status 2` {
 		t.Errorf("run %q status %q error %q", rf.Name, rf.Status, rf.Error)
 	}
 	want := rf.RunID + " " + journal + " 00-" + rf.TraceID + "-" + st.SpanID + "-01\n"

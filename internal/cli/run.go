@@ -1,16 +1,19 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/runstatus"
 	"github.com/stage-tracker/stage-tracker/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/internal/view"
 	"github.com/stage-tracker/stage-tracker/tracker"
@@ -27,10 +30,12 @@ func newRunCommand(env *Env) *cobra.Command {
 		Long: `run starts a run, runs CMD, and finalises the run when CMD exits: its run
 file, DIR/<run_id>.json, holds every stage that CMD and the processes it
 starts record, through "stagetrack exec" or a Go program calling
-tracker.StartOrJoin. Its status follows CMD's exit: "ok" for 0 (unless a
-stage failed), "failed" with the error "exit status N" otherwise, and
-"interrupted" when stagetrack received SIGINT or SIGTERM, which it passes on
-to CMD.
+tracker.StartOrJoin. Its status follows CMD's exit: "failed" with the error
+"exit status N" for a non-zero exit, "interrupted" when stagetrack received
+SIGINT or SIGTERM, which it passes on to CMD; for 0, "ok" unless the last
+attempt of a stage failed, when the run is "failed" with an error naming the
+stage (stage "test" failed: exit status 1) and run exits 1. A stage that
+failed and then passed on retry does not fail the run.
 
 CMD's environment carries what a child needs to join the run:
 STAGE_TRACKER_RUN_ID, STAGE_TRACKER_JOURNAL (the run's journal, where joined
@@ -51,8 +56,8 @@ and the trace id on stderr. --quiet prints neither.
 
 run exits with CMD's exit code: 128+N when signal N ended CMD or stagetrack
 passed it on (130 for SIGINT, 143 for SIGTERM), 127 when CMD is not found,
-126 when it cannot be started; 1 when CMD succeeded but the run file could
-not be written; 2 for a usage error.`,
+126 when it cannot be started; 1 when CMD succeeded but a stage failed or the
+run file could not be written; 2 for a usage error.`,
 		Example: example(
 			`stagetrack run -- sh -c 'stagetrack exec -- make && stagetrack exec --stage test -- make test'`,
 			`stagetrack run --name nightly --args '{"branch":"main"}' --dir runs -- ./pipeline.sh`,
@@ -87,6 +92,14 @@ not be written; 2 for a usage error.`,
 			}
 			out := runCommand(cmd.Context(), env, argv, tr.ChildEnv(ctx, run.ID(), journal), sigs)
 			stopProgress()
+			if out.err == nil && out.received == nil {
+				// CMD succeeded, but the stages its processes recorded may
+				// fail the run: the run file, the run span and the exit
+				// code must all say so.
+				if why := journalStageFailure(journal); why != "" {
+					out.err, out.code = errors.New(why), 1
+				}
+			}
 
 			var ferr error
 			if out.received != nil {
@@ -137,4 +150,74 @@ func printRunSummary(w io.Writer, run *tracker.Run) {
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "stagetrack: run file %s\nstagetrack: trace %s\n", path, run.TraceID())
+}
+
+// journalStageFailure applies the run-file status rule (internal/runstatus)
+// to the stages in the run's journal, where every joined process records
+// its stages, and returns why they fail the run, or "". The exporter applies
+// the same rule to the same stages when it writes the run file. A journal
+// that cannot be read fails nothing here: the run file still says what the
+// exporter found.
+func journalStageFailure(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	// The fields of a journal line the rule needs (see jsonrun's journal).
+	type line struct {
+		E            string `json:"e"`
+		SpanID       string `json:"span_id"`
+		ParentSpanID string `json:"parent_span_id"`
+		Name         string `json:"name"`
+		Failed       bool   `json:"failed"`
+		Error        string `json:"error"`
+		Status       string `json:"status"`
+	}
+	var (
+		a     runstatus.Attempts
+		byID  = map[string]*runstatus.Attempt{}
+		ended = map[string]bool{}
+		order []string
+	)
+	start := func(l *line) *runstatus.Attempt {
+		if at := byID[l.SpanID]; at != nil {
+			return at
+		}
+		at := a.Start(byID[l.ParentSpanID], l.Name)
+		byID[l.SpanID] = at
+		order = append(order, l.SpanID)
+		return at
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<30)
+	for sc.Scan() {
+		var l line
+		if json.Unmarshal(sc.Bytes(), &l) != nil || l.SpanID == "" {
+			continue // a torn or foreign line: the exporter reports it
+		}
+		switch l.E {
+		case "start":
+			start(&l)
+		case "end":
+			at := start(&l)
+			ended[l.SpanID] = true
+			switch {
+			case l.Failed:
+				why := l.Error
+				if why == "" {
+					why = "error"
+				}
+				a.Fail(at, why)
+			case l.Status == jsonrun.StageUnfinished:
+				a.Fail(at, "did not finish")
+			}
+		}
+	}
+	for _, id := range order {
+		if !ended[id] {
+			a.Fail(byID[id], "did not finish")
+		}
+	}
+	return a.Failure()
 }

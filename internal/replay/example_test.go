@@ -24,7 +24,7 @@ func ExampleSpans() {
 		fmt.Printf("%-18s span %s parent %s %s\n", s.Name, s.SpanContext.SpanID(), s.Parent.SpanID(), s.Status.Code)
 	}
 	// Output:
-	// Reconnaissance_M1  span 81b2b4a6aaccdbc5 parent 0000000000000000 Unset
+	// Reconnaissance_M1  span 81b2b4a6aaccdbc5 parent 0000000000000000 Error
 	// Detection          span 23eb3e6d2b125ffa parent 81b2b4a6aaccdbc5 Unset
 	// Enrichment         span c523a033a859d3ef parent 81b2b4a6aaccdbc5 Unset
 	// nvd                span 67582bfa28af5784 parent c523a033a859d3ef Unset

@@ -92,8 +92,15 @@ func Synthetic(i int) *jsonrun.Run {
 	r.TotalDurationSec = seconds(r.CompletedAt.Sub(start))
 	r.StageCount = 8
 	r.Status = jsonrun.StatusOK
-	if eval.Status == jsonrun.StageError || upload.Status == jsonrun.StageUnfinished {
-		r.Status = jsonrun.StatusFailed // as the exporter says of a run with an error or an unfinished stage
+	// As the exporter says of a run with an error or an unfinished stage:
+	// failed, and why.
+	switch {
+	case eval.Status == jsonrun.StageError && upload.Status == jsonrun.StageUnfinished:
+		r.Status, r.Error = jsonrun.StatusFailed, `stage "evaluate" failed: accuracy below threshold (and 1 more failed stages)`
+	case eval.Status == jsonrun.StageError:
+		r.Status, r.Error = jsonrun.StatusFailed, `stage "evaluate" failed: accuracy below threshold`
+	case upload.Status == jsonrun.StageUnfinished:
+		r.Status, r.Error = jsonrun.StatusFailed, `stage "upload" failed: did not finish`
 	}
 	return r
 }
