@@ -3,18 +3,21 @@ package jsonrun
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"time"
+	"unicode/utf8"
 )
 
 // runJSON mirrors the run file for decoding; Run.MarshalJSON is its inverse.
 type runJSON struct {
 	RunID            string          `json:"run_id"`
-	StartTime        time.Time       `json:"start_time"`
+	StartTime        isoTime         `json:"start_time"`
 	Args             json.RawMessage `json:"args"`
-	Stages           Stages          `json:"stages"`
-	CompletedAt      time.Time       `json:"completed_at"`
-	TotalDurationSec float64         `json:"total_duration_sec"`
+	Stages           stagesJSON      `json:"stages"`
+	CompletedAt      isoTime         `json:"completed_at"`
+	TotalDurationSec *float64        `json:"total_duration_sec"`
 	SchemaVersion    int             `json:"schema_version"`
 	Name             string          `json:"name"`
 	Status           string          `json:"status"`
@@ -29,23 +32,28 @@ type runJSON struct {
 }
 
 type stageJSON struct {
-	StartTime   time.Time       `json:"start_time"`
-	DurationSec float64         `json:"duration_sec"`
+	StartTime   isoTime         `json:"start_time"`
+	DurationSec *float64        `json:"duration_sec"`
 	Data        json.RawMessage `json:"data"`
 	Error       *string         `json:"error"`
 	Name        *string         `json:"name"`
 	Attempt     int             `json:"attempt"`
-	EndTime     time.Time       `json:"end_time"`
+	EndTime     isoTime         `json:"end_time"`
 	Status      string          `json:"status"`
 	SpanID      string          `json:"span_id"`
 	DataError   string          `json:"data_error"`
 	Stack       string          `json:"stack"`
-	Stages      Stages          `json:"stages"`
+	Stages      stagesJSON      `json:"stages"`
 }
 
 // UnmarshalJSON decodes a run file. Files written by the Python
 // stage-tracker decode too: fields it does not write keep their zero values,
-// except that a stage's Name defaults to its key and Attempt to 1.
+// except that a stage's Name defaults to its key and Attempt to 1. Its
+// timestamps may lack the fraction (isoformat() drops a zero microsecond)
+// or the offset (read as UTC, with a note in Notes); a duration_sec of null
+// is computed from end_time where the stage has one, else the stage's
+// DurationUnknown is set; a total_duration_sec of null is computed from
+// completed_at.
 //
 // A file nested deeper than MaxNesting levels of JSON is refused before it
 // is decoded: decoding re-reads each level of stages, so a hostile file of a
@@ -58,19 +66,26 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	if err := checkTime("start_time", j.StartTime); err != nil {
+	if err := checkTime("start_time", j.StartTime.t); err != nil {
 		return err
 	}
-	if err := checkTime("completed_at", j.CompletedAt); err != nil {
+	if err := checkTime("completed_at", j.CompletedAt.t); err != nil {
 		return err
+	}
+	var total float64
+	switch {
+	case j.TotalDurationSec != nil:
+		total = *j.TotalDurationSec
+	case !j.StartTime.t.IsZero() && !j.CompletedAt.t.IsZero():
+		total = seconds(j.CompletedAt.t.Sub(j.StartTime.t))
 	}
 	*r = Run{
 		RunID:            j.RunID,
-		StartTime:        j.StartTime,
+		StartTime:        j.StartTime.t,
 		Args:             nullToEmpty(j.Args),
-		Stages:           j.Stages,
-		CompletedAt:      j.CompletedAt,
-		TotalDurationSec: j.TotalDurationSec,
+		Stages:           j.Stages.s,
+		CompletedAt:      j.CompletedAt.t,
+		TotalDurationSec: total,
 		SchemaVersion:    j.SchemaVersion,
 		Name:             j.Name,
 		Status:           j.Status,
@@ -83,54 +98,82 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 		MissingStages:    j.MissingStages,
 		Warnings:         j.Warnings,
 	}
+	if j.StartTime.naive || j.CompletedAt.naive || j.Stages.naive {
+		r.Notes = append(r.Notes, naiveNote)
+	}
 	return nil
+}
+
+// naiveNote is the note on a run whose timestamps have no UTC offset.
+const naiveNote = "timestamps have no UTC offset; read as UTC"
+
+// stagesJSON decodes a stages object and remembers whether any timestamp
+// in it, at any level, had no offset.
+type stagesJSON struct {
+	s     Stages
+	naive bool
+}
+
+func (sj *stagesJSON) UnmarshalJSON(b []byte) error {
+	s, naive, err := decodeStages(b)
+	*sj = stagesJSON{s, naive}
+	return err
 }
 
 // UnmarshalJSON decodes a stages object, keeping its keys in file order.
 func (s *Stages) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	tok, err := dec.Token()
+	out, _, err := decodeStages(b)
 	if err != nil {
 		return err
 	}
+	*s = out
+	return nil
+}
+
+// decodeStages decodes a stages object, and reports whether any of its
+// timestamps had no offset.
+func decodeStages(b []byte) (_ Stages, naive bool, _ error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, false, err
+	}
 	if tok == nil { // null
-		*s = nil
-		return nil
+		return nil, false, nil
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return fmt.Errorf("stages: want an object, got %v", tok)
+		return nil, false, fmt.Errorf("stages: want an object, got %v", tok)
 	}
 	var out Stages
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return err
+			return nil, false, err
 		}
 		key := tok.(string) // object keys are always strings
 		var j stageJSON
 		if err := dec.Decode(&j); err != nil {
-			return fmt.Errorf("stages[%q]: %w", key, err)
+			return nil, false, fmt.Errorf("stages[%q]: %w", key, err)
 		}
-		if err := checkTime("start_time", j.StartTime); err != nil {
-			return fmt.Errorf("stages[%q]: %w", key, err)
+		if err := checkTime("start_time", j.StartTime.t); err != nil {
+			return nil, false, fmt.Errorf("stages[%q]: %w", key, err)
 		}
-		if err := checkTime("end_time", j.EndTime); err != nil {
-			return fmt.Errorf("stages[%q]: %w", key, err)
+		if err := checkTime("end_time", j.EndTime.t); err != nil {
+			return nil, false, fmt.Errorf("stages[%q]: %w", key, err)
 		}
 		st := Stage{
-			Key:         key,
-			StartTime:   j.StartTime,
-			DurationSec: j.DurationSec,
-			Data:        nullToEmpty(j.Data),
-			Error:       deref(j.Error),
-			Name:        key,
-			Attempt:     j.Attempt,
-			EndTime:     j.EndTime,
-			Status:      j.Status,
-			SpanID:      j.SpanID,
-			DataError:   j.DataError,
-			Stack:       j.Stack,
-			Stages:      j.Stages,
+			Key:       key,
+			StartTime: j.StartTime.t,
+			Data:      nullToEmpty(j.Data),
+			Error:     deref(j.Error),
+			Name:      key,
+			Attempt:   j.Attempt,
+			EndTime:   j.EndTime.t,
+			Status:    j.Status,
+			SpanID:    j.SpanID,
+			DataError: j.DataError,
+			Stack:     j.Stack,
+			Stages:    j.Stages.s,
 		}
 		if j.Name != nil {
 			st.Name = *j.Name
@@ -138,13 +181,62 @@ func (s *Stages) UnmarshalJSON(b []byte) error {
 		if st.Attempt == 0 {
 			st.Attempt = 1
 		}
+		switch {
+		case j.DurationSec != nil:
+			st.DurationSec = *j.DurationSec
+		case !j.StartTime.t.IsZero() && !j.EndTime.t.IsZero():
+			st.DurationSec = seconds(j.EndTime.t.Sub(j.StartTime.t))
+		default: // the Python tool writes null unless the caller passed one
+			st.DurationUnknown = true
+		}
+		naive = naive || j.StartTime.naive || j.EndTime.naive || j.Stages.naive
 		out = append(out, st)
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
-		return err
+		return nil, false, err
 	}
-	*s = out
-	return nil
+	return out, naive, nil
+}
+
+// isoTime decodes a run file's timestamps: RFC 3339 with or without a
+// fraction, and, as the Python tool's naive datetimes write them, ISO 8601
+// without an offset, read as UTC. null and a missing value are zero.
+type isoTime struct {
+	t     time.Time
+	naive bool
+}
+
+func (it *isoTime) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*it = isoTime{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("timestamp %s is not a string", truncate(b))
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		*it = isoTime{t: t}
+		return nil
+	}
+	if t, err := time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
+		*it = isoTime{t: t.UTC(), naive: true}
+		return nil
+	}
+	return fmt.Errorf("timestamp %q is not an ISO 8601 time such as 2025-05-05T23:14:10.235518+00:00", truncate([]byte(s)))
+}
+
+// truncate shortens a value quoted in an error to one readable line.
+func truncate(b []byte) string {
+	const limit = 40
+	if len(b) <= limit {
+		return string(b)
+	}
+	i := limit
+	for i > 0 && !utf8.RuneStart(b[i]) {
+		i--
+	}
+	return string(b[:i]) + "…"
 }
 
 // checkTime rejects a time that the run-file format, UTC with a four-digit
@@ -201,4 +293,89 @@ func nesting(b []byte) int {
 		}
 	}
 	return deepest
+}
+
+// ReadRuns reads the runs in a file: a run file, the Python stage-tracker's
+// history (history/pipeline_history.json: a JSON array of runs, rewritten
+// whole on each finalize), or a JSON Lines history written with
+// WithHistory. An element of an array that is not a run is reported as
+// "path[i]: why", a line of JSON Lines as "line n: why", joined into the
+// returned error next to every run that was read.
+func ReadRuns(path string) ([]*Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeRuns(b, path)
+}
+
+// DecodeRuns is ReadRuns of the content b of the file named path.
+func DecodeRuns(b []byte, path string) ([]*Run, error) {
+	trimmed := bytes.TrimLeft(b, " \t\r\n")
+	switch {
+	case len(trimmed) > 0 && trimmed[0] == '[':
+		return decodeArray(trimmed, path)
+	case isJSONLines(trimmed):
+		return readHistory(bytes.NewReader(b), path)
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, readable(err))
+	}
+	return []*Run{&r}, nil
+}
+
+// isJSONLines reports whether b holds more than one top-level JSON value,
+// one a line, as a history written with WithHistory does.
+func isJSONLines(b []byte) bool {
+	if len(b) == 0 || b[0] != '{' {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var first json.RawMessage
+	if dec.Decode(&first) != nil {
+		return false
+	}
+	rest := bytes.TrimLeft(b[dec.InputOffset():], " \t\r")
+	return len(rest) > 0 && rest[0] == '\n' && len(bytes.TrimSpace(rest)) > 0
+}
+
+func decodeArray(b []byte, path string) ([]*Run, error) {
+	if d := nesting(b); d > MaxNesting+1 {
+		return nil, fmt.Errorf("%s: nested %d levels deep, more than %d", path, d, MaxNesting+1)
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(b, &elems); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, readable(err))
+	}
+	runs := make([]*Run, 0, len(elems))
+	var errs []error
+	for i, el := range elems {
+		var r Run
+		if err := json.Unmarshal(el, &r); err != nil {
+			errs = append(errs, fmt.Errorf("%s[%d]: %w", path, i, readable(err)))
+			continue
+		}
+		if r.RunID == "" && r.StartTime.IsZero() && len(r.Stages) == 0 {
+			errs = append(errs, fmt.Errorf("%s[%d]: not a run (no run_id, start_time or stages)", path, i))
+			continue
+		}
+		runs = append(runs, &r)
+	}
+	return runs, errors.Join(errs...)
+}
+
+// readable rewords encoding/json's type errors, which name Go types
+// ("cannot unmarshal array into Go value of type jsonrun.runJSON"), in the
+// file's terms.
+func readable(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		where := te.Field
+		if where == "" {
+			return fmt.Errorf("a JSON %s where a run object belongs", te.Value)
+		}
+		return fmt.Errorf("%s is a JSON %s, which this field cannot be", where, te.Value)
+	}
+	return err
 }

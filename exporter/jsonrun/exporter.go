@@ -418,7 +418,7 @@ func (e *Exporter) write(run *Run, outputFile string) (string, error) {
 	}
 	if e.cfg.history != "" {
 		line := append(appendRun(nil, run, false), '\n')
-		if err := appendLine(e.cfg.history, line, e.cfg.perm); err != nil {
+		if err := appendHistory(e.cfg.history, line, e.cfg.perm); err != nil {
 			return path, fmt.Errorf("jsonrun: append run %s to history %s: %w", run.RunID, e.cfg.history, err)
 		}
 	}

@@ -64,17 +64,22 @@ type Run struct {
 	StageCount    int    // stage_count: stage records in the file, nested ones included
 	MissingStages int    // missing_stages: stages the run ended that never arrived
 	Warnings      []string
+
+	Notes []string // not in the file: what reading it assumed ("timestamps have no UTC offset; read as UTC")
 }
 
 // Stage is one stage record. A stage name used more than once at the same
 // level gets one record per occurrence: the first under its name, the next
 // under "name#2", "name#3" and so on (see Stage.Key).
 type Stage struct {
-	Key         string          // the key in the stages object
-	StartTime   time.Time       // start_time
-	DurationSec float64         // duration_sec, microsecond precision
-	Data        json.RawMessage // data: any JSON value; null when none
-	Error       string          // error: the error message; "" is written as null
+	Key         string    // the key in the stages object
+	StartTime   time.Time // start_time
+	DurationSec float64   // duration_sec, microsecond precision
+	// DurationUnknown: duration_sec was null (the Python tool's default)
+	// and there is no end_time to compute it from; DurationSec is 0.
+	DurationUnknown bool
+	Data            json.RawMessage // data: any JSON value; null when none
+	Error           string          // error: the error message; "" is written as null
 
 	Name      string    // name: the stage name (Key without the #N suffix)
 	Attempt   int       // attempt: 1 for the first occurrence of Name, 2 for the next...
