@@ -72,14 +72,11 @@ type Run struct {
 // level gets one record per occurrence: the first under its name, the next
 // under "name#2", "name#3" and so on (see Stage.Key).
 type Stage struct {
-	Key         string    // the key in the stages object
-	StartTime   time.Time // start_time
-	DurationSec float64   // duration_sec, microsecond precision
-	// DurationUnknown: duration_sec was null (the Python tool's default)
-	// and there is no end_time to compute it from; DurationSec is 0.
-	DurationUnknown bool
-	Data            json.RawMessage // data: any JSON value; null when none
-	Error           string          // error: the error message; "" is written as null
+	Key         string          // the key in the stages object
+	StartTime   time.Time       // start_time
+	DurationSec float64         // duration_sec, microsecond precision
+	Data        json.RawMessage // data: any JSON value; null when none
+	Error       string          // error: the error message; "" is written as null
 
 	Name      string    // name: the stage name (Key without the #N suffix)
 	Attempt   int       // attempt: 1 for the first occurrence of Name, 2 for the next...
@@ -89,6 +86,10 @@ type Stage struct {
 	DataError string    // data_error: why Data is null or incomplete
 	Stack     string    // stack: the goroutine stack of a panic in the stage
 	Stages    Stages    // stages: the stages started inside this one
+
+	// DurationUnknown: duration_sec was null (the Python tool's default)
+	// and there is no end_time to compute it from; DurationSec is 0.
+	DurationUnknown bool
 }
 
 // Stages is an ordered set of stage records, written as a JSON object keyed
