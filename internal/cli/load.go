@@ -2,42 +2,136 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 )
 
-// readRun reads a run file. A JSON file that has none of a run file's
-// identifying keys is an error rather than an empty run.
-func readRun(path string) (*jsonrun.Run, error) {
-	r, err := jsonrun.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if r.RunID == "" && r.StartTime.IsZero() && len(r.Stages) == 0 {
-		return nil, fmt.Errorf("%s: not a run file (no run_id, start_time or stages)", path)
-	}
-	return r, nil
+// loadedRun is a run and where it was read from: the file, or the file
+// and the run's index in a history ("history/pipeline_history.json[3]").
+type loadedRun struct {
+	run   *jsonrun.Run
+	label string
 }
 
-// readRuns reads every file in paths, in order, stopping at the first
+// readFileRuns reads the runs in a file: a run file, or a history (the
+// Python tool's JSON array, or JSON Lines). A path ending in [i] that is
+// not itself a file picks the run at index i of a history. A JSON file
+// that has none of a run file's identifying keys is an error rather than an
+// empty run. The runs read are returned even when some could not be.
+func readFileRuns(path string) ([]loadedRun, error) {
+	file, index, picked := splitIndex(path)
+	runs, err := jsonrun.ReadRuns(file)
+	if err != nil && len(runs) == 0 {
+		return nil, fileErr(file, err)
+	}
+	if picked {
+		if index >= len(runs) {
+			return nil, fmt.Errorf("%s: no run at index %d (the file holds %d)", file, index, len(runs))
+		}
+		return []loadedRun{{runs[index], path}}, nil
+	}
+	out := make([]loadedRun, 0, len(runs))
+	for i, r := range runs {
+		label := file
+		if len(runs) > 1 {
+			label = fmt.Sprintf("%s[%d]", file, i)
+		}
+		if r.RunID == "" && r.StartTime.IsZero() && len(r.Stages) == 0 {
+			return nil, fmt.Errorf("%s: not a run file (no run_id, start_time or stages)", label)
+		}
+		out = append(out, loadedRun{r, label})
+	}
+	return out, err
+}
+
+// fileErr words an error reading path for a person: the path once, then
+// what is wrong.
+func fileErr(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("%s: no such file", path)
+		case errors.Is(err, syscall.EISDIR):
+			return fmt.Errorf("%s is a directory; give a run file, or use stats or report for a directory", path)
+		}
+		return fmt.Errorf("%s: %w", path, pe.Err)
+	}
+	return err
+}
+
+// splitIndex splits "file[3]" into "file" and 3 when file[3] is not itself
+// a file.
+func splitIndex(path string) (file string, index int, ok bool) {
+	if !strings.HasSuffix(path, "]") {
+		return path, 0, false
+	}
+	open := strings.LastIndexByte(path, '[')
+	if open < 0 {
+		return path, 0, false
+	}
+	n, err := strconv.Atoi(path[open+1 : len(path)-1])
+	if err != nil || n < 0 {
+		return path, 0, false
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return path, 0, false
+	}
+	return path[:open], n, true
+}
+
+// readLabeled reads every file in paths, in order, stopping at the first
 // error.
-func readRuns(paths []string) ([]*jsonrun.Run, error) {
-	runs := make([]*jsonrun.Run, 0, len(paths))
+func readLabeled(paths []string) ([]loadedRun, error) {
+	runs := make([]loadedRun, 0, len(paths))
 	for _, p := range paths {
-		r, err := readRun(p)
+		rs, err := readFileRuns(p)
 		if err != nil {
 			return nil, err
 		}
-		runs = append(runs, r)
+		runs = append(runs, rs...)
 	}
 	return runs, nil
+}
+
+// readRuns reads every file in paths, in order, stopping at the first
+// error. A history contributes each of its runs.
+func readRuns(paths []string) ([]*jsonrun.Run, error) {
+	loaded, err := readLabeled(paths)
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]*jsonrun.Run, len(loaded))
+	for i, l := range loaded {
+		runs[i] = l.run
+	}
+	return runs, nil
+}
+
+// byStart orders runs by start time, oldest first; runs with equal start
+// times (or none) keep their order.
+func byStart(runs []loadedRun) {
+	slices.SortStableFunc(runs, func(a, b loadedRun) int { return a.run.StartTime.Compare(b.run.StartTime) })
+}
+
+// printNotes prints, one line each, what reading the runs assumed.
+func printNotes(w io.Writer, runs []loadedRun) {
+	for _, l := range runs {
+		for _, n := range l.run.Notes {
+			fmt.Fprintf(w, "stagetrack: note: %s: %s\n", l.label, n)
+		}
+	}
 }
 
 // runFiles expands paths into run files: a file is taken as it is; a
@@ -98,14 +192,22 @@ func forEachRun(ctx context.Context, files []string, workers int, fn func(worker
 	for w := range workers {
 		wg.Go(func() {
 			for p := range paths {
-				r, err := readRun(p)
+				rs, err := readFileRuns(p)
 				if err != nil {
 					mu.Lock()
-					errs = append(errs, fileError{p, err})
+					// A history's unreadable runs are reported one a line.
+					if j, ok := err.(interface{ Unwrap() []error }); ok {
+						for _, e := range j.Unwrap() {
+							errs = append(errs, fileError{p, e})
+						}
+					} else {
+						errs = append(errs, fileError{p, err})
+					}
 					mu.Unlock()
-					continue
 				}
-				fn(w, r)
+				for _, r := range rs {
+					fn(w, r.run)
+				}
 			}
 		})
 	}

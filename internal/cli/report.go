@@ -38,13 +38,13 @@ With -o - the report goes to stdout.`,
 			if out == "" {
 				return usagef("-o must name a file (or - for stdout)")
 			}
-			runs, err := readRuns(files)
+			runs, err := readLabeled(files) // a history gives several runs
 			if err != nil {
 				return err
 			}
 			in := make([]report.Input, len(runs))
 			for i, r := range runs {
-				in[i] = report.Input{File: files[i], Run: r}
+				in[i] = report.Input{File: r.label, Run: r.run}
 			}
 			var buf bytes.Buffer
 			if err := report.Write(&buf, in, report.Options{Title: title}); err != nil {

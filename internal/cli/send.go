@@ -67,7 +67,7 @@ the environment names a protocol it does not know.`,
 			if err != nil {
 				return err
 			}
-			runs, err := readRuns(files)
+			runs, err := readLabeled(files) // a history gives several runs
 			if err != nil {
 				return err
 			}
@@ -82,14 +82,15 @@ the environment names a protocol it does not know.`,
 				return fmt.Errorf("OTLP exporter: %w", err)
 			}
 			var errs []error
-			for i, r := range runs {
+			for _, l := range runs {
+				r := l.run
 				stubs, err := replay.Spans(r, res)
 				if err != nil {
-					errs = append(errs, fmt.Errorf("%s: %w", files[i], err))
+					errs = append(errs, fmt.Errorf("%s: %w", l.label, err))
 					continue
 				}
 				if err := exp.ExportSpans(ctx, stubs.Snapshots()); err != nil {
-					errs = append(errs, fmt.Errorf("%s: send run %s: %w", files[i], r.RunID, err))
+					errs = append(errs, fmt.Errorf("%s: send run %s: %w", l.label, r.RunID, err))
 					continue
 				}
 				fmt.Fprintf(env.Stdout, "sent run %s: %s, trace %s\n", r.RunID, plural(len(stubs), "span"), stubs[0].SpanContext.TraceID())

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -58,7 +59,13 @@ exits 1.`,
 				return fmt.Errorf("no run files (*.json) in %v", paths)
 			}
 			aggs := make([]runstats.Aggregator, min(jobs, len(files)))
-			fileErrs, err := forEachRun(ctx, files, jobs, func(w int, r *jsonrun.Run) { aggs[w].Add(r) })
+			var naive atomic.Int64
+			fileErrs, err := forEachRun(ctx, files, jobs, func(w int, r *jsonrun.Run) {
+				if len(r.Notes) > 0 {
+					naive.Add(1)
+				}
+				aggs[w].Add(r)
+			})
 			if err != nil {
 				return err
 			}
@@ -69,6 +76,9 @@ exits 1.`,
 			s := all.Summary()
 			for _, e := range fileErrs {
 				fmt.Fprintf(env.Stderr, "stagetrack: skipped %v\n", e)
+			}
+			if n := naive.Load(); n > 0 {
+				fmt.Fprintf(env.Stderr, "stagetrack: note: %d of %d runs have timestamps with no UTC offset; read as UTC\n", n, s.Runs)
 			}
 			if s.Runs > 0 {
 				if asJSON {
