@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"syscall"
 	"time"
 	"unicode/utf8"
 )
@@ -301,12 +303,55 @@ func nesting(b []byte) int {
 // WithHistory. An element of an array that is not a run is reported as
 // "path[i]: why", a line of JSON Lines as "line n: why", joined into the
 // returned error next to every run that was read.
+//
+// A path that is not a regular file (a FIFO, a device such as /dev/zero,
+// also behind a symbolic link) is refused with ErrNotRegular without being
+// read: reading it could block or never end.
 func ReadRuns(path string) ([]*Run, error) {
-	b, err := os.ReadFile(path)
+	b, err := ReadRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	return DecodeRuns(b, path)
+}
+
+// ErrNotRegular is returned for a path that is not a regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
+// ReadRegular reads the regular file at path, following symbolic links. It
+// opens without blocking, so that a FIFO is refused rather than waited on,
+// and checks what it opened before reading it.
+func ReadRegular(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return nil, &os.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+		}
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, fileKind(fi.Mode()))
+	}
+	return io.ReadAll(f)
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
 }
 
 // DecodeRuns is ReadRuns of the content b of the file named path.

@@ -71,6 +71,9 @@ func fileErr(path string, err error) error {
 	return err
 }
 
+// readRegular reads a regular file; see jsonrun.ReadRegular.
+func readRegular(path string) ([]byte, error) { return jsonrun.ReadRegular(path) }
+
 // splitIndex splits "file[3]" into "file" and 3 when file[3] is not itself
 // a file.
 func splitIndex(path string) (file string, index int, ok bool) {

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -149,5 +150,51 @@ func TestPythonHistorySend(t *testing.T) {
 	defer col.mu.Unlock()
 	if len(col.spans) != 4+8 {
 		t.Errorf("collector got %d spans; want 12 (4 runs, 8 stages)", len(col.spans))
+	}
+}
+
+// TestValidatePython: what a Python stage-tracker file lacks compared with
+// the schema is noted, not failed, unless --strict; a Python run that
+// cannot be read still fails.
+func TestValidatePython(t *testing.T) {
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.json")
+	if err := os.WriteFile(broken, []byte(`[{"run_id": "x", "start_time": "2025-05-05T23:14:10+00:00", "stages": {"a": {"duration_sec": "slow"}}}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		code    int
+		want    []string
+		notWant []string
+	}{
+		{"history noted", []string{"validate", pyHistory}, cli.ExitOK,
+			[]string{
+				"pipeline_history.json[0]: ok as a Python stage-tracker run (",
+				"pipeline_history.json[3]: ok as a Python stage-tracker run (",
+				"pipeline_history.json[3]:94: note: got null, want number (at /stages/Detection/duration_sec)",
+				`pipeline_history.json[1]:31: note: "2025-05-06T08:00:00+00:00" is not a run file timestamp`,
+			}, []string{"does not match pattern"}},
+		{"history strict", []string{"validate", "--strict", pyHistory}, cli.ExitFailure,
+			[]string{"pipeline_history.json[3]:94: got null, want number (at /stages/Detection/duration_sec)"}, []string{"note:", ": ok"}},
+		{"history quiet", []string{"validate", "-q", pyHistory}, cli.ExitOK, nil, []string{"note:", "ok"}},
+		{"unreadable Python run fails", []string{"validate", broken}, cli.ExitFailure,
+			[]string{"broken.json[0]:1: got string, want number (at /stages/a/duration_sec)"}, []string{"note:"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := stagetrack(t, tc.args...)
+			wantCode(t, r, tc.code)
+			for _, w := range tc.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(r.stdout, w) {
+					t.Errorf("stdout has %q:\n%s", w, r.stdout)
+				}
+			}
+		})
 	}
 }
