@@ -414,6 +414,10 @@ func decodeArray(b []byte, path string) ([]*Run, error) {
 // ("cannot unmarshal array into Go value of type jsonrun.runJSON"), in the
 // file's terms.
 func readable(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("not valid JSON at byte %d: %s", se.Offset, se.Error())
+	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		where := te.Field

@@ -62,11 +62,23 @@ func fileErr(path string, err error) error {
 	if errors.As(err, &pe) {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return fmt.Errorf("%s: no such file", path)
+			return fmt.Errorf("%s: no such file or directory", path)
 		case errors.Is(err, syscall.EISDIR):
-			return fmt.Errorf("%s is a directory; give a run file, or use stats or report for a directory", path)
+			return fmt.Errorf("%s is a directory: give the run files in it (%s)", path, filepath.Join(path, "*.json"))
+		case errors.Is(err, fs.ErrPermission):
+			return fmt.Errorf("%s: permission denied", path)
 		}
 		return fmt.Errorf("%s: %w", path, pe.Err)
+	}
+	return err
+}
+
+// pathless drops the path from an *fs.PathError, for a message that names
+// the path the user gave rather than, say, a temporary file's.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
 	return err
 }
@@ -146,7 +158,7 @@ func runFiles(ctx context.Context, paths []string) ([]string, error) {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return nil, err
+			return nil, fileErr(p, err)
 		}
 		if !fi.IsDir() {
 			files = append(files, p)

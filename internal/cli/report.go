@@ -54,7 +54,7 @@ With -o - the report goes to stdout.`,
 				return write(env.Stdout, buf.String())
 			}
 			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
-				return fmt.Errorf("write report: %w", err)
+				return fmt.Errorf("cannot write the report to %s: %w", out, pathless(err)) // not the temporary file's name
 			}
 			fmt.Fprintf(env.Stderr, "wrote %s (%s)\n", out, plural(len(runs), "run"))
 			return nil

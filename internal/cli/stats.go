@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync/atomic"
 
 	"github.com/spf13/cobra"
@@ -56,7 +57,7 @@ exits 1.`,
 				return err
 			}
 			if len(files) == 0 {
-				return fmt.Errorf("no run files (*.json) in %v", paths)
+				return fmt.Errorf("no run files (*.json) in %s", strings.Join(paths, ", "))
 			}
 			aggs := make([]runstats.Aggregator, min(jobs, len(files)))
 			var naive atomic.Int64
