@@ -41,7 +41,10 @@ run at index i (the Python tool's history/pipeline_history.json[3]).`,
 			}
 			var runs []loadedRun
 			for _, f := range files {
-				rs, err := readFileRuns(f)
+				if err := cmd.Context().Err(); err != nil {
+					return err
+				}
+				rs, err := readFileRuns(f) // a FIFO or device is refused unread
 				if err != nil {
 					return err
 				}

@@ -107,29 +107,27 @@ func splitIndex(path string) (file string, index int, ok bool) {
 }
 
 // readLabeled reads every file in paths, in order, stopping at the first
-// error.
-func readLabeled(paths []string) ([]loadedRun, error) {
+// error or when ctx ends (Ctrl-C). A path that is not a regular file (a
+// FIFO, a device, also behind a symbolic link) is skipped, unread, with a
+// one-line note on notes; when nothing is left that is an error.
+func readLabeled(ctx context.Context, paths []string, notes io.Writer) ([]loadedRun, error) {
 	runs := make([]loadedRun, 0, len(paths))
 	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		rs, err := readFileRuns(p)
+		if errors.Is(err, jsonrun.ErrNotRegular) {
+			fmt.Fprintf(notes, "stagetrack: note: skipped %v\n", err)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
 		runs = append(runs, rs...)
 	}
-	return runs, nil
-}
-
-// readRuns reads every file in paths, in order, stopping at the first
-// error. A history contributes each of its runs.
-func readRuns(paths []string) ([]*jsonrun.Run, error) {
-	loaded, err := readLabeled(paths)
-	if err != nil {
-		return nil, err
-	}
-	runs := make([]*jsonrun.Run, len(loaded))
-	for i, l := range loaded {
-		runs[i] = l.run
+	if len(runs) == 0 {
+		return nil, errors.New("no run files to read: every argument was skipped")
 	}
 	return runs, nil
 }
@@ -196,18 +194,28 @@ func runFiles(ctx context.Context, paths []string) ([]string, error) {
 // never for the same one. Files that cannot be read are returned as
 // errors, sorted by file name; the other files are still read. It stops
 // early, returning ctx's error, when ctx ends.
-func forEachRun(ctx context.Context, files []string, workers int, fn func(worker int, r *jsonrun.Run)) (fileErrs []error, err error) {
+//
+// Files that are not regular (a FIFO, a device behind a symbolic link) are
+// not read; they are returned in skipped.
+func forEachRun(ctx context.Context, files []string, workers int, fn func(worker int, r *jsonrun.Run)) (fileErrs, skipped []error, err error) {
 	workers = max(1, min(workers, len(files)))
 	paths := make(chan string)
 	var (
-		mu   sync.Mutex
-		errs []fileError
-		wg   sync.WaitGroup
+		mu    sync.Mutex
+		errs  []fileError
+		skips []fileError
+		wg    sync.WaitGroup
 	)
 	for w := range workers {
 		wg.Go(func() {
 			for p := range paths {
 				rs, err := readFileRuns(p)
+				if errors.Is(err, jsonrun.ErrNotRegular) {
+					mu.Lock()
+					skips = append(skips, fileError{p, err})
+					mu.Unlock()
+					continue
+				}
 				if err != nil {
 					mu.Lock()
 					// A history's unreadable runs are reported one a line.
@@ -238,11 +246,16 @@ feed:
 	}
 	close(paths)
 	wg.Wait()
-	slices.SortFunc(errs, func(a, b fileError) int { return strings.Compare(a.path, b.path) })
+	byPath := func(a, b fileError) int { return strings.Compare(a.path, b.path) }
+	slices.SortStableFunc(errs, byPath)
 	for _, e := range errs {
 		fileErrs = append(fileErrs, e.err)
 	}
-	return fileErrs, ctxErr
+	slices.SortStableFunc(skips, byPath)
+	for _, e := range skips {
+		skipped = append(skipped, e.err)
+	}
+	return fileErrs, skipped, ctxErr
 }
 
 type fileError struct {

@@ -38,7 +38,7 @@ With -o - the report goes to stdout.`,
 			if out == "" {
 				return usagef("-o must name a file (or - for stdout)")
 			}
-			runs, err := readLabeled(files) // a history gives several runs
+			runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
 			if err != nil {
 				return err
 			}

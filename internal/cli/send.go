@@ -67,7 +67,7 @@ the environment names a protocol it does not know.`,
 			if err != nil {
 				return err
 			}
-			runs, err := readLabeled(files) // a history gives several runs
+			runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
 			if err != nil {
 				return err
 			}

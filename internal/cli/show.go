@@ -33,7 +33,7 @@ history) shows each of its runs; FILE[i] picks the run at index i.`,
 			if width < 0 {
 				return usagef("--width must be positive, not %d", width)
 			}
-			runs, err := readLabeled(files)
+			runs, err := readLabeled(cmd.Context(), files, env.Stderr)
 			if err != nil {
 				return err
 			}

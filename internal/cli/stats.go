@@ -61,7 +61,7 @@ exits 1.`,
 			}
 			aggs := make([]runstats.Aggregator, min(jobs, len(files)))
 			var naive atomic.Int64
-			fileErrs, err := forEachRun(ctx, files, jobs, func(w int, r *jsonrun.Run) {
+			fileErrs, skipped, err := forEachRun(ctx, files, jobs, func(w int, r *jsonrun.Run) {
 				if len(r.Notes) > 0 {
 					naive.Add(1)
 				}
@@ -75,6 +75,9 @@ exits 1.`,
 				all.Merge(&aggs[i])
 			}
 			s := all.Summary()
+			for _, e := range skipped {
+				fmt.Fprintf(env.Stderr, "stagetrack: note: skipped %v\n", e)
+			}
 			for _, e := range fileErrs {
 				fmt.Fprintf(env.Stderr, "stagetrack: skipped %v\n", e)
 			}
@@ -94,6 +97,9 @@ exits 1.`,
 				if err != nil {
 					return err
 				}
+			}
+			if s.Runs == 0 && len(fileErrs) == 0 {
+				return fmt.Errorf("no runs read from %s", strings.Join(paths, ", "))
 			}
 			if len(fileErrs) > 0 {
 				return &reportedError{summary: fmt.Sprintf("%d of %d files could not be read", len(fileErrs), len(files))}

@@ -59,7 +59,14 @@ validate exits 0 when every file is valid and 1 when any is not.`,
 			var out bytes.Buffer
 			invalid := 0
 			for _, f := range files {
+				if err := cmd.Context().Err(); err != nil {
+					return err
+				}
 				runs, err := validateFile(sch, f, strict)
+				if errors.Is(err, jsonrun.ErrNotRegular) {
+					fmt.Fprintf(env.Stderr, "stagetrack: note: skipped %v\n", err)
+					continue
+				}
 				if err != nil {
 					return fileErr(f, err)
 				}
