@@ -198,3 +198,20 @@ func TestValidatePython(t *testing.T) {
 		})
 	}
 }
+
+// TestShowOrdersRunsByStartTime: several run files are shown oldest
+// first, whatever the order of the arguments (UUID file names sort
+// randomly).
+func TestShowOrdersRunsByStartTime(t *testing.T) {
+	// train-b starts 2025-05-06 23:14, security 01:14 the same day,
+	// train-a 2025-05-05.
+	r := stagetrack(t, "show", runFile("train-b"), runFile("security"), runFile("train-a"))
+	wantCode(t, r, cli.ExitOK)
+	var starts []string
+	for _, m := range regexp.MustCompile(`started (\S+ \S+)`).FindAllStringSubmatch(r.stdout, -1) {
+		starts = append(starts, m[1])
+	}
+	if want := "2025-05-05 23:14:10.235 2025-05-06 01:14:10.235 2025-05-06 23:14:10.235"; strings.Join(starts, " ") != want {
+		t.Errorf("runs shown starting %v; want %s", starts, want)
+	}
+}
