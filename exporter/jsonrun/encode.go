@@ -154,7 +154,11 @@ func (e *encoder) stages(s Stages) {
 		e.key("start_time")
 		e.time(st.StartTime)
 		e.key("duration_sec")
-		e.float(st.DurationSec)
+		if st.DurationUnknown {
+			e.raw(nil) // null
+		} else {
+			e.float(st.DurationSec)
+		}
 		e.key("data")
 		e.raw(st.Data)
 		e.key("error")

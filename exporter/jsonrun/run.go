@@ -66,6 +66,8 @@ type Run struct {
 	Warnings      []string
 	Host          string // host: the host the run span came from, when its resource says (host.name)
 	PID           int    // pid: its process (process.pid), or the journal's owner
+
+	Notes []string // not in the file: what reading it assumed ("timestamps have no UTC offset; read as UTC")
 }
 
 // Stage is one stage record. A stage name used more than once at the same
@@ -88,6 +90,10 @@ type Stage struct {
 	Host      string    // host: the host that ran the stage, where it differs from the run's
 	PID       int       // pid: the process that ran the stage, where it differs from the run's
 	Stages    Stages    // stages: the stages started inside this one
+
+	// DurationUnknown: duration_sec was null (the Python tool's default)
+	// and there is no end_time to compute it from; DurationSec is 0.
+	DurationUnknown bool
 }
 
 // Stages is an ordered set of stage records, written as a JSON object keyed

@@ -67,7 +67,7 @@ func (w *runWriter) appendHistory(run *Run) error {
 		return nil
 	}
 	line := append(appendRun(nil, run, false), '\n')
-	if err := appendLine(w.history, line, w.perm); err != nil {
+	if err := appendHistory(w.history, line, w.perm); err != nil {
 		return fmt.Errorf("jsonrun: append run %s to history %s: %w", run.RunID, w.history, err)
 	}
 	return nil

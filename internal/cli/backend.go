@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -102,11 +101,11 @@ func checkDir(dir string) error {
 		return dirError("--dir %s: not a directory", dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return dirError("--dir %s: cannot create it: %s", dir, reason(err))
+		return dirError("--dir %s: cannot create it: %s", dir, pathless(err))
 	}
 	f, err := os.CreateTemp(dir, ".stagetrack-probe-*")
 	if err != nil {
-		return dirError("--dir %s: cannot write in it: %s", dir, reason(err))
+		return dirError("--dir %s: cannot write in it: %s", dir, pathless(err))
 	}
 	name := f.Name()
 	f.Close()
@@ -118,18 +117,4 @@ func checkDir(dir string) error {
 // usage hint: the flag's value is wrong, not the command line's shape.
 func dirError(format string, args ...any) error {
 	return &exitError{code: ExitUsage, err: &reportedError{summary: fmt.Sprintf(format, args...)}}
-}
-
-// reason is what went wrong in err without the path it names: the flag's
-// value is already in the message.
-func reason(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err.Error()
-	}
-	return err.Error()
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +27,8 @@ The last row compares the runs' total durations and statuses.
 
 With --json it prints the comparison as one JSON object instead (fields are
 described in docs/cli.md). diff exits 0 whenever both files could be read,
-whatever the differences.`,
+whatever the differences. A or B may be a history's run: FILE[i] picks the
+run at index i (the Python tool's history/pipeline_history.json[3]).`,
 		Example: example(
 			"stagetrack diff runs/yesterday.json runs/today.json",
 			"stagetrack diff --json a.json b.json | jq '.stages[] | select(.delta_pct > 10)'",
@@ -37,12 +39,23 @@ whatever the differences.`,
 			if width < 0 {
 				return usagef("--width must be positive, not %d", width)
 			}
-			runs, err := readRuns(files)
-			if err != nil {
-				return err
+			var runs []loadedRun
+			for _, f := range files {
+				if err := cmd.Context().Err(); err != nil {
+					return err
+				}
+				rs, err := readFileRuns(f) // a FIFO or device is refused unread
+				if err != nil {
+					return err
+				}
+				if len(rs) != 1 {
+					return fmt.Errorf("%s holds %d runs; pick one as %s[i], i from 0 to %d", f, len(rs), f, len(rs)-1)
+				}
+				runs = append(runs, rs[0])
 			}
-			d := rundiff.Compare(runs[0], runs[1])
-			d.A.File, d.B.File = files[0], files[1]
+			printNotes(env.Stderr, runs)
+			d := rundiff.Compare(runs[0].run, runs[1].run)
+			d.A.File, d.B.File = runs[0].label, runs[1].label
 			if asJSON {
 				b, err := json.MarshalIndent(d, "", "  ")
 				if err != nil {

@@ -24,6 +24,7 @@ writes the run file of each such journal in DIR, status "crashed", with the
 stages that ended, the stages that were running marked "running", and the run
 ending at the last event; then it removes the journal.
 
+DIR defaults to runs, the directory the other commands and setup use.
 Without --journal, recover looks at every *.journal in DIR and leaves alone
 those a live process still holds (every process writing a journal holds a
 lock on it), and removes the temporary files that interrupted writes left.
@@ -48,11 +49,13 @@ exits 0, or 1 when some journal could not be recovered (the others still are).`,
 			case len(journals) > 0:
 				dir = filepath.Dir(journals[0])
 			default:
-				return usagef("give a directory, or journals with --journal")
+				dir = "runs" // as the other commands and setup default to
 			}
 			if len(journals) == 0 {
-				if _, err := os.Stat(dir); err != nil {
-					return err
+				if fi, err := os.Stat(dir); err != nil {
+					return fileErr(dir, err)
+				} else if !fi.IsDir() {
+					return fmt.Errorf("%s is not a directory; give the run directory, or a journal with --journal %s", dir, dir)
 				}
 			}
 			exp, err := jsonrun.New(jsonrun.WithDir(dir))

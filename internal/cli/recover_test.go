@@ -127,11 +127,6 @@ func TestRecover(t *testing.T) {
 			setup: func(t *testing.T, dir string) []string { return []string{filepath.Join(dir, "nope")} },
 			code:  cli.ExitFailure, stderr: "no such file or directory",
 		},
-		{
-			name:  "neither a directory nor a journal",
-			setup: func(t *testing.T, dir string) []string { return nil },
-			code:  cli.ExitUsage, stderr: "give a directory, or journals with --journal",
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

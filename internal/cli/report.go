@@ -50,13 +50,13 @@ With -o - the report goes to stdout.`,
 			if charts < 1 {
 				return usagef("--charts must be at least 1, not %d", charts)
 			}
-			runs, err := readRuns(files)
+			runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
 			if err != nil {
 				return err
 			}
 			in := make([]report.Input, len(runs))
 			for i, r := range runs {
-				in[i] = report.Input{File: files[i], Run: r}
+				in[i] = report.Input{File: r.label, Run: r.run}
 			}
 			var buf bytes.Buffer
 			if err := report.Write(&buf, in, report.Options{Title: title, Charts: charts}); err != nil {
@@ -66,7 +66,7 @@ With -o - the report goes to stdout.`,
 				return write(env.Stdout, buf.String())
 			}
 			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
-				return fmt.Errorf("write report %w", err)
+				return fmt.Errorf("cannot write the report to %s: %w", out, err)
 			}
 			fmt.Fprintf(env.Stderr, "wrote %s (%s)\n", out, plural(len(runs), "run"))
 			return nil
@@ -80,18 +80,19 @@ With -o - the report goes to stdout.`,
 
 // writeFileAtomic writes b to path through a temporary file in the same
 // directory, synced before the rename, so a browser reloading the report
-// never sees half of it. Errors name path and the cause, never the
-// temporary file, whose name means nothing to the user.
+// never sees half of it. Errors are the cause alone, never naming the
+// temporary file, whose name means nothing to the user: the caller names
+// path.
 func writeFileAtomic(path string, b []byte) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, cause(err))
+		return cause(err)
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
-			err = fmt.Errorf("%s: %w", path, cause(err))
+			err = cause(err)
 		}
 	}()
 	if _, err = f.Write(b); err != nil {

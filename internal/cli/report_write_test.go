@@ -13,7 +13,7 @@ func TestReportWriteError(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "no", "such", "dir", "r.html")
 	r := stagetrack(t, "report", runFile("train-a"), "-o", out)
 	wantCode(t, r, cli.ExitFailure)
-	want := "stagetrack: write report " + out + ": no such file or directory\n"
+	want := "stagetrack: cannot write the report to " + out + ": no such file or directory\n"
 	if r.stderr != want {
 		t.Errorf("stderr %q, want %q", r.stderr, want)
 	}

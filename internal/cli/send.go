@@ -71,19 +71,20 @@ an http:// or https:// URL.`,
 			if err != nil {
 				return fmt.Errorf("OTLP exporter: %w", err)
 			}
-			runs, err := readRuns(files)
+			runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
 			if err != nil {
 				return errors.Join(err, exp.Shutdown(ctx))
 			}
 			var errs []error
-			for i, r := range runs {
+			for _, l := range runs {
+				r := l.run
 				stubs, err := replay.Spans(r, res)
 				if err != nil {
-					errs = append(errs, fmt.Errorf("%s: %w", files[i], err))
+					errs = append(errs, fmt.Errorf("%s: %w", l.label, err))
 					continue
 				}
 				if err := exp.ExportSpans(ctx, stubs.Snapshots()); err != nil {
-					errs = append(errs, fmt.Errorf("%s: send run %s: %w", files[i], r.RunID, err))
+					errs = append(errs, fmt.Errorf("%s: send run %s: %w", l.label, r.RunID, err))
 					continue
 				}
 				fmt.Fprintf(env.Stdout, "sent run %s: %s, trace %s\n", r.RunID, plural(len(stubs), "span"), stubs[0].SpanContext.TraceID())

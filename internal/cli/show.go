@@ -18,10 +18,13 @@ the run's time axis, the duration, the status and the error.
 
 The table fits the width given by --width, else the COLUMNS environment
 variable, else the terminal's width; when stdout is not a terminal it is 100
-columns. Several files are shown one after the other.`,
+columns. Several runs are shown one after the other, oldest first. A history
+(the Python stage-tracker's history/pipeline_history.json, or a JSON Lines
+history) shows each of its runs; FILE[i] picks the run at index i.`,
 		Example: example(
 			"stagetrack show runs/3f2c8a1e-5b7d-4c10-9e2f-6a1b2c3d4e5f.json",
 			"stagetrack show --width 80 run_output.json",
+			"stagetrack show 'history/pipeline_history.json[3]'",
 			"NO_COLOR=1 stagetrack show run_output.json | less",
 		),
 		GroupID: groupLook,
@@ -30,13 +33,15 @@ columns. Several files are shown one after the other.`,
 			if width < 0 {
 				return usagef("--width must be positive, not %d", width)
 			}
-			runs, err := readRuns(files)
+			runs, err := readLabeled(cmd.Context(), files, env.Stderr)
 			if err != nil {
 				return err
 			}
+			byStart(runs)
+			printNotes(env.Stderr, runs)
 			o := env.viewOptions(env.Stdout, width)
 			for i, r := range runs {
-				out := view.Waterfall(r, o)
+				out := view.Waterfall(r.run, o)
 				if i > 0 {
 					out = "\n" + out
 				}

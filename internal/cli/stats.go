@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strings"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -55,10 +57,16 @@ exits 1.`,
 				return err
 			}
 			if len(files) == 0 {
-				return fmt.Errorf("no run files (*.json) in %v", paths)
+				return fmt.Errorf("no run files (*.json) in %s", strings.Join(paths, ", "))
 			}
 			aggs := make([]runstats.Aggregator, min(jobs, len(files)))
-			fileErrs, err := forEachRun(ctx, files, jobs, func(w int, r *jsonrun.Run) { aggs[w].Add(r) })
+			var naive atomic.Int64
+			fileErrs, skipped, err := forEachRun(ctx, files, jobs, func(w int, r *jsonrun.Run) {
+				if len(r.Notes) > 0 {
+					naive.Add(1)
+				}
+				aggs[w].Add(r)
+			})
 			if err != nil {
 				return err
 			}
@@ -67,8 +75,14 @@ exits 1.`,
 				all.Merge(&aggs[i])
 			}
 			s := all.Summary()
+			for _, e := range skipped {
+				fmt.Fprintf(env.Stderr, "stagetrack: note: skipped %v\n", e)
+			}
 			for _, e := range fileErrs {
 				fmt.Fprintf(env.Stderr, "stagetrack: skipped %v\n", e)
+			}
+			if n := naive.Load(); n > 0 {
+				fmt.Fprintf(env.Stderr, "stagetrack: note: %d of %d runs have timestamps with no UTC offset; read as UTC\n", n, s.Runs)
 			}
 			if s.Runs > 0 {
 				if asJSON {
@@ -83,6 +97,9 @@ exits 1.`,
 				if err != nil {
 					return err
 				}
+			}
+			if s.Runs == 0 && len(fileErrs) == 0 {
+				return fmt.Errorf("no runs read from %s", strings.Join(paths, ", "))
 			}
 			if len(fileErrs) > 0 {
 				return &reportedError{summary: fmt.Sprintf("%d of %d files could not be read", len(fileErrs), len(files))}

@@ -49,7 +49,7 @@ func TestValidate(t *testing.T) {
 			edit(`"start_time": "2025-05-06T01:14:10.235518+00:00",
       "duration_sec": 3,`, `"start_time": "yesterday",
       "duration_sec": 3,`),
-			[]string{`7: 'yesterday' does not match pattern`},
+			[]string{`7: "yesterday" is not a run file timestamp (UTC with microseconds, like 2025-05-05T23:14:10.235518+00:00) (at /stages/Detection/start_time)`},
 		},
 		{
 			"not JSON",

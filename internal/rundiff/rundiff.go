@@ -46,8 +46,8 @@ type RunInfo struct {
 
 // Change is how a duration changed from A to B.
 type Change struct {
-	ASec     *float64 `json:"a_sec"`     // null when the stage is only in B
-	BSec     *float64 `json:"b_sec"`     // null when the stage is only in A
+	ASec     *float64 `json:"a_sec"`     // null when the stage is only in B, or its duration in A is unknown
+	BSec     *float64 `json:"b_sec"`     // null when the stage is only in A, or its duration in B is unknown
 	DeltaSec *float64 `json:"delta_sec"` // B - A; null unless in both
 	// DeltaPct is the change relative to A, in percent rounded to 0.01;
 	// null unless in both, and when A's duration is zero.
@@ -150,12 +150,12 @@ func stageDiff(a, b *runtree.Row) StageDiff {
 	if a != nil {
 		s.Key, s.Depth = a.KeyPath, a.Depth
 		s.StatusA, s.ErrorA = a.Status, a.Stage.Error
-		ad = ptr(a.Stage.DurationSec)
+		ad = stageSec(a.Stage)
 	}
 	if b != nil {
 		s.Key, s.Depth = b.KeyPath, b.Depth
 		s.StatusB, s.ErrorB = b.Status, b.Stage.Error
-		bd = ptr(b.Stage.DurationSec)
+		bd = stageSec(b.Stage)
 	}
 	s.Change = change(ad, bd)
 	s.StatusChanged = a != nil && b != nil && s.StatusA != s.StatusB
@@ -166,6 +166,15 @@ func stageDiff(a, b *runtree.Row) StageDiff {
 }
 
 func ptr(f float64) *float64 { return &f }
+
+// stageSec is the stage's duration, nil when it is unknown (the Python
+// tool's null duration_sec with no end_time): never 0.
+func stageSec(st *jsonrun.Stage) *float64 {
+	if st.DurationUnknown {
+		return nil
+	}
+	return ptr(st.DurationSec)
+}
 
 func change(a, b *float64) Change {
 	c := Change{ASec: a, BSec: b}

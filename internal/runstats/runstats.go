@@ -30,6 +30,7 @@ type group struct {
 	offsets   []float64 // seconds from the run's start, to order stages
 	failed    int
 	runs      int
+	records   int // stage records, timed or not
 }
 
 // Add adds one run.
@@ -37,6 +38,7 @@ func (a *Aggregator) Add(r *jsonrun.Run) {
 	rows := runtree.Flatten(r)
 	a.run.durations = append(a.run.durations, runtree.Duration(r, rows).Seconds())
 	a.run.runs++
+	a.run.records++
 	if runtree.RunStatus(r) != jsonrun.StatusOK {
 		a.run.failed++
 	}
@@ -51,11 +53,14 @@ func (a *Aggregator) Add(r *jsonrun.Run) {
 			g = &group{depth: row.Depth, parent: row.Parent}
 			a.stages[row.NamePath] = g
 		}
+		g.records++
 		d := row.Stage.DurationSec
 		if d == 0 && !row.End.IsZero() {
 			d = row.End.Sub(row.Start).Seconds()
 		}
-		g.durations = append(g.durations, d)
+		if !row.Stage.DurationUnknown { // unknown is left out, never 0
+			g.durations = append(g.durations, d)
+		}
 		if !row.Start.IsZero() && !start.IsZero() {
 			g.offsets = append(g.offsets, row.Start.Sub(start).Seconds())
 		}
@@ -89,6 +94,7 @@ func (g *group) merge(o *group) {
 	g.offsets = append(g.offsets, o.offsets...)
 	g.failed += o.failed
 	g.runs += o.runs
+	g.records += o.records
 }
 
 // Summary is what `stagetrack stats --json` prints. It is a plain value,
@@ -106,6 +112,10 @@ type Row struct {
 	// Count is how many records the stage has: a stage repeated three times
 	// in a run counts three.
 	Count int `json:"count"`
+	// Timed is how many of the Count records have a known duration: the
+	// percentiles are over those. A Python tool's stage with duration_sec
+	// null and no end_time has none.
+	Timed int `json:"timed"`
 	// Runs is how many runs have the stage at least once.
 	Runs int `json:"runs"`
 	// Failures counts records whose status is not ok (error, unfinished,
@@ -147,9 +157,11 @@ func (a *Aggregator) Summary() Summary {
 
 func (g *group) row(path string) Row {
 	slices.Sort(g.durations)
-	r := Row{Path: path, Depth: g.depth, Count: len(g.durations), Runs: g.runs, Failures: g.failed}
+	r := Row{Path: path, Depth: g.depth, Count: g.records, Timed: len(g.durations), Runs: g.runs, Failures: g.failed}
 	if r.Count > 0 {
 		r.FailureRate = float64(g.failed) / float64(r.Count)
+	}
+	if r.Timed > 0 {
 		r.P50Sec = sortedPercentile(g.durations, 50)
 		r.P95Sec = sortedPercentile(g.durations, 95)
 		r.MaxSec = g.durations[len(g.durations)-1]

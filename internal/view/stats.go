@@ -20,7 +20,7 @@ func Stats(s runstats.Summary, o Options) string {
 
 	type row struct{ name, count, failed, rate, p50, p95, max string }
 	mk := func(name string, r runstats.Row) row {
-		return row{
+		out := row{
 			name:   name,
 			count:  strconv.Itoa(r.Count),
 			failed: strconv.Itoa(r.Failures),
@@ -29,6 +29,10 @@ func Stats(s runstats.Summary, o Options) string {
 			p95:    Duration(secs(r.P95Sec)),
 			max:    Duration(secs(r.MaxSec)),
 		}
+		if r.Timed == 0 && r.Count > 0 { // no known duration
+			out.p50, out.p95, out.max = UnknownDuration, UnknownDuration, UnknownDuration
+		}
+		return out
 	}
 	rows := []row{mk("(run)", s.Run)}
 	for _, r := range s.Stages {

@@ -1,6 +1,8 @@
 package view
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -43,6 +45,9 @@ func Waterfall(r *jsonrun.Run, o Options) string {
 		}
 		if row.Start.IsZero() {
 			c.dur = "?"
+		}
+		if row.Stage.DurationUnknown {
+			c.dur = UnknownDuration
 		}
 		if c.err == "" && row.Stage.DataError != "" {
 			c.err = "data: " + Clean(row.Stage.DataError)
@@ -129,7 +134,7 @@ func writeRunHeader(b *strings.Builder, st style, r *jsonrun.Run, rows []runtree
 	}
 	b.WriteString(st.dim(truncate(strings.Join(facts, " · "), W)) + "\n")
 	if len(r.Args) > 0 && string(r.Args) != "null" {
-		b.WriteString(st.dim(truncate("args "+Clean(string(r.Args)), W)) + "\n")
+		b.WriteString(st.dim(truncate("args "+Clean(compactJSON(r.Args)), W)) + "\n")
 	}
 	if r.Error != "" {
 		b.WriteString(st.red(truncate("error: "+Clean(r.Error), W)) + "\n")
@@ -225,4 +230,18 @@ func drawBar(from, to float64, w int, closed bool) string {
 		}
 	}
 	return string(cells)
+}
+
+// UnknownDuration is shown for a stage whose duration is unknown (the
+// Python tool's duration_sec null, with no end_time).
+const UnknownDuration = "—"
+
+// compactJSON returns the JSON value b on one line (args written indented
+// by the Python tool span several).
+func compactJSON(b []byte) string {
+	var buf bytes.Buffer
+	if json.Compact(&buf, b) != nil {
+		return string(b)
+	}
+	return buf.String()
 }
