@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -30,6 +31,8 @@ func newExecCommand(env *Env) *cobra.Command {
 	var (
 		stageName string
 		dir       string
+		dataArgs  []string
+		dataFile  string
 	)
 	cmd := &cobra.Command{
 		Use:   "exec [--stage NAME] [--dir DIR] -- CMD [ARG...]",
@@ -44,6 +47,15 @@ of the run's trace. Outside a run, exec records a run of one stage in DIR.
 The stage records its duration and the data {"command": [CMD, ARG...],
 "exit_code": N} (and "signal" when a signal ended CMD); a non-zero exit is the
 stage's error ("exit status N"), and, outside a run, the run's.
+
+Stage data from the shell: --data KEY=VALUE adds to the stage's data (VALUE
+as JSON where it parses: 3, 0.93, true; else a string). CMD can add its own:
+STAGE_TRACKER_DATA_FILE names a file (--data-file F, or a fresh temporary
+file) in which CMD writes a JSON object, or to which "stagetrack stage-data
+KEY=VALUE" adds; exec reads it when CMD ends. A file that is not a JSON
+object is ignored with a one-line warning. The data lands in the run file and
+on the stage's span as the library's Stage.End data does; "command",
+"exit_code" and "signal" are exec's own and win over the same keys.
 CMD's stdin, stdout and stderr are stagetrack's own, untouched; CMD's
 environment also carries STAGE_TRACKER_* and TRACEPARENT for this stage, so
 an exec (or a Go program calling tracker.StartOrJoin) inside CMD nests under
@@ -55,6 +67,8 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 		Example: example(
 			"stagetrack exec -- make build",
 			"stagetrack exec --stage unit-tests -- go test ./...",
+			"stagetrack exec --stage train --data model=resnet --data epochs=10 -- python train.py",
+			`stagetrack exec --stage eval -- python -c 'import json,os; json.dump({"accuracy": 0.93}, open(os.environ["STAGE_TRACKER_DATA_FILE"], "w"))'`,
 			`stagetrack run -- sh -c 'stagetrack exec -- ./fetch.sh && stagetrack exec --stage train -- python train.py'`,
 		),
 		GroupID: groupRunning,
@@ -62,6 +76,10 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 		RunE: runE(func(cmd *cobra.Command, argv []string) error {
 			if stageName == "" {
 				stageName = filepath.Base(argv[0])
+			}
+			userData, err := parseData(dataArgs)
+			if err != nil {
+				return usageError(err)
 			}
 			if os.Getenv(tracker.EnvRunID) != "" && !trace.SpanContextFromContext(parentFromEnv(cmd.Context())).IsValid() {
 				// tracker.Join would start a run under the parent's run id,
@@ -91,9 +109,23 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 					return errors.Join(err, finish(ctx, run, shutdown, nil))
 				}
 			}
+			df, err := newDataFile(dataFile)
+			if err != nil {
+				return errors.Join(err, finish(ctx, run, shutdown, nil))
+			}
+			defer df.remove()
 			sctx, stage := run.StartStage(ctx, stageName)
-			out := runCommand(cmd.Context(), env, argv, tracker.ChildEnv(sctx, run.ID(), journal), sigs)
-			data := map[string]any{"command": argv, "exit_code": out.code}
+			extra := append(tracker.ChildEnv(sctx, run.ID(), journal), EnvDataFile+"="+df.path)
+			out := runCommand(cmd.Context(), env, argv, extra, sigs)
+			data := map[string]any{}
+			maps.Copy(data, userData)
+			if fromFile, err := readDataFile(df.path); err != nil {
+				fmt.Fprintf(env.Stderr, "stagetrack: data file %s ignored: %v\n", df.path, oneLine(err))
+			} else {
+				maps.Copy(data, fromFile)
+			}
+			// What exec measured is not the command's to overwrite.
+			data["command"], data["exit_code"] = argv, out.code
 			if out.signal != "" {
 				data["signal"] = out.signal
 			}
@@ -116,9 +148,46 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 	}
 	cmd.Flags().StringVar(&stageName, "stage", "", "the stage's name (default: the base name of CMD)")
 	cmd.Flags().StringVar(&dir, "dir", "runs", "directory of the run file, outside a run (inside one: the run's own directory)")
+	cmd.Flags().StringArrayVar(&dataArgs, "data", nil, "add KEY=VALUE to the stage's data (VALUE as JSON where it parses, else a string); repeatable")
+	cmd.Flags().StringVar(&dataFile, "data-file", "", "a JSON object file CMD writes its data to (default: a fresh temporary file); its path is in "+EnvDataFile)
 	// Everything after CMD is CMD's, flags included: exec ls -l.
 	cmd.Flags().SetInterspersed(false)
 	return cmd
+}
+
+// dataFile is the file a stage's command records its data in.
+type dataFile struct {
+	path string
+	temp bool // made by exec, removed after
+}
+
+// newDataFile returns the data file given by --data-file, or a fresh empty
+// temporary one.
+func newDataFile(given string) (*dataFile, error) {
+	if given != "" {
+		abs, err := filepath.Abs(given)
+		if err != nil {
+			return nil, fmt.Errorf("data file: %w", err)
+		}
+		return &dataFile{path: abs}, nil
+	}
+	f, err := os.CreateTemp("", "stagetrack-data-*.json")
+	if err != nil {
+		return nil, fmt.Errorf("data file: %w", err)
+	}
+	f.Close()
+	return &dataFile{path: f.Name(), temp: true}, nil
+}
+
+func (d *dataFile) remove() {
+	if d.temp {
+		os.Remove(d.path)
+	}
+}
+
+// oneLine is err's message on one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 // newTracker builds the tracker of run and exec with setup.Tracker, so the

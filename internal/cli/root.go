@@ -29,6 +29,7 @@ const groupLook = "look"
 var commands = []func(*Env) *cobra.Command{
 	newRunCommand,
 	newExecCommand,
+	newStageDataCommand,
 	newRecoverCommand,
 	newShowCommand,
 	newReportCommand,
