@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -33,6 +34,9 @@ func newExecCommand(env *Env) *cobra.Command {
 		dir       string
 		dataArgs  []string
 		dataFile  string
+		tailLines int
+		retries   int
+		lim       commandLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "exec [--stage NAME] [--dir DIR] -- CMD [ARG...]",
@@ -56,6 +60,21 @@ KEY=VALUE" adds; exec reads it when CMD ends. A file that is not a JSON
 object is ignored with a one-line warning. The data lands in the run file and
 on the stage's span as the library's Stage.End data does; "command",
 "exit_code" and "signal" are exec's own and win over the same keys.
+
+A failed stage also records the last lines of CMD's stderr (--stderr-tail
+lines, at most 4 KiB) as "stderr_tail", with secret-looking assignments
+(TOKEN=…, password: …) and the values of secret-named environment variables
+replaced by [REDACTED]. CMD's stderr still reaches stagetrack's stderr
+unchanged, through a pipe (--stderr-tail 0 gives CMD stagetrack's own
+stderr, a terminal stays a terminal).
+
+--timeout D ends CMD after D, as timeout(1) does: CMD runs in its own process
+group, which gets SIGTERM, then SIGKILL --kill-after later; the stage's
+error is "timed out after D", its data has "timed_out": true, and exec exits
+124. --retry N runs a failing CMD again, up to N more times (not when it
+could not start or a signal interrupted it): each attempt is a stage of the
+same name (the run file keys them NAME, NAME#2, ... with "attempt"), and
+exec's exit code and the run's error are the last attempt's.
 CMD's stdin, stdout and stderr are stagetrack's own, untouched; CMD's
 environment also carries STAGE_TRACKER_* and TRACEPARENT for this stage, so
 an exec (or a Go program calling tracker.StartOrJoin) inside CMD nests under
@@ -68,6 +87,7 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 			"stagetrack exec -- make build",
 			"stagetrack exec --stage unit-tests -- go test ./...",
 			"stagetrack exec --stage train --data model=resnet --data epochs=10 -- python train.py",
+			"stagetrack exec --stage deploy --timeout 10m --retry 2 -- ./deploy.sh",
 			`stagetrack exec --stage eval -- python -c 'import json,os; json.dump({"accuracy": 0.93}, open(os.environ["STAGE_TRACKER_DATA_FILE"], "w"))'`,
 			`stagetrack run -- sh -c 'stagetrack exec -- ./fetch.sh && stagetrack exec --stage train -- python train.py'`,
 		),
@@ -80,6 +100,12 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 			userData, err := parseData(dataArgs)
 			if err != nil {
 				return usageError(err)
+			}
+			if tailLines < 0 || retries < 0 || lim.timeout < 0 || lim.killAfter < 0 {
+				return usageError(errors.New("--stderr-tail, --retry, --timeout and --kill-after take values of 0 or more"))
+			}
+			if tailLines > 0 {
+				lim.tail = &tailWriter{maxLines: tailLines}
 			}
 			if os.Getenv(tracker.EnvRunID) != "" && !trace.SpanContextFromContext(parentFromEnv(cmd.Context())).IsValid() {
 				// tracker.Join would start a run under the parent's run id,
@@ -109,27 +135,21 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 					return errors.Join(err, finish(ctx, run, shutdown, nil))
 				}
 			}
-			df, err := newDataFile(dataFile)
-			if err != nil {
-				return errors.Join(err, finish(ctx, run, shutdown, nil))
+			att := attempter{env: env, argv: argv, userData: userData, dataFile: dataFile, limits: lim}
+			var out outcome
+			for attempt := 1; ; attempt++ {
+				if attempt > 1 {
+					sigs = catchSignals()
+				}
+				out, err = att.run(ctx, cmd.Context(), run, journal, stageName, sigs)
+				if err != nil {
+					return errors.Join(err, finish(ctx, run, shutdown, nil))
+				}
+				if out.err == nil || attempt > retries || out.received != nil || out.startErr != nil {
+					break
+				}
+				fmt.Fprintf(env.Stderr, "stagetrack: %s failed (%v); attempt %d of %d\n", stageName, out.err, attempt+1, retries+1)
 			}
-			defer df.remove()
-			sctx, stage := run.StartStage(ctx, stageName)
-			extra := append(tracker.ChildEnv(sctx, run.ID(), journal), EnvDataFile+"="+df.path)
-			out := runCommand(cmd.Context(), env, argv, extra, sigs)
-			data := map[string]any{}
-			maps.Copy(data, userData)
-			if fromFile, err := readDataFile(df.path); err != nil {
-				fmt.Fprintf(env.Stderr, "stagetrack: data file %s ignored: %v\n", df.path, oneLine(err))
-			} else {
-				maps.Copy(data, fromFile)
-			}
-			// What exec measured is not the command's to overwrite.
-			data["command"], data["exit_code"] = argv, out.code
-			if out.signal != "" {
-				data["signal"] = out.signal
-			}
-			stage.End(data, out.err)
 
 			var ferr error
 			switch {
@@ -148,11 +168,65 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 	}
 	cmd.Flags().StringVar(&stageName, "stage", "", "the stage's name (default: the base name of CMD)")
 	cmd.Flags().StringVar(&dir, "dir", "runs", "directory of the run file, outside a run (inside one: the run's own directory)")
+	cmd.Flags().IntVar(&tailLines, "stderr-tail", defaultTailLines, "lines of CMD's stderr (at most 4 KiB) a failed stage records as stderr_tail; 0: none")
+	cmd.Flags().DurationVar(&lim.timeout, "timeout", 0, "end CMD after this long (SIGTERM to its process group, SIGKILL --kill-after later); exit 124")
+	cmd.Flags().DurationVar(&lim.killAfter, "kill-after", 5*time.Second, "with --timeout: how long after SIGTERM to send SIGKILL")
+	cmd.Flags().IntVar(&retries, "retry", 0, "run a failing CMD again up to N times, each attempt a stage of the same name")
 	cmd.Flags().StringArrayVar(&dataArgs, "data", nil, "add KEY=VALUE to the stage's data (VALUE as JSON where it parses, else a string); repeatable")
 	cmd.Flags().StringVar(&dataFile, "data-file", "", "a JSON object file CMD writes its data to (default: a fresh temporary file); its path is in "+EnvDataFile)
 	// Everything after CMD is CMD's, flags included: exec ls -l.
 	cmd.Flags().SetInterspersed(false)
 	return cmd
+}
+
+// attempter runs one attempt of exec's command as a stage.
+type attempter struct {
+	env      *Env
+	argv     []string
+	userData map[string]any
+	dataFile string
+	limits   commandLimits
+}
+
+// run runs one attempt as a stage of run named name, under ctx, and ends
+// the stage with its data. cmdCtx is the command's context, whose
+// cancellation by a signal keeps CMD from starting.
+func (a *attempter) run(ctx, cmdCtx context.Context, run *tracker.Run, journal, name string, sigs *signals) (outcome, error) {
+	df, err := newDataFile(a.dataFile)
+	if err != nil {
+		sigs.stop()
+		return outcome{}, err
+	}
+	defer df.remove()
+	lim := a.limits
+	if lim.tail != nil {
+		lim.tail = &tailWriter{maxLines: lim.tail.maxLines}
+	}
+	sctx, stage := run.StartStage(ctx, name)
+	extra := append(tracker.ChildEnv(sctx, run.ID(), journal), EnvDataFile+"="+df.path)
+	out := runCommandWith(cmdCtx, a.env, a.argv, extra, sigs, lim)
+	data := map[string]any{}
+	maps.Copy(data, a.userData)
+	if fromFile, err := readDataFile(df.path); err != nil {
+		fmt.Fprintf(a.env.Stderr, "stagetrack: data file %s ignored: %v\n", df.path, oneLine(err))
+	} else {
+		maps.Copy(data, fromFile)
+	}
+	// What exec measured is not the command's to overwrite.
+	data["command"], data["exit_code"] = a.argv, out.code
+	if out.signal != "" {
+		data["signal"] = out.signal
+	}
+	if out.timedOut {
+		data["timed_out"] = true
+	}
+	if out.err != nil && lim.tail != nil {
+		if t := lim.tail.String(); t != "" {
+			data["stderr_tail"] = redactText(t, os.Environ())
+		}
+	}
+	stage.End(data, out.err)
+	return out, nil
 }
 
 // dataFile is the file a stage's command records its data in.
@@ -284,6 +358,8 @@ type outcome struct {
 	received os.Signal
 	// startErr is why CMD could not be started.
 	startErr error
+	// timedOut is set when exec's --timeout ended CMD.
+	timedOut bool
 }
 
 // forwarded are the signals stagetrack passes on to the command.
@@ -338,6 +414,25 @@ func interrupted(out outcome, sig os.Signal) outcome {
 // as itself, and CMD decides when to stop. When a signal came before, CMD
 // is not started.
 func runCommand(ctx context.Context, env *Env, argv, extra []string, sigs *signals) outcome {
+	return runCommandWith(ctx, env, argv, extra, sigs, commandLimits{})
+}
+
+// commandLimits are what exec adds to running a command.
+type commandLimits struct {
+	// tail, when non-nil, receives a copy of CMD's stderr.
+	tail *tailWriter
+	// timeout, when positive, ends CMD's process group after that long:
+	// SIGTERM, then SIGKILL killAfter later.
+	timeout, killAfter time.Duration
+}
+
+// tailDelay bounds how long exec waits for CMD's stderr to close once CMD
+// has exited, when it copies stderr for the tail: a background process
+// that keeps it open must not hold the stage open.
+const tailDelay = 2 * time.Second
+
+// runCommandWith is runCommand with lim.
+func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *signals, lim commandLimits) outcome {
 	defer sigs.stop()
 	if sig := sigs.early(ctx); sig != nil {
 		return interrupted(outcome{err: errors.New("not started")}, sig)
@@ -346,6 +441,16 @@ func runCommand(ctx context.Context, env *Env, argv, extra []string, sigs *signa
 	c.Stdin = os.Stdin
 	c.Stdout = env.Stdout
 	c.Stderr = env.Stderr
+	if lim.tail != nil {
+		c.Stderr = io.MultiWriter(env.Stderr, lim.tail)
+		c.WaitDelay = tailDelay
+	}
+	group := lim.timeout > 0
+	if group {
+		// As timeout(1) does: its own process group, so that the timeout
+		// ends what CMD started too.
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	c.Env = childEnviron(os.Environ(), extra)
 	if err := c.Start(); err != nil {
 		code := 126
@@ -360,7 +465,32 @@ func runCommand(ctx context.Context, env *Env, argv, extra []string, sigs *signa
 		wg       sync.WaitGroup
 		received os.Signal
 		done     = make(chan struct{})
+		mu       sync.Mutex // guards exited and the kills, against pid reuse
+		exited   bool
+		timedOut bool
 	)
+	signalCmd := func(sig os.Signal) {
+		mu.Lock()
+		defer mu.Unlock()
+		if exited {
+			return
+		}
+		if s, ok := sig.(syscall.Signal); ok && group {
+			_ = syscall.Kill(-c.Process.Pid, s)
+			return
+		}
+		// It fails only when CMD has exited already.
+		_ = c.Process.Signal(sig)
+	}
+	var timers []*time.Timer
+	if lim.timeout > 0 {
+		timers = append(timers, time.AfterFunc(lim.timeout, func() {
+			mu.Lock()
+			timedOut = !exited
+			mu.Unlock()
+			signalCmd(syscall.SIGTERM)
+		}), time.AfterFunc(lim.timeout+lim.killAfter, func() { signalCmd(syscall.SIGKILL) }))
+	}
 	wg.Go(func() {
 		for {
 			select {
@@ -368,40 +498,53 @@ func runCommand(ctx context.Context, env *Env, argv, extra []string, sigs *signa
 				if received == nil {
 					received = sig
 				}
-				// It fails only when CMD has exited already.
-				_ = c.Process.Signal(sig)
+				signalCmd(sig)
 			case <-done:
 				return
 			}
 		}
 	})
 	waitErr := c.Wait()
+	mu.Lock()
+	exited = true
+	mu.Unlock()
+	for _, t := range timers {
+		t.Stop()
+	}
 	sigs.stop()
 	close(done)
 	wg.Wait()
 
 	var out outcome
-	var ee *exec.ExitError
-	switch {
-	case waitErr == nil:
-	case errors.As(waitErr, &ee):
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			out.code = 128 + int(ws.Signal())
-			out.signal = ws.Signal().String()
-			out.err = fmt.Errorf("signal: %s", out.signal)
-		} else {
-			out.code = ee.ExitCode()
-			out.err = fmt.Errorf("exit status %d", out.code)
-		}
-	default: // copying output failed
+	ps := c.ProcessState
+	switch ws, ok := ps.Sys().(syscall.WaitStatus); {
+	case ok && ws.Signaled():
+		out.code = 128 + int(ws.Signal())
+		out.signal = ws.Signal().String()
+		out.err = fmt.Errorf("signal: %s", out.signal)
+	case ps.ExitCode() != 0:
+		out.code = ps.ExitCode()
+		out.err = fmt.Errorf("exit status %d", out.code)
+	case waitErr != nil && !errors.Is(waitErr, exec.ErrWaitDelay):
+		// copying output failed
 		out.code = 1
 		out.err = fmt.Errorf("%s: %w", argv[0], waitErr)
 	}
-	if received != nil {
+	mu.Lock()
+	out.timedOut = timedOut
+	mu.Unlock()
+	switch {
+	case received != nil:
 		out = interrupted(out, received)
+	case out.timedOut:
+		out.code = exitTimedOut
+		out.err = fmt.Errorf("timed out after %s", lim.timeout)
 	}
 	return out
 }
+
+// exitTimedOut is exec's exit code when --timeout ended CMD, as timeout(1).
+const exitTimedOut = 124
 
 // childEnviron returns environ with the variables in extra set, and the
 // variables a child joins a run by removed unless extra sets them: a

@@ -4,11 +4,13 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 )
@@ -19,6 +21,15 @@ func TestPipelineCommands(t *testing.T) {
 	bin := buildBinaries(t)
 	t.Run("stage data from flags, a Python script and stage-data", func(t *testing.T) {
 		testStageData(t, bin)
+	})
+	t.Run("a failed stage records its stderr tail", func(t *testing.T) {
+		testStderrTail(t, bin)
+	})
+	t.Run("--timeout ends the command and records it", func(t *testing.T) {
+		testTimeout(t, bin)
+	})
+	t.Run("--retry records each attempt", func(t *testing.T) {
+		testRetry(t, bin)
 	})
 }
 
@@ -39,7 +50,7 @@ func testStageData(t *testing.T, bin binaries) {
 		python bool
 		args   []string // after exec
 		want   map[string]any
-		warn   bool   // exec prints a one-line warning about the data file
+		warn   bool // exec prints a one-line warning about the data file
 	}{
 		{
 			name: "--data values typed as JSON where they parse",
@@ -112,4 +123,123 @@ func testStageData(t *testing.T, bin binaries) {
 			t.Errorf("exit %d stderr %q", r.code, r.stderr)
 		}
 	})
+}
+
+func testStderrTail(t *testing.T, bin binaries) {
+	// 30 lines on stderr, a secret among the last ones.
+	script := `for i in $(seq 1 28); do echo "line $i" >&2; done; echo "GITHUB_TOKEN=ghp_abcdef123 password: hunter2" >&2; echo "using $MY_SECRET" >&2; exit 3`
+	var full strings.Builder
+	for i := 1; i <= 28; i++ {
+		fmt.Fprintf(&full, "line %d\n", i)
+	}
+	full.WriteString("GITHUB_TOKEN=ghp_abcdef123 password: hunter2\nusing s3cr3t-value\n")
+	tests := []struct {
+		name string
+		args []string
+		want string // stderr_tail; "" for none
+	}{
+		{
+			name: "the last 20 lines, redacted", args: []string{"--", "sh", "-c", script},
+			want: "line 11\nline 12\nline 13\nline 14\nline 15\nline 16\nline 17\nline 18\nline 19\nline 20\n" +
+				"line 21\nline 22\nline 23\nline 24\nline 25\nline 26\nline 27\nline 28\n" +
+				"GITHUB_TOKEN=[REDACTED] password: [REDACTED]\nusing [REDACTED]",
+		},
+		{name: "--stderr-tail 3", args: []string{"--stderr-tail", "3", "--", "sh", "-c", script},
+			want: "line 28\nGITHUB_TOKEN=[REDACTED] password: [REDACTED]\nusing [REDACTED]"},
+		{name: "--stderr-tail 0 records none", args: []string{"--stderr-tail", "0", "--", "sh", "-c", script}},
+		{name: "a stage that succeeds records none", args: []string{"--", "sh", "-c", "echo fine >&2"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			work := t.TempDir()
+			r := runAsUser(t, work, userEnv("MY_SECRET=s3cr3t-value"), append([]string{bin.stagetrack, "exec", "--stage", "s"}, tc.args...)...)
+			if wantOut := full.String(); tc.want != "" && r.stderr != wantOut {
+				t.Errorf("stderr passed through as\n%s\nwant\n%s", r.stderr, wantOut)
+			}
+			path, rf := onlyRunFile(t, filepath.Join(work, "runs"))
+			got, _ := stageData(t, rf.Stages[0])["stderr_tail"].(string)
+			if got != tc.want {
+				t.Errorf("stderr_tail\n%q\nwant\n%q", got, tc.want)
+			}
+			if tc.want == "" {
+				return
+			}
+			show := runAsUser(t, work, userEnv(), bin.stagetrack, "show", path)
+			wantShow := "\nstderr of s (exit status 3):\n  │ " + strings.ReplaceAll(tc.want, "\n", "\n  │ ") + "\n"
+			if !strings.HasSuffix(show.stdout, wantShow) {
+				t.Errorf("show ends\n%s\nwant it to end\n%s", show.stdout, wantShow)
+			}
+			html := filepath.Join(work, "r.html")
+			if rep := runAsUser(t, work, userEnv(), bin.stagetrack, "report", "-o", html, path); rep.code != 0 {
+				t.Fatalf("report: exit %d %s", rep.code, rep.stderr)
+			}
+			page, _ := os.ReadFile(html)
+			if !strings.Contains(string(page), "stderr:\n"+strings.SplitN(tc.want, "\n", 2)[0]+"\n") {
+				t.Errorf("the report's tooltip does not show the stderr tail")
+			}
+		})
+	}
+}
+
+func testTimeout(t *testing.T, bin binaries) {
+	tests := []struct {
+		name string
+		args []string
+		sig  string // the signal that ended CMD
+	}{
+		{name: "SIGTERM ends sleep 60", args: []string{"--timeout", "1s", "--", "sleep", "60"}, sig: "terminated"},
+		{name: "SIGKILL after --kill-after when SIGTERM is ignored, the whole group",
+			args: []string{"--timeout", "1s", "--kill-after", "500ms", "--", "sh", "-c", `trap "" TERM; sleep 60; echo survived`}, sig: "killed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			work := t.TempDir()
+			began := time.Now()
+			r := runAsUser(t, work, userEnv(), append([]string{bin.stagetrack, "exec", "--stage", "s"}, tc.args...)...)
+			took := time.Since(began)
+			if r.code != 124 {
+				t.Fatalf("exit %d, want 124\nstderr:\n%s", r.code, r.stderr)
+			}
+			if took > 15*time.Second {
+				t.Errorf("took %v; a 1s timeout should end it in a few seconds", took)
+			}
+			_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
+			st := rf.Stages[0]
+			d := stageData(t, st)
+			if st.Error != "timed out after 1s" || d["timed_out"] != true || d["signal"] != tc.sig {
+				t.Errorf("stage error %q data %s; want timed out after 1s, timed_out, signal %s", st.Error, st.Data, tc.sig)
+			}
+			if rf.Status != jsonrun.StatusFailed || rf.Error != "timed out after 1s" {
+				t.Errorf("run status %q error %q", rf.Status, rf.Error)
+			}
+		})
+	}
+}
+
+func testRetry(t *testing.T, bin binaries) {
+	work := t.TempDir()
+	// Fails the first time (no counter file yet), succeeds the second.
+	script := `if [ -e counter ]; then echo second; exit 0; fi; touch counter; echo flaky >&2; exit 1`
+	r := runAsUser(t, work, userEnv(), bin.stagetrack, "exec", "--stage", "fetch", "--retry", "2", "--", "sh", "-c", script)
+	if r.code != 0 || r.stdout != "second\n" {
+		t.Fatalf("exit %d stdout %q, want 0 and the second attempt's output\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "stagetrack: fetch failed (exit status 1); attempt 2 of 3\n") {
+		t.Errorf("stderr %q does not announce the second attempt", r.stderr)
+	}
+	_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
+	if len(rf.Stages) != 2 {
+		t.Fatalf("%d stages, want 2 attempts", len(rf.Stages))
+	}
+	first, second := rf.Stages[0], rf.Stages[1]
+	if first.Key != "fetch" || first.Attempt != 1 || first.Status != jsonrun.StageError || first.Error != "exit status 1" ||
+		stageData(t, first)["stderr_tail"] != "flaky" {
+		t.Errorf("first attempt %q attempt %d status %q error %q data %s", first.Key, first.Attempt, first.Status, first.Error, first.Data)
+	}
+	if second.Key != "fetch#2" || second.Attempt != 2 || second.Status != jsonrun.StageOK {
+		t.Errorf("second attempt %q attempt %d status %q", second.Key, second.Attempt, second.Status)
+	}
+	if rf.Error != "" {
+		t.Errorf("run error %q; the last attempt succeeded", rf.Error)
+	}
 }

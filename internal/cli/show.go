@@ -37,6 +37,7 @@ columns. Several files are shown one after the other.`,
 			o := env.viewOptions(env.Stdout, width)
 			for i, r := range runs {
 				out := view.Waterfall(r, o)
+				out += stderrTails(r) // h5: issue 11
 				if i > 0 {
 					out = "\n" + out
 				}
