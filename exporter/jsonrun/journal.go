@@ -52,6 +52,9 @@ type event struct {
 	Data         json.RawMessage `json:"data,omitempty"`
 	DataError    string          `json:"data_error,omitempty"`
 	Stack        string          `json:"stack,omitempty"`
+	// Detached marks the run event of a run that stagetrack start opened:
+	// no process owns it until stagetrack finish (see detachedRun).
+	Detached bool `json:"detached,omitempty"`
 }
 
 // appendEvent encodes ev as one journal line. It is the hot path of a

@@ -270,8 +270,9 @@ func oneLine(err error) string {
 //
 // A signal cancels ctx; that must not keep the interrupted run from being
 // recorded, so setup does not see the cancellation.
-func newTracker(ctx context.Context, env *Env, dir string) (*tracker.Tracker, func(context.Context) error, error) {
-	tr, shutdown, err := setup.Tracker(context.WithoutCancel(ctx), setup.WithDir(dir), setup.WithConsoleWriter(env.Stderr))
+func newTracker(ctx context.Context, env *Env, dir string, extra ...setup.Option) (*tracker.Tracker, func(context.Context) error, error) {
+	opts := append([]setup.Option{setup.WithDir(dir), setup.WithConsoleWriter(env.Stderr)}, extra...)
+	tr, shutdown, err := setup.Tracker(context.WithoutCancel(ctx), opts...)
 	if err != nil {
 		var ee *setup.EnvError
 		if errors.As(err, &ee) {

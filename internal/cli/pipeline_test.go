@@ -31,6 +31,94 @@ func TestPipelineCommands(t *testing.T) {
 	t.Run("--retry records each attempt", func(t *testing.T) {
 		testRetry(t, bin)
 	})
+	t.Run("start, exec steps in separate shells, finish", func(t *testing.T) {
+		testStartFinish(t, bin)
+	})
+}
+
+// step runs script in a new sh -c that shares only the env file job.env
+// with the other steps (and the test's environment, ST naming stagetrack).
+func step(t *testing.T, work string, bin binaries, extraEnv []string, script string) procResult {
+	t.Helper()
+	env := userEnv(append([]string{"ST=" + bin.stagetrack}, extraEnv...)...)
+	return runAsUser(t, work, env, "sh", "-c", `if [ -f job.env ]; then set -a; . ./job.env; set +a; fi
+`+script)
+}
+
+func testStartFinish(t *testing.T, bin binaries) {
+	work := t.TempDir()
+	if r := step(t, work, bin, nil, `"$ST" start --name ci --env-file job.env`); r.code != 0 || r.stdout != "" {
+		t.Fatalf("start: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := step(t, work, bin, nil, `"$ST" exec --stage build --data n=3 --data target=linux -- echo built`); r.code != 0 || r.stdout != "built\n" {
+		t.Fatalf("build step: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	// Another command's start-up recovery must leave the started run alone.
+	if r := step(t, work, bin, nil, `env -u STAGE_TRACKER_RUN_ID -u STAGE_TRACKER_JOURNAL -u TRACEPARENT "$ST" recover runs`); r.code != 0 {
+		t.Fatalf("recover: exit %d stderr %q", r.code, r.stderr)
+	}
+	if j, _ := filepath.Glob(filepath.Join(work, "runs", "*.journal")); len(j) != 1 {
+		t.Fatalf("journals after recover: %v; the started run's journal must stay", j)
+	}
+	r := step(t, work, bin, nil, `"$ST" exec --stage test --data suite=unit -- sh -c 'echo "--- FAIL: TestParse" >&2; exit 1'`)
+	if r.code != 1 || r.stderr != "--- FAIL: TestParse\n" {
+		t.Fatalf("test step: exit %d stderr %q; want 1 and its stderr untouched", r.code, r.stderr)
+	}
+	fin := step(t, work, bin, nil, `"$ST" finish`)
+	if fin.code != 0 {
+		t.Fatalf("finish: exit %d stderr %q", fin.code, fin.stderr)
+	}
+	path, rf := onlyRunFile(t, filepath.Join(work, "runs"))
+	if fin.stdout != path+"\n" {
+		t.Errorf("finish printed %q, want the run file %s", fin.stdout, path)
+	}
+	if rf.Name != "ci" || rf.Status != jsonrun.StatusFailed || !strings.Contains(rf.Error, "test") || len(rf.Stages) != 2 {
+		t.Fatalf("run %q status %q error %q with %d stages; want ci, failed, an error naming stage test, 2 stages", rf.Name, rf.Status, rf.Error, len(rf.Stages))
+	}
+	build, test := rf.Stages[0], rf.Stages[1]
+	if d := stageData(t, build); build.Key != "build" || d["n"] != 3.0 || d["target"] != "linux" {
+		t.Errorf("build stage %q data %s", build.Key, build.Data)
+	}
+	if d := stageData(t, test); test.Key != "test" || d["suite"] != "unit" || d["stderr_tail"] != "--- FAIL: TestParse" {
+		t.Errorf("test stage %q data %s", test.Key, test.Data)
+	}
+	if rf.StartTime.After(build.StartTime) || rf.TraceID == "" {
+		t.Errorf("run starts %v after its first stage %v, or has no trace id %q", rf.StartTime, build.StartTime, rf.TraceID)
+	}
+	before, _ := os.ReadFile(path)
+	again := step(t, work, bin, nil, `"$ST" finish`)
+	after, _ := os.ReadFile(path)
+	if again.code != 0 || again.stdout != "" || strings.Count(again.stderr, "\n") != 1 || !strings.Contains(again.stderr, "finished already") || string(before) != string(after) {
+		t.Errorf("second finish: exit %d stdout %q stderr %q, file changed: %v; want 0, one line, the file as it was", again.code, again.stdout, again.stderr, string(before) != string(after))
+	}
+
+	t.Run("a started run never finished is recovered as interrupted when asked", func(t *testing.T) {
+		work := t.TempDir()
+		for _, script := range []string{`"$ST" start --env-file job.env`, `"$ST" exec --stage only -- true`} {
+			if r := step(t, work, bin, nil, script); r.code != 0 {
+				t.Fatalf("%s: exit %d stderr %q", script, r.code, r.stderr)
+			}
+		}
+		j, _ := filepath.Glob(filepath.Join(work, "runs", "*.journal"))
+		if len(j) != 1 {
+			t.Fatalf("journals %v", j)
+		}
+		if r := runAsUser(t, work, userEnv(), bin.stagetrack, "recover", "--journal", j[0]); r.code != 0 {
+			t.Fatalf("recover: exit %d stderr %q", r.code, r.stderr)
+		}
+		_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
+		if rf.Status != jsonrun.StatusInterrupted || !strings.Contains(rf.Error, "never finished") || len(rf.Stages) != 1 {
+			t.Errorf("status %q error %q, %d stages", rf.Status, rf.Error, len(rf.Stages))
+		}
+	})
+	t.Run("start prints export lines for eval", func(t *testing.T) {
+		r := runAsUser(t, t.TempDir(), userEnv(), bin.stagetrack, "start")
+		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+		if r.code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "export STAGE_TRACKER_RUN_ID=") ||
+			!strings.HasPrefix(lines[1], "export STAGE_TRACKER_JOURNAL=") || !strings.HasPrefix(lines[2], "export TRACEPARENT=00-") {
+			t.Errorf("exit %d stdout %q", r.code, r.stdout)
+		}
+	})
 }
 
 // stageData decodes a stage's data as a map.
