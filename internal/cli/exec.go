@@ -122,12 +122,17 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 			}
 			sigs := catchSignals()
 			defer sigs.stop()
-			tr, shutdown, err := newTracker(cmd.Context(), env, dir)
+			ci := detectCI(env.getenv)
+			tr, shutdown, err := newTracker(cmd.Context(), env, dir, ciResource(ci)...)
 			if err != nil {
 				return err
 			}
 			ctx := parentFromEnv(cmd.Context())
-			ctx, run := tr.StartOrJoin(ctx, nil, tracker.WithRunName(stageName))
+			var runArgs any
+			if ci != nil {
+				runArgs = map[string]any{"ci": ci}
+			}
+			ctx, run := tr.StartOrJoin(ctx, runArgs, tracker.WithRunName(stageName))
 			// A joined run's span is the parent's: remote to this process.
 			joined := run.SpanContext().IsRemote()
 			if !joined {
@@ -162,6 +167,9 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 			default:
 				run.SetError(out.err)
 				ferr = finish(ctx, run, shutdown, nil)
+			}
+			if !joined {
+				ciFinishRun(env, run)
 			}
 			return commandResult(out, ferr)
 		}),

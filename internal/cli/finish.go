@@ -89,7 +89,7 @@ run prints one line on stderr, leaves the file as it is and exits 0.`,
 			}
 			if !quiet {
 				if rf, rerr := jsonrun.ReadFile(path); rerr == nil {
-					ciFinish(env, rf)
+					ciFinish(env, path, rf)
 				}
 			}
 			return write(env.Stdout, path+"\n")
@@ -210,9 +210,9 @@ func assembleStarted(ctx context.Context, env *Env, h *startedRun, st *startedSt
 	}
 	started := time.Unix(0, h.T)
 	clk := &switchClock{at: started}
-	tr, shutdown, err := newTracker(ctx, env, filepath.Dir(h.journal),
+	tr, shutdown, err := newTracker(ctx, env, filepath.Dir(h.journal), append(ciResource(h.CI),
 		setup.WithTrackerOptions(tracker.WithClock(clk.now)),
-		setup.WithProviderOptions(sdktrace.WithIDGenerator(&fixedIDs{trace: tid, span: sid})))
+		setup.WithProviderOptions(sdktrace.WithIDGenerator(&fixedIDs{trace: tid, span: sid})))...)
 	if err != nil {
 		return "", err
 	}
@@ -226,15 +226,14 @@ func assembleStarted(ctx context.Context, env *Env, h *startedRun, st *startedSt
 		}
 	}
 	var args any
-	if len(h.Args) > 0 {
-		args = h.Args
+	if a := withCIArgs(h.Args, h.CI); len(a) > 0 {
+		args = a
 	}
 	rctx, run := tr.Start(pctx, args, tracker.WithRunID(h.RunID), tracker.WithRunName(h.Name))
 	clk.release()
 	if run.SpanContext().SpanID() != sid {
 		return "", errors.Join(fmt.Errorf("run %s: the run span did not get start's span id", h.RunID), finish(rctx, run, shutdown, nil))
 	}
-	setCIAttributes(run, h.CI)
 	if err := appendStageLines(h.journal[:len(h.journal)-len(".finishing")], st.lines); err != nil {
 		return "", errors.Join(err, finish(rctx, run, shutdown, nil))
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/cli"
 )
 
 // TestPipelineCommands builds stagetrack once and runs the commands that
@@ -34,6 +35,141 @@ func TestPipelineCommands(t *testing.T) {
 	t.Run("start, exec steps in separate shells, finish", func(t *testing.T) {
 		testStartFinish(t, bin)
 	})
+	t.Run("on GitHub Actions: attributes, step summary, annotations", func(t *testing.T) {
+		testGitHubActions(t, bin)
+	})
+	t.Run("progress lines when stderr is a file", func(t *testing.T) {
+		testPlainProgress(t, bin)
+	})
+}
+
+func testGitHubActions(t *testing.T, bin binaries) {
+	work := t.TempDir()
+	summary := filepath.Join(work, "summary.md")
+	gh := []string{
+		"GITHUB_ACTIONS=true", "GITHUB_WORKFLOW=CI", "GITHUB_JOB=test", "GITHUB_RUN_ID=1234", "GITHUB_RUN_ATTEMPT=2",
+		"GITHUB_REPOSITORY=octo/repo", "GITHUB_SHA=0123456789abcdef", "GITHUB_SERVER_URL=https://github.com",
+		"GITHUB_STEP_SUMMARY=" + summary,
+	}
+	for _, script := range []string{
+		`"$ST" start --name ci --env-file job.env`,
+		`"$ST" exec --stage build --data n=3 -- true`,
+		`"$ST" exec --stage test -- sh -c 'echo "assertion failed: 1 != 2" >&2; exit 1'`,
+	} {
+		step(t, work, bin, gh, script)
+	}
+	fin := step(t, work, bin, gh, `"$ST" finish > finish.out`)
+	if fin.code != 0 {
+		t.Fatalf("finish: exit %d stderr %q", fin.code, fin.stderr)
+	}
+	out, _ := os.ReadFile(filepath.Join(work, "finish.out"))
+	path, rf := onlyRunFile(t, filepath.Join(work, "runs"))
+	wantOut := "::error title=stage test failed::exit status 1%0Aassertion failed: 1 != 2\n" + path + "\n"
+	if string(out) != wantOut {
+		t.Errorf("finish stdout\n%s\nwant\n%s", out, wantOut)
+	}
+	md, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatalf("step summary: %v", err)
+	}
+	for _, want := range []string{"### ❌ stagetrack run `ci`: failed", "| build | ✅ ok |", "| test | ❌ error |", "exit status 1 |",
+		"<details><summary>stderr of test</summary>", "assertion failed: 1 != 2", rf.TraceID} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("step summary lacks %q:\n%s", want, md)
+		}
+	}
+	var args struct{ CI map[string]string }
+	if err := json.Unmarshal(rf.Args, &args); err != nil {
+		t.Fatalf("args %s: %v", rf.Args, err)
+	}
+	want := map[string]string{
+		"ci.provider": "github_actions", "cicd.pipeline.name": "CI", "cicd.pipeline.task.name": "test", "cicd.pipeline.run.id": "1234",
+		"github.run_attempt": "2", "github.repository": "octo/repo", "vcs.ref.head.revision": "0123456789abcdef",
+		"cicd.pipeline.run.url.full": "https://github.com/octo/repo/actions/runs/1234/attempts/2",
+	}
+	for k, v := range want {
+		if args.CI[k] != v {
+			t.Errorf("run file args.ci[%q] = %q, want %q", k, args.CI[k], v)
+		}
+	}
+	// The run span carries them too: printed by the console exporter.
+	con := step(t, work, bin, append(gh, "OTEL_TRACES_EXPORTER=console"), `env -u STAGE_TRACKER_RUN_ID -u STAGE_TRACKER_JOURNAL -u TRACEPARENT "$ST" exec --dir other -- true`)
+	for _, want := range []string{`"Key": "cicd.pipeline.run.url.full"`, `"Value": "https://github.com/octo/repo/actions/runs/1234/attempts/2"`} {
+		if !strings.Contains(con.stderr, want) {
+			t.Errorf("console spans lack %s:\n%s", want, con.stderr)
+		}
+	}
+}
+
+func TestGitLabAttributes(t *testing.T) {
+	outsideRun(t)
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"GITLAB_CI": "true", "CI_PIPELINE_ID": "77", "CI_PIPELINE_URL": "https://gitlab.com/g/p/-/pipelines/77",
+		"CI_JOB_ID": "88", "CI_JOB_NAME": "unit", "CI_JOB_URL": "https://gitlab.com/g/p/-/jobs/88",
+		"CI_COMMIT_SHA": "abc123", "CI_PROJECT_PATH": "g/p",
+	} {
+		t.Setenv(k, v)
+	}
+	var stdout, stderr strings.Builder
+	code := cli.Main(t.Context(), []string{"exec", "--dir", dir, "--", "true"}, &cli.Env{Stdout: &stdout, Stderr: &stderr, Getenv: os.Getenv})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	_, rf := onlyRunFile(t, dir)
+	var args struct{ CI map[string]string }
+	if err := json.Unmarshal(rf.Args, &args); err != nil {
+		t.Fatalf("args %s: %v", rf.Args, err)
+	}
+	want := map[string]string{
+		"ci.provider": "gitlab_ci", "cicd.pipeline.run.id": "77", "cicd.pipeline.task.run.id": "88", "cicd.pipeline.task.name": "unit",
+		"cicd.pipeline.task.run.url.full": "https://gitlab.com/g/p/-/jobs/88", "vcs.ref.head.revision": "abc123",
+		"gitlab.project.path": "g/p", "cicd.pipeline.name": "g/p",
+	}
+	for k, v := range want {
+		if args.CI[k] != v {
+			t.Errorf("args.ci[%q] = %q, want %q", k, args.CI[k], v)
+		}
+	}
+}
+
+func testPlainProgress(t *testing.T, bin binaries) {
+	tests := []struct {
+		name  string
+		quiet bool
+	}{{name: "plain lines"}, {name: "-q prints none", quiet: true}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			work := t.TempDir()
+			q := ""
+			if tc.quiet {
+				q = "-q"
+			}
+			step(t, work, bin, nil, `"$ST" run `+q+` --name p -- sh -c '"$ST" exec --stage fetch -- true; "$ST" exec --stage build -- sh -c "exit 3"; true' 2> err.log`)
+			b, _ := os.ReadFile(filepath.Join(work, "err.log"))
+			log := string(b)
+			if strings.Contains(log, "\x1b") {
+				t.Errorf("escape sequences in a file:\n%q", log)
+			}
+			var got []string
+			for line := range strings.Lines(log) {
+				if strings.HasPrefix(line, "» ") {
+					f := strings.Fields(line)
+					got = append(got, strings.Join(f[2:4], " "))
+					if f[2] == "✘" && !strings.HasSuffix(line, "exit status 3\n") {
+						t.Errorf("failed stage's line %q lacks its error", line)
+					}
+				}
+			}
+			want := []string{"▶ fetch", "✔ fetch", "▶ build", "✘ build"}
+			if tc.quiet {
+				want = nil
+			}
+			if strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("progress lines %q, want %q\nstderr:\n%s", got, want, log)
+			}
+		})
+	}
 }
 
 // step runs script in a new sh -c that shares only the env file job.env

@@ -61,6 +61,7 @@ records it as interrupted with the stages it had, and "stagetrack recover
 			if err != nil {
 				return err
 			}
+			h.CI = detectCI(env.getenv)
 			if err := h.write(); err != nil {
 				return err
 			}
