@@ -4,6 +4,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"os"
 	"os/exec"
@@ -220,6 +221,23 @@ func testStartFinish(t *testing.T, bin binaries) {
 	}
 	if rf.StartTime.After(build.StartTime) || rf.TraceID == "" {
 		t.Errorf("run starts %v after its first stage %v, or has no trace id %q", rf.StartTime, build.StartTime, rf.TraceID)
+	}
+	junit := runAsUser(t, work, userEnv(), bin.stagetrack, "report", "--format", "junit", "-o", "-", path)
+	var doc struct {
+		Suites []struct {
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Text string `xml:",chardata"`
+				} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(junit.stdout), &doc); err != nil || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 2 {
+		t.Fatalf("report --format junit: exit %d, %v\n%s", junit.code, err, junit.stdout)
+	}
+	if f := doc.Suites[0].Cases[1].Failure; f == nil || !strings.Contains(f.Text, "--- FAIL: TestParse") {
+		t.Errorf("junit test case of the failed stage: %+v", doc.Suites[0].Cases[1])
 	}
 	before, _ := os.ReadFile(path)
 	again := step(t, work, bin, nil, `"$ST" finish`)

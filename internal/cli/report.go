@@ -13,8 +13,9 @@ import (
 
 func newReportCommand(env *Env) *cobra.Command {
 	var (
-		out   string
-		title string
+		out    string
+		title  string
+		format string
 	)
 	cmd := &cobra.Command{
 		Use:   "report RUNFILE... -o report.html",
@@ -27,10 +28,15 @@ error and data; clicking it shows them in full below the chart, and puts a
 link to the stage in the address bar. Several runs share one time scale, so
 their charts can be compared by eye.
 
-With -o - the report goes to stdout.`,
+With -o - the report goes to stdout.
+
+--format junit writes JUnit XML instead (default file junit.xml), which CI
+systems display as test results: one test suite per run, one test case per
+stage, a failed stage a <failure> with its error and stderr tail.`,
 		Example: example(
 			"stagetrack report run_output.json -o report.html",
 			"stagetrack report runs/*.json -o runs.html --title 'nightly runs'",
+			"stagetrack report --format junit runs/*.json -o junit.xml",
 		),
 		GroupID: groupLook,
 		Args:    args(cobra.MinimumNArgs(1)),
@@ -47,7 +53,18 @@ With -o - the report goes to stdout.`,
 				in[i] = report.Input{File: files[i], Run: r}
 			}
 			var buf bytes.Buffer
-			if err := report.Write(&buf, in, report.Options{Title: title}); err != nil {
+			render := func() error { return report.Write(&buf, in, report.Options{Title: title}) }
+			switch format { // h5: issue 11
+			case "html":
+			case "junit":
+				render = func() error { return report.WriteJUnit(&buf, in, title) }
+				if !cmd.Flags().Changed("output") {
+					out = "junit.xml"
+				}
+			default:
+				return usagef("--format is html or junit, not %q", format)
+			}
+			if err := render(); err != nil {
 				return err
 			}
 			if out == "-" {
@@ -61,6 +78,7 @@ With -o - the report goes to stdout.`,
 		}),
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "report.html", "the HTML file to write, - for stdout")
+	cmd.Flags().StringVar(&format, "format", "html", "html, or junit for JUnit XML")
 	cmd.Flags().StringVar(&title, "title", "", `the report's title (default "stage-tracker report")`)
 	return cmd
 }
