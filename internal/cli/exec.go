@@ -115,6 +115,18 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 				os.Unsetenv(tracker.EnvRunID)
 				os.Unsetenv(tracker.EnvJournal)
 			}
+			if j := os.Getenv(tracker.EnvJournal); os.Getenv(tracker.EnvRunID) != "" && j != "" {
+				if _, err := os.Stat(j); err != nil {
+					// The run is over (finish, or its owner, wrote its file):
+					// joining would rewrite that run file with this stage alone.
+					fmt.Fprintf(env.Stderr, "stagetrack: run %s is finished (no journal %s); recording a run of its own\n",
+						os.Getenv(tracker.EnvRunID), j)
+					os.Unsetenv(tracker.EnvRunID)
+					os.Unsetenv(tracker.EnvJournal)
+					os.Unsetenv(tracker.EnvTraceParent)
+					os.Unsetenv(tracker.EnvTraceState)
+				}
+			}
 			journal := os.Getenv(tracker.EnvJournal)
 			if os.Getenv(tracker.EnvRunID) != "" && journal != "" && !cmd.Flags().Changed("dir") {
 				// Whatever this process writes belongs beside the run it joins.

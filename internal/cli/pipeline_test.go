@@ -246,6 +246,17 @@ func testStartFinish(t *testing.T, bin binaries) {
 		t.Errorf("second finish: exit %d stdout %q stderr %q, file changed: %v; want 0, one line, the file as it was", again.code, again.stdout, again.stderr, string(before) != string(after))
 	}
 
+	late := step(t, work, bin, nil, `"$ST" exec --stage late -- true`)
+	if late.code != 0 || !strings.Contains(late.stderr, "is finished (no journal") {
+		t.Errorf("exec after finish: exit %d stderr %q", late.code, late.stderr)
+	}
+	if after, _ := os.ReadFile(path); string(before) != string(after) {
+		t.Errorf("an exec after finish changed the finished run file")
+	}
+	if files, _ := filepath.Glob(filepath.Join(work, "runs", "*.json")); len(files) != 2 {
+		t.Errorf("run files %v; want the finished run and the late exec's own", files)
+	}
+
 	t.Run("a started run never finished is recovered as interrupted when asked", func(t *testing.T) {
 		work := t.TempDir()
 		for _, script := range []string{`"$ST" start --env-file job.env`, `"$ST" exec --stage only -- true`} {
