@@ -297,9 +297,9 @@ func (t *tailer) close() {
 // the width on a terminal; plain and whole elsewhere (a file, a CI log),
 // one line per stage start and end.
 func (e *Env) progress() *progress {
-	o := e.viewOptions(e.Stderr, 0)
 	if isTerm, _ := e.terminal(e.Stderr); !isTerm {
 		return newProgress(false, 0)
 	}
+	o := e.viewOptions(e.Stderr, 0)
 	return newProgress(o.Color, o.Width)
 }
