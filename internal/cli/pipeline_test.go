@@ -276,6 +276,46 @@ func testStartFinish(t *testing.T, bin binaries) {
 			t.Errorf("status %q error %q, %d stages", rf.Status, rf.Error, len(rf.Stages))
 		}
 	})
+	t.Run("recover DIR takes a started run only after DetachedMaxAge", func(t *testing.T) {
+		tests := []struct {
+			name   string
+			age    time.Duration
+			status string // "" when it must stay a journal
+		}{
+			{name: "an hour old stays", age: time.Hour},
+			{name: "older than the age is interrupted", age: jsonrun.DetachedMaxAge + time.Hour, status: jsonrun.StatusInterrupted},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				work := t.TempDir()
+				runs := filepath.Join(work, "runs")
+				if err := os.MkdirAll(runs, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				id := "3f2c8a1e-5b7d-4c10-9e2f-6a1b2c3d4e5f"
+				host, _ := os.Hostname()
+				header := fmt.Sprintf(`{"e":"run","t":%d,"run_id":%q,"trace_id":"5ccfaa0df1c79ce5db0bd45c030a5119","span_id":"a793051a2bda5927","name":"ci","host":%q,"detached":true}`+"\n",
+					time.Now().Add(-tc.age).UnixNano(), id, host)
+				if err := os.WriteFile(filepath.Join(runs, id+jsonrun.JournalSuffix), []byte(header), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if r := runAsUser(t, work, userEnv(), bin.stagetrack, "recover", "runs"); r.code != 0 {
+					t.Fatalf("recover: exit %d stderr %q", r.code, r.stderr)
+				}
+				files, _ := filepath.Glob(filepath.Join(runs, "*.json"))
+				if tc.status == "" {
+					if len(files) != 0 {
+						t.Errorf("a started run an hour old was recovered: %v", files)
+					}
+					return
+				}
+				_, rf := onlyRunFile(t, runs)
+				if rf.Status != tc.status || !strings.Contains(rf.Error, "never finished") {
+					t.Errorf("status %q error %q", rf.Status, rf.Error)
+				}
+			})
+		}
+	})
 	t.Run("start prints export lines for eval", func(t *testing.T) {
 		r := runAsUser(t, t.TempDir(), userEnv(), bin.stagetrack, "start")
 		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
