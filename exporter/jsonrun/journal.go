@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -53,6 +54,9 @@ type event struct {
 	Data         json.RawMessage `json:"data,omitempty"`
 	DataError    string          `json:"data_error,omitempty"`
 	Stack        string          `json:"stack,omitempty"`
+	// Detached marks the run event of a run that stagetrack start opened:
+	// no process owns it until stagetrack finish (see detachedRun).
+	Detached bool `json:"detached,omitempty"`
 }
 
 // appendEvent encodes ev as one journal line. It is the hot path of a
@@ -246,10 +250,14 @@ func joinJournal(path string, sync bool) (*journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A journal nobody holds is one whose owner died: not joinable.
-	if free, _ := tryLockExclusive(f); free && locksWork {
-		f.Close()
-		return nil, fmt.Errorf("no live process holds %s: the run's owner has stopped", path)
+	// A journal nobody holds is one whose owner died: not joinable. A
+	// detached run (stagetrack start) has no owner by design: its steps
+	// join it one after another until stagetrack finish.
+	if !journalDetached(path) {
+		if free, _ := tryLockExclusive(f); free && locksWork {
+			f.Close()
+			return nil, fmt.Errorf("no live process holds %s: the run's owner has stopped", path)
+		}
 	}
 	if err := lockShared(f); err != nil {
 		f.Close()
@@ -336,4 +344,28 @@ func (j *journal) read() (journalContents, error) {
 	}
 	defer f.Close()
 	return readJournal(f), nil
+}
+
+// journalDetached reports whether the journal at path is a detached run's:
+// its first line, the run event, says "detached":true.
+func journalDetached(path string) bool {
+	f, err := openNoFollow(path, os.O_RDONLY)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return lineDetached(firstLine(f))
+}
+
+// firstLine is the start of f's first line, at most 64 KiB of it.
+func firstLine(f *os.File) []byte {
+	buf := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, buf)
+	line, _, _ := bytes.Cut(buf[:n], []byte{'\n'})
+	return line
+}
+
+// lineDetached reports whether a journal's run event marks a detached run.
+func lineDetached(line []byte) bool {
+	return bytes.HasPrefix(line, []byte(`{"e":"run"`)) && bytes.Contains(line, []byte(`"detached":true`))
 }

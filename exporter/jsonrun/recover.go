@@ -270,7 +270,11 @@ func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
 	if jc.run == nil && len(jc.bad) == 0 && !explicit {
 		return "", nil // empty: a run starting right now, or nothing to recover
 	}
-	run, err := jc.recoveredRun(path, "", "")
+	status, why, skip := detachedRun(jc.run, explicit, time.Now())
+	if skip {
+		return "", fmt.Errorf("jsonrun: journal %s: %w", path, errJournalLive)
+	}
+	run, err := jc.recoveredRun(path, status, why)
 	if err != nil {
 		return "", err
 	}
@@ -302,6 +306,29 @@ func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
 		return written, fmt.Errorf("jsonrun: recovered %s but could not remove its journal: %w", written, err)
 	}
 	return written, nil
+}
+
+// DetachedMaxAge is how long a run that stagetrack start opened (its run
+// event marked detached; no process owns it) waits for stagetrack finish:
+// Recover skips its journal until then, since its next step may still come.
+// Older, or recovered explicitly (RecoverJournal), it becomes an
+// interrupted run with the stages it had.
+const DetachedMaxAge = 24 * time.Hour
+
+// detachedRun decides the recovery of a detached run's journal: skip it
+// while it is younger than DetachedMaxAge and not asked for explicitly,
+// else recover it as interrupted. Status "" is for a run that is not
+// detached: its owner's liveness decides.
+func detachedRun(ev *event, explicit bool, now time.Time) (status, why string, skip bool) {
+	if ev == nil || !ev.Detached {
+		return "", "", false
+	}
+	started := fromUnixNano(ev.T)
+	if !explicit && now.Sub(started) < DetachedMaxAge {
+		return "", "", true
+	}
+	return StatusInterrupted, fmt.Sprintf("started by stagetrack start at %s and never finished; recovered from its journal",
+		started.Format(time.RFC3339)), false
 }
 
 // completeHistory appends the run file at runPath to the history when the

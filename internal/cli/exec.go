@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -31,6 +33,11 @@ func newExecCommand(env *Env) *cobra.Command {
 	var (
 		stageName string
 		dir       string
+		dataArgs  []string
+		dataFile  string
+		tailLines int
+		retries   int
+		lim       commandLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "exec [--stage NAME] [--dir DIR] -- CMD [ARG...]",
@@ -45,6 +52,30 @@ of the run's trace. Outside a run, exec records a run of one stage in DIR.
 The stage records its duration and the data {"command": [CMD, ARG...],
 "exit_code": N} (and "signal" when a signal ended CMD); a non-zero exit is the
 stage's error ("exit status N"), and, outside a run, the run's.
+
+Stage data from the shell: --data KEY=VALUE adds to the stage's data (VALUE
+as JSON where it parses: 3, 0.93, true; else a string). CMD can add its own:
+STAGE_TRACKER_DATA_FILE names a file (--data-file F, or a fresh temporary
+file) in which CMD writes a JSON object, or to which "stagetrack stage-data
+KEY=VALUE" adds; exec reads it when CMD ends. A file that is not a JSON
+object is ignored with a one-line warning. The data lands in the run file and
+on the stage's span as the library's Stage.End data does; "command",
+"exit_code" and "signal" are exec's own and win over the same keys.
+
+A failed stage also records the last lines of CMD's stderr (--stderr-tail
+lines, at most 4 KiB) as "stderr_tail", with secret-looking assignments
+(TOKEN=…, password: …) and the values of secret-named environment variables
+replaced by [REDACTED]. CMD's stderr still reaches stagetrack's stderr
+unchanged, through a pipe (--stderr-tail 0 gives CMD stagetrack's own
+stderr, a terminal stays a terminal).
+
+--timeout D ends CMD after D, as timeout(1) does: CMD runs in its own process
+group, which gets SIGTERM, then SIGKILL --kill-after later; the stage's
+error is "timed out after D", its data has "timed_out": true, and exec exits
+124. --retry N runs a failing CMD again, up to N more times (not when it
+could not start or a signal interrupted it): each attempt is a stage of the
+same name (the run file keys them NAME, NAME#2, ... with "attempt"), and
+exec's exit code and the run's error are the last attempt's.
 CMD's stdin, stdout and stderr are stagetrack's own, untouched; CMD's
 environment also carries STAGE_TRACKER_* and TRACEPARENT for this stage, so
 an exec (or a Go program calling tracker.StartOrJoin) inside CMD nests under
@@ -56,6 +87,9 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 		Example: example(
 			"stagetrack exec -- make build",
 			"stagetrack exec --stage unit-tests -- go test ./...",
+			"stagetrack exec --stage train --data model=resnet --data epochs=10 -- python train.py",
+			"stagetrack exec --stage deploy --timeout 10m --retry 2 -- ./deploy.sh",
+			`stagetrack exec --stage eval -- python -c 'import json,os; json.dump({"accuracy": 0.93}, open(os.environ["STAGE_TRACKER_DATA_FILE"], "w"))'`,
 			`stagetrack run -- sh -c 'stagetrack exec -- ./fetch.sh && stagetrack exec --stage train -- python train.py'`,
 		),
 		GroupID: groupRunning,
@@ -63,6 +97,16 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 		RunE: runE(func(cmd *cobra.Command, argv []string) error {
 			if stageName == "" {
 				stageName = filepath.Base(argv[0])
+			}
+			userData, err := parseData(dataArgs)
+			if err != nil {
+				return usageError(err)
+			}
+			if tailLines < 0 || retries < 0 || lim.timeout < 0 || lim.killAfter < 0 {
+				return usageError(errors.New("--stderr-tail, --retry, --timeout and --kill-after take values of 0 or more"))
+			}
+			if tailLines > 0 {
+				lim.tail = &tailWriter{maxLines: tailLines}
 			}
 			if os.Getenv(tracker.EnvRunID) != "" && !trace.SpanContextFromContext(parentFromEnv(cmd.Context())).IsValid() {
 				// tracker.Join would start a run under the parent's run id,
@@ -84,12 +128,17 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 			}
 			sigs := catchSignals()
 			defer sigs.stop()
-			tr, shutdown, err := newTracker(cmd.Context(), env, dir)
+			ci := detectCI(env.getenv)
+			tr, shutdown, err := newTracker(cmd.Context(), env, dir, ciResource(ci)...)
 			if err != nil {
 				return err
 			}
 			ctx := parentFromEnv(cmd.Context())
-			ctx, run := tr.StartOrJoin(ctx, nil, tracker.WithRunName(stageName))
+			var runArgs any
+			if ci != nil {
+				runArgs = map[string]any{"ci": ci}
+			}
+			ctx, run := tr.StartOrJoin(ctx, runArgs, tracker.WithRunName(stageName))
 			// A joined run's span is the parent's: remote to this process.
 			joined := run.SpanContext().IsRemote()
 			if !joined {
@@ -97,13 +146,21 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 					return errors.Join(err, finish(ctx, run, shutdown, nil))
 				}
 			}
-			sctx, stage := run.StartStage(ctx, stageName)
-			out := runCommand(cmd.Context(), env, argv, tr.ChildEnv(sctx, run.ID(), journal), sigs)
-			data := map[string]any{"command": argv, "exit_code": out.code}
-			if out.signal != "" {
-				data["signal"] = out.signal
+			att := attempter{env: env, tr: tr, argv: argv, userData: userData, dataFile: dataFile, limits: lim}
+			var out outcome
+			for attempt := 1; ; attempt++ {
+				if attempt > 1 {
+					sigs = catchSignals()
+				}
+				out, err = att.run(ctx, cmd.Context(), run, journal, stageName, sigs)
+				if err != nil {
+					return errors.Join(err, finish(ctx, run, shutdown, nil))
+				}
+				if out.err == nil || attempt > retries || out.received != nil || out.startErr != nil {
+					break
+				}
+				fmt.Fprintf(env.Stderr, "stagetrack: %s failed (%v); attempt %d of %d\n", stageName, out.err, attempt+1, retries+1)
 			}
-			stage.End(data, out.err)
 
 			var ferr error
 			switch {
@@ -117,14 +174,104 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 				run.SetError(out.err)
 				ferr = finish(ctx, run, shutdown, nil)
 			}
+			if !joined {
+				ciFinishRun(env, run)
+			}
 			return commandResult(out, ferr)
 		}),
 	}
 	cmd.Flags().StringVar(&stageName, "stage", "", "the stage's name (default: the base name of CMD)")
 	cmd.Flags().StringVar(&dir, "dir", "runs", "directory of the run file, outside a run (inside one: the run's own directory)")
+	cmd.Flags().IntVar(&tailLines, "stderr-tail", defaultTailLines, "lines of CMD's stderr (at most 4 KiB) a failed stage records as stderr_tail; 0: none")
+	cmd.Flags().DurationVar(&lim.timeout, "timeout", 0, "end CMD after this long (SIGTERM to its process group, SIGKILL --kill-after later); exit 124")
+	cmd.Flags().DurationVar(&lim.killAfter, "kill-after", 5*time.Second, "with --timeout: how long after SIGTERM to send SIGKILL")
+	cmd.Flags().IntVar(&retries, "retry", 0, "run a failing CMD again up to N times, each attempt a stage of the same name")
+	cmd.Flags().StringArrayVar(&dataArgs, "data", nil, "add KEY=VALUE to the stage's data (VALUE as JSON where it parses, else a string); repeatable")
+	cmd.Flags().StringVar(&dataFile, "data-file", "", "a JSON object file CMD writes its data to (default: a fresh temporary file); its path is in "+EnvDataFile)
 	// Everything after CMD is CMD's, flags included: exec ls -l.
 	cmd.Flags().SetInterspersed(false)
 	return cmd
+}
+
+// attempter runs one attempt of exec's command as a stage.
+type attempter struct {
+	env      *Env
+	tr       *tracker.Tracker // its propagator writes the child's context
+	argv     []string
+	userData map[string]any
+	dataFile string
+	limits   commandLimits
+}
+
+// run runs one attempt as a stage of run named name, under ctx, and ends
+// the stage with its data. cmdCtx is the command's context, whose
+// cancellation by a signal keeps CMD from starting.
+func (a *attempter) run(ctx, cmdCtx context.Context, run *tracker.Run, journal, name string, sigs *signals) (outcome, error) {
+	df, err := newDataFile(a.dataFile)
+	if err != nil {
+		sigs.stop()
+		return outcome{}, err
+	}
+	defer df.remove()
+	lim := a.limits
+	if lim.tail != nil {
+		lim.tail = &tailWriter{maxLines: lim.tail.maxLines}
+	}
+	sctx, stage := run.StartStage(ctx, name)
+	extra := append(a.tr.ChildEnv(sctx, run.ID(), journal), EnvDataFile+"="+df.path)
+	out := runCommandWith(cmdCtx, a.env, a.argv, extra, sigs, lim)
+	data := map[string]any{}
+	maps.Copy(data, a.userData)
+	if fromFile, err := readDataFile(df.path); err != nil {
+		fmt.Fprintf(a.env.Stderr, "stagetrack: data file %s ignored: %v\n", df.path, oneLine(err))
+	} else {
+		maps.Copy(data, fromFile)
+	}
+	// What exec measured is not the command's to overwrite.
+	data["command"], data["exit_code"] = a.argv, out.code
+	if out.signal != "" {
+		data["signal"] = out.signal
+	}
+	if out.timedOut {
+		data["timed_out"] = true
+	}
+	if out.err != nil && lim.tail != nil {
+		if t := lim.tail.String(); t != "" {
+			data["stderr_tail"] = redactText(t, os.Environ())
+		}
+	}
+	stage.End(data, out.err)
+	return out, nil
+}
+
+// dataFile is the file a stage's command records its data in.
+type dataFile struct {
+	path string
+	temp bool // made by exec, removed after
+}
+
+// newDataFile returns the data file given by --data-file, or a fresh empty
+// temporary one.
+func newDataFile(given string) (*dataFile, error) {
+	if given != "" {
+		abs, err := filepath.Abs(given)
+		if err != nil {
+			return nil, fmt.Errorf("data file: %w", err)
+		}
+		return &dataFile{path: abs}, nil
+	}
+	f, err := os.CreateTemp("", "stagetrack-data-*.json")
+	if err != nil {
+		return nil, fmt.Errorf("data file: %w", err)
+	}
+	f.Close()
+	return &dataFile{path: f.Name(), temp: true}, nil
+}
+
+func (d *dataFile) remove() {
+	if d.temp {
+		os.Remove(d.path)
+	}
 }
 
 // newTracker builds the tracker of run and exec with setup.Tracker, so the
@@ -133,7 +280,7 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 //
 // A signal cancels ctx; that must not keep the interrupted run from being
 // recorded, so setup does not see the cancellation.
-func newTracker(ctx context.Context, env *Env, dir string) (*tracker.Tracker, func(context.Context) error, error) {
+func newTracker(ctx context.Context, env *Env, dir string, extra ...setup.Option) (*tracker.Tracker, func(context.Context) error, error) {
 	// A process that will own a run checks its directory before CMD runs;
 	// one that joins a parent's run writes no file of its own there.
 	if os.Getenv(tracker.EnvRunID) == "" || os.Getenv(tracker.EnvJournal) == "" {
@@ -141,8 +288,8 @@ func newTracker(ctx context.Context, env *Env, dir string) (*tracker.Tracker, fu
 			return nil, nil, err
 		}
 	}
-	tr, shutdown, err := setup.Tracker(context.WithoutCancel(ctx), setup.WithDir(dir), setup.WithConsoleWriter(env.Stderr),
-		setup.WithExportTimeout(cliExportTimeout))
+	opts := append([]setup.Option{setup.WithDir(dir), setup.WithConsoleWriter(env.Stderr), setup.WithExportTimeout(cliExportTimeout)}, extra...)
+	tr, shutdown, err := setup.Tracker(context.WithoutCancel(ctx), opts...)
 	if err != nil {
 		var ee *setup.EnvError
 		if errors.As(err, &ee) {
@@ -232,6 +379,8 @@ type outcome struct {
 	received os.Signal
 	// startErr is why CMD could not be started.
 	startErr error
+	// timedOut is set when exec's --timeout ended CMD.
+	timedOut bool
 }
 
 // forwarded are the signals stagetrack passes on to the command.
@@ -286,6 +435,25 @@ func interrupted(out outcome, sig os.Signal) outcome {
 // as itself, and CMD decides when to stop. When a signal came before, CMD
 // is not started.
 func runCommand(ctx context.Context, env *Env, argv, extra []string, sigs *signals) outcome {
+	return runCommandWith(ctx, env, argv, extra, sigs, commandLimits{})
+}
+
+// commandLimits are what exec adds to running a command.
+type commandLimits struct {
+	// tail, when non-nil, receives a copy of CMD's stderr.
+	tail *tailWriter
+	// timeout, when positive, ends CMD's process group after that long:
+	// SIGTERM, then SIGKILL killAfter later.
+	timeout, killAfter time.Duration
+}
+
+// tailDelay bounds how long exec waits for CMD's stderr to close once CMD
+// has exited, when it copies stderr for the tail: a background process
+// that keeps it open must not hold the stage open.
+const tailDelay = 2 * time.Second
+
+// runCommandWith is runCommand with lim.
+func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *signals, lim commandLimits) outcome {
 	defer sigs.stop()
 	if sig := sigs.early(ctx); sig != nil {
 		return interrupted(outcome{err: errors.New("not started")}, sig)
@@ -294,6 +462,16 @@ func runCommand(ctx context.Context, env *Env, argv, extra []string, sigs *signa
 	c.Stdin = os.Stdin
 	c.Stdout = env.Stdout
 	c.Stderr = env.Stderr
+	if lim.tail != nil {
+		c.Stderr = io.MultiWriter(env.Stderr, lim.tail)
+		c.WaitDelay = tailDelay
+	}
+	group := lim.timeout > 0
+	if group {
+		// As timeout(1) does: its own process group, so that the timeout
+		// ends what CMD started too.
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	c.Env = childEnviron(os.Environ(), extra)
 	if err := c.Start(); err != nil {
 		code := 126
@@ -308,7 +486,32 @@ func runCommand(ctx context.Context, env *Env, argv, extra []string, sigs *signa
 		wg       sync.WaitGroup
 		received os.Signal
 		done     = make(chan struct{})
+		mu       sync.Mutex // guards exited and the kills, against pid reuse
+		exited   bool
+		timedOut bool
 	)
+	signalCmd := func(sig os.Signal) {
+		mu.Lock()
+		defer mu.Unlock()
+		if exited {
+			return
+		}
+		if s, ok := sig.(syscall.Signal); ok && group {
+			_ = syscall.Kill(-c.Process.Pid, s)
+			return
+		}
+		// It fails only when CMD has exited already.
+		_ = c.Process.Signal(sig)
+	}
+	var timers []*time.Timer
+	if lim.timeout > 0 {
+		timers = append(timers, time.AfterFunc(lim.timeout, func() {
+			mu.Lock()
+			timedOut = !exited
+			mu.Unlock()
+			signalCmd(syscall.SIGTERM)
+		}), time.AfterFunc(lim.timeout+lim.killAfter, func() { signalCmd(syscall.SIGKILL) }))
+	}
 	wg.Go(func() {
 		for {
 			select {
@@ -316,40 +519,53 @@ func runCommand(ctx context.Context, env *Env, argv, extra []string, sigs *signa
 				if received == nil {
 					received = sig
 				}
-				// It fails only when CMD has exited already.
-				_ = c.Process.Signal(sig)
+				signalCmd(sig)
 			case <-done:
 				return
 			}
 		}
 	})
 	waitErr := c.Wait()
+	mu.Lock()
+	exited = true
+	mu.Unlock()
+	for _, t := range timers {
+		t.Stop()
+	}
 	sigs.stop()
 	close(done)
 	wg.Wait()
 
 	var out outcome
-	var ee *exec.ExitError
-	switch {
-	case waitErr == nil:
-	case errors.As(waitErr, &ee):
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			out.code = 128 + int(ws.Signal())
-			out.signal = ws.Signal().String()
-			out.err = fmt.Errorf("signal: %s", out.signal)
-		} else {
-			out.code = ee.ExitCode()
-			out.err = fmt.Errorf("exit status %d", out.code)
-		}
-	default: // copying output failed
+	ps := c.ProcessState
+	switch ws, ok := ps.Sys().(syscall.WaitStatus); {
+	case ok && ws.Signaled():
+		out.code = 128 + int(ws.Signal())
+		out.signal = ws.Signal().String()
+		out.err = fmt.Errorf("signal: %s", out.signal)
+	case ps.ExitCode() != 0:
+		out.code = ps.ExitCode()
+		out.err = fmt.Errorf("exit status %d", out.code)
+	case waitErr != nil && !errors.Is(waitErr, exec.ErrWaitDelay):
+		// copying output failed
 		out.code = 1
 		out.err = fmt.Errorf("%s: %w", argv[0], waitErr)
 	}
-	if received != nil {
+	mu.Lock()
+	out.timedOut = timedOut
+	mu.Unlock()
+	switch {
+	case received != nil:
 		out = interrupted(out, received)
+	case out.timedOut:
+		out.code = exitTimedOut
+		out.err = fmt.Errorf("timed out after %s", lim.timeout)
 	}
 	return out
 }
+
+// exitTimedOut is exec's exit code when --timeout ended CMD, as timeout(1).
+const exitTimedOut = 124
 
 // childEnviron returns environ with the variables in extra set, and the
 // variables a child joins a run by removed unless extra sets them: a

@@ -60,7 +60,7 @@ func TestExecOutsideARun(t *testing.T) {
 		{
 			name: "a failure passes its output and exit code through", args: []string{"--stage", "fetch", "--", "sh", "-c", "echo out; echo err >&2; exit 4"},
 			code: 4, stdout: "out\n", stderr: "err\n", stage: "fetch", status: jsonrun.StageError, err: "exit status 4",
-			data: map[string]any{"command": []string{"sh", "-c", "echo out; echo err >&2; exit 4"}, "exit_code": 4},
+			data: map[string]any{"command": []string{"sh", "-c", "echo out; echo err >&2; exit 4"}, "exit_code": 4, "stderr_tail": "err"},
 		},
 		{
 			name: "killed by a signal", args: []string{"--", "sh", "-c", "kill -KILL $$"},

@@ -292,3 +292,14 @@ func (t *tailer) close() {
 		t.f.Close()
 	}
 }
+
+// progress returns the progress printer for stderr: coloured and cut to
+// the width on a terminal; plain and whole elsewhere (a file, a CI log),
+// one line per stage start and end.
+func (e *Env) progress() *progress {
+	if isTerm, _ := e.terminal(e.Stderr); !isTerm {
+		return newProgress(false, 0)
+	}
+	o := e.viewOptions(e.Stderr, 0)
+	return newProgress(o.Color, o.Width)
+}

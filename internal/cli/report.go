@@ -18,6 +18,7 @@ func newReportCommand(env *Env) *cobra.Command {
 		out    string
 		title  string
 		charts int
+		format string
 	)
 	cmd := &cobra.Command{
 		Use:   "report RUNFILE... -o report.html",
@@ -36,10 +37,15 @@ Hovering a bar shows the stage's duration, status, error and data; clicking
 it shows them in full below the chart, and puts a link to the stage in the
 address bar. The charts share one time scale, so they can be compared by eye.
 
-With -o - the report goes to stdout.`,
+With -o - the report goes to stdout.
+
+--format junit writes JUnit XML instead (default file junit.xml), which CI
+systems display as test results: one test suite per run, one test case per
+stage, a failed stage a <failure> with its error and stderr tail.`,
 		Example: example(
 			"stagetrack report run_output.json -o report.html",
 			"stagetrack report runs/*.json -o runs.html --title 'nightly runs'",
+			"stagetrack report --format junit runs/*.json -o junit.xml",
 		),
 		GroupID: groupLook,
 		Args:    args(cobra.MinimumNArgs(1)),
@@ -59,7 +65,18 @@ With -o - the report goes to stdout.`,
 				in[i] = report.Input{File: r.label, Run: r.run}
 			}
 			var buf bytes.Buffer
-			if err := report.Write(&buf, in, report.Options{Title: title, Charts: charts}); err != nil {
+			render := func() error { return report.Write(&buf, in, report.Options{Title: title, Charts: charts}) }
+			switch format { // h5: issue 11
+			case "html":
+			case "junit":
+				render = func() error { return report.WriteJUnit(&buf, in, title) }
+				if !cmd.Flags().Changed("output") {
+					out = "junit.xml"
+				}
+			default:
+				return usagef("--format is html or junit, not %q", format)
+			}
+			if err := render(); err != nil {
 				return err
 			}
 			if out == "-" {
@@ -73,6 +90,7 @@ With -o - the report goes to stdout.`,
 		}),
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "report.html", "the HTML file to write, - for stdout")
+	cmd.Flags().StringVar(&format, "format", "html", "html, or junit for JUnit XML")
 	cmd.Flags().StringVar(&title, "title", "", `the report's title (default "stage-tracker report")`)
 	cmd.Flags().IntVar(&charts, "charts", report.DefaultCharts, "newest runs drawn in full with a Gantt chart; the rest are listed")
 	return cmd

@@ -28,7 +28,10 @@ const groupLook = "look"
 // them within their group.
 var commands = []func(*Env) *cobra.Command{
 	newRunCommand,
+	newStartCommand,
 	newExecCommand,
+	newStageDataCommand,
+	newFinishCommand,
 	newRecoverCommand,
 	newShowCommand,
 	newReportCommand,

@@ -49,9 +49,9 @@ ARGS, the run's args, is recorded as JSON when it is valid JSON and as a
 string otherwise; by default it is {"command": [CMD, ARG...]}. NAME defaults
 to the base name of CMD.
 
-While CMD runs, and when stderr is a terminal, run prints each stage on
-stderr as it starts and ends, with the time since the run started, its
-duration and its error. At the end it prints the run's status, the run file
+While CMD runs, run prints each stage on stderr as it starts and ends, with
+the time since the run started, its duration and its error: coloured on a
+terminal, plain (no colour, no line cut) in a file or CI log. At the end it prints the run's status, the run file
 and the trace id on stderr. --quiet prints neither.
 
 run exits with CMD's exit code: 128+N when signal N ended CMD or stagetrack
@@ -69,13 +69,17 @@ run file could not be written; 2 for a usage error.`,
 			if name == "" {
 				name = filepath.Base(argv[0])
 			}
+			ci := detectCI(env.getenv) // h5: issue 11
 			var a any = map[string]any{"command": argv}
+			if ci != nil {
+				a = map[string]any{"command": argv, "ci": ci}
+			}
 			if cmd.Flags().Changed("args") {
 				a = argsValue(runArgs)
 			}
 			sigs := catchSignals()
 			defer sigs.stop()
-			tr, shutdown, err := newTracker(cmd.Context(), env, dir)
+			tr, shutdown, err := newTracker(cmd.Context(), env, dir, ciResource(ci)...)
 			if err != nil {
 				return err
 			}
@@ -86,9 +90,8 @@ run file could not be written; 2 for a usage error.`,
 			}
 
 			stopProgress := func() {}
-			if isTerm, _ := env.terminal(env.Stderr); isTerm && !quiet {
-				o := env.viewOptions(env.Stderr, 0)
-				stopProgress = followJournal(journal, pollInterval, env.Stderr, newProgress(o.Color, o.Width))
+			if !quiet {
+				stopProgress = followJournal(journal, pollInterval, env.Stderr, env.progress())
 			}
 			out := runCommand(cmd.Context(), env, argv, tr.ChildEnv(ctx, run.ID(), journal), sigs)
 			stopProgress()
@@ -112,6 +115,7 @@ run file could not be written; 2 for a usage error.`,
 			}
 			if !quiet {
 				printRunSummary(env.Stderr, run)
+				ciFinishRun(env, run)
 			}
 			return commandResult(out, ferr)
 		}),

@@ -50,7 +50,7 @@ func TestStagetrackAsUser(t *testing.T) {
 			t.Fatalf("run %q status %q error %q, %d stages", rf.Name, rf.Status, rf.Error, len(rf.Stages))
 		}
 		st := rf.Stages[0]
-		want := mustJSON(t, map[string]any{"command": []string{"sh", "-c", "echo out; echo err >&2; exit 5"}, "exit_code": 5})
+		want := mustJSON(t, map[string]any{"command": []string{"sh", "-c", "echo out; echo err >&2; exit 5"}, "exit_code": 5, "stderr_tail": "err"})
 		if st.Key != "sh" || st.Error != "exit status 5" || compact(t, st.Data) != want {
 			t.Errorf("stage %q error %q data %s", st.Key, st.Error, st.Data)
 		}

@@ -42,6 +42,7 @@ history) shows each of its runs; FILE[i] picks the run at index i.`,
 			o := env.viewOptions(env.Stdout, width)
 			for i, r := range runs {
 				out := view.Waterfall(r.run, o)
+				out += stderrTails(r.run)
 				if i > 0 {
 					out = "\n" + out
 				}

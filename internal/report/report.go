@@ -396,6 +396,9 @@ func tooltip(row runtree.Row, b bar) string {
 	if b.DataError != "" {
 		t.WriteString("\ndata_error: " + b.DataError)
 	}
+	if tail := StderrTail(row.Stage.Data); tail != "" { // h5: issue 11
+		t.WriteString("\nstderr:\n" + tail)
+	}
 	if b.Data != "" && b.Data != "null" {
 		d := b.Data
 		if len(d) > maxTooltipData {

@@ -1,0 +1,330 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/setup"
+	"github.com/stage-tracker/stage-tracker/tracker"
+)
+
+func newFinishCommand(env *Env) *cobra.Command {
+	var (
+		exitCode int
+		status   string
+		errMsg   string
+		quiet    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "finish [--exit-code N | --status ok|failed] [--error MSG]",
+		Short: "Write the run file of the run that start opened",
+		Long: `finish ends the run that "stagetrack start" opened (named by
+STAGE_TRACKER_RUN_ID and STAGE_TRACKER_JOURNAL, as start set them): it writes
+the run file DIR/<run_id>.json with every stage the steps recorded, ends the
+run span (started at start's time, with start's ids, so the steps' spans are
+its children) and prints the run file's path on stdout.
+
+The run's status follows its stages (failed when one failed) and the flags:
+--exit-code N (N not 0) or --status failed make it failed with the error
+"exit status N" or MSG (--error); without them, a failed stage names itself
+in the run's error. --status ok adds no error, but a failed stage still
+fails the run.
+
+finish exits 0 once the run file is written, whatever the run's status; 1
+when it cannot be written (the journal is kept). A second finish of the same
+run prints one line on stderr, leaves the file as it is and exits 0.`,
+		Example: example(
+			`stagetrack finish`,
+			`stagetrack finish --exit-code "$status"`,
+			`stagetrack finish --status failed --error "deploy was cancelled"`,
+		),
+		GroupID: groupRunning,
+		Args:    args(cobra.NoArgs),
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			switch status {
+			case "", jsonrun.StatusOK, jsonrun.StatusFailed:
+			default:
+				return usagef("--status is ok or failed, not %q", status)
+			}
+			if cmd.Flags().Changed("exit-code") && status != "" {
+				return usagef("--exit-code and --status do not go together")
+			}
+			runID, journal := os.Getenv(tracker.EnvRunID), os.Getenv(tracker.EnvJournal)
+			if runID == "" || journal == "" {
+				return fmt.Errorf("no started run: %s and %s are not set (stagetrack start sets them)", tracker.EnvRunID, tracker.EnvJournal)
+			}
+			var runErr error
+			switch {
+			case errMsg != "":
+				runErr = errors.New(errMsg)
+			case exitCode != 0:
+				runErr = fmt.Errorf("exit status %d", exitCode)
+			case status == jsonrun.StatusFailed:
+				runErr = errors.New("failed")
+			}
+			if errMsg != "" && status == jsonrun.StatusOK {
+				return usagef("--error goes with a failed run, not --status ok")
+			}
+			path, err := finishStarted(cmd.Context(), env, runID, journal, runErr)
+			if errors.Is(err, errFinished) {
+				fmt.Fprintf(env.Stderr, "stagetrack: run %s is finished already: %s\n", runID, path)
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if !quiet {
+				if rf, rerr := jsonrun.ReadFile(path); rerr == nil {
+					ciFinish(env, path, rf)
+				}
+			}
+			return write(env.Stdout, path+"\n")
+		}),
+	}
+	f := cmd.Flags()
+	f.IntVar(&exitCode, "exit-code", 0, "the job's exit code: not 0 makes the run failed with \"exit status N\"")
+	f.StringVar(&status, "status", "", "ok or failed")
+	f.StringVar(&errMsg, "error", "", "the run's error (makes it failed)")
+	f.BoolVarP(&quiet, "quiet", "q", false, "write no CI summary or annotations")
+	return cmd
+}
+
+var errFinished = errors.New("finished already")
+
+// finishStarted writes the run file of the started run whose journal is at
+// journal, and returns its path.
+//
+// The journal is renamed aside first, so that a second finish (or a late
+// exec) finds no journal, and recovery of other commands does not see it
+// while the run file is being made. The exporter of this process then opens
+// the run with start's ids and start time, which writes a fresh journal
+// with its run event; the stages of the steps are appended to it as a
+// joined process appends them, and Finalize merges them into the run file
+// as it merges any joined process's stages.
+func finishStarted(ctx context.Context, env *Env, runID, journal string, runErr error) (string, error) {
+	runFile := filepath.Join(filepath.Dir(journal), runID+".json")
+	if filepath.Base(journal) != runID+jsonrun.JournalSuffix {
+		return "", fmt.Errorf("%s is not the journal of run %s", journal, runID)
+	}
+	aside := journal + ".finishing"
+	if err := os.Rename(journal, aside); err != nil {
+		if _, serr := os.Stat(runFile); serr == nil {
+			return runFile, errFinished
+		}
+		return "", fmt.Errorf("run %s: %w", runID, err)
+	}
+	h, stages, err := readStarted(aside, runID)
+	if err != nil {
+		_ = os.Rename(aside, journal)
+		return "", err
+	}
+	// This process owns the run now: setup must not join it as a step.
+	for _, k := range []string{tracker.EnvRunID, tracker.EnvJournal, tracker.EnvTraceParent, tracker.EnvTraceState} {
+		os.Unsetenv(k)
+	}
+	path, err := assembleStarted(ctx, env, h, stages, runErr)
+	if err != nil {
+		if _, serr := os.Stat(journal); serr != nil {
+			_ = os.Rename(aside, journal) // keep what the steps recorded
+		}
+		return "", err
+	}
+	os.Remove(aside)
+	return path, nil
+}
+
+// stageLine is the part of a journal's stage event finish reads.
+type stageLine struct {
+	E      string `json:"e"`
+	Name   string `json:"name"`
+	Failed bool   `json:"failed"`
+	Error  string `json:"error"`
+}
+
+// startedStages are the stage lines of a started run's journal.
+type startedStages struct {
+	lines     []byte // every line after the run event, as they are
+	failedErr string // the first failed stage, named, for the run's error
+}
+
+// readStarted reads a started run's journal: its header and stage lines.
+func readStarted(path, runID string) (*startedRun, *startedStages, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	first, rest, _ := bytes.Cut(b, []byte("\n"))
+	var h startedRun
+	if err := json.Unmarshal(first, &h); err != nil || h.E != "run" || h.RunID != runID {
+		return nil, nil, fmt.Errorf("%s is not the journal of run %s", path, runID)
+	}
+	if !h.Detached {
+		return nil, nil, fmt.Errorf("run %s was not opened by stagetrack start; its own process finishes it", runID)
+	}
+	h.journal = path
+	st := &startedStages{}
+	sc := bufio.NewScanner(bytes.NewReader(rest))
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		var ev stageLine
+		if json.Unmarshal(line, &ev) != nil {
+			continue // torn; the exporter reports it when it merges
+		}
+		st.lines = append(append(st.lines, line...), '\n')
+		if ev.E == "end" && ev.Failed && st.failedErr == "" {
+			st.failedErr = fmt.Sprintf("stage %s failed", ev.Name)
+			if ev.Error != "" {
+				st.failedErr += ": " + ev.Error
+			}
+		}
+	}
+	return &h, st, nil
+}
+
+// assembleStarted records the run span of h, as start began it, with the
+// steps' stages, and returns the run file's path.
+func assembleStarted(ctx context.Context, env *Env, h *startedRun, st *startedStages, runErr error) (string, error) {
+	var tid trace.TraceID
+	var sid, parent trace.SpanID
+	var err error
+	if tid, err = trace.TraceIDFromHex(h.TraceID); err != nil {
+		return "", fmt.Errorf("run %s: %w", h.RunID, err)
+	}
+	if sid, err = trace.SpanIDFromHex(h.SpanID); err != nil {
+		return "", fmt.Errorf("run %s: %w", h.RunID, err)
+	}
+	started := time.Unix(0, h.T)
+	clk := &switchClock{at: started}
+	tr, shutdown, err := newTracker(ctx, env, filepath.Dir(h.journal), append(ciResource(h.CI),
+		setup.WithTrackerOptions(tracker.WithClock(clk.now)),
+		setup.WithProviderOptions(sdktrace.WithIDGenerator(&fixedIDs{trace: tid, span: sid})))...)
+	if err != nil {
+		return "", err
+	}
+	pctx := ctx
+	if h.ParentSpanID != "" {
+		if parent, err = trace.SpanIDFromHex(h.ParentSpanID); err == nil {
+			ts, _ := trace.ParseTraceState(h.TraceState)
+			pctx = trace.ContextWithRemoteSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
+				TraceID: tid, SpanID: parent, TraceFlags: trace.FlagsSampled, TraceState: ts, Remote: true,
+			}))
+		}
+	}
+	var args any
+	if a := withCIArgs(h.Args, h.CI); len(a) > 0 {
+		args = a
+	}
+	rctx, run := tr.Start(pctx, args, tracker.WithRunID(h.RunID), tracker.WithRunName(h.Name))
+	clk.release()
+	if run.SpanContext().SpanID() != sid {
+		return "", errors.Join(fmt.Errorf("run %s: the run span did not get start's span id", h.RunID), finish(rctx, run, shutdown, nil))
+	}
+	if err := appendStageLines(h.journal[:len(h.journal)-len(".finishing")], st.lines); err != nil {
+		return "", errors.Join(err, finish(rctx, run, shutdown, nil))
+	}
+	if runErr == nil && st.failedErr != "" {
+		runErr = errors.New(st.failedErr)
+	}
+	run.SetError(runErr)
+	if err := finish(rctx, run, shutdown, nil); err != nil {
+		return "", err
+	}
+	return run.File(), nil
+}
+
+// appendStageLines appends the steps' stage lines to the journal that this
+// process's exporter opened for the run, as a joined process would.
+func appendStageLines(journal string, lines []byte) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(journal, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return fmt.Errorf("finish: journal: %w", err)
+	}
+	_, werr := f.Write(lines)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return fmt.Errorf("finish: journal %s: %w", journal, err)
+	}
+	return nil
+}
+
+// switchClock reads at until release, then the real time: the run span
+// starts at start's time, and everything after it now.
+type switchClock struct {
+	mu       sync.Mutex
+	at       time.Time
+	released bool
+}
+
+func (c *switchClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.released {
+		return time.Now()
+	}
+	return c.at
+}
+
+func (c *switchClock) release() {
+	c.mu.Lock()
+	c.released = true
+	c.mu.Unlock()
+}
+
+// fixedIDs is an sdktrace.IDGenerator whose first span (the run span) gets
+// the ids start recorded; every later span gets random ones. It is safe for
+// concurrent use.
+type fixedIDs struct {
+	mu    sync.Mutex
+	used  bool
+	trace trace.TraceID
+	span  trace.SpanID
+}
+
+var _ sdktrace.IDGenerator = (*fixedIDs)(nil)
+
+func (g *fixedIDs) first() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f := !g.used
+	g.used = true
+	return f
+}
+
+func (g *fixedIDs) NewIDs(context.Context) (trace.TraceID, trace.SpanID) {
+	if g.first() {
+		return g.trace, g.span
+	}
+	var t trace.TraceID
+	_, _ = rand.Read(t[:])
+	return t, g.random()
+}
+
+func (g *fixedIDs) NewSpanID(context.Context, trace.TraceID) trace.SpanID {
+	if g.first() {
+		return g.span
+	}
+	return g.random()
+}
+
+func (g *fixedIDs) random() trace.SpanID {
+	var s trace.SpanID
+	_, _ = rand.Read(s[:])
+	return s
+}

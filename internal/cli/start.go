@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stage-tracker/stage-tracker/tracker"
+)
+
+func newStartCommand(env *Env) *cobra.Command {
+	var name, dir, envFile, runArgs string
+	cmd := &cobra.Command{
+		Use:   "start [--name NAME] [--dir DIR] [--env-file FILE] [--args ARGS]",
+		Short: "Open a run whose steps run in separate shells; finish ends it",
+		Long: `start opens a run for a job whose steps each run in a new shell (CI steps,
+a Makefile called several times) and prints what the steps need to join it,
+as lines for eval:
+
+  export STAGE_TRACKER_RUN_ID=…
+  export STAGE_TRACKER_JOURNAL=…
+  export TRACEPARENT=00-…-…-01
+
+With --env-file FILE it appends KEY=VALUE lines to FILE instead, the format
+of GitHub Actions' $GITHUB_ENV. Every "stagetrack exec" that sees these
+variables records its stage in the run; "stagetrack finish" writes the run
+file. No process stays alive between the steps: the run lives in its
+journal, DIR/<run_id>.journal, until finish.
+
+The run starts now (its start time and span ids are in the journal). A
+TRACEPARENT in start's environment makes the run a span of that trace. A
+started run that is never finished is left alone by the recovery that other
+commands do, for 24 hours after its start; after that, "stagetrack recover"
+records it as interrupted with the stages it had, and "stagetrack recover
+--journal FILE" does so at once.`,
+		Example: example(
+			`eval "$(stagetrack start --name nightly)"`,
+			`stagetrack start --name ci --env-file "$GITHUB_ENV"   # GitHub Actions`,
+			`stagetrack start --env-file job.env && set -a && . ./job.env && set +a`,
+		),
+		GroupID: groupRunning,
+		Args:    args(cobra.NoArgs),
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			var a json.RawMessage
+			if cmd.Flags().Changed("args") {
+				b, _ := json.Marshal(argsValue(runArgs))
+				a = b
+			}
+			h, err := newStartedRun(cmd.Context(), name, dir, a, time.Now())
+			if err != nil {
+				return err
+			}
+			h.CI = detectCI(env.getenv)
+			if err := h.write(); err != nil {
+				return err
+			}
+			vars := h.env()
+			if envFile == "" {
+				var b strings.Builder
+				for _, kv := range vars {
+					k, v, _ := strings.Cut(kv, "=")
+					fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(v))
+				}
+				return write(env.Stdout, b.String())
+			}
+			if err := appendEnvFile(envFile, vars); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stderr, "stagetrack: started run %s; its variables are in %s\n", h.RunID, envFile)
+			return nil
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "run", "the run's name")
+	f.StringVar(&dir, "dir", "runs", "directory of the journal and, at finish, the run file")
+	f.StringVar(&envFile, "env-file", "", "append KEY=VALUE lines to FILE (as $GITHUB_ENV) instead of printing export lines")
+	f.StringVar(&runArgs, "args", "", "the run's args: JSON, or any text")
+	return cmd
+}
+
+// startedRun is the header of a started run's journal: its run event, which
+// carries everything finish needs to end the run span that start began.
+type startedRun struct {
+	E            string          `json:"e"` // "run"
+	T            int64           `json:"t"` // the run's start, Unix ns
+	RunID        string          `json:"run_id"`
+	TraceID      string          `json:"trace_id"`
+	SpanID       string          `json:"span_id"`
+	ParentSpanID string          `json:"parent_span_id,omitempty"`
+	TraceState   string          `json:"trace_state,omitempty"`
+	Name         string          `json:"name"`
+	Args         json.RawMessage `json:"args,omitempty"`
+	Host         string          `json:"host,omitempty"`
+	// Detached tells recovery that no process owns the run until finish
+	// (jsonrun's detachedRun).
+	Detached bool `json:"detached"`
+	// CI is what start saw of the CI job, for the run file and span.
+	CI map[string]string `json:"ci,omitempty"`
+
+	journal string // where the header is written; not encoded
+}
+
+// newStartedRun makes the header of a run starting at now, under the trace
+// context of ctx's TRACEPARENT when there is one.
+func newStartedRun(ctx context.Context, name, dir string, args json.RawMessage, now time.Time) (*startedRun, error) {
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("start: %w", err)
+	}
+	h := &startedRun{E: "run", T: now.UnixNano(), RunID: uuid.NewString(), Name: name, Args: args, Detached: true}
+	h.Host, _ = os.Hostname()
+	var tid trace.TraceID
+	var sid trace.SpanID
+	_, _ = rand.Read(tid[:])
+	_, _ = rand.Read(sid[:])
+	if p := trace.SpanContextFromContext(parentFromEnv(ctx)); p.IsValid() {
+		tid = p.TraceID()
+		h.ParentSpanID = p.SpanID().String()
+		h.TraceState = p.TraceState().String()
+	}
+	h.TraceID, h.SpanID = tid.String(), sid.String()
+	if h.journal, err = journalPath(absDir, h.RunID); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// write writes the journal: whole or absent.
+func (h *startedRun) write() error {
+	b, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(h.journal), 0o755); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(h.journal), ".start-*")
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	_, werr := tmp.Write(append(b, '\n'))
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("start: write %s: %w", h.journal, err)
+	}
+	if err := os.Rename(tmp.Name(), h.journal); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("start: %w", err)
+	}
+	return nil
+}
+
+// env is what a step needs to join the run.
+func (h *startedRun) env() []string {
+	vars := []string{
+		tracker.EnvRunID + "=" + h.RunID,
+		tracker.EnvJournal + "=" + h.journal,
+		tracker.EnvTraceParent + "=00-" + h.TraceID + "-" + h.SpanID + "-01",
+	}
+	if h.TraceState != "" {
+		vars = append(vars, tracker.EnvTraceState+"="+h.TraceState)
+	}
+	return vars
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,@%+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// appendEnvFile appends KEY=VALUE lines to the file at path, in one write.
+func appendEnvFile(path string, vars []string) error {
+	var b strings.Builder
+	for _, kv := range vars {
+		if strings.ContainsAny(kv, "\n\r") {
+			return fmt.Errorf("start: %q holds a newline; it cannot go in an env file", kv)
+		}
+		b.WriteString(kv + "\n")
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("start: env file: %w", err)
+	}
+	_, werr := io.WriteString(f, b.String())
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return fmt.Errorf("start: env file %s: %w", path, err)
+	}
+	return nil
+}
