@@ -537,7 +537,7 @@ func testRetry(t *testing.T, bin binaries) {
 	if second.Key != "fetch#2" || second.Attempt != 2 || second.Status != jsonrun.StageOK {
 		t.Errorf("second attempt %q attempt %d status %q", second.Key, second.Attempt, second.Status)
 	}
-	if rf.Error != "" {
-		t.Errorf("run error %q; the last attempt succeeded", rf.Error)
+	if rf.Error != "" || rf.Status != jsonrun.StatusOK {
+		t.Errorf("run status %q error %q; want ok: the last attempt succeeded", rf.Status, rf.Error)
 	}
 }
