@@ -69,14 +69,14 @@ func TestTrackerOTLP(t *testing.T) {
 
 			// Finalize flushed the batch processor: the spans are there
 			// before shutdown.
-			requests, paths, spans, resources := c.snapshot()
+			requests, _, _, _ := c.snapshot()
 			if requests == 0 {
 				t.Fatal("no OTLP request after Finalize")
 			}
 			if err := shutdown(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			requests, paths, spans, resources = c.snapshot()
+			requests, paths, spans, resources := c.snapshot()
 			t.Logf("%d requests, %d spans", requests, len(spans))
 			for _, p := range paths {
 				if p != tt.wantPath {
@@ -283,7 +283,7 @@ func TestTrackerResource(t *testing.T) {
 			for _, s := range rec.Ended() {
 				got := map[string]string{}
 				for _, kv := range s.Resource().Attributes() {
-					got[string(kv.Key)] = kv.Value.Emit()
+					got[string(kv.Key)] = kv.Value.String()
 				}
 				for k, v := range tt.want {
 					if got[k] != v {

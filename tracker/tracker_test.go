@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/tracker"
@@ -129,7 +130,7 @@ func TestIdentityAttributesAtStart(t *testing.T) {
 	for span, kv := range want {
 		got := map[attribute.Key]string{}
 		for _, a := range spy.attrs[span] {
-			got[a.Key] = a.Value.Emit()
+			got[a.Key] = a.Value.String()
 		}
 		for k, v := range kv {
 			if got[k] != v {
@@ -485,7 +486,7 @@ func TestFinalize(t *testing.T) {
 		}
 	})
 	t.Run("no SDK installed is an error", func(t *testing.T) {
-		_, run := tracker.New(tracker.WithTracerProvider(trace.NewNoopTracerProvider())).Start(t.Context(), "noop")
+		_, run := tracker.New(tracker.WithTracerProvider(noop.NewTracerProvider())).Start(t.Context(), "noop")
 		if err := run.Finalize(t.Context()); !errors.Is(err, tracker.ErrNotRecorded) {
 			t.Errorf("Finalize = %v, want ErrNotRecorded", err)
 		}
@@ -532,7 +533,7 @@ func TestFinalize(t *testing.T) {
 
 func TestAlwaysSampleRuns(t *testing.T) {
 	p := newPipeline(t, pipelineOpt{sampler: tracker.AlwaysSampleRuns(sdktrace.NeverSample())})
-	ctx, other := p.tp.Tracer("other").Start(t.Context(), "unsampled")
+	_, other := p.tp.Tracer("other").Start(t.Context(), "unsampled")
 	other.End()
 	if other.SpanContext().IsSampled() {
 		t.Error("the base sampler was not consulted for other spans")
@@ -762,7 +763,7 @@ func TestRedaction(t *testing.T) {
 		}
 		for _, s := range p.rec.Ended() {
 			for _, a := range s.Attributes() {
-				if strings.Contains(a.Value.Emit(), secret) {
+				if strings.Contains(a.Value.String(), secret) {
 					t.Errorf("span %q attribute %s holds secret %s", s.Name(), a.Key, secret)
 				}
 			}

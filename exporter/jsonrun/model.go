@@ -594,35 +594,3 @@ func stageIndex(stages []stageRecord) map[trace.SpanID]int {
 	}
 	return index
 }
-
-// recordsOf turns the stages of a run file back into stage records, the
-// inverse of buildTree: top-level stages get parent as their parent span.
-// Records whose span id does not parse are left out.
-func recordsOf(stages Stages, parent trace.SpanID) []stageRecord {
-	var out []stageRecord
-	for i := range stages {
-		st := &stages[i]
-		id, err := trace.SpanIDFromHex(st.SpanID)
-		if err != nil {
-			continue
-		}
-		r := stageRecord{
-			name:     st.Name,
-			spanID:   id,
-			parentID: parent,
-			start:    st.StartTime,
-			end:      st.EndTime,
-			failed:   st.Status == StageError,
-			errMsg:   st.Error,
-			dataErr:  st.DataError,
-			stack:    st.Stack,
-			data:     string(st.Data),
-		}
-		if st.Status == StageUnfinished || st.Status == StageRunning {
-			r.status = st.Status
-		}
-		out = append(out, r)
-		out = append(out, recordsOf(st.Stages, id)...)
-	}
-	return out
-}
