@@ -2,7 +2,6 @@ package tracker_test
 
 import (
 	"context"
-	"encoding/binary"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -10,7 +9,6 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/goleak"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
@@ -86,31 +84,6 @@ func fixedClock(step time.Duration) func() time.Time {
 		now = now.Add(step)
 		return now
 	}
-}
-
-// seqIDs is a deterministic IDGenerator: ids count up from 1.
-type seqIDs struct {
-	mu sync.Mutex
-	n  uint64
-}
-
-func (g *seqIDs) next() uint64 {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.n++
-	return g.n
-}
-
-func (g *seqIDs) NewIDs(context.Context) (trace.TraceID, trace.SpanID) {
-	var tid trace.TraceID
-	binary.BigEndian.PutUint64(tid[8:], g.next())
-	return tid, g.NewSpanID(context.Background(), tid)
-}
-
-func (g *seqIDs) NewSpanID(context.Context, trace.TraceID) trace.SpanID {
-	var sid trace.SpanID
-	binary.BigEndian.PutUint64(sid[:], g.next())
-	return sid
 }
 
 func stageKeys(s jsonrun.Stages) []string {

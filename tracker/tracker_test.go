@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/seqids"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -614,7 +615,7 @@ func TestSimpleAndBatchProcessorsWriteTheSameFile(t *testing.T) {
 		p := newPipeline(t, pipelineOpt{
 			batch:    batch,
 			trOpts:   []tracker.Option{tracker.WithClock(fixedClock(time.Millisecond))},
-			provOpts: []sdktrace.TracerProviderOption{sdktrace.WithIDGenerator(&seqIDs{})},
+			provOpts: []sdktrace.TracerProviderOption{sdktrace.WithIDGenerator(&seqids.Generator{})},
 		})
 		ctx, run := p.tr.Start(t.Context(), "same", tracker.WithRunID("af3c980c-3d22-46e8-83cd-7ff99abee586"))
 		for i := range 50 {

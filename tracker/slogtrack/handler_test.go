@@ -3,7 +3,6 @@ package slogtrack_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"flag"
 	"log/slog"
 	"os"
@@ -14,38 +13,13 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.opentelemetry.io/otel/trace"
 
+	"github.com/stage-tracker/stage-tracker/internal/seqids"
 	"github.com/stage-tracker/stage-tracker/tracker"
 	"github.com/stage-tracker/stage-tracker/tracker/slogtrack"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
-
-// seqIDs is a deterministic IDGenerator: ids count up from 1.
-type seqIDs struct {
-	mu sync.Mutex
-	n  uint64
-}
-
-func (g *seqIDs) next() uint64 {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.n++
-	return g.n
-}
-
-func (g *seqIDs) NewIDs(context.Context) (trace.TraceID, trace.SpanID) {
-	var tid trace.TraceID
-	binary.BigEndian.PutUint64(tid[8:], g.next())
-	return tid, g.NewSpanID(context.Background(), tid)
-}
-
-func (g *seqIDs) NewSpanID(context.Context, trace.TraceID) trace.SpanID {
-	var sid trace.SpanID
-	binary.BigEndian.PutUint64(sid[:], g.next())
-	return sid
-}
 
 // noTime drops the time, so that the output is the same on every run.
 func noTime(groups []string, a slog.Attr) slog.Attr {
@@ -58,7 +32,7 @@ func noTime(groups []string, a slog.Attr) slog.Attr {
 func newTracker(t *testing.T) (*tracker.Tracker, *tracetest.SpanRecorder) {
 	t.Helper()
 	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec), sdktrace.WithIDGenerator(&seqIDs{}))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec), sdktrace.WithIDGenerator(&seqids.Generator{}))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	return tracker.New(tracker.WithTracerProvider(tp)), rec
 }
