@@ -19,11 +19,14 @@ type optionFunc func(config) config
 func (f optionFunc) apply(c config) config { return f(c) }
 
 type config struct {
-	tp     trace.TracerProvider          // nil: the global provider, looked up at each Start
-	mp     metric.MeterProvider          // nil: the global provider, looked up at each Start
-	prop   propagation.TextMapPropagator // nil: W3C Trace Context and Baggage
-	now    func() time.Time              // nil: the SDK's clock
-	waiter RunFileWaiter
+	tp   trace.TracerProvider          // nil: the global provider, looked up at each Start
+	mp   metric.MeterProvider          // nil: the global provider, looked up at each Start
+	prop propagation.TextMapPropagator // nil: W3C Trace Context and Baggage
+
+	baggageAttrs bool             // WithBaggageAttributes was given
+	baggageKeys  []string         // the members it records; empty: all
+	now          func() time.Time // nil: the SDK's clock
+	waiter       RunFileWaiter
 
 	redactKeys  []string
 	maxDataSize int // 0: no cap

@@ -115,6 +115,7 @@ func (t *Tracker) Start(ctx context.Context, args any, opts ...RunOption) (conte
 	if rc.outputFile != "" {
 		attrs = append(attrs, attribute.String(keys.RunOutputFile, rc.outputFile))
 	}
+	attrs = append(attrs, t.cfg.baggageAttributes(ctx)...)
 
 	name := rc.name
 	if name == "" {
