@@ -143,3 +143,22 @@ func TestUnusableDirStopsBeforeCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestRunStartErrorSaidOnce: a command that cannot start is named once on
+// stderr, in the run's summary (main printed it a second time after it).
+func TestRunStartErrorSaidOnce(t *testing.T) {
+	bin := buildBinaries(t)
+	for _, quiet := range []bool{false, true} {
+		argv := []string{bin.stagetrack, "run", "--", "/nonexistent/cmd"}
+		if quiet {
+			argv = []string{bin.stagetrack, "run", "-q", "--", "/nonexistent/cmd"}
+		}
+		r := runAsUser(t, t.TempDir(), userEnv(), argv...)
+		if r.code != 127 {
+			t.Errorf("quiet %v: exit %d; want 127", quiet, r.code)
+		}
+		if n := strings.Count(r.stderr, "no such file or directory"); n != 1 {
+			t.Errorf("quiet %v: the reason is said %d times:\n%s", quiet, n, r.stderr)
+		}
+	}
+}

@@ -116,6 +116,9 @@ run file could not be written; 2 for a usage error.`,
 			if !quiet {
 				printRunSummary(env.Stderr, run)
 				ciFinishRun(env, run)
+				if run.File() != "" {
+					out.startErr = nil // the summary said why CMD did not start: once is enough
+				}
 			}
 			return commandResult(out, ferr)
 		}),
