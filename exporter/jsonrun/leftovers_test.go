@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/locktest"
 )
 
 // TestRecoverRemovesLeftoverTemporaryFiles: the temporary file of an
@@ -28,7 +29,7 @@ func TestRecoverRemovesLeftoverTemporaryFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	holdLock(t, live)
+	locktest.HoldShared(t, live)
 	if _, err := exp.Recover(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/locktest"
 )
 
 // deadPID returns the pid of a process that has exited.
@@ -36,20 +36,6 @@ func writeJournal(t *testing.T, path, runID string, pid int, host, outputFile st
 		fmt.Sprintf(`{"e":"start","t":%d,"span_id":"0000000000000003","parent_span_id":"0000000000000001","name":"fit","start":%d}`, t0+3e9, t0+3e9),
 	}
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// holdLock holds a shared flock on path until the test ends, as a live
-// process writing the journal does.
-func holdLock(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -83,7 +69,7 @@ func TestRecover(t *testing.T) {
 			writeJournal(t, journal, id1, tc.pid(t), tc.host, tc.output)
 			runPath := filepath.Join(dir, id1+".json")
 			if tc.held {
-				holdLock(t, journal)
+				locktest.HoldShared(t, journal)
 			}
 			if tc.runFile {
 				os.WriteFile(runPath, []byte("finished"), 0o644)
@@ -135,7 +121,7 @@ func TestRecoverJournalOfOtherHost(t *testing.T) {
 	}
 	live := filepath.Join(dir, id2+jsonrun.JournalSuffix)
 	writeJournal(t, live, id2, deadPID(t), "another-machine", "")
-	holdLock(t, live)
+	locktest.HoldShared(t, live)
 	if _, err := exp.RecoverJournal(t.Context(), live); err == nil || !strings.Contains(err.Error(), "live process") {
 		t.Errorf("RecoverJournal of a live process = %v", err)
 	}
@@ -164,7 +150,7 @@ func TestJoinChecksTheJournal(t *testing.T) {
 	if err := exp.Join(id1, journal); err == nil || !strings.Contains(err.Error(), "owner has stopped") {
 		t.Errorf("Join of a journal no live process holds = %v, want refused", err)
 	}
-	holdLock(t, journal) // its owner, alive
+	locktest.HoldShared(t, journal) // its owner, alive
 	if err := exp.Join(id1, journal); err != nil {
 		t.Errorf("Join of the right journal = %v", err)
 	}

@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/internal/cli"
+	"github.com/stage-tracker/stage-tracker/internal/locktest"
 )
 
 // deadPID returns the pid of a process that has exited and been reaped.
@@ -76,7 +76,7 @@ func TestRecover(t *testing.T) {
 		{
 			name: "the journal of a live process stays",
 			setup: func(t *testing.T, dir string) []string {
-				holdLock(t, journalOf(t, dir, idA, dead, host))
+				locktest.HoldShared(t, journalOf(t, dir, idA, dead, host))
 				journalOf(t, dir, idB, dead, host)
 				return []string{dir}
 			},
@@ -101,7 +101,7 @@ func TestRecover(t *testing.T) {
 			name: "--journal refuses a live process's journal",
 			setup: func(t *testing.T, dir string) []string {
 				j := journalOf(t, dir, idA, dead, host)
-				holdLock(t, j)
+				locktest.HoldShared(t, j)
 				return []string{dir, "--journal", j}
 			},
 			code: cli.ExitFailure, left: []string{idA}, stderr: "a live process still writes it",
@@ -164,19 +164,5 @@ func TestRecover(t *testing.T) {
 				t.Errorf("journals left %q, want %q", left, tt.left)
 			}
 		})
-	}
-}
-
-// holdLock holds a shared flock on path until the test ends, as a live
-// process writing the journal does.
-func holdLock(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
-		t.Fatal(err)
 	}
 }

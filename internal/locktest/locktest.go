@@ -1,0 +1,22 @@
+// Package locktest holds a journal's lock in tests, as a live process
+// writing it does.
+package locktest
+
+import (
+	"os"
+	"syscall"
+	"testing"
+)
+
+// HoldShared holds a shared flock on path until the test ends.
+func HoldShared(t testing.TB, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+}
