@@ -36,9 +36,10 @@ type spanRole uint8
 const (
 	// roleNone: the span names no run. It is a stage if its trace is a
 	// known run's, else it is ignored (or waits, see WithPendingSpans).
-	roleNone  spanRole = iota
-	roleRoot           // the root of run runID
-	roleStage          // a stage that names its run: stage_tracker.run.id and a stage name
+	roleNone      spanRole = iota
+	roleRoot               // the root of run runID
+	roleStage              // a stage that names its run: stage_tracker.run.id and a stage name
+	roleTraceRoot          // a trace's root span, a run's root by the trace-root rule
 )
 
 // semconvPipelineRunID is the semantic conventions' CI/CD run id, which the
@@ -67,7 +68,7 @@ func classify(s sdktrace.ReadOnlySpan, roots RunRoots) (runID string, role spanR
 	case runID != "":
 		return runID, roleRoot
 	case roots == TraceRoots && !s.Parent().IsValid() && !named:
-		return traceRootRunID(s.SpanContext().TraceID(), pipelineID), roleRoot
+		return traceRootRunID(s.SpanContext().TraceID(), pipelineID), roleTraceRoot
 	}
 	return "", roleNone
 }

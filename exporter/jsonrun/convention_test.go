@@ -542,3 +542,38 @@ func TestJournalAllRunsSurvivesKill(t *testing.T) {
 		t.Errorf("recovered run %s: %+v; want stage0 holding node.step, and stage1", r.RunID, r.Stages)
 	}
 }
+
+// TestTraceRootAboveARun: with the trace-root rule, the root span of a
+// trace that holds a run already (a tracker's run under a CI job's span) is
+// not a second run.
+func TestTraceRootAboveARun(t *testing.T) {
+	exp, dir := newExporter(t, jsonrun.WithRunRoots(jsonrun.TraceRoots), jsonrun.WithPendingSpans(time.Minute))
+	spans := runStubs(id1, 1, 1)
+	spans[1].Parent = sc(traceID(1), spanID(7)) // the run under the job's span
+	job := tracetest.SpanStub{
+		Name: "ci-job", SpanContext: sc(traceID(1), spanID(7)),
+		StartTime: t0.Add(-time.Hour), EndTime: t0.Add(time.Hour), InstrumentationScope: pyScope,
+	}
+	export(t, exp, append(spans, job)...)
+	if f := files(t, dir); !slices.Equal(f, []string{id1 + ".json"}) {
+		t.Errorf("files %v, want only the tracker's run", f)
+	}
+}
+
+// TestWaitingTraceBounded: a waiting trace keeps at most a bounded number
+// of spans; the run file says how many it dropped.
+func TestWaitingTraceBounded(t *testing.T) {
+	exp, dir := newExporter(t, jsonrun.WithPendingSpans(time.Minute))
+	const n = 10001
+	batch := make(tracetest.SpanStubs, n)
+	for i := range batch {
+		batch[i] = foreignSpan(1, 2, 1, "step", 0, 1)
+		batch[i].SpanContext = sc(traceID(1), trace.SpanID{0: byte(i >> 8), 1: byte(i), 7: 0xee})
+	}
+	export(t, exp, batch...)
+	export(t, exp, foreignSpan(1, 1, 0, "nightly", 0, 2, attribute.String(keys.RunID, id1)))
+	r := readRun(t, filepath.Join(dir, id1+".json"))
+	if r.StageCount != n-1 || len(r.Warnings) != 1 {
+		t.Errorf("%d stages, warnings %q; want %d and one saying 1 was dropped", r.StageCount, r.Warnings, n-1)
+	}
+}

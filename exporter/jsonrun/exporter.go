@@ -100,6 +100,11 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 func (e *Exporter) export(s sdktrace.ReadOnlySpan) error {
 	runID, role := classify(s, e.cfg.roots)
 	switch role {
+	case roleTraceRoot:
+		if e.traceHasRun(s.SpanContext().TraceID()) {
+			return nil // a run inside the trace (a tracker's under a CI job's span) is the trace's run
+		}
+		fallthrough
 	case roleRoot:
 		root := newRootRecord(s)
 		return e.rootArrived(&root, runID)

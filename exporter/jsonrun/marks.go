@@ -74,3 +74,11 @@ func (r *openRun) markRoot(root *rootRecord) {
 	r.marks.mark(root.res)
 	r.mu.Unlock()
 }
+
+// marksRes reports whether res marks r's stages: a span of it that names no
+// run is a library's, dropped before anything is built of it.
+func (r *openRun) marksRes(res attribute.Distinct) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.marks, res)
+}

@@ -49,6 +49,12 @@ type openRun struct {
 	arrived, own int
 	// marks are the processes that mark this run's stages (marks.go).
 	marks marks
+	// notes are warnings for the run file, such as spans dropped while
+	// they waited for the run (routing.go).
+	notes []string
+	// overflow counts the spans a bucket dropped: more than
+	// maxWaitingSpans waited. Guarded by Exporter.mu.
+	overflow int
 	// stages are the ended stages held in memory. Invariant: empty once
 	// spilled, and always empty for a joined run.
 	stages stageBuffer
@@ -60,6 +66,13 @@ type openRun struct {
 	spilled bool
 	// done: finish, abandon or closeJoined ran; later stages are dropped.
 	done bool
+}
+
+// note records a warning for the run file.
+func (r *openRun) note(w string) {
+	r.mu.Lock()
+	r.notes = append(r.notes, w)
+	r.mu.Unlock()
 }
 
 // errRunDone: a span arrived for a run that has been written.
@@ -170,6 +183,7 @@ func (r *openRun) finish(root *rootRecord, w *runWriter) result {
 	stages := r.stages.all()
 	r.stages = stageBuffer{}
 	run := assemble(root, r.id, stages, "")
+	run.Warnings = append(run.Warnings, r.notes...)
 	j := r.journal
 	if j != nil {
 		if err := j.failed(); err != nil {

@@ -1,6 +1,7 @@
 package jsonrun
 
 import (
+	"fmt"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -14,6 +15,10 @@ import (
 // known yet either are ignored (the default) or wait in a bucket, an
 // openRun marked pending, until a span reveals the run (WithPendingSpans).
 
+// maxWaitingSpans bounds the spans one trace keeps while it waits for its
+// run: the memory of a waiting trace is bounded, whatever sends it.
+const maxWaitingSpans = 10000
+
 // traceStage routes a span that names no run.
 func (e *Exporter) traceStage(s sdktrace.ReadOnlySpan) error {
 	keep := e.cfg.pendingWait > 0
@@ -25,7 +30,7 @@ func (e *Exporter) traceStage(s sdktrace.ReadOnlySpan) error {
 		e.mu.Lock()
 		r := e.byTrace[tid]
 		e.mu.Unlock()
-		if r == nil {
+		if r == nil || r.marksRes(s.Resource().Equivalent()) {
 			return nil
 		}
 		return e.addStages(r, nil, newStageRecord(s))
@@ -52,7 +57,11 @@ func (e *Exporter) traceStage(s sdktrace.ReadOnlySpan) error {
 		e.memQ = append(e.memQ, r)
 		e.inMem++
 	}
-	r.stages.add(rec)
+	if r.stages.n < maxWaitingSpans {
+		r.stages.add(rec)
+	} else {
+		r.overflow++
+	}
 	evicted := e.evictLocked(e.cfg.maxPendingRuns)
 	e.mu.Unlock()
 	return e.spill(evicted)
@@ -73,6 +82,9 @@ func (e *Exporter) linkLocked(r *openRun, tid trace.TraceID) []stageRecord {
 		return nil
 	case b.pending:
 		adopted := b.stages.all()
+		if b.overflow > 0 {
+			r.note(fmt.Sprintf("%d spans that arrived before the run was known were dropped: more than %d waited", b.overflow, maxWaitingSpans))
+		}
 		e.dropBucketLocked(b)
 		e.byTrace[tid] = r
 		e.traced.Add(1)
@@ -129,4 +141,12 @@ func (e *Exporter) sweepLocked(now time.Time) {
 		e.pendQ[0] = nil
 		e.pendQ = e.pendQ[1:]
 	}
+}
+
+// traceHasRun reports whether trace tid belongs to a run, open or written.
+func (e *Exporter) traceHasRun(tid trace.TraceID) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.byTrace[tid]
+	return (r != nil && !r.pending) || e.doneTraces.has(tid)
 }
