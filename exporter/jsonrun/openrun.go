@@ -58,11 +58,7 @@ func (r *openRun) start(rec *stageRecord) error {
 	if r.done || r.journal == nil {
 		return nil
 	}
-	ev := event{E: eventStart, T: unixNano(rec.start), SpanID: rec.spanID.String(), Name: rec.name, Start: unixNano(rec.start)}
-	if rec.parentID.IsValid() {
-		ev.ParentSpanID = rec.parentID.String()
-	}
-	return r.journal.write(appendEvent(nil, &ev))
+	return r.journal.writeStage(rec, false)
 }
 
 // addStage records an ended stage: in the journal when there is one, and in
@@ -81,8 +77,7 @@ func (r *openRun) addStage(rec stageRecord) error {
 		}
 	}
 	if r.journal != nil {
-		ev := endEvent(&rec, rec.end)
-		err = r.journal.write(appendEvent(nil, &ev))
+		err = r.journal.writeStage(&rec, true)
 	}
 	if !r.spilled && !r.joined {
 		r.stages.add(rec)
@@ -112,8 +107,7 @@ func (r *openRun) spill(path string, perm os.FileMode, sync bool, host string) e
 		}
 		buf := appendEvent(nil, &ev)
 		for i := range stages {
-			end := endEvent(&stages[i], stages[i].end)
-			buf = appendEvent(buf, &end)
+			buf = appendStageEvent(buf, &stages[i], true)
 		}
 		if err := j.write(buf); err != nil {
 			j.remove()

@@ -36,20 +36,19 @@ func readJournal(rd io.Reader) journalContents {
 		open    = map[trace.SpanID]int{} // span id → index in started
 		endedID = map[trace.SpanID]bool{}
 	)
-	br := bufio.NewReaderSize(rd, 64<<10)
-	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(make([]byte, 0, 64<<10), maxJournalLine)
+	sc.Split(ScanJournalLines)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Bytes()
 		if len(bytes.TrimSpace(line)) > 0 {
-			if perr := jc.add(line, err == io.EOF, open, endedID); perr != nil {
+			if perr := jc.add(line, line[len(line)-1] != '\n', open, endedID); perr != nil {
 				jc.bad = append(jc.bad, &LineError{Line: n, Err: perr})
 			}
 		}
-		if err != nil {
-			if err != io.EOF {
-				jc.bad = append(jc.bad, err)
-			}
-			break
-		}
+	}
+	if err := sc.Err(); err != nil {
+		jc.bad = append(jc.bad, err)
 	}
 	// Drop starts whose end came later, keeping file order.
 	kept := jc.started[:0]
@@ -64,7 +63,7 @@ func readJournal(rd io.Reader) journalContents {
 
 func (jc *journalContents) add(line []byte, torn bool, open map[trace.SpanID]int, endedID map[trace.SpanID]bool) error {
 	if torn {
-		return errors.New("torn line (no newline at end of file)")
+		return errors.New("torn line (no newline at its end)")
 	}
 	var ev event
 	if err := json.Unmarshal(line, &ev); err != nil {
