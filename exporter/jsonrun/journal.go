@@ -502,10 +502,19 @@ func journalDetached(path string) bool {
 
 // firstLine is the start of f's first line, at most 64 KiB of it.
 func firstLine(f *os.File) []byte {
-	buf := make([]byte, 64<<10)
-	n, _ := io.ReadFull(f, buf)
-	line, _, _ := bytes.Cut(buf[:n], []byte{'\n'})
-	return line
+	// A run event is short unless its args are long: read 4 KiB first.
+	buf := make([]byte, 0, 4<<10)
+	for {
+		n, err := io.ReadFull(f, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			return buf[:i]
+		}
+		if err != nil || len(buf) >= 64<<10 {
+			return buf
+		}
+		buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
+	}
 }
 
 // lineDetached reports whether a journal's run event marks a detached run.
