@@ -412,7 +412,7 @@ func (j *journal) grow(need int) error {
 		return err
 	}
 	size := j.chunkSize
-	for size < need {
+	for size < need+1 { // +1: a chunk's first byte stays NUL (newChunk)
 		size *= 2
 	}
 	if j.chunkSize < maxChunk {

@@ -63,7 +63,10 @@ func newChunk(f *os.File, size int) (chunk, error) {
 	if err != nil {
 		return chunk{}, fmt.Errorf("map: %w", err)
 	}
-	return chunk{mem: mem, pos: int(off - base)}, nil
+	// The first byte stays NUL: it ends a line that a joined process was
+	// killed in the middle of, so that it does not run into this chunk's
+	// first event.
+	return chunk{mem: mem, pos: int(off-base) + 1}, nil
 }
 
 // release unmaps the chunk. What was copied in stays in the file.
