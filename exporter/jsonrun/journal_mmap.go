@@ -63,10 +63,15 @@ func newChunk(f *os.File, size int) (chunk, error) {
 	if err != nil {
 		return chunk{}, fmt.Errorf("map: %w", err)
 	}
-	// The first byte stays NUL: it ends a line that a joined process was
-	// killed in the middle of, so that it does not run into this chunk's
-	// first event.
-	return chunk{mem: mem, pos: int(off-base) + 1}, nil
+	// After the start of the file, the chunk's first byte stays NUL: it
+	// ends a line that a joined process was killed in the middle of, so
+	// that it does not run into this chunk's first event. The file itself
+	// starts with the run event, which joiners check.
+	pos := int(off - base)
+	if off > 0 {
+		pos++
+	}
+	return chunk{mem: mem, pos: pos}, nil
 }
 
 // release unmaps the chunk. What was copied in stays in the file.
