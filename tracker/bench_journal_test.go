@@ -3,6 +3,7 @@ package tracker_test
 import (
 	"testing"
 
+	"github.com/stage-tracker/stage-tracker/internal/benchcpu"
 	"github.com/stage-tracker/stage-tracker/setup"
 )
 
@@ -47,11 +48,13 @@ func BenchmarkStageJournal(b *testing.B) {
 		ctx, root := tracer.Start(b.Context(), "run")
 		defer root.End()
 		b.ReportAllocs()
+		cpu := benchcpu.Start()
 		i := 0
 		for b.Loop() {
 			_, span := tracer.Start(ctx, "stage", perfAttrs(i))
 			span.End()
 			i++
 		}
+		cpu.Report(b)
 	})
 }
