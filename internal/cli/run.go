@@ -198,6 +198,7 @@ func journalStageFailure(path string) string {
 	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<30)
+	sc.Split(jsonrun.ScanJournalLines) // NUL padding of the owner's mapped chunks
 	for sc.Scan() {
 		var l line
 		if json.Unmarshal(sc.Bytes(), &l) != nil || l.SpanID == "" {
