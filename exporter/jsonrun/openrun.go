@@ -174,8 +174,7 @@ func (r *openRun) finish(root *rootRecord, w *runWriter) result {
 		return result{err: fmt.Errorf("jsonrun: run %s: %w", r.id, errRunDone)}
 	}
 	r.done = true
-	stages := r.stages.all()
-	r.stages = stageBuffer{}
+	stages := r.stages.take()
 	run := assemble(root, r.id, stages, "")
 	run.Warnings = append(run.Warnings, r.notes...)
 	j := r.journal
@@ -224,7 +223,7 @@ func (r *openRun) abandon(why string, w *runWriter) result {
 		}
 	}
 	if run == nil {
-		run = assemble(nil, r.id, r.stages.all(), why)
+		run = assemble(nil, r.id, r.stages.take(), why)
 	}
 	r.stages = stageBuffer{}
 	path, err := w.write(run, outputFile, false)
