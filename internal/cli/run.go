@@ -16,6 +16,7 @@ import (
 	"github.com/stage-tracker/stage-tracker/internal/runstatus"
 	"github.com/stage-tracker/stage-tracker/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/internal/view"
+	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -79,7 +80,8 @@ run file could not be written; 2 for a usage error.`,
 			}
 			sigs := catchSignals()
 			defer sigs.stop()
-			tr, shutdown, err := newTracker(cmd.Context(), env, dir, ciResource(ci)...)
+			feed := setup.NewFeed()
+			tr, shutdown, err := newTracker(cmd.Context(), env, dir, append(ciResource(ci), setup.WithFeed(feed))...)
 			if err != nil {
 				return err
 			}
@@ -93,7 +95,21 @@ run file could not be written; 2 for a usage error.`,
 			if !quiet {
 				stopProgress = followJournal(journal, pollInterval, env.Stderr, env.progress())
 			}
-			out := runCommand(cmd.Context(), env, argv, tr.ChildEnv(ctx, run.ID(), journal), sigs)
+			childEnv := tr.ChildEnv(ctx, run.ID(), journal)
+			recv, err := startOTLPReceiver(feed.End, otlpLimits{maxBody: otlpMaxBody, maxSpans: otlpMaxSpans})
+			if err != nil {
+				// The run is still recorded; only CMD's OTLP spans have nowhere to go.
+				fmt.Fprintf(env.Stderr, "stagetrack: warning: %s\n", oneLine(err))
+			} else {
+				childEnv = append(childEnv, recv.childEnv(os.Getenv)...)
+			}
+			out := runCommand(cmd.Context(), env, argv, childEnv, sigs)
+			if recv != nil {
+				// Before the run is finalised: what CMD sent at exit is in it.
+				if err := recv.shutdown(context.WithoutCancel(cmd.Context())); err != nil {
+					fmt.Fprintf(env.Stderr, "stagetrack: warning: %s\n", oneLine(err))
+				}
+			}
 			stopProgress()
 			if out.err == nil && out.received == nil {
 				// CMD succeeded, but the stages its processes recorded may
