@@ -1,0 +1,74 @@
+//go:build unix
+
+package cli_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+)
+
+// TestRunReceivesOTLP runs a program that knows only the OpenTelemetry SDK
+// (testdata/otlpchild) under the built stagetrack run: the spans it sends
+// to the receiver, with nothing but the environment run gives it, are
+// stages of the run file, nested by parent, with their data and error,
+// and reach the exporter OTEL_TRACES_EXPORTER names (console) too.
+func TestRunReceivesOTLP(t *testing.T) {
+	dir := t.TempDir()
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", dir+string(filepath.Separator),
+		"github.com/stage-tracker/stage-tracker/cmd/stagetrack", "./testdata/otlpchild")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	stagetrack, child := filepath.Join(dir, "stagetrack"), filepath.Join(dir, "otlpchild")
+
+	work := t.TempDir()
+	env := userEnv("OTEL_TRACES_EXPORTER=console", "OTLPCHILD_TRACKER_SPANS=1",
+		// The user's own endpoint and protocol are for stagetrack: the
+		// child is pointed at the run all the same.
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:1/v1/traces", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc")
+	r := runAsUser(t, work, env, stagetrack, "run", "-q", "--", child)
+	if r.code != 1 {
+		t.Fatalf("exit %d; want 1, as a stage failed\nstderr: %s", r.code, r.stderr)
+	}
+	_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
+	if rf.Status != jsonrun.StatusFailed || !strings.Contains(rf.Error, "load") {
+		t.Errorf("run status %q error %q; want failed, naming stage load", rf.Status, rf.Error)
+	}
+	stages := flatten(rf.Stages, "", rf.SpanID)
+	var paths []string
+	byPath := map[string]flatStage{}
+	for _, s := range stages {
+		paths = append(paths, s.path)
+		byPath[s.path] = s
+	}
+	if strings.Join(paths, " ") != "extract extract/parse load" {
+		t.Fatalf("stages %v; want extract, extract/parse, load", paths)
+	}
+	for path, want := range map[string]struct{ data, err string }{
+		"extract":       {`{"rows":3,"source":"s3"}`, ""},
+		"extract/parse": {`{"format":"csv"}`, ""},
+		"load":          {`{}`, "disk full"},
+	} {
+		st := byPath[path].stage
+		if compact(t, st.Data) != want.data || st.Error != want.err {
+			t.Errorf("stage %s: data %s error %q; want %s %q", path, st.Data, st.Error, want.data, want.err)
+		}
+	}
+
+	// The console exporter printed the child's spans, as received: the
+	// run's trace, the same span ids.
+	printed := map[string]consoleSpan{}
+	for _, s := range consoleSpans(t, r.stderr) {
+		printed[s.Name] = s
+	}
+	for path, s := range byPath {
+		p, ok := printed[s.stage.Name]
+		if !ok || p.SpanContext.SpanID != s.stage.SpanID || p.SpanContext.TraceID != rf.TraceID {
+			t.Errorf("stage %s (span %s): console printed %+v; want the same span of trace %s", path, s.stage.SpanID, p, rf.TraceID)
+		}
+	}
+}
