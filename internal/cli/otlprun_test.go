@@ -3,6 +3,7 @@
 package cli_test
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,43 @@ func TestRunReceivesOTLP(t *testing.T) {
 		// child is pointed at the run all the same.
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:1/v1/traces", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc")
 	r := runAsUser(t, work, env, stagetrack, "run", "-q", "--", child)
+	checkOTLPPipelineRun(t, r, work)
+}
+
+// TestRunReceivesOTLPFromNodeSDK is TestRunReceivesOTLP with the Node
+// program testdata/node/pipeline.js and the OpenTelemetry JS SDK, whose
+// OTLP/HTTP exporter sends JSON. scripts/node-e2e.sh installs the SDK and
+// runs it; without STAGE_TRACKER_NODE_MODULES it is skipped, except in CI,
+// where it fails.
+func TestRunReceivesOTLPFromNodeSDK(t *testing.T) {
+	modules := os.Getenv("STAGE_TRACKER_NODE_MODULES")
+	if modules == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("STAGE_TRACKER_NODE_MODULES is not set: in CI the Node test must run (bash scripts/node-e2e.sh)")
+		}
+		t.Skip("STAGE_TRACKER_NODE_MODULES is not set: bash scripts/node-e2e.sh installs the OTel JS SDK and runs this test")
+	}
+	program, err := filepath.Abs(filepath.Join("..", "..", "testdata", "node", "pipeline.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", dir+string(filepath.Separator), "github.com/stage-tracker/stage-tracker/cmd/stagetrack")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	work := t.TempDir()
+	env := userEnv("OTEL_TRACES_EXPORTER=console", "OTLPCHILD_TRACKER_SPANS=1", "NODE_PATH="+modules)
+	r := runAsUser(t, work, env, filepath.Join(dir, "stagetrack"), "run", "-q", "--", "node", program)
+	checkOTLPPipelineRun(t, r, work)
+}
+
+// checkOTLPPipelineRun checks the run that stagetrack run r made in work
+// of a program that sent extract (rows=3, source=s3) with parse
+// (format=csv) inside it, and load, failed with "disk full", and that the
+// console exporter printed those spans as received.
+func checkOTLPPipelineRun(t *testing.T, r procResult, work string) {
+	t.Helper()
 	if r.code != 1 {
 		t.Fatalf("exit %d; want 1, as a stage failed\nstderr: %s", r.code, r.stderr)
 	}
