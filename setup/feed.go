@@ -13,12 +13,19 @@ import (
 // added with WithProviderOptions do not see them. The spans are not
 // recorded again: each exporter gets the span as it was received.
 //
+// A span whose resource carries VersionKey comes from a process that built
+// its own Tracker: that process's run-file exporter has already written
+// the span to its run's journal (it joined the run) or to a run of its own,
+// so the Feed passes it to the other exporters only, and no stage is
+// counted twice.
+//
 // A Feed does nothing until a Tracker built with WithFeed is made, and again
 // once that Tracker's shutdown has begun. A Feed is safe for concurrent use;
 // shutdown waits for an End in progress.
 type Feed struct {
-	mu    sync.RWMutex
-	procs []sdktrace.SpanProcessor // nil: not attached, or detached
+	mu       sync.RWMutex
+	runFiles sdktrace.SpanProcessor   // nil: not attached, or detached
+	others   []sdktrace.SpanProcessor // the rest, in order
 }
 
 // NewFeed returns a Feed to pass to Tracker with WithFeed.
@@ -35,25 +42,32 @@ func WithFeed(f *Feed) Option {
 	})
 }
 
-// End passes ended spans to every processor, in order. Spans that are not
+// End passes ended spans to the processors, in order. Spans that are not
 // sampled are dropped by the processors, as they drop the provider's own.
 func (f *Feed) End(spans []sdktrace.ReadOnlySpan) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
+	if f.runFiles == nil {
+		return
+	}
 	for _, s := range spans {
-		for _, p := range f.procs {
+		if _, ours := s.Resource().Set().Value(VersionKey); !ours {
+			f.runFiles.OnEnd(s)
+		}
+		for _, p := range f.others {
 			p.OnEnd(s)
 		}
 	}
 }
 
-func (f *Feed) attach(procs []sdktrace.SpanProcessor) {
+// attach gives f the processors of a Tracker: the run files' first.
+func (f *Feed) attach(runFiles sdktrace.SpanProcessor, others []sdktrace.SpanProcessor) {
 	if f == nil {
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.procs = procs
+	f.runFiles, f.others = runFiles, others
 }
 
 // detach stops the feed before the processors shut down: a span handed to
@@ -64,5 +78,5 @@ func (f *Feed) detach() {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.procs = nil
+	f.runFiles, f.others = nil, nil
 }

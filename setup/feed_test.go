@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -17,7 +18,8 @@ import (
 )
 
 // TestFeed: a span handed to a Feed reaches the run file and the other
-// exporters as it is, without the provider recording it again; after
+// exporters as it is, without the provider recording it again, except that
+// a span of a process with its own Tracker skips the run file; after
 // shutdown it is dropped.
 func TestFeed(t *testing.T) {
 	setEnv(t, nil)
@@ -49,10 +51,16 @@ func TestFeed(t *testing.T) {
 	unsampled := stage
 	unsampled.Name = "unsampled"
 	unsampled.SpanContext = unsampled.SpanContext.WithTraceFlags(0)
-	feed.End(tracetest.SpanStubs{stage, unsampled}.Snapshots())
+	// From a process with a Tracker of its own, which journaled it itself.
+	joined := stage
+	joined.Name = "joined"
+	joined.SpanContext = joined.SpanContext.WithSpanID(trace.SpanID{9, 9, 9, 9, 9, 9, 9, 9})
+	joined.Resource = resource.NewSchemaless(setup.VersionKey.String("v0"))
+	feed.End(tracetest.SpanStubs{stage, unsampled, joined}.Snapshots())
 	if err := run.Finalize(ctx); err != nil {
 		t.Fatal(err)
 	}
+	exported := mem.GetSpans() // Finalize flushed; shutdown resets mem
 	if err := shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -66,13 +74,13 @@ func TestFeed(t *testing.T) {
 		t.Fatalf("run file stages %+v; want the received stage", rf.Stages)
 	}
 	var names []string
-	for _, s := range mem.GetSpans() {
+	for _, s := range exported {
 		names = append(names, s.Name)
 		if s.Name == "received" && s.SpanContext.SpanID() != stage.SpanContext.SpanID() {
 			t.Errorf("the exporter got span %s; want the received one, %s", s.SpanContext.SpanID(), stage.SpanContext.SpanID())
 		}
 	}
-	if len(names) != 2 || names[0] != "received" {
-		t.Errorf("exporter got %v; want the received span once, then the run span", names)
+	if len(names) != 3 || names[0] != "received" || names[1] != "joined" {
+		t.Errorf("exporter got %v; want the received spans once, then the run span", names)
 	}
 }

@@ -121,7 +121,8 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 		otel.Handle(fmt.Errorf("setup: %w", err))
 	}
 
-	// procs are the processors a Feed hands received spans to.
+	// procs are the processors a Feed hands received spans to, the run
+	// files' first.
 	procs := []sdktrace.SpanProcessor{
 		// Synchronous, so no stage is dropped, and with a journal per run.
 		jsonrun.NewProcessor(exp),
@@ -162,7 +163,7 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 	if mp != nil {
 		topts = append(topts, tracker.WithMeterProvider(mp))
 	}
-	cfg.feed.attach(procs)
+	cfg.feed.attach(procs[0], procs[1:])
 	shutdown := func(ctx context.Context) error {
 		cfg.feed.detach()
 		var errs []error

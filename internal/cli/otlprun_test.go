@@ -6,10 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/cli"
 )
 
 // TestRunReceivesOTLP runs a program that knows only the OpenTelemetry SDK
@@ -26,13 +28,44 @@ func TestRunReceivesOTLP(t *testing.T) {
 	}
 	stagetrack, child := filepath.Join(dir, "stagetrack"), filepath.Join(dir, "otlpchild")
 
-	work := t.TempDir()
-	env := userEnv("OTEL_TRACES_EXPORTER=console", "OTLPCHILD_TRACKER_SPANS=1",
-		// The user's own endpoint and protocol are for stagetrack: the
-		// child is pointed at the run all the same.
-		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:1/v1/traces", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc")
-	r := runAsUser(t, work, env, stagetrack, "run", "-q", "--", child)
-	checkOTLPPipelineRun(t, r, work)
+	t.Run("a program with only the OTel SDK", func(t *testing.T) {
+		work := t.TempDir()
+		env := userEnv("OTEL_TRACES_EXPORTER=console", "OTLPCHILD_TRACKER_SPANS=1",
+			// The user's own endpoint and protocol are for stagetrack: the
+			// child is pointed at the run all the same.
+			"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:1/v1/traces", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc")
+		r := runAsUser(t, work, env, stagetrack, "run", "-q", "--", child)
+		checkOTLPPipelineRun(t, r, work)
+	})
+
+	// stagetrack exec children with OTEL_TRACES_EXPORTER=otlp send their
+	// spans to the run's receiver, which sends them on to the backend: each
+	// once, and each stage once in the run (they journal it themselves).
+	t.Run("exec children with OTLP to a backend", func(t *testing.T) {
+		backend, got := startReceiver(t, cli.OTLPMaxBody, 100)
+		work := t.TempDir()
+		env := userEnv("OTEL_TRACES_EXPORTER=otlp",
+			"OTEL_EXPORTER_OTLP_ENDPOINT="+strings.TrimSuffix(backend.URL(), "/v1/traces"),
+			"OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20"+backend.Token(),
+			"PATH="+dir+":"+os.Getenv("PATH"))
+		r := runAsUser(t, work, env, stagetrack, "run", "--", "sh", "-c",
+			`stagetrack exec --stage a -- true && stagetrack exec --stage b -- sh -c "exit 3"; true`)
+		if r.code != 1 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
+		if rf.Error != `stage "b" failed: exit status 3` || len(rf.Stages) != 2 {
+			t.Errorf("run error %q, %d stages; want stage b's failure, counted once, of 2", rf.Error, len(rf.Stages))
+		}
+		if n := strings.Count(r.stderr, "exit status 3\n"); n != 2 { // b's progress line and the summary
+			t.Errorf("stderr shows b's failure %d times; want twice (progress, summary)\n%s", n, r.stderr)
+		}
+		names := got.names()
+		slices.Sort(names)
+		if want := []string{"a", "b", "sh"}; !slices.Equal(names, want) {
+			t.Errorf("the backend got %v; want %v, each once", names, want)
+		}
+	})
 }
 
 // TestRunReceivesOTLPFromNodeSDK is TestRunReceivesOTLP with the Node
