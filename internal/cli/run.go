@@ -46,6 +46,16 @@ of that trace. The OTEL_* variables select other exporters as for any program
 using setup.Tracker (OTEL_TRACES_EXPORTER=otlp sends the trace to a
 backend); with "console", spans are printed on stderr.
 
+While CMD runs, run serves OTLP/HTTP (/v1/traces, protobuf or JSON) on a
+free 127.0.0.1 port and gives CMD OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+_TRACES_PROTOCOL and _TRACES_HEADERS (a per-run bearer token; also the
+general OTEL_EXPORTER_OTLP_* ones unless OTEL_EXPORTER_OTLP_ENDPOINT is
+set), so that a program using any OpenTelemetry SDK sends its spans to the
+run: they become its stages, nested by parent, with their attributes as
+data and an error status as the stage error, and go on to the exporters
+OTEL_TRACES_EXPORTER names. Requests without the token get 401; bodies over
+4 MiB 413; past 100,000 spans a run refuses more (partial success).
+
 ARGS, the run's args, is recorded as JSON when it is valid JSON and as a
 string otherwise; by default it is {"command": [CMD, ARG...]}. NAME defaults
 to the base name of CMD.
