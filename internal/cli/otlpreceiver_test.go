@@ -278,26 +278,30 @@ type httpReply struct {
 	header      http.Header
 }
 
-// post sends one request to url with its own client, closed after.
+// post sends one request to url with its own client, closed after. It
+// may be called from any goroutine: a failure is an error and a zero reply.
 func post(t *testing.T, method, url string, header map[string]string, body []byte) httpReply {
 	t.Helper()
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(t.Context(), method, url, bytes.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return httpReply{}
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return httpReply{}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return httpReply{}
 	}
 	return httpReply{code: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: b, header: resp.Header}
 }
@@ -480,5 +484,39 @@ func TestOTLPReceiverShutdown(t *testing.T) {
 	}
 	if got := sink.names(); len(got) != 1 {
 		t.Errorf("handed on %v", got)
+	}
+}
+
+// TestOTLPReceiverSpanLimitConcurrentSafe: requests at once from many
+// senders never take more than the run's limit, and every span is either
+// handed on or counted as rejected.
+func TestOTLPReceiverSpanLimitConcurrentSafe(t *testing.T) {
+	const senders, requests, perRequest, limit = 6, 5, 3, 50
+	r, sink := startReceiver(t, cli.OTLPMaxBody, limit)
+	hdr := map[string]string{"Content-Type": "application/x-protobuf", "Authorization": "Bearer " + r.Token()}
+	body := requestBody(t, testStubs(perRequest))
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		rejected int64
+	)
+	for range senders {
+		wg.Go(func() {
+			for range requests {
+				got := post(t, "POST", r.URL(), hdr, body)
+				var resp coltracepb.ExportTraceServiceResponse
+				if got.code != http.StatusOK || proto.Unmarshal(got.body, &resp) != nil {
+					t.Errorf("status %d: %s", got.code, got.body)
+					return
+				}
+				mu.Lock()
+				rejected += resp.GetPartialSuccess().GetRejectedSpans()
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(sink.names()); n != limit || int64(n)+rejected != senders*requests*perRequest {
+		t.Errorf("handed on %d, rejected %d of %d; want %d handed on", n, rejected, senders*requests*perRequest, limit)
 	}
 }
