@@ -79,8 +79,9 @@ type otlpReceiver struct {
 	slots    chan struct{} // one per request being read and decoded
 	handlers sync.WaitGroup
 
-	mu    sync.Mutex
-	spans int // spans accepted so far; guarded by mu
+	mu     sync.Mutex
+	spans  int  // spans accepted so far; guarded by mu
+	closed bool // shutdown is waiting for handlers: no new one may start; guarded by mu
 }
 
 // startOTLPReceiver listens on a free 127.0.0.1 port and serves until
@@ -101,6 +102,7 @@ func startOTLPReceiver(sink func([]sdktrace.ReadOnlySpan), lim otlpLimits) (*otl
 	r.srv = &http.Server{
 		Handler:           r,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second, // a 4 MiB body over loopback takes milliseconds
 		IdleTimeout:       30 * time.Second,
 		// A stray client's bad request is not the run's business.
 		ErrorLog: log.New(io.Discard, "", 0),
@@ -132,15 +134,34 @@ func (r *otlpReceiver) shutdown(ctx context.Context) error {
 		err = errors.Join(fmt.Errorf("OTLP receiver: %w", err), r.srv.Close())
 	}
 	<-r.served
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
 	r.handlers.Wait()
 	return err
 }
 
+// enter counts a request in, unless shutdown is waiting for the requests
+// to end: a WaitGroup must not grow while it is waited for.
+func (r *otlpReceiver) enter() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	r.handlers.Add(1)
+	return true
+}
+
 // ServeHTTP answers one request as OTLP/HTTP says: 200 with an
 // ExportTraceServiceResponse (partial_success when spans were refused),
-// else a google.rpc.Status body with 400, 401, 404, 405, 413 or 415.
+// else a google.rpc.Status body with 400, 401, 404, 405, 413 or 415 (503
+// when a request slips in as the receiver shuts down).
 func (r *otlpReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	r.handlers.Add(1)
+	if !r.enter() {
+		writeStatus(w, mediaProtobuf, http.StatusServiceUnavailable, "the run is ending")
+		return
+	}
 	defer r.handlers.Done()
 	media, mediaOK := otlpMedia(req.Header.Get("Content-Type"))
 	reply := media
@@ -309,6 +330,8 @@ func grpcCode(code int) int32 {
 		return 5 // NOT_FOUND
 	case http.StatusMethodNotAllowed:
 		return 12 // UNIMPLEMENTED
+	case http.StatusServiceUnavailable:
+		return 14 // UNAVAILABLE
 	}
 	return 2 // UNKNOWN
 }
