@@ -197,9 +197,12 @@ func (r *otlpReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	var msg coltracepb.ExportTraceServiceRequest
-	if media == mediaJSON {
+	switch {
+	case len(body) == 0:
+		// An empty request: success, as the OTLP spec asks.
+	case media == mediaJSON:
 		err = unmarshalOTLPJSON(body, &msg)
-	} else {
+	default:
 		err = proto.Unmarshal(body, &msg)
 	}
 	if err != nil {

@@ -457,6 +457,11 @@ func TestOTLPReceiverPartialSuccess(t *testing.T) {
 	if ps := resp.GetPartialSuccess(); ps.GetRejectedSpans() != 1 {
 		t.Errorf("5 of 3: %v", resp)
 	}
+	for _, empty := range []map[string]string{hdr, {"Content-Type": "application/json", "Authorization": hdr["Authorization"]}} {
+		if got := post(t, "POST", r.URL(), empty, nil); got.code != http.StatusOK {
+			t.Errorf("an empty %s request: %d %s; want 200", empty["Content-Type"], got.code, got.body)
+		}
+	}
 	if got := sink.names(); !slices.Equal(got, []string{"s0", "s1", "s0"}) {
 		t.Errorf("handed on %v; want the first 3 valid spans", got)
 	}
