@@ -82,6 +82,11 @@ func (e *runExporter) shutdown(ctx context.Context) error {
 	if exp == nil {
 		return nil // never started, or shut down already
 	}
+	if e.cfg.Journal.Enabled {
+		// Runs still open keep their journals, for the next start to
+		// resume: a restart in the middle of a run must not split it.
+		return exp.Detach(ctx)
+	}
 	return exp.Shutdown(ctx)
 }
 

@@ -6,8 +6,8 @@ import (
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 )
 
-// resume takes over the journals of dead owners, so that their runs go on
-// here. Until jsonrun can, it does nothing and Recover writes those runs.
+// resume takes over the open runs a stopped Collector left journals of, so
+// that they finish here whole; Recover then writes what is left.
 func resume(ctx context.Context, exp *jsonrun.Exporter) ([]string, error) {
-	return nil, ctx.Err()
+	return exp.Resume(ctx)
 }
