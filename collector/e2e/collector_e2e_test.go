@@ -242,4 +242,3 @@ func decode(b json.RawMessage) any {
 	}
 	return v
 }
-
