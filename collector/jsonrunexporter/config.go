@@ -30,9 +30,13 @@ type Config struct {
 	// MaxPendingRuns bounds the runs whose stages are held in memory;
 	// beyond it the oldest run's stages go to its journal only.
 	MaxPendingRuns int `mapstructure:"max_pending_runs"`
-	// RunWait is how long spans of a trace whose run is not known yet wait
-	// for it, and how long a finished run still takes its late spans.
+	// RunWait is how long spans of a trace whose run is not known yet (no
+	// span of it names its run) wait for it; then they are dropped.
 	RunWait time.Duration `mapstructure:"run_wait"`
+	// LateSpanWait is how long a run whose root arrived waits for stages
+	// still on their way from other hosts; a root that says its stage count
+	// is written as soon as they are in.
+	LateSpanWait time.Duration `mapstructure:"late_span_wait"`
 	// FilePermissions of run, history and journal files, octal ("0600").
 	FilePermissions string `mapstructure:"file_permissions"`
 	// RunRoots is the rule for a run's root span: "attribute" (default) or
@@ -72,6 +76,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RunWait < 0 {
 		errs = append(errs, fmt.Errorf("run_wait must not be negative, got %s", c.RunWait))
+	}
+	if c.LateSpanWait < 0 {
+		errs = append(errs, fmt.Errorf("late_span_wait must not be negative, got %s", c.LateSpanWait))
 	}
 	if _, err := c.perm(); err != nil {
 		errs = append(errs, err)

@@ -35,12 +35,12 @@ func TestLoadConfig(t *testing.T) {
 		}()},
 		{id: component.NewIDWithName(Type, "custom"), want: &Config{
 			Directory: "./runs", History: "./runs/history.jsonl", MaxPendingRuns: 10,
-			RunWait: 5 * time.Second, FilePermissions: "0600", RunRoots: RunRootsTraceRoot,
+			RunWait: 5 * time.Second, LateSpanWait: 2 * time.Second, FilePermissions: "0600", RunRoots: RunRootsTraceRoot,
 			Journal: JournalConfig{Enabled: false, Sync: true}, Recover: false,
 		}},
 		{id: component.NewIDWithName(Type, "nodir"), wantErr: []string{"directory is required"}},
 		{id: component.NewIDWithName(Type, "bad"), wantErr: []string{
-			"max_pending_runs must be at least 1", "run_wait must not be negative",
+			"max_pending_runs must be at least 1", "run_wait must not be negative", "late_span_wait must not be negative",
 			"file_permissions 0044 would not let the Collector read and write", `run_roots must be "attribute" or "trace_root", got "everything"`,
 		}},
 		{id: component.NewIDWithName(Type, "badperm"), wantErr: []string{`file_permissions must be octal permission bits such as "0644", got "rw-r--r--"`}},

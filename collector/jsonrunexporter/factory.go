@@ -30,6 +30,7 @@ func createDefaultConfig() component.Config {
 	return &Config{
 		MaxPendingRuns:  1024,
 		RunWait:         30 * time.Second,
+		LateSpanWait:    5 * time.Second,
 		FilePermissions: "0644",
 		RunRoots:        RunRootsAttribute,
 		Journal:         JournalConfig{Enabled: true},
