@@ -180,6 +180,9 @@ func TestCollectorEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(runs, runID+".json")); err == nil {
 		t.Fatal("run file written before the run finished")
 	}
+	if _, err := os.Stat(filepath.Join(runs, runID+jsonrun.JournalSuffix)); err != nil {
+		t.Errorf("the killed Collector left no journal of the open run: %v", err)
+	}
 	c = startCollector(t, col, cfgPath)
 	if _, err := io.WriteString(stdin, "go on\n"); err != nil {
 		t.Fatal(err)

@@ -28,6 +28,7 @@ type spanSpec struct {
 	id, parent byte
 	stage      string
 	errMsg     string
+	count      int // a root's stage_tracker.run.stage_count, as the tracker sets it
 }
 
 func traceID(run byte) pcommon.TraceID { return pcommon.TraceID{0: 0xab, 15: run} }
@@ -55,6 +56,7 @@ func traces(runID string, run byte, specs ...spanSpec) ptrace.Traces {
 		s.Attributes().PutStr("stage_tracker.run.id", runID)
 		if sp.stage == "" {
 			s.SetName("pipeline")
+			s.Attributes().PutInt("stage_tracker.run.stage_count", int64(sp.count))
 			continue
 		}
 		s.SetName(sp.stage)
@@ -109,7 +111,7 @@ func TestStagesAcrossRequestsMakeOneRunFile(t *testing.T) {
 	for _, td := range []ptrace.Traces{
 		traces(runID, 1, spanSpec{id: 3, parent: 2, stage: "download"}),
 		traces(runID, 1, spanSpec{id: 2, parent: 1, stage: "extract"}, spanSpec{id: 4, parent: 1, stage: "load", errMsg: "disk full"}),
-		traces(runID, 1, spanSpec{id: 1}),
+		traces(runID, 1, spanSpec{id: 1, count: 3}),
 	} {
 		if err := exp.ConsumeTraces(ctx, td); err != nil {
 			t.Fatal(err)
@@ -142,7 +144,7 @@ func TestInvalidSpansDropped(t *testing.T) {
 	dir := t.TempDir()
 	exp := newExporter(t, testConfig(dir))
 	ctx := context.Background()
-	td := traces(runID, 1, spanSpec{id: 2, parent: 1, stage: "a"}, spanSpec{id: 1})
+	td := traces(runID, 1, spanSpec{id: 2, parent: 1, stage: "a"}, spanSpec{id: 1, count: 1})
 	bad := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().AppendEmpty()
 	bad.SetName("no ids")
 	if err := exp.ConsumeTraces(ctx, td); err != nil {
@@ -190,7 +192,7 @@ func TestRestartMidRunLosesNoStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := newExporter(t, testConfig(dir))
-	if err := second.ConsumeTraces(ctx, traces(runID, 1, spanSpec{id: 3, parent: 1, stage: "load"}, spanSpec{id: 1})); err != nil {
+	if err := second.ConsumeTraces(ctx, traces(runID, 1, spanSpec{id: 3, parent: 1, stage: "load"}, spanSpec{id: 1, count: 2})); err != nil {
 		t.Fatal(err)
 	}
 	run, err := jsonrun.ReadFile(filepath.Join(dir, runID+".json"))

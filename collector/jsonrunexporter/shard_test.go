@@ -63,8 +63,7 @@ func shardRequests() (stages, roots []ptrace.Traces) {
 		}
 	}
 	for i := range shardRuns {
-		td := traces(shardRunID(i), byte(i+1), spanSpec{id: 1})
-		td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().PutInt("stage_tracker.run.stage_count", shardStages)
+		td := traces(shardRunID(i), byte(i+1), spanSpec{id: 1, count: shardStages})
 		roots = append(roots, td)
 	}
 	return stages, roots
