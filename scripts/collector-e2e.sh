@@ -12,7 +12,9 @@
 #   bash scripts/collector-e2e.sh       # from the repository root
 #
 # Environment:
-#   COLLECTOR_E2E_NODE   a Node program to add as a fourth process (node FILE)
+#   COLLECTOR_E2E_NODE   a Node program to add as a fourth process (node FILE);
+#                        default testdata/node/pipeline.js with the packages
+#                        scripts/node-e2e.sh --install puts in its cache
 #   E2E_GO_TEST_FLAGS    extra flags for go test (default: -count=1)
 #
 # Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/stage-tracker/collector/bin. A cold
@@ -40,6 +42,16 @@ t0=$(date +%s)
 (cd collector && go build -o "$bin/stagetrack-collector" ./cmd/stagetrack-collector && go build -o "$bin/pipeline" ./e2e/pipeline)
 go build -o "$bin/stagetrack" ./cmd/stagetrack
 printf 'collector-e2e: binaries built in %ss (%s)\n' "$(($(date +%s) - t0))" "$bin"
+
+# The Node program (OTel JS SDK), when the repository has it and npm's
+# packages install: the fourth process, over OTLP/HTTP JSON.
+if [[ -z "${COLLECTOR_E2E_NODE:-}" && -f testdata/node/pipeline.js && -f scripts/node-e2e.sh ]]; then
+	if modules=$(bash scripts/node-e2e.sh --install); then
+		export NODE_PATH=$modules COLLECTOR_E2E_NODE=$PWD/testdata/node/pipeline.js
+	else
+		echo "collector-e2e: the Node packages did not install; running without the Node program" >&2
+	fi
+fi
 
 cd collector
 # shellcheck disable=SC2086 # E2E_GO_TEST_FLAGS is a list of flags

@@ -5,9 +5,11 @@
 // exec` child and, when given, a Node program.
 //
 // -mode local records the run as one machine does, with setup.Tracker and
-// the run's journal: the reference run file. -mode collector sends every
-// span over OTLP only (the root over gRPC, its children over HTTP), with no
-// journal and no run file of its own: the Collector makes the run file.
+// the run's journal: the reference run file. Under `stagetrack run` (which
+// also receives the Node program's spans over OTLP) it joins that run.
+// -mode collector sends every span over OTLP only (the root over gRPC, its
+// children and the Node program over HTTP), with no journal and no run file
+// of its own: the Collector makes the run file.
 //
 // With -pause the root stops after the first half of the run, prints
 // "PAUSED", and goes on when a line arrives on its stdin: the test kills and
@@ -85,7 +87,14 @@ func root(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	ctx, r := tr.Start(ctx, map[string]any{"pipeline": "etl"}, tracker.WithRunID(o.runID), tracker.WithRunName("etl"))
+	var r *tracker.Run
+	if id := os.Getenv(tracker.EnvRunID); o.mode == "local" && id != "" {
+		// Under stagetrack run: its run is the run, this process a part.
+		o.runID = id
+		ctx, r = tr.StartOrJoin(ctx, nil)
+	} else {
+		ctx, r = tr.Start(ctx, map[string]any{"pipeline": "etl"}, tracker.WithRunID(o.runID), tracker.WithRunName("etl"))
+	}
 	err = errors.Join(
 		r.Stage(ctx, "extract", func(ctx context.Context) (any, error) {
 			return nil, r.Stage(ctx, "download", func(context.Context) (any, error) {
@@ -122,6 +131,9 @@ func child(ctx context.Context, tr *tracker.Tracker, o options, name string, arg
 			return err
 		}
 		journal = filepath.Join(abs, o.runID+".journal")
+		if j := os.Getenv(tracker.EnvJournal); j != "" {
+			journal = j // stagetrack run's
+		}
 	}
 	env := os.Environ()
 	for _, kv := range tr.ChildEnv(ctx, o.runID, journal) {
