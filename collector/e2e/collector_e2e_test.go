@@ -5,6 +5,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -158,7 +159,10 @@ func TestCollectorEndToEnd(t *testing.T) {
 		// machine: the pipeline joins its run there.
 		ref = exec.Command(stagetrack, append([]string{"run", "--dir", refDir, "--", pipeline}, refArgs...)...)
 	}
-	if b, err := ref.CombinedOutput(); err != nil {
+	b, err := ref.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !(node != "" && errors.As(err, &exit) && exit.ExitCode() == 1) {
+		// stagetrack run exits 1 for a failed run, as this one is.
 		t.Fatalf("reference run: %v\n%s", err, b)
 	}
 	refFiles, _ := filepath.Glob(filepath.Join(refDir, "*-*-*-*-*.json"))
@@ -212,6 +216,12 @@ func TestCollectorEndToEnd(t *testing.T) {
 		// The one-machine run is stagetrack run's, named after its command.
 		want.Name, want.Args = got.Name, got.Args
 	}
+	if got.Name != "etl" || len(got.Stages) < 3 {
+		t.Errorf("collector run %q has %d top-level stages; want etl's", got.Name, len(got.Stages))
+	}
+	if node != "" && !hasNodeStages(got.Stages) {
+		t.Errorf("the Node program's stages are not under report, with load failing on disk full: %+v", got.Stages)
+	}
 	if !reflect.DeepEqual(got, want) {
 		g, _ := json.MarshalIndent(got, "", "  ")
 		w, _ := json.MarshalIndent(want, "", "  ")
@@ -252,6 +262,23 @@ func normalise(ss jsonrun.Stages) []normalStage {
 			Data: decode(s.Data), Stages: normalise(s.Stages)})
 	}
 	return out
+}
+
+// hasNodeStages: report holds extract (with parse in it) and load, whose
+// error is the Node program's.
+func hasNodeStages(ss []normalStage) bool {
+	for _, s := range ss {
+		if s.Key != "report" {
+			continue
+		}
+		var extract, load bool
+		for _, c := range s.Stages {
+			extract = extract || (c.Key == "extract" && len(c.Stages) == 1 && c.Stages[0].Key == "parse")
+			load = load || (c.Key == "load" && c.Error == "disk full")
+		}
+		return extract && load
+	}
+	return false
 }
 
 func decode(b json.RawMessage) any {
