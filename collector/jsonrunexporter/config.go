@@ -84,7 +84,11 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	switch c.RunRoots {
-	case RunRootsAttribute, RunRootsTraceRoot:
+	case RunRootsAttribute:
+	case RunRootsTraceRoot:
+		if c.RunWait == 0 {
+			errs = append(errs, errors.New("run_roots: trace_root needs a run_wait above 0: a trace's root span arrives after its children, which must wait for it"))
+		}
 	default:
 		errs = append(errs, fmt.Errorf("run_roots must be %q or %q, got %q", RunRootsAttribute, RunRootsTraceRoot, c.RunRoots))
 	}

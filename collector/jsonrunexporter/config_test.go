@@ -43,6 +43,7 @@ func TestLoadConfig(t *testing.T) {
 			"max_pending_runs must be at least 1", "run_wait must not be negative", "late_span_wait must not be negative",
 			"file_permissions 0044 would not let the Collector read and write", `run_roots must be "attribute" or "trace_root", got "everything"`,
 		}},
+		{id: component.NewIDWithName(Type, "tracerootnowait"), wantErr: []string{"run_roots: trace_root needs a run_wait above 0"}},
 		{id: component.NewIDWithName(Type, "badperm"), wantErr: []string{`file_permissions must be octal permission bits such as "0644", got "rw-r--r--"`}},
 	}
 	for _, tt := range tests {
