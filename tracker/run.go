@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
@@ -244,6 +245,8 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 	if stack != "" {
 		attrs = append(attrs, attribute.String(keys.RunStack, stack))
 	}
+	result := r.result(status, msg)
+	attrs = append(attrs, semconv.CICDPipelineResultKey.String(result))
 	r.span.SetAttributes(attrs...)
 	if msg != "" {
 		r.span.SetStatus(codes.Error, msg)
@@ -256,7 +259,7 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 		defer rv.Close()
 	}
 	r.span.End(r.endOptions()...)
-	r.metrics.recordRun(r.name, r.started, r.result(status, msg))
+	r.metrics.recordRun(r.name, r.started, result)
 
 	if !r.spanCtx.IsSampled() {
 		return errors.Join(append(errs, fmt.Errorf("%w: run %s was not sampled (or no SDK tracer provider is installed); no run file will be written", ErrNotRecorded, r.id))...)

@@ -97,23 +97,27 @@ func (s *Stage) end(data any, err error, status, stack string) {
 	if s.span.IsRecording() {
 		// Most important first: the SDK's count limit keeps the earliest.
 		data, rerr := r.tracker.redact.apply(data)
-		attrs, encoded := dataAttributes(data, r.tracker.cfg.maxDataSize)
+		attrs := make([]attribute.KeyValue, 0, 8+maxTypedKeys/4)
+		if status != "" {
+			attrs = append(attrs, attribute.String(keys.StageStatus, status))
+		}
+		var errType string
+		if err != nil {
+			errType = errorType(err)
+			attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+		}
+		attrs, encoded := dataAttributes(attrs, data, r.tracker.cfg.maxDataSize, &r.tracker.dataKeys)
 		if rerr != nil {
 			// Marked, not passed on: see ErrNotRedactable.
 			attrs = append(attrs, attribute.String(keys.StageDataError, "data "+strings.TrimPrefix(rerr.Error(), "tracker: value ")))
 		}
-		if status != "" {
-			attrs = append(attrs, attribute.String(keys.StageStatus, status))
-		}
 		if stack != "" {
 			attrs = append(attrs, attribute.String(keys.StageStack, stack))
-		}
-		if err != nil {
-			attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(err)))
 		}
 		if encoded != nil {
 			attrs = appendScalars(attrs, data, encoded, &r.tracker.dataKeys)
 		}
+		attrs = append(attrs, taskRunResult(err, errType, status))
 		s.span.SetAttributes(attrs...)
 		if err != nil {
 			s.span.RecordError(err, trace.WithStackTrace(stack != ""))
@@ -122,4 +126,21 @@ func (s *Stage) end(data any, err error, status, stack string) {
 	}
 	s.span.End(r.endOptions()...)
 	r.metrics.recordStage(r.name, s.name, s.started, err != nil || status != "")
+}
+
+// taskRunResult is the stage's cicd.pipeline.task.run.result: timeout or
+// cancellation when the error says so (its error.type), failure for any
+// other error, cancellation for a stage that Finalize ended, else success.
+func taskRunResult(err error, errType, status string) attribute.KeyValue {
+	switch {
+	case err == nil && status == keys.StatusUnfinished:
+		return semconv.CICDPipelineTaskRunResultCancellation
+	case err == nil:
+		return semconv.CICDPipelineTaskRunResultSuccess
+	case errType == "timeout":
+		return semconv.CICDPipelineTaskRunResultTimeout
+	case errType == "canceled":
+		return semconv.CICDPipelineTaskRunResultCancellation
+	}
+	return semconv.CICDPipelineTaskRunResultFailure
 }
