@@ -29,6 +29,7 @@ type Stage struct {
 	attempt *runstatus.Attempt // guarded by run.mu
 	ended   bool               // guarded by run.mu
 	started time.Time          // for the stage histogram; zero when it records nothing
+	scope   scope              // what the stage's context holds; in the Stage to spare an allocation
 }
 
 // Name returns the stage's name.
@@ -78,8 +79,10 @@ func (s *Stage) end(data any, err error, status, stack string) {
 		return
 	}
 	s.ended = true
-	if open := r.open[s.name]; len(open) == 1 {
-		delete(r.open, s.name)
+	if open := r.open[s.name]; len(open) == 1 && open[0] == s {
+		// Emptied, not deleted: the next stage of that name reuses it.
+		open[0] = nil
+		r.open[s.name] = open[:0]
 	} else if i := slices.Index(open, s); i >= 0 {
 		r.open[s.name] = slices.Delete(open, i, i+1)
 	}
@@ -97,7 +100,8 @@ func (s *Stage) end(data any, err error, status, stack string) {
 	if s.span.IsRecording() {
 		// Most important first: the SDK's count limit keeps the earliest.
 		data, rerr := r.tracker.redact.apply(data)
-		attrs := make([]attribute.KeyValue, 0, 8+maxTypedKeys/4)
+		pooled := r.tracker.attrPool.Get().(*[]attribute.KeyValue)
+		attrs := (*pooled)[:0]
 		if status != "" {
 			attrs = append(attrs, attribute.String(keys.StageStatus, status))
 		}
@@ -117,8 +121,13 @@ func (s *Stage) end(data any, err error, status, stack string) {
 		if encoded != nil {
 			attrs = appendScalars(attrs, data, encoded, &r.tracker.dataKeys)
 		}
-		attrs = append(attrs, taskRunResult(err, errType, status))
-		s.span.SetAttributes(attrs...)
+		// The semantic conventions' names last: the exporter needs only
+		// ours, so under a count limit these go first.
+		attrs = append(attrs, semconv.CICDPipelineTaskName(s.name), taskRunResult(err, errType, status))
+		s.span.SetAttributes(attrs...) // copies them: the slice goes back
+		clear(attrs)
+		*pooled = attrs[:0]
+		r.tracker.attrPool.Put(pooled)
 		if err != nil {
 			s.span.RecordError(err, trace.WithStackTrace(stack != ""))
 			s.span.SetStatus(codes.Error, err.Error())

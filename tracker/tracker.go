@@ -43,6 +43,7 @@ type Tracker struct {
 	cfg      config
 	redact   redactor
 	dataKeys dataKeys
+	attrPool sync.Pool // *[]attribute.KeyValue: a stage's end attributes, reused
 
 	// open holds the runs not yet finalised, for FinalizeOnSignal and
 	// FinalizeOnPanic. Weak pointers, so that a run its caller abandons
@@ -54,7 +55,12 @@ type Tracker struct {
 // New returns a Tracker configured by opts.
 func New(opts ...Option) *Tracker {
 	cfg := newConfig(opts)
-	return &Tracker{cfg: cfg, redact: newRedactor(cfg.redactKeys), open: make(map[weak.Pointer[Run]]struct{})}
+	t := &Tracker{cfg: cfg, redact: newRedactor(cfg.redactKeys), open: make(map[weak.Pointer[Run]]struct{})}
+	t.attrPool.New = func() any {
+		a := make([]attribute.KeyValue, 0, 8+maxTypedKeys)
+		return &a
+	}
+	return t
 }
 
 func (t *Tracker) provider() trace.TracerProvider {

@@ -87,8 +87,12 @@ func stageData(s sdktrace.ReadOnlySpan) (data, dataErr string) {
 		return "", "data dropped by the span attribute count limit"
 	case typedSize >= 0:
 		got := typedData(attrs, firstTyped, nTyped, typedSorted, typedSize)
-		if len(got) != typedSize {
+		switch {
+		case len(got) < typedSize:
 			return "", fmt.Sprintf("data truncated by span attribute limits: %d of %d bytes arrived; the value was dropped", len(got), typedSize)
+		case len(got) > typedSize:
+			// Another stage_tracker.data.<key> set on the span by hand.
+			return "", fmt.Sprintf("data attributes make %d bytes, not the %d recorded; the value was dropped", len(got), typedSize)
 		}
 		return got, dataErr
 	case dataErr == "" && s.InstrumentationScope().Name != keys.ScopeName:
@@ -102,28 +106,47 @@ func stageData(s sdktrace.ReadOnlySpan) (data, dataErr string) {
 // typedData writes the object of the n DataPrefix attributes of attrs,
 // the first at index first, prefix stripped, in key order. size, the
 // length the tracker computed, is the capacity: right for every span that
-// arrived whole.
+// arrived whole. The tracker sends them sorted, and then they are written
+// as they come, with one allocation.
 func typedData(attrs []attribute.KeyValue, first, n int, sorted bool, size int) string {
-	typed := make([]attribute.KeyValue, 0, n)
-	for _, kv := range attrs[first:] {
-		if strings.HasPrefix(string(kv.Key), keys.DataPrefix) {
-			typed = append(typed, kv)
-		}
-	}
+	typed := attrs[first:]
 	if !sorted {
+		typed = make([]attribute.KeyValue, 0, n)
+		for _, kv := range attrs[first:] {
+			if strings.HasPrefix(string(kv.Key), keys.DataPrefix) {
+				typed = append(typed, kv)
+			}
+		}
 		slices.SortStableFunc(typed, func(a, b attribute.KeyValue) int { return cmp.Compare(a.Key, b.Key) })
 	}
-	b := make([]byte, 0, max(size, 2))
-	b = append(b, '{')
-	for i, kv := range typed {
-		if i > 0 {
+	var sb strings.Builder
+	sb.Grow(max(size, 2))
+	var scratch [128]byte // one member at a time, on the stack unless longer
+	b := append(scratch[:0], '{')
+	wrote := 0
+	for _, kv := range typed {
+		k, ok := strings.CutPrefix(string(kv.Key), keys.DataPrefix)
+		if !ok {
+			continue
+		}
+		if wrote > 0 {
 			b = append(b, ',')
 		}
-		b = jsonscalar.AppendString(b, string(kv.Key[len(keys.DataPrefix):]))
+		wrote++
+		b = jsonscalar.AppendString(b, k)
 		b = append(b, ':')
 		b = appendValue(b, kv.Value)
+		sb.Write(b)
+		b = scratch[:0]
+		if wrote == n {
+			break
+		}
 	}
-	return string(append(b, '}'))
+	if wrote == 0 {
+		sb.Write(b) // the {
+	}
+	sb.WriteByte('}')
+	return sb.String()
 }
 
 // foreignData writes the object of a foreign span's data attributes (see
