@@ -123,7 +123,8 @@ func (s *Stage) end(data any, err error, status, stack string) {
 		}
 		// The semantic conventions' names last: the exporter needs only
 		// ours, so under a count limit these go first.
-		attrs = append(attrs, semconv.CICDPipelineTaskName(s.name), taskRunResult(err, errType, status))
+		attrs = append(attrs, semconv.CICDPipelineTaskName(s.name),
+			semconv.CICDPipelineTaskRunID(s.scope.stage.String()), taskRunResult(err, errType, status))
 		s.span.SetAttributes(attrs...) // copies them: the slice goes back
 		clear(attrs)
 		*pooled = attrs[:0]
