@@ -131,7 +131,17 @@ func (r *Run) StartStage(ctx context.Context, name string) (context.Context, *St
 	s.scope.attempt = s.attempt
 	r.open[name] = append(r.open[name], s)
 	r.mu.Unlock()
-	return context.WithValue(ctx, scopeKey{}, &s.scope), s
+	s.scope.Context = ctx
+	return &s.scope, s
+}
+
+// Value returns the scope itself for scopeKey, else the wrapped context's
+// value.
+func (sc *scope) Value(key any) any {
+	if _, ok := key.(scopeKey); ok {
+		return sc
+	}
+	return sc.Context.Value(key)
 }
 
 // maxStartOpts bounds Run.startOpts.
@@ -168,11 +178,16 @@ func (r *Run) stageStartOpts(name string, parent trace.SpanID) []trace.SpanStart
 // scopeKey is the context key of the innermost run or stage a context is in.
 type scopeKey struct{}
 
+// A stage's scope is itself the context StartStage returns, wrapping the
+// span's context: one allocation fewer a stage than context.WithValue, as
+// it lives inside the Stage. Every other key goes to the wrapped context,
+// cancellation included.
 type scope struct {
-	run     *Run
-	stage   trace.SpanID       // invalid for the run itself
-	st      *Stage             // nil for the run itself
-	attempt *runstatus.Attempt // the stage's attempt; nil for the run itself
+	context.Context // the context the scope wraps; nil for a run's scope, which WithValue holds
+	run             *Run
+	stage           trace.SpanID       // invalid for the run itself
+	st              *Stage             // nil for the run itself
+	attempt         *runstatus.Attempt // the stage's attempt; nil for the run itself
 }
 
 // unnamedStage is the name a stage started with an empty name gets.
