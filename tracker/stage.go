@@ -47,7 +47,9 @@ func (s *Stage) SpanContext() trace.SpanContext {
 // End ends the stage. data, any JSON-encodable value or nil, is what the
 // stage produced: it is recorded whole in the run file, and its top-level
 // scalar keys also become span attributes (stage_tracker.data.<key>) to
-// search for in a tracing backend. Data that cannot be encoded (a channel, a
+// search for in a tracing backend; for a small flat map of scalars those
+// attributes are all the span carries of it (docs/attributes.md). Data
+// that cannot be encoded (a channel, a
 // func, NaN) is recorded as null with the reason in the stage's data_error.
 //
 // A non-nil err marks the stage failed: the span status is Error with err's
