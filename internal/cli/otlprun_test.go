@@ -32,9 +32,11 @@ func TestRunReceivesOTLP(t *testing.T) {
 	t.Run("a program with only the OTel SDK", func(t *testing.T) {
 		work := t.TempDir()
 		env := userEnv("OTEL_TRACES_EXPORTER=console",
-			// The user's own endpoint and protocol are for stagetrack: the
-			// child is pointed at the run all the same.
-			"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:1/v1/traces", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc")
+			// The user's own endpoints and protocol are for stagetrack: the
+			// child's traces are pointed at the run all the same (the
+			// general endpoint stays, for the child's metrics and logs).
+			"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:1/v1/traces", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc",
+			"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:1", "OTEL_EXPORTER_OTLP_HEADERS=api-key=secret")
 		r := runAsUser(t, work, env, stagetrack, "run", "-q", "--", child)
 		checkOTLPPipelineRun(t, r, work)
 	})
