@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -70,14 +71,25 @@ func startCollector(t *testing.T, bin, config string) *collector {
 	}
 	c := &collector{cmd: cmd, done: make(chan error, 1)}
 	ready := make(chan bool, 1)
+	var (
+		mu  sync.Mutex
+		log []string // the Collector's log, printed when the test fails
+	)
+	t.Cleanup(func() {
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("collector %d log:\n%s", cmd.Process.Pid, strings.Join(log, "\n"))
+			mu.Unlock()
+		}
+	})
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		said := false
 		for sc.Scan() {
 			line := sc.Text()
-			if testing.Verbose() || strings.Contains(line, "error") {
-				t.Log("collector:", line)
-			}
+			mu.Lock()
+			log = append(log, line)
+			mu.Unlock()
 			if !said && strings.Contains(line, "Everything is ready") {
 				said = true
 				ready <- true
