@@ -137,19 +137,12 @@ func newStageRecord(s sdktrace.ReadOnlySpan) stageRecord {
 			r.errMsg = "error"
 		}
 	}
-	dataSize, hasData, hasSize := -1, false, false
 	for _, kv := range s.Attributes() {
 		switch kv.Key {
 		case keys.StageName:
 			r.name = kv.Value.AsString()
 		case keys.RunID:
 			r.loose = false
-		case keys.StageData:
-			r.data, hasData = kv.Value.AsString(), true
-		case keys.StageDataSize:
-			dataSize, hasSize = int(kv.Value.AsInt64()), true
-		case keys.StageDataError:
-			r.dataErr = kv.Value.AsString()
 		case keys.StageStatus:
 			r.status = kv.Value.AsString()
 		case keys.StageStack:
@@ -160,25 +153,9 @@ func newStageRecord(s sdktrace.ReadOnlySpan) stageRecord {
 			}
 		}
 	}
-	switch {
-	case hasData && hasSize && len(r.data) != dataSize:
-		r.dataErr = fmt.Sprintf("data truncated by span attribute limits: %d of %d bytes arrived; the value was dropped", len(r.data), dataSize)
-		r.data = ""
-	case hasData && !json.Valid([]byte(r.data)):
-		// Checked even when the size matches: a span from anything but
-		// this tracker must not be able to make the run file invalid.
-		r.dataErr = "data attribute is not valid JSON; the value was dropped"
-		r.data = ""
-	case !hasData && hasSize:
-		r.dataErr = "data dropped by the span attribute count limit"
-	case !hasData && r.dataErr == "" && s.DroppedAttributes() > 0:
-		r.dataErr = "span attribute limits dropped " + strconv.Itoa(s.DroppedAttributes()) + " attributes; data may be missing"
-	}
+	r.data, r.dataErr = stageData(s)
 	if !byTracker(s) {
 		conventionFields(&r, s)
-		if !hasData && r.data == "" && r.dataErr == "" {
-			r.data = dataFromAttributes(s.Attributes())
-		}
 	}
 	return r
 }

@@ -85,11 +85,7 @@ func (r *openRun) start(rec *stageRecord) error {
 	if r.done || r.journal == nil {
 		return nil
 	}
-	ev := event{E: eventStart, T: unixNano(rec.start), SpanID: rec.spanID.String(), Name: rec.name, Start: unixNano(rec.start)}
-	if rec.parentID.IsValid() {
-		ev.ParentSpanID = rec.parentID.String()
-	}
-	return r.journal.write(appendEvent(nil, &ev))
+	return r.journal.writeStage(rec, false)
 }
 
 // addStage records an ended stage: in the journal when there is one, and in
@@ -108,8 +104,7 @@ func (r *openRun) addStage(rec stageRecord) error {
 		}
 	}
 	if r.journal != nil {
-		ev := endEvent(&rec, rec.end)
-		err = r.journal.write(appendEvent(nil, &ev))
+		err = r.journal.writeStage(&rec, true)
 	}
 	if !r.marks.admit(&rec) {
 		return nil // the library span of a process that marks its stages
@@ -159,8 +154,7 @@ func (r *openRun) newJournal(path string, perm os.FileMode, sync bool, host stri
 	}
 	buf := appendEvent(nil, &ev)
 	for i := range stages {
-		end := endEvent(&stages[i], stages[i].end)
-		buf = appendEvent(buf, &end)
+		buf = appendStageEvent(buf, &stages[i], true)
 	}
 	if err := j.write(buf); err != nil {
 		j.remove()
@@ -180,8 +174,7 @@ func (r *openRun) finish(root *rootRecord, w *runWriter) result {
 		return result{err: fmt.Errorf("jsonrun: run %s: %w", r.id, errRunDone)}
 	}
 	r.done = true
-	stages := r.stages.all()
-	r.stages = stageBuffer{}
+	stages := r.stages.take()
 	run := assemble(root, r.id, stages, "")
 	run.Warnings = append(run.Warnings, r.notes...)
 	j := r.journal
@@ -230,7 +223,7 @@ func (r *openRun) abandon(why string, w *runWriter) result {
 		}
 	}
 	if run == nil {
-		run = assemble(nil, r.id, r.stages.all(), why)
+		run = assemble(nil, r.id, r.stages.take(), why)
 	}
 	r.stages = stageBuffer{}
 	path, err := w.write(run, outputFile, false)
