@@ -159,7 +159,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 
 	// The reference: the same pipeline recorded on one machine.
 	refDir := filepath.Join(tmp, "ref")
-	const refID, runID = "7a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a01", "7a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a02"
+	const refID = "7a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a01"
 	args := []string{"-stagetrack", stagetrack, "-scratch", filepath.Join(tmp, "scratch")}
 	if node != "" {
 		args = append(args, "-node", node)
@@ -182,6 +182,26 @@ func TestCollectorEndToEnd(t *testing.T) {
 		t.Fatalf("reference run files: %v; want one", refFiles)
 	}
 
+	// Killed (SIGKILL: the journal as the crash left it) or stopped
+	// (SIGTERM: the exporter detaches its open runs) half-way, restarted:
+	// the run is whole either way.
+	for _, stop := range []struct {
+		sig   syscall.Signal
+		runID string
+	}{
+		{syscall.SIGKILL, "7a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a02"},
+		{syscall.SIGTERM, "7a1c2e3f-4b5d-4e6f-8a9b-0c1d2e3f4a03"},
+	} {
+		t.Run(stop.sig.String(), func(t *testing.T) {
+			restartMidRun(t, col, cfgPath, pipeline, runs, grpcAddr, httpAddr, stop.runID, stop.sig, node, args, refFiles[0])
+		})
+	}
+}
+
+// restartMidRun sends the pipeline's run through the Collector, stops the
+// Collector with sig half-way, restarts it, and compares the run file with
+// the reference.
+func restartMidRun(t *testing.T, col, cfgPath, pipeline, runs, grpcAddr, httpAddr, runID string, sig syscall.Signal, node string, args []string, refFile string) {
 	c := startCollector(t, col, cfgPath)
 	p := exec.Command(pipeline, append([]string{"-mode", "collector", "-run-id", runID, "-pause",
 		"-grpc", "http://" + grpcAddr, "-http", "http://" + httpAddr}, args...)...)
@@ -204,12 +224,15 @@ func TestCollectorEndToEnd(t *testing.T) {
 	}
 
 	// Half-way: every stage so far has ended and was acknowledged.
-	c.kill(syscall.SIGKILL)
+	err = c.kill(sig)
+	if sig == syscall.SIGTERM && err != nil {
+		t.Errorf("collector stopped with %v", err)
+	}
 	if _, err := os.Stat(filepath.Join(runs, runID+".json")); err == nil {
 		t.Fatal("run file written before the run finished")
 	}
 	if _, err := os.Stat(filepath.Join(runs, runID+jsonrun.JournalSuffix)); err != nil {
-		t.Errorf("the killed Collector left no journal of the open run: %v", err)
+		t.Errorf("the stopped Collector left no journal of the open run: %v", err)
 	}
 	c = startCollector(t, col, cfgPath)
 	if _, err := io.WriteString(stdin, "go on\n"); err != nil {
@@ -222,7 +245,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 		t.Errorf("collector stopped with %v", err)
 	}
 
-	want := readNormalised(t, refFiles[0])
+	want := readNormalised(t, refFile)
 	got := readNormalised(t, filepath.Join(runs, runID+".json"))
 	if node != "" {
 		// The one-machine run is stagetrack run's, named after its command.
