@@ -83,7 +83,7 @@ func TestTypedAttributesAreTheData(t *testing.T) {
 				t.Errorf("data %s (data_error %q), want %s", st.Data, st.DataError, want)
 			}
 			if v, ok := attrs[keys.StageData]; ok {
-				t.Errorf("%s = %s beside the typed attributes: the data costs twice", keys.StageData, v.Emit())
+				t.Errorf("%s = %s beside the typed attributes: the data costs twice", keys.StageData, v.String())
 			}
 			if _, ok := attrs[keys.StageDataSize]; ok {
 				t.Errorf("%s set for typed data", keys.StageDataSize)
@@ -104,7 +104,7 @@ func TestTypedDataSearchable(t *testing.T) {
 		"stage_tracker.data.cached": attribute.BoolValue(false),
 	} {
 		if got, ok := attrs[k]; !ok || got != want {
-			t.Errorf("%s = %v (%v), want %v", k, got.Emit(), ok, want.Emit())
+			t.Errorf("%s = %v (%v), want %v", k, got.String(), ok, want.String())
 		}
 	}
 }
@@ -191,7 +191,7 @@ func TestTypedDataCutBySpanLimits(t *testing.T) {
 			limits.AttributePerEventCountLimit, limits.AttributePerLinkCountLimit = 128, 128
 			limits.AttributeValueDepthLimit = -1
 			for range 3 { // the same outcome each time, whatever the map order
-				_, st := endOne(t, map[string]any{"a": 1, "b": strings.Repeat("x", 50), "c": 3}, pipelineOpt{provOpts: []sdktrace.TracerProviderOption{sdktrace.WithSpanLimits(limits)}})
+				_, st := endOne(t, map[string]any{"a": 1, "b": strings.Repeat("x", 50), "c": 3}, pipelineOpt{provOpts: []sdktrace.TracerProviderOption{sdktrace.WithRawSpanLimits(limits)}})
 				if len(st.Data) != 0 || st.DataError != tc.wantErr {
 					t.Fatalf("data %s, data_error %q, want null and %q", st.Data, st.DataError, tc.wantErr)
 				}

@@ -47,7 +47,7 @@ func errorMessage(s sdktrace.ReadOnlySpan, exceptionMsg string) string {
 	}
 	for _, kv := range s.Attributes() {
 		if kv.Key == semconvErrorType {
-			if v := kv.Value.Emit(); v != "" {
+			if v := kv.Value.String(); v != "" {
 				return v
 			}
 		}
@@ -65,9 +65,9 @@ func lastException(events []sdktrace.Event) (msg, stack string) {
 		for _, kv := range events[i].Attributes {
 			switch kv.Key {
 			case semconvExceptionMessage:
-				msg = kv.Value.Emit()
+				msg = kv.Value.String()
 			case semconvExceptionStack:
-				stack = kv.Value.Emit()
+				stack = kv.Value.String()
 			}
 		}
 		return msg, stack
