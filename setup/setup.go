@@ -109,10 +109,16 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 	}
 	// Inside a run that a parent process owns (stagetrack run), stages of
 	// that run go to its journal: tracker.StartOrJoin joins it.
-	if runID, journal := os.Getenv(tracker.EnvRunID), os.Getenv(tracker.EnvJournal); runID != "" && journal != "" {
+	switch runID, journal := os.Getenv(tracker.EnvRunID), os.Getenv(tracker.EnvJournal); {
+	case runID != "" && journal != "":
 		if err := exp.Join(runID, journal); err != nil {
 			otel.Handle(fmt.Errorf("setup: %s and %s are set, but: %w", tracker.EnvRunID, tracker.EnvJournal, err))
 		}
+	case runID != "" && env.otlp:
+		// Joined with no journal to share, and the spans go on by OTLP:
+		// the run's owner (a stagetrack run, a Collector) writes the file
+		// from them. A file here would be an incomplete copy under its id.
+		exp.Disown(runID)
 	}
 	// Runs of processes that died since the last start become run files.
 	// A journal that cannot be recovered stays for a later attempt; that

@@ -56,3 +56,19 @@ func (e *Exporter) joinJournal(runID, path string) (*journal, error) {
 	}
 	return joinJournal(path, e.cfg.journalSync)
 }
+
+// Disown tells the exporter that another process, on this host or another,
+// owns run runID and writes its run file from spans it receives (a
+// stagetrack run, a Collector with the jsonrun exporter): this exporter
+// then writes nothing for runID, neither a file nor a journal, instead of
+// an incomplete file under the owner's run id. The stages still reach the
+// owner through the provider's other exporters. Stages already buffered
+// for runID are dropped from here. Disown is safe for concurrent use.
+func (e *Exporter) Disown(runID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if old := e.takeLocked(runID); old != nil && old.joined {
+		_ = old.closeJoined()
+	}
+	e.finished.add(runID)
+}
