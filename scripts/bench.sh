@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Runs the performance benchmarks of issue 5 and prints each path's ratio to
-# its baseline (medians); docs/performance.md explains the method.
+# Runs the performance benchmarks (issues 5 and 12) and prints each path's
+# ratio to its baseline (medians, min–max over the rounds, wall and CPU
+# time) with its target and verdict; docs/performance.md explains the
+# method. BenchmarkCLI (cmd/stagetrack) builds stagetrack and a minimal
+# fork-and-wait program once and runs them as whole processes.
 #
 #   scripts/bench.sh          full run: COUNT rounds of every benchmark
 #   scripts/bench.sh smoke    every benchmark once (-benchtime=1x), for CI:
@@ -19,7 +22,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-pkgs=(./tracker ./exporter/jsonrun)
+pkgs=(./tracker ./exporter/jsonrun ./cmd/stagetrack)
 mode=${1:-full}
 
 case "$mode" in
@@ -72,5 +75,8 @@ if [[ "${BENCHSTAT:-}" == 1 ]]; then
 	echo
 	go run golang.org/x/perf/cmd/benchstat@latest "$out"
 fi
+echo
+echo "targets (issue 12 and before):"
+go run ./scripts/benchratio "$out" | awk 'NR == 1 || /met|MISSED/'
 echo
 echo "raw output: $out"

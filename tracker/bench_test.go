@@ -94,6 +94,8 @@ func BenchmarkStage(b *testing.B) {
 		tr, _ := perfTracker(b, b.TempDir(), true)
 		perfBenchStages(b, tr)
 	})
+	b.Run("setup.Tracker", perfBenchSetupTracker) // bench_fullcost_test.go
+	perfBenchFullCosts(b)                         // bench_fullcost_test.go
 	b.Run("ref=sdk-same-attributes", func(b *testing.B) {
 		// Not a path of ours: the SDK alone making the span the tracker
 		// makes, with its 10 attributes (run id and stage name at start;

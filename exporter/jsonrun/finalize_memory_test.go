@@ -1,0 +1,70 @@
+package jsonrun_test
+
+import (
+	"context"
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/stage-tracker/stage-tracker/internal/keys"
+)
+
+// BenchmarkFinalizeMemory measures what finishing a 100,000-stage run costs
+// the heap beside what the buffered run held before it (issue 12's target:
+// a peak of at most 1.5× that). Each op buffers a run's stages (untimed;
+// the spans are made one at a time and dropped, so the data strings are
+// held by the exporter alone, as in a real run), then exports its run span,
+// which writes the file (tmpfs).
+//
+// The peak is bounded from above, deterministically: the garbage collector
+// is off while the run span is exported, so everything the finish
+// allocates stays counted. held-B/stage is the buffered run's heap per
+// stage, data included; finish-bound/held is (held + what the finish
+// allocated) / held, an upper bound of the peak ratio.
+func BenchmarkFinalizeMemory(b *testing.B) {
+	const n = 100_000
+	exp := perfExporter(b, perfTmpfsDir(b))
+	var held, bound float64
+	for b.Loop() {
+		b.StopTimer()
+		id := uuid.NewString()
+		before := perfHeap()
+		perfExportStages(b, exp, id, n)
+		after := perfHeap()
+		root := tracetest.SpanStub{
+			Name:                 "run",
+			SpanContext:          perfSpanContext(1, 1),
+			StartTime:            time.Now(),
+			EndTime:              time.Now(),
+			InstrumentationScope: instrumentation.Scope{Name: keys.ScopeName},
+			Attributes: []attribute.KeyValue{
+				attribute.String(keys.RunID, id),
+				attribute.Int(keys.RunStageCount, n),
+			},
+		}.Snapshot()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		old := debug.SetGCPercent(-1)
+		b.StartTimer()
+		err := exp.ExportSpans(context.Background(), []sdktrace.ReadOnlySpan{root})
+		b.StopTimer()
+		runtime.ReadMemStats(&m1)
+		debug.SetGCPercent(old)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := float64(after - before)
+		held += h
+		bound += (h + float64(m1.TotalAlloc-m0.TotalAlloc)) / h
+		b.StartTimer()
+	}
+	b.ReportMetric(held/float64(b.N)/n, "held-B/stage")
+	b.ReportMetric(bound/float64(b.N), "finish-bound/held")
+}
