@@ -157,7 +157,9 @@ func WithLateStageWait(d time.Duration) Option {
 // Collector's exporter receives them) gets its journal with its first stage,
 // and every stage after that is written to it as it arrives, so that Recover
 // rebuilds the run, with every stage that arrived, after the process is
-// killed. It costs a write per stage.
+// killed. It costs a write per stage. Spans that wait for their trace's run
+// (WithPendingSpans) are in memory only until the run is known: they have
+// no run to be journaled under yet.
 func WithJournalAllRuns() Option {
 	return optionFunc(func(c config) config {
 		c.journalAll = true

@@ -577,3 +577,77 @@ func TestWaitingTraceBounded(t *testing.T) {
 		t.Errorf("%d stages, warnings %q; want %d and one saying 1 was dropped", r.StageCount, r.Warnings, n-1)
 	}
 }
+
+// TestReceivedSpansJoinProcessorRun: the path of stagetrack run's OTLP
+// receiver. The run's root is started in process, under the Processor, so
+// its trace is known from its start; the spans another process sends (its
+// own resource, no stage_tracker attribute) arrive through ExportSpans
+// while the run is open and become its stages, nested by their parents.
+func TestReceivedSpansJoinProcessorRun(t *testing.T) {
+	exp, _ := newExporter(t)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(jsonrun.NewProcessor(exp)))
+	defer tp.Shutdown(t.Context())
+	_, run := tp.Tracer(keys.ScopeName).Start(t.Context(), "stagetrack", trace.WithAttributes(attribute.String(keys.RunID, id1)))
+	tid, rootID := run.SpanContext().TraceID(), run.SpanContext().SpanID()
+	child := func(id, parent byte, name string) tracetest.SpanStub {
+		p := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: spanID(parent), TraceFlags: trace.FlagsSampled})
+		if parent == 0 {
+			p = run.SpanContext()
+		}
+		return tracetest.SpanStub{
+			Name: name, SpanContext: trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: spanID(id), TraceFlags: trace.FlagsSampled}),
+			Parent: p, StartTime: time.Now(), EndTime: time.Now(), InstrumentationScope: pyScope, Resource: nodeRes,
+		}
+	}
+	export(t, exp, child(3, 2, "query"), child(2, 0, "main"))
+	run.End()
+	path, err := exp.WaitRunFile(t.Context(), id1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := readRun(t, path)
+	main, _ := r.Stages.Get("main")
+	if _, ok := main.Stages.Get("query"); !ok || r.SpanID != rootID.String() || r.Status != jsonrun.StatusOK {
+		t.Errorf("run %s status %s stages %+v; want main holding query", r.SpanID, r.Status, r.Stages)
+	}
+}
+
+// TestConventionConcurrentSafe: runs of foreign spans, arriving from many
+// goroutines at once in any order (root first or last), each trace's spans
+// split over several senders, all end up whole in their files. Run with
+// -race.
+func TestConventionConcurrentSafe(t *testing.T) {
+	exp, dir := newExporter(t, jsonrun.WithPendingSpans(time.Hour), jsonrun.WithLateStageWait(time.Hour))
+	const runs, stages = 16, 6
+	ids := make([]string, runs)
+	var wg sync.WaitGroup
+	for i := range runs {
+		ids[i] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1)
+		tn := byte(i + 1)
+		spans := []tracetest.SpanStub{foreignSpan(tn, 1, 0, "root", 0, 9, attribute.String(keys.RunID, ids[i]), attribute.Int(keys.RunStageCount, stages))}
+		for s := range stages {
+			spans = append(spans, foreignSpan(tn, byte(s+2), 1, fmt.Sprint("s", s), s, s+1))
+		}
+		if i%2 == 0 {
+			slices.Reverse(spans) // the root last
+		}
+		for _, half := range [][]tracetest.SpanStub{spans[:3], spans[3:]} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, s := range half {
+					if err := exp.ExportSpans(t.Context(), tracetest.SpanStubs{s}.Snapshots()); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for _, id := range ids {
+		r := readRun(t, filepath.Join(dir, id+".json"))
+		if r.StageCount != stages || r.Status != jsonrun.StatusOK {
+			t.Errorf("run %s: %d stages, status %s", id, r.StageCount, r.Status)
+		}
+	}
+}

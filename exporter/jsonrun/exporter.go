@@ -17,10 +17,13 @@ import (
 )
 
 // Exporter is an sdktrace.SpanExporter that turns the spans of each run
-// into a run file. It buffers a run's stage spans until the run span
-// arrives, then writes the file atomically. Spans that are not part of a run
-// are ignored and never buffered, so the exporter can share a provider with
-// any other instrumentation.
+// into a run file, by the run convention (docs/attributes.md): spans of any
+// instrumentation scope, the tracker's or another SDK's, routed to their run
+// by stage_tracker.run.id or by trace id. It buffers a run's stage spans
+// until the run span arrives, then writes the file atomically. Spans that
+// are not part of a known run are ignored and never buffered (unless
+// WithPendingSpans asks), so the exporter can share a provider with any
+// other instrumentation.
 //
 // At most WithMaxPendingRuns runs hold their stages in memory; beyond that
 // the oldest spills its stages to its journal and keeps only a small stub,

@@ -33,7 +33,7 @@ import (
 func ToRun(spans []sdktrace.ReadOnlySpan) (*Run, error) {
 	var (
 		root   *rootRecord
-		stages []stageRecord
+		stages = make([]stageRecord, 0, len(spans))
 		runID  string
 		traces = map[trace.TraceID]bool{}
 	)
@@ -75,16 +75,16 @@ type stageRecord struct {
 	parentID   trace.SpanID
 	start, end time.Time
 	failed     bool
-	errMsg     string
-	status     string // keys.StatusUnfinished, or "" when it ended normally
-	data       string // JSON as the tracker encoded it
-	dataErr    string
-	stack      string
-	proc       proc // the process that ran the stage, when known
 	// loose: the span named no run (no stage_tracker.run.id); it is a stage
 	// by its trace. The tracker's run span counts only the others. Records
-	// read back from a journal are never loose.
-	loose bool
+	// read back from a journal are never loose. (Beside failed: no padding.)
+	loose   bool
+	errMsg  string
+	status  string // keys.StatusUnfinished, or "" when it ended normally
+	data    string // JSON as the tracker encoded it
+	dataErr string
+	stack   string
+	proc    proc // the process that ran the stage, when known
 	// res identifies the span's resource (its process), for the rule that
 	// a process that names its stages' run marks its stages (marks.go). The
 	// zero value, for records from a journal, is unknown.
