@@ -52,7 +52,6 @@ func TestJaegerNodeSDK(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_ENDPOINT="+ep.otlpHTTP,
 		"OTEL_SERVICE_NAME="+serviceName,
 		"NODE_PATH="+modules,
-		"OTLPCHILD_TRACKER_SPANS=1",
 	)
 	cmd := exec.CommandContext(t.Context(), filepath.Join(bin, "stagetrack"), "run", "-q", "--dir", "runs", "--", "node", program)
 	cmd.Dir, cmd.Env = work, env

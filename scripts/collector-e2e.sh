@@ -57,4 +57,4 @@ cd collector
 # shellcheck disable=SC2086 # E2E_GO_TEST_FLAGS is a list of flags
 COLLECTOR_E2E_PIDFILE=$pidfile STAGETRACK_COLLECTOR=$bin/stagetrack-collector STAGETRACK=$bin/stagetrack \
 	STAGETRACK_PIPELINE=$bin/pipeline \
-	go test -tags e2e ${E2E_GO_TEST_FLAGS:--count=1} -v -run '^TestCollectorEndToEnd$' ./e2e/
+	go test -tags e2e ${E2E_GO_TEST_FLAGS:--count=1} -v -run '^TestCollectorEndToEnd' ./e2e/

@@ -12,9 +12,10 @@ import (
 // get: the jsonrun exporter behind jsonrun.NewProcessor, keeping a journal
 // of the open run that every ended stage is in before End returns (its
 // owner's events go into a memory-mapped chunk of the file: no system call
-// a stage). Beside it, the same stage through the exporter without a
-// journal (its share of the figure is the difference), and the bare SDK
-// span with the same 4 attributes, the baseline. The environment selects
+// a stage). Beside it, the same stage through the exporter with and
+// without its journal processor and nothing else of setup (the journal's
+// share is their difference), and the bare SDK span with the same 4
+// attributes, the baseline. The environment selects
 // no other exporter.
 //
 // Target (issue 12): at most 2.5× the baseline through setup.Tracker.
@@ -39,6 +40,13 @@ func BenchmarkStageJournal(b *testing.B) {
 			perfBenchStages(b, tr)
 		})
 	}
+	b.Run("jsonrun/journal=mmap", func(b *testing.B) {
+		// The exporter behind jsonrun.NewProcessor without the rest of
+		// setup (resource, sampler, metrics): the journal's own share is
+		// its difference from journal=off.
+		tr, _ := perfTracker(b, b.TempDir(), true)
+		perfBenchStages(b, tr)
+	})
 	b.Run("jsonrun/journal=off", func(b *testing.B) {
 		tr, _ := perfTracker(b, b.TempDir(), false)
 		perfBenchStages(b, tr)

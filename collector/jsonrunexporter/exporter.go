@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/metric"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
@@ -23,15 +24,25 @@ import (
 // safe for concurrent use, as exporterhelper calls pushTraces from several
 // goroutines.
 type runExporter struct {
-	cfg    *Config
-	logger *zap.Logger
+	cfg      *Config
+	logger   *zap.Logger
+	rejected metric.Int64Counter // spans dropped for invalid ids
 
 	mu  sync.Mutex
 	exp *jsonrun.Exporter // set by start
 }
 
-func newRunExporter(cfg *Config, logger *zap.Logger) *runExporter {
-	return &runExporter{cfg: cfg, logger: logger}
+// scopeName is the instrumentation scope of the exporter's own metrics.
+const scopeName = "github.com/stage-tracker/stage-tracker/collector/jsonrunexporter"
+
+func newRunExporter(cfg *Config, set component.TelemetrySettings) (*runExporter, error) {
+	rejected, err := set.MeterProvider.Meter(scopeName).Int64Counter("otelcol_exporter_jsonrun_rejected_spans",
+		metric.WithDescription("Spans the jsonrun exporter dropped because their trace or span id is invalid."),
+		metric.WithUnit("{span}"))
+	if err != nil {
+		return nil, fmt.Errorf("jsonrun exporter: metric: %w", err)
+	}
+	return &runExporter{cfg: cfg, logger: set.Logger, rejected: rejected}, nil
 }
 
 func (e *runExporter) start(ctx context.Context, _ component.Host) error {
@@ -102,6 +113,7 @@ func (e *runExporter) pushTraces(ctx context.Context, td ptrace.Traces) error {
 		return consumererror.NewPermanent(err)
 	}
 	if rejected > 0 {
+		e.rejected.Add(ctx, int64(rejected))
 		e.logger.Warn("spans with invalid trace or span ids dropped", zap.Int("count", rejected))
 	}
 	if err := exp.ExportSpans(ctx, spans); err != nil {

@@ -3,6 +3,7 @@ package jsonrunexporter
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/goleak"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
@@ -139,11 +141,21 @@ func TestStagesAcrossRequestsMakeOneRunFile(t *testing.T) {
 	}
 }
 
-// Spans with invalid ids are dropped; the valid ones of the batch still count.
+// Spans with invalid ids are dropped and counted in the exporter's metric;
+// the valid ones of the batch still count.
 func TestInvalidSpansDropped(t *testing.T) {
 	dir := t.TempDir()
-	exp := newExporter(t, testConfig(dir))
+	tel := componenttest.NewTelemetry()
+	set := exportertest.NewNopSettings(Type)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	exp, err := NewFactory().CreateTraces(context.Background(), set, testConfig(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
+	if err := exp.Start(ctx, componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
 	td := traces(runID, 1, spanSpec{id: 2, parent: 1, stage: "a"}, spanSpec{id: 1, count: 1})
 	bad := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().AppendEmpty()
 	bad.SetName("no ids")
@@ -153,7 +165,14 @@ func TestInvalidSpansDropped(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, runID+".json")); err != nil {
 		t.Fatal(err)
 	}
-	if err := exp.Shutdown(ctx); err != nil {
+	m, err := tel.GetMetric("otelcol_exporter_jsonrun_rejected_spans")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, ok := m.Data.(metricdata.Sum[int64]); !ok || len(sum.DataPoints) != 1 || sum.DataPoints[0].Value != 1 {
+		t.Errorf("rejected spans metric = %+v; want 1", m.Data)
+	}
+	if err := errors.Join(exp.Shutdown(ctx), tel.Shutdown(ctx)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -40,7 +40,10 @@ func createDefaultConfig() component.Config {
 
 func createTraces(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Traces, error) {
 	c := cfg.(*Config)
-	e := newRunExporter(c, set.Logger)
+	e, err := newRunExporter(c, set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
 	// No sending queue and no retry: a span is acknowledged to its sender
 	// only once the run holds it (and its journal, when on, has it on disk),
 	// so a Collector killed after the answer loses nothing it acknowledged.

@@ -98,7 +98,11 @@ func (e *Exporter) resumeJournal(path string) (string, error) {
 	if e.stopped || e.open[ev.RunID] != nil || e.finished.has(ev.RunID) {
 		return "", nil
 	}
-	e.open[ev.RunID] = &openRun{id: ev.RunID, journal: &journal{path: path, f: f, sync: e.cfg.journalSync}, spilled: true}
+	// The stages in the journal count towards the root's stage count
+	// (WithLateStageWait), as if they had arrived here; the journal does
+	// not say which were loose, so all count as the tracker's.
+	n := len(jc.ended)
+	e.open[ev.RunID] = &openRun{id: ev.RunID, journal: &journal{path: path, f: f, sync: e.cfg.journalSync}, spilled: true, arrived: n, own: n}
 	keep = true
 	return ev.RunID, nil
 }
@@ -118,7 +122,9 @@ func (e *Exporter) Detach(ctx context.Context) error {
 	open := e.open
 	keep := make(map[string]*openRun)
 	for id, r := range open {
-		if !r.joined && r.journal != nil {
+		// A run whose root arrived and waits for late stages is finished
+		// by Shutdown, not kept.
+		if !r.joined && r.journal != nil && r.root == nil {
 			keep[id] = r
 			delete(open, id)
 			e.finished.add(id) // spans still arriving are dropped, not written as a second run

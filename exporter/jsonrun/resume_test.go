@@ -126,3 +126,50 @@ func TestResumeTakesOnlyDeadReceiversJournals(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// With every run journaled and a late-stage wait, the stages in a resumed
+// journal count towards the root's stage count: the file is written when the
+// root arrives, not a wait later; and Detach writes a run whose root waits.
+func TestResumeCountsJournaledStages(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	const runA, runB = "0e9b3a8e-3c5e-4f7e-9b61-0a0a0a0a0a06", "0e9b3a8e-3c5e-4f7e-9b61-0a0a0a0a0a07"
+	opts := []Option{WithDir(dir), WithJournalAllRuns(), WithLateStageWait(time.Hour)}
+	first, err := New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootB := tracetest.SpanStubFromReadOnlySpan(resumeSpan(runB, 21, 0, ""))
+	rootB.Attributes = append(rootB.Attributes, attribute.Int(keys.RunStageCount, 5))
+	if err := first.ExportSpans(ctx, []sdktrace.ReadOnlySpan{resumeSpan(runA, 2, 1, "extract"), rootB.Snapshot()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Detach(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, runB+".json")); err != nil {
+		t.Errorf("Detach kept a run whose root had arrived instead of writing it: %v", err)
+	}
+	second, err := New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := second.Resume(ctx); err != nil || len(ids) != 1 {
+		t.Fatalf("Resume = %v, %v", ids, err)
+	}
+	root := tracetest.SpanStubFromReadOnlySpan(resumeSpan(runA, 1, 0, ""))
+	root.Attributes = append(root.Attributes, attribute.Int(keys.RunStageCount, 2))
+	if err := second.ExportSpans(ctx, []sdktrace.ReadOnlySpan{resumeSpan(runA, 3, 1, "load"), root.Snapshot()}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := ReadFile(filepath.Join(dir, runA+".json"))
+	if err != nil {
+		t.Fatalf("run file not written when its last stage arrived: %v", err)
+	}
+	if len(run.Stages) != 2 || run.MissingStages != 0 {
+		t.Errorf("stages %d, missing %d; want 2, 0", len(run.Stages), run.MissingStages)
+	}
+	if err := second.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

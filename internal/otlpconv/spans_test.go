@@ -274,8 +274,8 @@ func TestAttributeValues(t *testing.T) {
 			if len(attrs) != 1 || attrs[0].Key != "k" {
 				t.Fatalf("attributes = %v", attrs)
 			}
-			if got := attrs[0].Value; got.Type() != tt.want.Type() || got.Emit() != tt.want.Emit() {
-				t.Errorf("value = %s %s, want %s %s", got.Type(), got.Emit(), tt.want.Type(), tt.want.Emit())
+			if got := attrs[0].Value; got.Type() != tt.want.Type() || got.String() != tt.want.String() {
+				t.Errorf("value = %s %s, want %s %s", got.Type(), got.String(), tt.want.Type(), tt.want.String())
 			}
 		})
 	}

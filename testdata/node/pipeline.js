@@ -13,8 +13,8 @@
 // scripts/node-e2e.sh (NODE_PATH). It talks to nothing but the endpoint it
 // is given.
 //
-// With OTLPCHILD_TRACKER_SPANS=1 its spans also carry the attributes and
-// scope of the Go tracker's stages, for an exporter that knows no others.
+// Its spans become stages by the run convention (docs/attributes.md):
+// they are spans of the run's trace.
 'use strict';
 
 const api = require('@opentelemetry/api');
@@ -22,9 +22,6 @@ const { W3CTraceContextPropagator } = require('@opentelemetry/core');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { NodeTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-node');
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http');
-
-const tagged = process.env.OTLPCHILD_TRACKER_SPANS === '1';
-const trackerScope = 'github.com/stage-tracker/stage-tracker/tracker';
 
 async function main() {
   // An export the receiver refuses must show, not pass in silence.
@@ -34,22 +31,13 @@ async function main() {
     // The exporter reads its endpoint and headers from the environment.
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
   });
-  const tracer = provider.getTracer(tagged ? trackerScope : 'node-pipeline');
+  const tracer = provider.getTracer('node-pipeline');
 
   // The run's span, from TRACEPARENT (and TRACESTATE), is the parent.
   const carrier = { traceparent: process.env.TRACEPARENT, tracestate: process.env.TRACESTATE };
   const parent = new W3CTraceContextPropagator().extract(api.ROOT_CONTEXT, carrier, api.defaultTextMapGetter);
 
-  const start = (name, attributes, ctx) => {
-    if (tagged) {
-      attributes = Object.assign({}, attributes, {
-        'stage_tracker.run.id': process.env.STAGE_TRACKER_RUN_ID,
-        'stage_tracker.stage.name': name,
-        'stage_tracker.stage.data': JSON.stringify(attributes),
-      });
-    }
-    return tracer.startSpan(name, { attributes }, ctx);
-  };
+  const start = (name, attributes, ctx) => tracer.startSpan(name, { attributes }, ctx);
 
   const extract = start('extract', { rows: 3, source: 's3' }, parent);
   const parse = start('parse', { format: 'csv' }, api.trace.setSpan(parent, extract));

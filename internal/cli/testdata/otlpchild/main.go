@@ -5,14 +5,12 @@
 // (attributes rows=3, source=s3) with "parse" (format=csv) inside it, and
 // "load", which fails with "disk full".
 //
-// With OTLPCHILD_TRACKER_SPANS=1 its spans also carry the attributes and
-// the scope of the Go tracker's stages (run id, stage name, data as JSON),
-// for an exporter that knows no other spans.
+// Nothing of stage-tracker's is in it: its spans become stages by the run
+// convention (docs/attributes.md), as spans of the run's trace.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -24,8 +22,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/stage-tracker/stage-tracker/internal/keys"
 )
 
 func main() {
@@ -41,24 +37,10 @@ func run(ctx context.Context) error {
 		return err
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp))
-	scope := "otlpchild"
-	tagged := os.Getenv("OTLPCHILD_TRACKER_SPANS") == "1"
-	if tagged {
-		scope = keys.ScopeName
-	}
-	tr := tp.Tracer(scope)
+	tr := tp.Tracer("otlpchild")
 	ctx = propagation.TraceContext{}.Extract(ctx, &envcar.Carrier{})
 
 	start := func(ctx context.Context, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
-		if tagged {
-			data := map[string]any{}
-			for _, kv := range attrs {
-				data[string(kv.Key)] = kv.Value.AsInterface()
-			}
-			b, _ := json.Marshal(data)
-			attrs = append(attrs, attribute.String(keys.RunID, os.Getenv("STAGE_TRACKER_RUN_ID")),
-				attribute.String(keys.StageName, name), attribute.String(keys.StageData, string(b)))
-		}
 		return tr.Start(ctx, name, trace.WithAttributes(attrs...))
 	}
 	ectx, extract := start(ctx, "extract", attribute.Int("rows", 3), attribute.String("source", "s3"))
