@@ -158,13 +158,21 @@ func (e *Exporter) addStages(r *openRun, adopted []stageRecord, recs ...stageRec
 		}
 		errs = append(errs, err)
 	}
+	// Only errors are collected: a slice of nils cost two allocations a
+	// stage on the hot path.
 	for _, rec := range adopted {
-		errs = append(errs, r.addStage(rec))
+		if err := r.addStage(rec); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for _, rec := range recs {
-		errs = append(errs, r.addStage(rec))
+		if err := r.addStage(rec); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	errs = append(errs, e.stageArrived(r))
+	if err := e.stageArrived(r); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
