@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -306,6 +307,9 @@ func normalise(ss jsonrun.Stages) []normalStage {
 		out = append(out, normalStage{Key: s.Key, Name: s.Name, Status: s.Status, Error: s.Error,
 			Data: decode(s.Data), Stages: normalise(s.Stages)})
 	}
+	// Siblings by key, not by start: the JS SDK stamps starts to the
+	// millisecond, so two Node stages may tie and then sort by span id.
+	slices.SortStableFunc(out, func(a, b normalStage) int { return strings.Compare(a.Key, b.Key) })
 	return out
 }
 
