@@ -62,8 +62,15 @@ type node struct {
 	minimum    *big.Rat
 }
 
-// The keywords that only describe.
-var annotations = map[string]bool{"$schema": true, "$id": true, "title": true, "description": true, "$comment": true, "$defs": true}
+// annotation tells the keywords that only describe, or that Compile reads
+// apart ($defs).
+func annotation(k string) bool {
+	switch k {
+	case "$schema", "$id", "title", "description", "$comment", "$defs":
+		return true
+	}
+	return false
+}
 
 // Compile reads a schema. It fails on a keyword this package does not
 // implement, and on a $ref other than "#/$defs/NAME".
@@ -121,7 +128,7 @@ func Compile(schemaJSON []byte) (*Schema, error) {
 			case "minimum":
 				n.minimum, err = number(kv)
 			default:
-				if !annotations[k] {
+				if !annotation(k) {
 					err = fmt.Errorf("keyword %q not supported", k)
 				}
 			}
@@ -157,7 +164,9 @@ func Compile(schemaJSON []byte) (*Schema, error) {
 }
 
 // canonicalTypes is the order the library lists a type keyword's names in.
-var canonicalTypes = []string{"null", "boolean", "number", "integer", "string", "array", "object"}
+func canonicalTypes() []string {
+	return []string{"null", "boolean", "number", "integer", "string", "array", "object"}
+}
 
 func (n *node) setTypes(v any) error {
 	var names []string
@@ -170,7 +179,7 @@ func (n *node) setTypes(v any) error {
 			names = append(names, s)
 		}
 	}
-	for _, c := range canonicalTypes {
+	for _, c := range canonicalTypes() {
 		if slices.Contains(names, c) {
 			n.types = append(n.types, c)
 		}
