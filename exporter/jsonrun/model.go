@@ -263,7 +263,6 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 	r.StageCount = len(stages)
 
 	stageFailure := stagesFailure(r.Stages)
-	failed := stageFailure != ""
 
 	if root == nil {
 		r.Status = StatusIncomplete
@@ -279,9 +278,18 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 		return r
 	}
 
+	omitSameProc(r.Stages, root.proc)
+	describeRun(r, root, len(stages), stageFailure)
+	return r
+}
+
+// describeRun fills in what run r's file says beside its stages, from its
+// run span: count of its stages received and why they fail it ("" when
+// they do not).
+func describeRun(r *Run, root *rootRecord, count int, stageFailure string) {
+	failed := stageFailure != ""
 	r.Name = root.name
 	r.Host, r.PID = root.proc.host, root.proc.pid
-	omitSameProc(r.Stages, root.proc)
 	r.StartTime = root.start
 	r.CompletedAt = root.end
 	r.TotalDurationSec = seconds(root.end.Sub(root.start))
@@ -310,8 +318,8 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 		if root.droppedAttrs > 0 {
 			r.Warnings = append(r.Warnings, "span attribute limits dropped the run's stage count; completeness not verified")
 		}
-	case root.stageCount > len(stages):
-		r.MissingStages = root.stageCount - len(stages)
+	case root.stageCount > count:
+		r.MissingStages = root.stageCount - count
 	}
 
 	switch {
@@ -327,7 +335,6 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 	default:
 		r.Status = StatusOK
 	}
-	return r
 }
 
 // omitSameProc clears the host and pid of the stages that ran where the
