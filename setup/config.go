@@ -25,6 +25,7 @@ type config struct {
 	trackerOpts  []tracker.Option
 	exporters    []sdktrace.SpanExporter
 	providerOpts []sdktrace.TracerProviderOption
+	feed         *Feed // nil: none
 
 	defaultExporters []string  // used when OTEL_TRACES_EXPORTER is unset
 	consoleWriter    io.Writer // nil: os.Stdout

@@ -121,11 +121,11 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 		otel.Handle(fmt.Errorf("setup: %w", err))
 	}
 
-	popts := []sdktrace.TracerProviderOption{
-		sdktrace.WithResource(res),
-		sdktrace.WithSampler(sampler),
+	// procs are the processors a Feed hands received spans to, the run
+	// files' first.
+	procs := []sdktrace.SpanProcessor{
 		// Synchronous, so no stage is dropped, and with a journal per run.
-		sdktrace.WithSpanProcessor(jsonrun.NewProcessor(exp)),
+		jsonrun.NewProcessor(exp),
 	}
 	if env.console {
 		w := cfg.consoleWriter
@@ -136,17 +136,21 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 		if err != nil {
 			return nil, nil, errors.Join(fmt.Errorf("setup: console exporter: %w", err), exp.Shutdown(ctx))
 		}
-		popts = append(popts, sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(console)))
+		procs = append(procs, sdktrace.NewSimpleSpanProcessor(console))
 	}
 	if env.otlp {
 		otlp, err := newOTLP(ctx, env.protocol, env.plaintext, cfg.exportTimeout)
 		if err != nil {
 			return nil, nil, errors.Join(err, exp.Shutdown(ctx))
 		}
-		popts = append(popts, sdktrace.WithBatcher(otlp))
+		procs = append(procs, sdktrace.NewBatchSpanProcessor(otlp))
 	}
 	for _, e := range cfg.exporters {
-		popts = append(popts, sdktrace.WithBatcher(e))
+		procs = append(procs, sdktrace.NewBatchSpanProcessor(e))
+	}
+	popts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSampler(sampler)}
+	for _, p := range procs {
+		popts = append(popts, sdktrace.WithSpanProcessor(p))
 	}
 	popts = append(popts, cfg.providerOpts...)
 	tp := sdktrace.NewTracerProvider(popts...)
@@ -159,7 +163,9 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 	if mp != nil {
 		topts = append(topts, tracker.WithMeterProvider(mp))
 	}
+	cfg.feed.attach(procs[0], procs[1:])
 	shutdown := func(ctx context.Context) error {
+		cfg.feed.detach()
 		var errs []error
 		if err := tp.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("setup: shut down tracer provider: %w", err))

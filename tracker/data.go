@@ -20,15 +20,26 @@ import (
 // not vary from run to run. Below it the order does not matter.
 const maxSortedScalars = 64
 
-// dataAttributes encodes a stage's data as span attributes: the whole value
-// as JSON with its length, so the exporter can tell a value that span limits
-// truncated, or why it is not recorded. It returns the encoding too, for
-// appendScalars, which the caller runs after its other attributes: the SDK
-// keeps the earliest attributes when its count limit is reached, and the
-// per-key copies matter least.
-func dataAttributes(data any, maxSize int) ([]attribute.KeyValue, []byte) {
+// dataAttributes appends a stage's data to attrs as span attributes. A
+// flat map of scalars (see typedEntries) goes as typed attributes alone,
+// stage_tracker.data.<key>, after its JSON length: searchable, and the
+// exporter rebuilds the same JSON from them. Anything else goes as the
+// whole value in JSON after its length, so the exporter can tell a value
+// that span limits truncated; encoded, the JSON, is returned non-nil when
+// the per-key copies of its scalars are still to be added (appendScalars),
+// which the caller does after its other attributes: the SDK keeps the
+// earliest attributes when its count limit is reached, and the copies
+// matter least.
+func dataAttributes(attrs []attribute.KeyValue, data any, maxSize int, dk *dataKeys) (_ []attribute.KeyValue, encoded []byte) {
 	if data == nil {
-		return make([]attribute.KeyValue, 0, 3), nil
+		return attrs, nil
+	}
+	var buf [8]typedKV
+	if entries, size, ok := typedEntries(data, buf[:]); ok {
+		if maxSize > 0 && size > maxSize {
+			return append(attrs, overCap(size, maxSize)), nil
+		}
+		return appendTyped(attrs, entries, size, dk), nil
 	}
 	var (
 		b   []byte
@@ -43,15 +54,11 @@ func dataAttributes(data any, maxSize int) ([]attribute.KeyValue, []byte) {
 		b, err = json.Marshal(data)
 	}
 	if err != nil {
-		attrs := make([]attribute.KeyValue, 0, 4)
 		return append(attrs, attribute.String(keys.StageDataError, "data cannot be encoded as JSON: "+err.Error())), nil
 	}
 	if maxSize > 0 && len(b) > maxSize {
-		attrs := make([]attribute.KeyValue, 0, 4)
-		return append(attrs, attribute.String(keys.StageDataError,
-			fmt.Sprintf("data is %d bytes encoded, over the %d-byte cap (WithMaxDataSize); not recorded", len(b), maxSize))), nil
+		return append(attrs, overCap(len(b), maxSize)), nil
 	}
-	attrs := make([]attribute.KeyValue, 0, 5+scalarCount(data))
 	// The size first: if a count limit keeps only one, the exporter can
 	// still tell the data was dropped; if both, whether it was cut.
 	attrs = append(attrs,
@@ -61,20 +68,9 @@ func dataAttributes(data any, maxSize int) ([]attribute.KeyValue, []byte) {
 	return attrs, b
 }
 
-func scalarCount(data any) int {
-	switch m := data.(type) {
-	case map[string]any:
-		return len(m)
-	case map[string]string:
-		return len(m)
-	case map[string]int:
-		return len(m)
-	case map[string]float64:
-		return len(m)
-	case map[string]bool:
-		return len(m)
-	}
-	return 0
+func overCap(size, maxSize int) attribute.KeyValue {
+	return attribute.String(keys.StageDataError,
+		fmt.Sprintf("data is %d bytes encoded, over the %d-byte cap (WithMaxDataSize); not recorded", size, maxSize))
 }
 
 // appendScalars adds an attribute per top-level scalar key of data. Common

@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 )
 
 // fastJSON encodes the most common shape of stage data, a map of plain
@@ -57,7 +59,7 @@ func fastJSON(m map[string]any) (b []byte, keys []string, ok bool) {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, nil, false // encoding/json's error says why
 			}
-			b = appendFloat(b, v)
+			b = jsonscalar.AppendFloat(b, v)
 		case nil:
 			b = append(b, "null"...)
 		default:
@@ -77,21 +79,4 @@ func plain(s string) bool {
 		}
 	}
 	return true
-}
-
-// appendFloat formats f as encoding/json does: like ES6, shortest form,
-// exponent only for very small or large magnitudes, "e-7" not "e-07".
-func appendFloat(b []byte, f float64) []byte {
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
 }

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
@@ -41,6 +42,10 @@ type Run struct {
 	errs      []error            // input problems reported by Err and Finalize
 	file      string             // where the run file was written, once finalised
 	attempts  runstatus.Attempts // which stages fail the run: the run file's rule
+	// startOpts holds, by stage name, the start options of a stage with no
+	// StageParent and no clock: built once, not at every stage. At most
+	// maxStartOpts names, so that arbitrary names cannot make it grow.
+	startOpts map[string][]trace.SpanStartOption
 
 	name    string      // the run span's name: the pipeline's, in metrics
 	metrics instruments // the duration histograms
@@ -84,6 +89,17 @@ func (r *Run) File() string {
 // as ErrEmptyStageName. After Finalize, StartStage returns ctx unchanged and
 // a no-op Stage.
 func (r *Run) StartStage(ctx context.Context, name string) (context.Context, *Stage) {
+	var enclosing trace.SpanID // keys.StageParent, when valid
+	sc, _ := ctx.Value(scopeKey{}).(*scope)
+	switch {
+	case sc == nil || sc.run != r:
+		// Not inside this run (a request context, say): a child of the run.
+		ctx = trace.ContextWithSpan(ctx, r.span)
+	case sc.stage.IsValid() && trace.SpanContextFromContext(ctx).SpanID() != sc.stage:
+		// Another span sits between this stage and the one it was started
+		// in: name the enclosing stage, so the run file nests it there.
+		enclosing = sc.stage
+	}
 	r.mu.Lock()
 	if r.finalized {
 		r.mu.Unlock()
@@ -93,27 +109,12 @@ func (r *Run) StartStage(ctx context.Context, name string) (context.Context, *St
 		name = unnamedStage
 		r.errs = append(r.errs, fmt.Errorf("%w in run %s: recorded as %q", ErrEmptyStageName, r.id, unnamedStage))
 	}
+	opts := r.stageStartOpts(name, enclosing)
 	r.mu.Unlock()
 
-	attrs := make([]attribute.KeyValue, 2, 3)
-	attrs[0] = attribute.String(keys.StageName, name)
-	attrs[1] = attribute.String(keys.RunID, r.id)
-	sc, _ := ctx.Value(scopeKey{}).(*scope)
-	switch {
-	case sc == nil || sc.run != r:
-		// Not inside this run (a request context, say): a child of the run.
-		ctx = trace.ContextWithSpan(ctx, r.span)
-	case sc.stage.IsValid() && trace.SpanContextFromContext(ctx).SpanID() != sc.stage:
-		// Another span sits between this stage and the one it was started
-		// in: name the enclosing stage, so the run file nests it there.
-		attrs = append(attrs, attribute.String(keys.StageParent, sc.stage.String()))
-	}
-	opts := []trace.SpanStartOption{trace.WithAttributes(attrs...)}
-	if now := r.tracker.cfg.now; now != nil {
-		opts = append(opts, trace.WithTimestamp(now()))
-	}
 	ctx, span := r.tracer.Start(ctx, name, opts...)
 	s := &Stage{run: r, span: span, name: name, started: r.metrics.stageStart()}
+	s.scope = scope{run: r, stage: span.SpanContext().SpanID(), st: s}
 
 	r.mu.Lock()
 	if r.finalized {
@@ -127,19 +128,66 @@ func (r *Run) StartStage(ctx context.Context, name string) (context.Context, *St
 		parent = sc.attempt
 	}
 	s.attempt = r.attempts.Start(parent, name)
+	s.scope.attempt = s.attempt
 	r.open[name] = append(r.open[name], s)
 	r.mu.Unlock()
-	return context.WithValue(ctx, scopeKey{}, &scope{run: r, stage: span.SpanContext().SpanID(), st: s, attempt: s.attempt}), s
+	s.scope.Context = ctx
+	return &s.scope, s
+}
+
+// Value returns the scope itself for scopeKey, else the wrapped context's
+// value.
+func (sc *scope) Value(key any) any {
+	if _, ok := key.(scopeKey); ok {
+		return sc
+	}
+	return sc.Context.Value(key)
+}
+
+// maxStartOpts bounds Run.startOpts.
+const maxStartOpts = 256
+
+// stageStartOpts returns the start options of a stage named name, whose
+// enclosing stage is parent when valid (keys.StageParent). r.mu is held.
+func (r *Run) stageStartOpts(name string, parent trace.SpanID) []trace.SpanStartOption {
+	cacheable := !parent.IsValid() && r.tracker.cfg.now == nil
+	if cacheable {
+		if opts, ok := r.startOpts[name]; ok {
+			return opts
+		}
+	}
+	attrs := make([]attribute.KeyValue, 2, 3)
+	attrs[0] = attribute.String(keys.StageName, name)
+	attrs[1] = attribute.String(keys.RunID, r.id)
+	if parent.IsValid() {
+		attrs = append(attrs, attribute.String(keys.StageParent, parent.String()))
+	}
+	opts := []trace.SpanStartOption{trace.WithAttributes(attrs...)}
+	if now := r.tracker.cfg.now; now != nil {
+		return append(opts, trace.WithTimestamp(now()))
+	}
+	if cacheable && len(r.startOpts) < maxStartOpts {
+		if r.startOpts == nil {
+			r.startOpts = make(map[string][]trace.SpanStartOption)
+		}
+		r.startOpts[name] = opts
+	}
+	return opts
 }
 
 // scopeKey is the context key of the innermost run or stage a context is in.
 type scopeKey struct{}
 
+// A stage's scope is itself the context StartStage returns, wrapping the
+// span's context: one allocation fewer a stage than context.WithValue, as
+// it lives inside the Stage. Every other key goes to the wrapped context,
+// cancellation included.
 type scope struct {
-	run     *Run
-	stage   trace.SpanID       // invalid for the run itself
-	st      *Stage             // nil for the run itself
-	attempt *runstatus.Attempt // the stage's attempt; nil for the run itself
+	context.Context // the context the scope wraps; nil for a run's scope, which WithValue holds
+	run             *Run
+	stage           trace.SpanID       // invalid for the run itself
+	st              *Stage             // nil for the run itself
+	attempt         *runstatus.Attempt // the stage's attempt; nil for the run itself
 }
 
 // unnamedStage is the name a stage started with an empty name gets.
@@ -244,6 +292,8 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 	if stack != "" {
 		attrs = append(attrs, attribute.String(keys.RunStack, stack))
 	}
+	result := r.result(status, msg)
+	attrs = append(attrs, semconv.CICDPipelineResultKey.String(result))
 	r.span.SetAttributes(attrs...)
 	if msg != "" {
 		r.span.SetStatus(codes.Error, msg)
@@ -256,7 +306,7 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 		defer rv.Close()
 	}
 	r.span.End(r.endOptions()...)
-	r.metrics.recordRun(r.name, r.started, r.result(status, msg))
+	r.metrics.recordRun(r.name, r.started, result)
 
 	if !r.spanCtx.IsSampled() {
 		return errors.Join(append(errs, fmt.Errorf("%w: run %s was not sampled (or no SDK tracer provider is installed); no run file will be written", ErrNotRecorded, r.id))...)

@@ -29,6 +29,7 @@ type Stage struct {
 	attempt *runstatus.Attempt // guarded by run.mu
 	ended   bool               // guarded by run.mu
 	started time.Time          // for the stage histogram; zero when it records nothing
+	scope   scope              // what the stage's context holds; in the Stage to spare an allocation
 }
 
 // Name returns the stage's name.
@@ -46,7 +47,9 @@ func (s *Stage) SpanContext() trace.SpanContext {
 // End ends the stage. data, any JSON-encodable value or nil, is what the
 // stage produced: it is recorded whole in the run file, and its top-level
 // scalar keys also become span attributes (stage_tracker.data.<key>) to
-// search for in a tracing backend. Data that cannot be encoded (a channel, a
+// search for in a tracing backend; for a small flat map of scalars those
+// attributes are all the span carries of it (docs/attributes.md). Data
+// that cannot be encoded (a channel, a
 // func, NaN) is recorded as null with the reason in the stage's data_error.
 //
 // A non-nil err marks the stage failed: the span status is Error with err's
@@ -78,8 +81,10 @@ func (s *Stage) end(data any, err error, status, stack string) {
 		return
 	}
 	s.ended = true
-	if open := r.open[s.name]; len(open) == 1 {
-		delete(r.open, s.name)
+	if open := r.open[s.name]; len(open) == 1 && open[0] == s {
+		// Emptied, not deleted: the next stage of that name reuses it.
+		open[0] = nil
+		r.open[s.name] = open[:0]
 	} else if i := slices.Index(open, s); i >= 0 {
 		r.open[s.name] = slices.Delete(open, i, i+1)
 	}
@@ -97,24 +102,35 @@ func (s *Stage) end(data any, err error, status, stack string) {
 	if s.span.IsRecording() {
 		// Most important first: the SDK's count limit keeps the earliest.
 		data, rerr := r.tracker.redact.apply(data)
-		attrs, encoded := dataAttributes(data, r.tracker.cfg.maxDataSize)
+		pooled := r.tracker.attrPool.Get().(*[]attribute.KeyValue)
+		attrs := (*pooled)[:0]
+		if status != "" {
+			attrs = append(attrs, attribute.String(keys.StageStatus, status))
+		}
+		var errType string
+		if err != nil {
+			errType = errorType(err)
+			attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+		}
+		attrs, encoded := dataAttributes(attrs, data, r.tracker.cfg.maxDataSize, &r.tracker.dataKeys)
 		if rerr != nil {
 			// Marked, not passed on: see ErrNotRedactable.
 			attrs = append(attrs, attribute.String(keys.StageDataError, "data "+strings.TrimPrefix(rerr.Error(), "tracker: value ")))
 		}
-		if status != "" {
-			attrs = append(attrs, attribute.String(keys.StageStatus, status))
-		}
 		if stack != "" {
 			attrs = append(attrs, attribute.String(keys.StageStack, stack))
-		}
-		if err != nil {
-			attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(err)))
 		}
 		if encoded != nil {
 			attrs = appendScalars(attrs, data, encoded, &r.tracker.dataKeys)
 		}
-		s.span.SetAttributes(attrs...)
+		// The semantic conventions' names last: the exporter needs only
+		// ours, so under a count limit these go first.
+		attrs = append(attrs, semconv.CICDPipelineTaskName(s.name),
+			semconv.CICDPipelineTaskRunID(s.scope.stage.String()), taskRunResult(err, errType, status))
+		s.span.SetAttributes(attrs...) // copies them: the slice goes back
+		clear(attrs)
+		*pooled = attrs[:0]
+		r.tracker.attrPool.Put(pooled)
 		if err != nil {
 			s.span.RecordError(err, trace.WithStackTrace(stack != ""))
 			s.span.SetStatus(codes.Error, err.Error())
@@ -122,4 +138,21 @@ func (s *Stage) end(data any, err error, status, stack string) {
 	}
 	s.span.End(r.endOptions()...)
 	r.metrics.recordStage(r.name, s.name, s.started, err != nil || status != "")
+}
+
+// taskRunResult is the stage's cicd.pipeline.task.run.result: timeout or
+// cancellation when the error says so (its error.type), failure for any
+// other error, cancellation for a stage that Finalize ended, else success.
+func taskRunResult(err error, errType, status string) attribute.KeyValue {
+	switch {
+	case err == nil && status == keys.StatusUnfinished:
+		return semconv.CICDPipelineTaskRunResultCancellation
+	case err == nil:
+		return semconv.CICDPipelineTaskRunResultSuccess
+	case errType == "timeout":
+		return semconv.CICDPipelineTaskRunResultTimeout
+	case errType == "canceled":
+		return semconv.CICDPipelineTaskRunResultCancellation
+	}
+	return semconv.CICDPipelineTaskRunResultFailure
 }

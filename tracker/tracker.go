@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
@@ -42,6 +43,7 @@ type Tracker struct {
 	cfg      config
 	redact   redactor
 	dataKeys dataKeys
+	attrPool sync.Pool // *[]attribute.KeyValue: a stage's end attributes, reused
 
 	// open holds the runs not yet finalised, for FinalizeOnSignal and
 	// FinalizeOnPanic. Weak pointers, so that a run its caller abandons
@@ -53,7 +55,12 @@ type Tracker struct {
 // New returns a Tracker configured by opts.
 func New(opts ...Option) *Tracker {
 	cfg := newConfig(opts)
-	return &Tracker{cfg: cfg, redact: newRedactor(cfg.redactKeys), open: make(map[weak.Pointer[Run]]struct{})}
+	t := &Tracker{cfg: cfg, redact: newRedactor(cfg.redactKeys), open: make(map[weak.Pointer[Run]]struct{})}
+	t.attrPool.New = func() any {
+		a := make([]attribute.KeyValue, 0, 8+maxTypedKeys)
+		return &a
+	}
+	return t
 }
 
 func (t *Tracker) provider() trace.TracerProvider {
@@ -95,7 +102,15 @@ func (t *Tracker) Start(ctx context.Context, args any, opts ...RunOption) (conte
 		r.id = id.String() // one spelling, whatever form was given
 	}
 
-	attrs := make([]attribute.KeyValue, 0, 4)
+	name := rc.name
+	if name == "" {
+		if s, ok := args.(string); ok && s != "" {
+			name = s
+		} else {
+			name = "run"
+		}
+	}
+	attrs := make([]attribute.KeyValue, 0, 6)
 	attrs = append(attrs, attribute.String(keys.RunID, r.id))
 	if args != nil {
 		redacted, rerr := t.redact.apply(args)
@@ -115,16 +130,11 @@ func (t *Tracker) Start(ctx context.Context, args any, opts ...RunOption) (conte
 	if rc.outputFile != "" {
 		attrs = append(attrs, attribute.String(keys.RunOutputFile, rc.outputFile))
 	}
+	// The semantic conventions' names, after ours: the exporter needs
+	// only ours, so a count limit drops these first.
+	attrs = append(attrs, semconv.CICDPipelineName(name), semconv.CICDPipelineRunID(r.id))
 	attrs = append(attrs, t.cfg.baggageAttributes(ctx)...)
 
-	name := rc.name
-	if name == "" {
-		if s, ok := args.(string); ok && s != "" {
-			name = s
-		} else {
-			name = "run"
-		}
-	}
 	spanOpts := []trace.SpanStartOption{trace.WithAttributes(attrs...)}
 	if t.cfg.now != nil {
 		spanOpts = append(spanOpts, trace.WithTimestamp(t.cfg.now()))

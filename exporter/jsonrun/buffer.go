@@ -1,6 +1,10 @@
 package jsonrun
 
-import "time"
+import (
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+)
 
 // stageBuffer holds a pending run's stage records in fixed-size chunks, so
 // that a run of many stages never copies what it already holds: appending to
@@ -13,9 +17,9 @@ import "time"
 type stageBuffer struct {
 	chunks [][]packedStage
 	n      int
-	// proc is the process of the last record that had one: the stages of a
-	// run nearly all share it, so records point at one copy.
-	proc *proc
+	// origin is where the last record came from: the stages of a run nearly
+	// all share it, so records point at one copy.
+	origin *origin
 }
 
 // Chunks start small, so a run of few stages holds little, and double up to
@@ -33,7 +37,16 @@ type packedStage struct {
 	startSec, endSec int64
 	startNs, endNs   int32
 	rare             *rareStage // nil for a stage that ended normally
-	proc             *proc      // nil when not known
+	origin           *origin    // nil when nothing is known of it
+}
+
+// origin is what a stage's span says of where it came from: its process,
+// its resource, and whether it named its run (loose: it did not). All the
+// stages of one process share these.
+type origin struct {
+	proc  proc
+	res   attribute.Distinct
+	loose bool
 }
 
 // rareStage is what few stages carry: an error, a status, a stack.
@@ -67,12 +80,11 @@ func (b *stageBuffer) pack(r *stageRecord) packedStage {
 	if r.failed || r.errMsg != "" || r.status != "" || r.dataErr != "" || r.stack != "" {
 		p.rare = &rareStage{failed: r.failed, errMsg: r.errMsg, status: r.status, dataErr: r.dataErr, stack: r.stack}
 	}
-	if r.proc != (proc{}) {
-		if b.proc == nil || *b.proc != r.proc {
-			pr := r.proc
-			b.proc = &pr
+	if o := (origin{proc: r.proc, res: r.res, loose: r.loose}); o != (origin{}) {
+		if b.origin == nil || *b.origin != o {
+			b.origin = &o
 		}
-		p.proc = b.proc
+		p.origin = b.origin
 	}
 	return p
 }
@@ -89,8 +101,8 @@ func (p *packedStage) unpack() stageRecord {
 	if p.rare != nil {
 		r.failed, r.errMsg, r.status, r.dataErr, r.stack = p.rare.failed, p.rare.errMsg, p.rare.status, p.rare.dataErr, p.rare.stack
 	}
-	if p.proc != nil {
-		r.proc = *p.proc
+	if o := p.origin; o != nil {
+		r.proc, r.res, r.loose = o.proc, o.res, o.loose
 	}
 	return r
 }

@@ -1,6 +1,9 @@
 package jsonrun
 
-import "os"
+import (
+	"os"
+	"time"
+)
 
 // Option configures an Exporter.
 type Option interface {
@@ -17,6 +20,12 @@ type config struct {
 	perm           os.FileMode
 	maxPendingRuns int
 	journalSync    bool
+
+	roots       RunRoots
+	pendingWait time.Duration // 0: spans of unknown traces are not kept
+	lateWait    time.Duration // 0: a run is written when its root arrives
+	journalAll  bool
+	clock       clock
 }
 
 // DefaultDir is where run files go unless WithDir or the run's
@@ -32,6 +41,7 @@ func newConfig(opts []Option) config {
 		dir:            DefaultDir,
 		perm:           0o644,
 		maxPendingRuns: DefaultMaxPendingRuns,
+		clock:          realClock{},
 	}
 	for _, o := range opts {
 		c = o.apply(c)
@@ -91,6 +101,68 @@ func WithMaxPendingRuns(n int) Option {
 func WithJournalSync() Option {
 	return optionFunc(func(c config) config {
 		c.journalSync = true
+		return c
+	})
+}
+
+// WithRunRoots sets which spans, besides those the convention's attribute
+// rule makes roots, are the root of a run: AttributeRoots (the default) or
+// TraceRoots. See docs/attributes.md, "Run convention, version 1".
+// TraceRoots needs WithPendingSpans too, since a trace's root span arrives
+// after its children.
+func WithRunRoots(r RunRoots) Option {
+	return optionFunc(func(c config) config {
+		c.roots = r
+		return c
+	})
+}
+
+// WithPendingSpans keeps the spans of a trace that is not yet known to be a
+// run's for up to maxWait after the first of them arrives, in case the
+// span that reveals the run (its root, or a stage carrying
+// stage_tracker.run.id) comes later, as it does when spans arrive as they
+// end from another process or an OpenTelemetry Collector. The trace's spans
+// then become the run's stages; a trace whose run never shows up in
+// maxWait is dropped, and never written. Each waiting trace counts against
+// WithMaxPendingRuns; the oldest is dropped to make room.
+//
+// Without it (the default, and for maxWait <= 0) a span that names no run
+// is a stage only when its trace is a run's already, which the Processor
+// knows from the run span's start, and every other span is ignored without
+// being kept: the cost for the spans of other instrumentation stays that of
+// reading their attributes.
+func WithPendingSpans(maxWait time.Duration) Option {
+	return optionFunc(func(c config) config {
+		c.pendingWait = max(maxWait, 0)
+		return c
+	})
+}
+
+// WithLateStageWait makes the exporter wait up to d, after a run's root
+// span arrives, for the run's stages still on their way (spans from several
+// processes or hosts arrive in any order). When the root says how many
+// stages the run had (stage_tracker.run.stage_count), the file is written as
+// soon as that many have arrived. Spans that arrive after the file is
+// written are dropped. The default, 0, writes the file when the root
+// arrives.
+func WithLateStageWait(d time.Duration) Option {
+	return optionFunc(func(c config) config {
+		c.lateWait = max(d, 0)
+		return c
+	})
+}
+
+// WithJournalAllRuns journals every run the exporter opens, not only those
+// a Processor saw start: a run opened from ended spans (ExportSpans, as a
+// Collector's exporter receives them) gets its journal with its first stage,
+// and every stage after that is written to it as it arrives, so that Recover
+// rebuilds the run, with every stage that arrived, after the process is
+// killed. It costs a write per stage. Spans that wait for their trace's run
+// (WithPendingSpans) are in memory only until the run is known: they have
+// no run to be journaled under yet.
+func WithJournalAllRuns() Option {
+	return optionFunc(func(c config) config {
+		c.journalAll = true
 		return c
 	})
 }

@@ -7,17 +7,23 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
+	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/runresult"
 )
 
 // Exporter is an sdktrace.SpanExporter that turns the spans of each run
-// into a run file. It buffers a run's stage spans until the run span
-// arrives, then writes the file atomically. Spans that are not part of a run
-// are ignored and never buffered, so the exporter can share a provider with
-// any other instrumentation.
+// into a run file, by the run convention (docs/attributes.md): spans of any
+// instrumentation scope, the tracker's or another SDK's, routed to their run
+// by stage_tracker.run.id or by trace id. It buffers a run's stage spans
+// until the run span arrives, then writes the file atomically. Spans that
+// are not part of a known run are ignored and never buffered (unless
+// WithPendingSpans asks), so the exporter can share a provider with any
+// other instrumentation.
 //
 // At most WithMaxPendingRuns runs hold their stages in memory; beyond that
 // the oldest spills its stages to its journal and keeps only a small stub,
@@ -42,6 +48,15 @@ type Exporter struct {
 	inMem    int        // open runs with inMemory set
 	finished recentRuns // runs written lately: their late spans are dropped
 	stopped  bool
+
+	// Routing by trace id (routing.go).
+	byTrace map[trace.TraceID]*openRun // the open run, or waiting bucket, of each trace seen
+	// traced is len(byTrace), read without the lock: while it is 0 a span
+	// that names no run is ignored at the cost of an atomic load.
+	traced     atomic.Int64
+	doneTraces recentSet[trace.TraceID] // traces of runs written lately
+	pendQ      []*openRun               // buckets, oldest first, for WithPendingSpans' wait
+	wg         sync.WaitGroup           // WithLateStageWait's timers that may be running
 }
 
 var _ sdktrace.SpanExporter = (*Exporter)(nil)
@@ -54,74 +69,108 @@ func New(opts ...Option) (*Exporter, error) {
 	}
 	host, _ := os.Hostname()
 	return &Exporter{
-		cfg:  cfg,
-		w:    runWriter{dir: cfg.dir, history: cfg.history, perm: cfg.perm},
-		host: host,
-		res:  newResults(),
-		open: make(map[string]*openRun),
+		cfg:     cfg,
+		w:       runWriter{dir: cfg.dir, history: cfg.history, perm: cfg.perm},
+		host:    host,
+		res:     newResults(),
+		open:    make(map[string]*openRun),
+		byTrace: make(map[trace.TraceID]*openRun),
 	}, nil
 }
 
 // Dir returns the directory the exporter writes run files and journals to.
 func (e *Exporter) Dir() string { return e.cfg.dir }
 
-// ExportSpans buffers stage spans and writes the run file of every run span
-// in spans. Errors for individual runs are joined; the other runs in the
-// batch are still written.
+// ExportSpans routes each span by the run convention (docs/attributes.md):
+// a run's root writes the run file (see WithLateStageWait), and a stage,
+// of any instrumentation scope, goes to its run, named by
+// stage_tracker.run.id or by its trace. Errors for individual runs are
+// joined; the other runs in the batch are still written.
 func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	var errs []error
 	for _, s := range spans {
-		runID, isRoot, ok := runSpan(s)
-		if !ok {
-			continue
-		}
-		if err := e.export(s, runID, isRoot); err != nil {
+		if err := e.export(s); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (e *Exporter) export(s sdktrace.ReadOnlySpan, runID string, isRoot bool) error {
-	if isRoot {
+// export routes one ended span.
+func (e *Exporter) export(s sdktrace.ReadOnlySpan) error {
+	runID, role := classify(s, e.cfg.roots)
+	switch role {
+	case roleTraceRoot:
+		if e.traceHasRun(s.SpanContext().TraceID()) {
+			return nil // a run inside the trace (a tracker's under a CI job's span) is the trace's run
+		}
+		fallthrough
+	case roleRoot:
 		root := newRootRecord(s)
-		return e.finishRun(&root, runID)
+		return e.rootArrived(&root, runID)
+	case roleStage:
+		r, adopted, evicted := e.route(runID, s.SpanContext().TraceID(), nil)
+		if r == nil {
+			return nil
+		}
+		return errors.Join(e.addStages(r, adopted, newStageRecord(s)), e.spill(evicted))
 	}
-	r, evicted := e.route(runID, nil)
-	if r == nil {
-		return nil
-	}
-	return errors.Join(r.addStage(newStageRecord(s)), e.spill(evicted))
+	return e.traceStage(s)
 }
 
 // route returns the open run of runID, opening it (with journal j, when
-// not nil) when there is none, and the runs to evict to make room. It
-// returns nil when the run was written already or the exporter is shut
-// down: the span is dropped.
-func (e *Exporter) route(runID string, j *journal) (*openRun, []*openRun) {
+// not nil) when there is none, and links trace tid to it: the stages that
+// waited for the trace are returned, to add, with the runs to evict to
+// make room. It returns nil when the run was written already or the
+// exporter is shut down: the span is dropped.
+func (e *Exporter) route(runID string, tid trace.TraceID, j *journal) (*openRun, []stageRecord, []*openRun) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopped {
-		return nil, nil
+		return nil, nil, nil
 	}
-	if r := e.open[runID]; r != nil {
-		return r, nil
+	r := e.open[runID]
+	var evicted []*openRun
+	if r == nil {
+		if e.finished.has(runID) {
+			return nil, nil, nil
+		}
+		r = &openRun{id: runID, journal: j, inMemory: true}
+		e.open[runID] = r
+		e.memQ = append(e.memQ, r)
+		e.inMem++
+		evicted = e.evictLocked(e.cfg.maxPendingRuns)
 	}
-	if e.finished.has(runID) {
-		return nil, nil
+	return r, e.linkLocked(r, tid), evicted
+}
+
+// addStages adds the stages that waited for r's trace, then rec when it
+// names a span, to r, first giving r its journal if WithJournalAllRuns asks.
+func (e *Exporter) addStages(r *openRun, adopted []stageRecord, recs ...stageRecord) error {
+	var errs []error
+	if e.cfg.journalAll && !r.joined {
+		path, err := e.w.journalPath(r.id)
+		if err == nil {
+			err = r.keepJournal(path, e.cfg.perm, e.cfg.journalSync, e.host)
+		}
+		errs = append(errs, err)
 	}
-	r := &openRun{id: runID, journal: j, inMemory: true}
-	e.open[runID] = r
-	e.memQ = append(e.memQ, r)
-	e.inMem++
-	return r, e.evictLocked(e.cfg.maxPendingRuns)
+	for _, rec := range adopted {
+		errs = append(errs, r.addStage(rec))
+	}
+	for _, rec := range recs {
+		errs = append(errs, r.addStage(rec))
+	}
+	errs = append(errs, e.stageArrived(r))
+	return errors.Join(errs...)
 }
 
 // evictLocked takes the oldest runs off the memory count until at most keep
-// remain and returns them for spilling. e.mu must be held.
+// remain and returns them for spilling; traces waiting for their run are
+// dropped instead. e.mu must be held.
 func (e *Exporter) evictLocked(keep int) []*openRun {
 	var out []*openRun
 	for e.inMem > keep && len(e.memQ) > 0 {
@@ -130,7 +179,11 @@ func (e *Exporter) evictLocked(keep int) []*openRun {
 		if r.inMemory {
 			r.inMemory = false
 			e.inMem--
-			out = append(out, r)
+			if r.pending {
+				e.dropBucketLocked(r)
+			} else {
+				out = append(out, r)
+			}
 		}
 	}
 	if len(e.memQ) > 2*e.inMem+64 {
@@ -158,8 +211,9 @@ func (e *Exporter) spill(runs []*openRun) error {
 	return errors.Join(errs...)
 }
 
-// take removes runID from the open runs and returns it, or nil. e.mu must
-// be held.
+// take removes runID from the open runs and returns it, or nil; its traces
+// are remembered as written, so that their late spans are dropped. e.mu
+// must be held.
 func (e *Exporter) takeLocked(runID string) *openRun {
 	r := e.open[runID]
 	if r == nil {
@@ -170,29 +224,106 @@ func (e *Exporter) takeLocked(runID string) *openRun {
 		r.inMemory = false
 		e.inMem--
 	}
+	e.unlinkLocked(r)
 	return r
 }
 
-// finishRun writes the run file of a run whose run span arrived.
-func (e *Exporter) finishRun(root *rootRecord, runID string) error {
+// rootArrived writes the run file of a run whose run span arrived, now or,
+// with WithLateStageWait, once its last stages are in.
+func (e *Exporter) rootArrived(root *rootRecord, runID string) error {
 	e.mu.Lock()
 	if e.stopped || e.finished.has(runID) {
 		e.mu.Unlock()
 		return nil
 	}
-	r := e.takeLocked(runID)
-	e.finished.add(runID)
-	e.mu.Unlock()
+	r := e.open[runID]
 	if r == nil || r.joined {
 		if r != nil {
+			// This process only added stages to another's run: its run
+			// span here is not the file's.
+			e.takeLocked(runID)
 			_ = r.closeJoined()
 		}
 		r = &openRun{id: runID}
+		e.open[runID] = r
 	}
+	if r.root != nil {
+		e.mu.Unlock()
+		return nil // the root arrived twice: the first one waits already
+	}
+	adopted := e.linkLocked(r, root.traceID)
+	r.markRoot(root)
+	if e.cfg.lateWait > 0 {
+		r.root = root
+		e.wg.Add(1)
+		r.timer = e.cfg.clock.AfterFunc(e.cfg.lateWait, func() {
+			defer e.wg.Done()
+			if err := e.complete(r, false); err != nil {
+				otel.Handle(err)
+			}
+		})
+		e.mu.Unlock()
+		// Adding the stages that waited may be all the run needs.
+		return e.addStages(r, adopted)
+	}
+	e.takeLocked(runID)
+	e.finished.add(runID)
+	e.mu.Unlock()
+	if err := e.addStages(r, adopted); err != nil {
+		otel.Handle(err)
+	}
+	return e.finishTaken(r, root)
+}
+
+// stageArrived writes the file of a run waiting for its late stages when
+// the last of them, by its root's stage count, has arrived.
+func (e *Exporter) stageArrived(r *openRun) error {
+	if e.cfg.lateWait == 0 {
+		return nil
+	}
+	e.mu.Lock()
+	root := r.root
+	e.mu.Unlock()
+	if root == nil || root.stageCount < 0 {
+		return nil
+	}
+	r.mu.Lock()
+	n := r.arrived
+	if root.tracker {
+		n = r.own
+	}
+	r.mu.Unlock()
+	if n < root.stageCount {
+		return nil
+	}
+	return e.complete(r, true)
+}
+
+// complete writes the file of r, whose root waits for late stages, unless
+// that happened already. stop: stop the wait's timer.
+func (e *Exporter) complete(r *openRun, stop bool) error {
+	e.mu.Lock()
+	root := r.root
+	if root == nil || e.open[r.id] != r {
+		e.mu.Unlock()
+		return nil
+	}
+	r.root = nil
+	if stop && r.timer.Stop() {
+		e.wg.Done()
+	}
+	e.takeLocked(r.id)
+	e.finished.add(r.id)
+	e.mu.Unlock()
+	return e.finishTaken(r, root)
+}
+
+// finishTaken writes the run file of r, taken off the open runs.
+func (e *Exporter) finishTaken(r *openRun, root *rootRecord) error {
 	res := r.finish(root, &e.w)
 	// A tracker's Finalize waiting for this run learns its outcome.
 	runresult.Publish(runresult.Key{Trace: root.traceID, Span: root.spanID}, runresult.Result{Path: res.path, Err: res.err})
-	return e.settle(runID, res)
+	return e.settle(r.id, res)
 }
 
 // settle stores the final result of a run, for WaitRunFile, and returns
@@ -232,15 +363,33 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	open := e.open
 	e.open = map[string]*openRun{}
 	e.memQ, e.inMem = nil, 0
+	roots := make(map[*openRun]*rootRecord)
+	for _, r := range open {
+		if r.root != nil {
+			roots[r] = r.root
+			r.root = nil
+			if r.timer.Stop() {
+				e.wg.Done()
+			}
+		}
+	}
+	// Waiting traces that never met their run are dropped, unwritten.
+	e.byTrace, e.pendQ = nil, nil
+	e.traced.Store(0)
 	e.mu.Unlock()
+	e.wg.Wait() // a wait that ended as Shutdown began finds nothing to do
 
 	var errs []error
 	for id, r := range open {
-		if r.joined {
+		switch {
+		case r.joined:
 			errs = append(errs, r.closeJoined())
-			continue
+		case roots[r] != nil:
+			// Its root arrived: the run is complete as far as it goes.
+			errs = append(errs, e.finishTaken(r, roots[r]))
+		default:
+			errs = append(errs, e.settle(id, r.abandon("the run was not finalised before the exporter shut down", &e.w)))
 		}
-		errs = append(errs, e.settle(id, r.abandon("the run was not finalised before the exporter shut down", &e.w)))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -280,12 +429,17 @@ func (e *Exporter) startJournal(root *rootRecord, runID string) error {
 		ev.Args = []byte(root.args)
 	}
 	werr := j.write(appendEvent(nil, &ev))
-	r, evicted := e.route(runID, j)
+	r, adopted, evicted := e.route(runID, root.traceID, j)
 	if r == nil || r.journal != j {
 		// Shut down, or the run is open already: this journal is not its.
 		return errors.Join(werr, j.remove())
 	}
-	return errors.Join(werr, e.spill(evicted))
+	r.markRoot(root)
+	var aerr error
+	if len(adopted) > 0 {
+		aerr = e.addStages(r, adopted)
+	}
+	return errors.Join(werr, aerr, e.spill(evicted))
 }
 
 // journalStage records that a stage started, in its run's journal if this

@@ -426,7 +426,7 @@ func FuzzToRun(f *testing.F) {
 			}
 			var recs []stageRecord
 			for _, s := range spans.Snapshots() {
-				if _, isRoot, ok := runSpan(s); ok && !isRoot {
+				if _, role := classify(s, AttributeRoots); role == roleStage {
 					recs = append(recs, newStageRecord(s))
 				}
 			}
@@ -479,7 +479,7 @@ func FuzzToRun(f *testing.F) {
 		if in.noRoot {
 			var recs []stageRecord
 			for _, s := range rev.Snapshots() {
-				if _, isRoot, ok := runSpan(s); ok && !isRoot {
+				if _, role := classify(s, AttributeRoots); role == roleStage {
 					recs = append(recs, newStageRecord(s))
 				}
 			}
@@ -650,8 +650,8 @@ func fuzzSC(id trace.SpanID) trace.SpanContext {
 }
 
 // spans returns the spans of the run, stages in input order, then the run
-// span (unless noRoot), and a span of another tracer that claims to be a
-// stage of the run and must be ignored.
+// span (unless noRoot), and a span of another tracer and trace, which must
+// be ignored.
 func (in toRunInput) spans() tracetest.SpanStubs {
 	scope := instrumentation.Scope{Name: keys.ScopeName}
 	var out tracetest.SpanStubs
@@ -725,15 +725,17 @@ func (in toRunInput) spans() tracetest.SpanStubs {
 			InstrumentationScope: scope,
 		})
 	}
+	// Of another trace, naming no run: not part of the run (the run
+	// convention makes a span that names no run a stage of its trace's run).
+	otherTrace := trace.TraceID{0: 0x0f, 15: 1}
 	foreign := tracetest.SpanStub{
 		Name:        "db.query",
-		SpanContext: fuzzSC(fuzzOtherSpan),
-		Parent:      fuzzSC(fuzzRootSpanID),
+		SpanContext: trace.NewSpanContext(trace.SpanContextConfig{TraceID: otherTrace, SpanID: fuzzOtherSpan, TraceFlags: trace.FlagsSampled}),
+		Parent:      trace.NewSpanContext(trace.SpanContextConfig{TraceID: otherTrace, SpanID: fuzzRootSpanID, TraceFlags: trace.FlagsSampled}),
 		StartTime:   in.start,
 		EndTime:     in.end,
 		Attributes: []attribute.KeyValue{
-			attribute.String(keys.StageName, "not a stage"),
-			attribute.String(keys.RunID, fuzzRunID),
+			attribute.String("db.statement", "SELECT 1"),
 		},
 		InstrumentationScope: instrumentation.Scope{Name: "database/sql"},
 	}

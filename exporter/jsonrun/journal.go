@@ -9,8 +9,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -140,30 +140,73 @@ func fromUnixNano(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// endEvent is the journal line of an ended stage.
-func endEvent(r *stageRecord, now time.Time) event {
-	ev := event{
-		E:         eventEnd,
-		T:         unixNano(now),
-		SpanID:    r.spanID.String(),
-		Name:      r.name,
-		Start:     unixNano(r.start),
-		End:       unixNano(r.end),
-		Failed:    r.failed,
-		Error:     r.errMsg,
-		Status:    r.status,
-		DataError: r.dataErr,
-		Stack:     r.stack,
-		PID:       r.proc.pid,
-		Host:      r.proc.host,
+// appendStageEvent encodes the start (end false) or end event of a stage
+// as one journal line, the bytes appendEvent would make of the same event,
+// without building an event: the hot path of a journaled stage. A start
+// event carries what recovery needs to show the stage as running; an end
+// event the stage's whole record.
+func appendStageEvent(b []byte, r *stageRecord, end bool) []byte {
+	kind, t := eventStart, r.start
+	if end {
+		kind, t = eventEnd, r.end
 	}
+	b = append(b, `{"e":"`...)
+	b = append(b, kind...)
+	b = append(b, `","t":`...)
+	b = strconv.AppendInt(b, unixNano(t), 10)
+	b = append(b, `,"span_id":"`...)
+	b = hex.AppendEncode(b, r.spanID[:])
+	b = append(b, '"')
 	if r.parentID.IsValid() {
-		ev.ParentSpanID = r.parentID.String()
+		b = append(b, `,"parent_span_id":"`...)
+		b = hex.AppendEncode(b, r.parentID[:])
+		b = append(b, '"')
 	}
+	str := func(k, v string) {
+		if v != "" {
+			b = append(b, k...)
+			b = appendString(b, v)
+		}
+	}
+	num := func(k string, v int64) {
+		if v != 0 {
+			b = append(b, k...)
+			b = strconv.AppendInt(b, v, 10)
+		}
+	}
+	str(`,"name":`, r.name)
+	if end {
+		num(`,"pid":`, int64(r.proc.pid))
+		str(`,"host":`, r.proc.host)
+	}
+	num(`,"start":`, unixNano(r.start))
+	if !end {
+		return append(b, '}', '\n')
+	}
+	num(`,"end":`, unixNano(r.end))
+	if r.failed {
+		b = append(b, `,"failed":true`...)
+	}
+	str(`,"error":`, r.errMsg)
+	str(`,"status":`, r.status)
 	if r.data != "" {
-		ev.Data = json.RawMessage(r.data)
+		b = append(b, `,"data":`...)
+		if strings.IndexByte(r.data, '\n') < 0 {
+			b = append(b, r.data...)
+		} else {
+			// Pretty-printed by some producer other than the tracker: an
+			// event is one line. Data comes checked by newStageRecord.
+			var c bytes.Buffer
+			if json.Compact(&c, []byte(r.data)) != nil {
+				b = b[:len(b)-len(`,"data":`)]
+			} else {
+				b = append(b, c.Bytes()...)
+			}
+		}
 	}
-	return ev
+	str(`,"data_error":`, r.dataErr)
+	str(`,"stack":`, r.stack)
+	return append(b, '}', '\n')
 }
 
 // stageFromEvent rebuilds a stage record from an end or start event.
@@ -209,21 +252,45 @@ func parseSpanID(s string) (trace.SpanID, error) {
 // is named by run id (<dir>/<run_id>.journal), never by the output path,
 // and this process holds a shared flock on it from open to close, so that
 // recovery leaves it alone while this process lives.
+//
+// The owner of a run (openJournal) writes its events into chunks of the
+// file that it maps into memory (journal_mmap.go): an event is a copy, not
+// a system call. Processes that join the run (joinJournal), and an owner
+// with WithJournalSync or on a platform without mmap, append each event
+// with one write(2) to the file opened O_APPEND, as before. Both kinds of
+// writer append whole regions at the end of the file, so they never
+// overwrite each other; the unfilled end of a chunk is NUL bytes, which
+// readers skip.
+//
+// A journal is safe for concurrent use.
 type journal struct {
-	path    string
-	f       *os.File
-	sync    bool         // fsync after every event
-	joined  bool         // the journal of a run another process owns
-	written atomic.Int64 // bytes this process wrote; more on disk means another process joined
-	errOnce sync.Once
-	err     atomic.Pointer[error] // the first write error; later events are skipped
+	path   string
+	f      *os.File
+	sync   bool // fsync after every event; events are then written with write(2)
+	joined bool // the journal of a run another process owns
+	mapped bool // events go into mapped chunks (see above)
+
+	mu        sync.Mutex
+	buf       []byte // the encoded event, reused
+	cur       chunk  // the mapped chunk being filled; empty before the first event
+	chunkSize int    // the size of the next chunk: doubles up to maxChunk
+	owned     int64  // bytes of the file this process appended: lines and chunks
+	err       error  // the first write error; later events are skipped
+	closed    bool
 }
+
+// Chunk sizes: a short run's journal stays small, a long one grows a chunk
+// every few thousand stages at most.
+const (
+	minChunk = 64 << 10
+	maxChunk = 4 << 20
+)
 
 // openJournal creates the journal of a run that starts in this process. It
 // refuses a file that exists: run ids are unique, so one there is another
 // run's or a planted one.
 func openJournal(path string, perm os.FileMode, sync bool) (*journal, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, perm)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +298,10 @@ func openJournal(path string, perm os.FileMode, sync bool) (*journal, error) {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	return &journal{path: path, f: f, sync: sync}, nil
+	// With sync, an fsync per event costs milliseconds and a write(2)
+	// microseconds: mapping would save nothing, and write(2) keeps a full
+	// disk an error on every file system.
+	return &journal{path: path, f: f, sync: sync, mapped: mapsJournals && !sync, chunkSize: minChunk}, nil
 }
 
 // joinJournal opens the journal of a run that another process owns, for
@@ -282,42 +352,115 @@ func (j *journal) detached() bool {
 	return err != nil || !os.SameFile(fi, pi)
 }
 
-// write appends one encoded event. After a failure (disk full, say) the
-// journal stops: a later partial line would only make recovery harder, and
-// the run file is still written from the spans.
-func (j *journal) write(line []byte) error {
-	if p := j.err.Load(); p != nil {
-		return *p
+// write appends encoded events (whole lines). After a failure (disk full,
+// say) the journal stops: a later partial line would only make recovery
+// harder, and the run file is still written from the spans.
+func (j *journal) write(lines []byte) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.writeLocked(lines)
+}
+
+// writeStage appends the start (end false) or end event of a stage,
+// encoded into the journal's reused buffer.
+func (j *journal) writeStage(r *stageRecord, end bool) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		return j.err
 	}
-	n, err := j.f.Write(line)
-	j.written.Add(int64(n))
+	j.buf = appendStageEvent(j.buf[:0], r, end)
+	return j.writeLocked(j.buf)
+}
+
+func (j *journal) writeLocked(lines []byte) error {
+	if j.err != nil {
+		return j.err
+	}
+	if j.closed {
+		return fmt.Errorf("jsonrun: journal %s: closed", j.path)
+	}
+	if j.mapped {
+		if j.cur.free() >= len(lines) {
+			j.cur.put(lines)
+			return nil
+		}
+		if err := j.grow(len(lines)); err == nil {
+			j.cur.put(lines)
+			return nil
+		}
+		// No mapping (a file system without mmap, say): write(2) from now
+		// on. A full disk fails that write too, and stops the journal.
+		_ = j.cur.release()
+		j.mapped = false
+	}
+	n, err := j.f.Write(lines)
+	j.owned += int64(n)
 	if err == nil && j.sync {
 		err = j.f.Sync()
 	}
 	if err != nil {
-		err = fmt.Errorf("jsonrun: journal %s: %w", j.path, err)
-		j.errOnce.Do(func() { j.err.Store(&err) })
+		j.err = fmt.Errorf("jsonrun: journal %s: %w", j.path, err)
 	}
-	return err
+	return j.err
+}
+
+// grow replaces the mapped chunk with a new one at the end of the file,
+// with room for need bytes at least.
+func (j *journal) grow(need int) error {
+	if err := j.cur.release(); err != nil {
+		return err
+	}
+	size := j.chunkSize
+	for size < need+1 { // +1: a chunk's first byte stays NUL (newChunk)
+		size *= 2
+	}
+	if j.chunkSize < maxChunk {
+		j.chunkSize *= 2
+	}
+	c, err := newChunk(j.f, size)
+	if err != nil {
+		return err
+	}
+	j.cur = c
+	j.owned += int64(size)
+	return nil
 }
 
 // failed returns the first write error, or nil.
 func (j *journal) failed() error {
-	if p := j.err.Load(); p != nil {
-		return *p
-	}
-	return nil
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.err
 }
 
 // foreign reports whether another process appended to the journal: the file
-// is longer than what this process wrote.
+// is longer than what this process appended.
 func (j *journal) foreign() bool {
+	j.mu.Lock()
+	owned := j.owned
+	j.mu.Unlock()
 	fi, err := j.f.Stat()
-	return err == nil && fi.Size() > j.written.Load()
+	return err == nil && fi.Size() > owned
 }
 
-// close closes the file, which drops the lock.
-func (j *journal) close() error { return j.f.Close() }
+// close unmaps the chunk and closes the file, which drops the lock. The
+// unfilled end of the chunk stays NUL: a joined process may be appending
+// right after it, so cutting the file to what this process wrote could cut
+// its line.
+func (j *journal) close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return nil
+	}
+	j.closed = true
+	err := j.cur.release()
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // remove deletes the journal file while its lock is still held, then closes
 // it: a recovery waiting for the lock then finds the path gone.
@@ -329,7 +472,7 @@ func (j *journal) remove() error {
 	if err != nil {
 		err = fmt.Errorf("jsonrun: remove journal %s: %w", j.path, err)
 	}
-	if cerr := j.f.Close(); err == nil && cerr != nil {
+	if cerr := j.close(); err == nil && cerr != nil {
 		err = fmt.Errorf("jsonrun: close journal %s: %w", j.path, cerr)
 	}
 	return err
@@ -359,10 +502,19 @@ func journalDetached(path string) bool {
 
 // firstLine is the start of f's first line, at most 64 KiB of it.
 func firstLine(f *os.File) []byte {
-	buf := make([]byte, 64<<10)
-	n, _ := io.ReadFull(f, buf)
-	line, _, _ := bytes.Cut(buf[:n], []byte{'\n'})
-	return line
+	// A run event is short unless its args are long: read 4 KiB first.
+	buf := make([]byte, 0, 4<<10)
+	for {
+		n, err := io.ReadFull(f, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			return buf[:i]
+		}
+		if err != nil || len(buf) >= 64<<10 {
+			return buf
+		}
+		buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
+	}
 }
 
 // lineDetached reports whether a journal's run event marks a detached run.

@@ -21,21 +21,25 @@ import (
 )
 
 // ToRun converts the spans of one run, its run span and its stage spans in
-// any order, into the run record the exporter writes. Spans that are not
-// part of a run are ignored. It returns an error when spans holds no run span
-// or stages of more than one run.
+// any order and of any instrumentation scope, into the run record the
+// exporter writes, by the run convention (docs/attributes.md): the run span
+// carries stage_tracker.run.id without a stage name; its stages are the
+// spans that name the run by stage_tracker.run.id, and the other spans of
+// the run's traces. Spans of other traces are ignored. It returns an error
+// when spans holds no run span or spans of more than one run.
 //
 // ToRun is pure: it reads the spans and does no I/O. It is safe for
 // concurrent use.
 func ToRun(spans []sdktrace.ReadOnlySpan) (*Run, error) {
 	var (
 		root   *rootRecord
-		stages []stageRecord
+		stages = make([]stageRecord, 0, len(spans))
 		runID  string
+		traces = map[trace.TraceID]bool{}
 	)
 	for _, s := range spans {
-		id, isRoot, ok := runSpan(s)
-		if !ok {
+		id, role := classify(s, AttributeRoots)
+		if role == roleNone {
 			continue
 		}
 		if runID == "" {
@@ -43,7 +47,8 @@ func ToRun(spans []sdktrace.ReadOnlySpan) (*Run, error) {
 		} else if id != runID {
 			return nil, fmt.Errorf("jsonrun: spans of two runs (%s and %s)", runID, id)
 		}
-		if isRoot {
+		traces[s.SpanContext().TraceID()] = true
+		if role == roleRoot {
 			r := newRootRecord(s)
 			root = &r
 		} else {
@@ -53,26 +58,12 @@ func ToRun(spans []sdktrace.ReadOnlySpan) (*Run, error) {
 	if root == nil {
 		return nil, fmt.Errorf("jsonrun: no run span among %d spans", len(spans))
 	}
-	return assemble(root, runID, stages, ""), nil
-}
-
-// runSpan reports whether s belongs to a run, the run's id, and whether s is
-// the run span itself. It is the exporter's hot path for every span it sees,
-// so it returns early, without allocating, for spans of other tracers.
-func runSpan(s sdktrace.ReadOnlySpan) (runID string, isRoot, ok bool) {
-	if s.InstrumentationScope().Name != keys.ScopeName {
-		return "", false, false
-	}
-	isRoot = true
-	for _, kv := range s.Attributes() {
-		switch kv.Key {
-		case keys.RunID:
-			runID = kv.Value.AsString()
-		case keys.StageName:
-			isRoot = false
+	for _, s := range spans {
+		if _, role := classify(s, AttributeRoots); role == roleNone && traces[s.SpanContext().TraceID()] {
+			stages = append(stages, newStageRecord(s))
 		}
 	}
-	return runID, isRoot, runID != ""
+	return assemble(root, runID, stages, ""), nil
 }
 
 // stageRecord is what the exporter keeps of a stage span while it waits for
@@ -84,12 +75,20 @@ type stageRecord struct {
 	parentID   trace.SpanID
 	start, end time.Time
 	failed     bool
-	errMsg     string
-	status     string // keys.StatusUnfinished, or "" when it ended normally
-	data       string // JSON as the tracker encoded it
-	dataErr    string
-	stack      string
-	proc       proc // the process that ran the stage, when known
+	// loose: the span named no run (no stage_tracker.run.id); it is a stage
+	// by its trace. The tracker's run span counts only the others. Records
+	// read back from a journal are never loose. (Beside failed: no padding.)
+	loose   bool
+	errMsg  string
+	status  string // keys.StatusUnfinished, or "" when it ended normally
+	data    string // JSON as the tracker encoded it
+	dataErr string
+	stack   string
+	proc    proc // the process that ran the stage, when known
+	// res identifies the span's resource (its process), for the rule that
+	// a process that names its stages' run marks its stages (marks.go). The
+	// zero value, for records from a journal, is unknown.
+	res attribute.Distinct
 }
 
 // proc is the host and process a span came from: its resource's host.name
@@ -128,6 +127,8 @@ func newStageRecord(s sdktrace.ReadOnlySpan) stageRecord {
 		start:    s.StartTime(),
 		end:      s.EndTime(),
 		proc:     procOf(s.Resource()),
+		res:      s.Resource().Equivalent(),
+		loose:    true,
 	}
 	if st := s.Status(); st.Code == codes.Error {
 		r.failed = true
@@ -136,17 +137,12 @@ func newStageRecord(s sdktrace.ReadOnlySpan) stageRecord {
 			r.errMsg = "error"
 		}
 	}
-	dataSize, hasData, hasSize := -1, false, false
 	for _, kv := range s.Attributes() {
 		switch kv.Key {
 		case keys.StageName:
 			r.name = kv.Value.AsString()
-		case keys.StageData:
-			r.data, hasData = kv.Value.AsString(), true
-		case keys.StageDataSize:
-			dataSize, hasSize = int(kv.Value.AsInt64()), true
-		case keys.StageDataError:
-			r.dataErr = kv.Value.AsString()
+		case keys.RunID:
+			r.loose = false
 		case keys.StageStatus:
 			r.status = kv.Value.AsString()
 		case keys.StageStack:
@@ -157,19 +153,9 @@ func newStageRecord(s sdktrace.ReadOnlySpan) stageRecord {
 			}
 		}
 	}
-	switch {
-	case hasData && hasSize && len(r.data) != dataSize:
-		r.dataErr = fmt.Sprintf("data truncated by span attribute limits: %d of %d bytes arrived; the value was dropped", len(r.data), dataSize)
-		r.data = ""
-	case hasData && !json.Valid([]byte(r.data)):
-		// Checked even when the size matches: a span from anything but
-		// this tracker must not be able to make the run file invalid.
-		r.dataErr = "data attribute is not valid JSON; the value was dropped"
-		r.data = ""
-	case !hasData && hasSize:
-		r.dataErr = "data dropped by the span attribute count limit"
-	case !hasData && r.dataErr == "" && s.DroppedAttributes() > 0:
-		r.dataErr = "span attribute limits dropped " + strconv.Itoa(s.DroppedAttributes()) + " attributes; data may be missing"
+	r.data, r.dataErr = stageData(s)
+	if !byTracker(s) {
+		conventionFields(&r, s)
 	}
 	return r
 }
@@ -192,6 +178,8 @@ type rootRecord struct {
 	stack        string
 	droppedAttrs int
 	proc         proc
+	tracker      bool // the tracker's run span: its stage count counts only its stages
+	res          attribute.Distinct
 }
 
 func newRootRecord(s sdktrace.ReadOnlySpan) rootRecord {
@@ -206,10 +194,16 @@ func newRootRecord(s sdktrace.ReadOnlySpan) rootRecord {
 		argsSize:     -1,
 		droppedAttrs: s.DroppedAttributes(),
 		proc:         procOf(s.Resource()),
+		tracker:      byTracker(s),
+		res:          s.Resource().Equivalent(),
 	}
 	if st := s.Status(); st.Code == codes.Error {
 		r.failed = true
 		r.errMsg = st.Description
+		if !r.tracker {
+			msg, _ := lastException(s.Events())
+			r.errMsg = errorMessage(s, msg)
+		}
 	}
 	for _, kv := range s.Attributes() {
 		switch kv.Key {
@@ -247,6 +241,7 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 	}
 	// Stages that run one after another arrive in start order: checking is
 	// cheap, moving records of this size around is not.
+	stages = dropMarked(root, stages)
 	if !slices.IsSortedFunc(stages, byStart) {
 		slices.SortStableFunc(stages, byStart)
 	}
@@ -279,13 +274,14 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 	}
 
 	omitSameProc(r.Stages, root.proc)
-	describeRun(r, root, len(stages), stageFailure)
+	describeRun(r, root, counted(root, stages), stageFailure)
 	return r
 }
 
 // describeRun fills in what run r's file says beside its stages, from its
-// run span: count of its stages received and why they fail it ("" when
-// they do not).
+// run span: count is how many of its stages the run span's stage count
+// counts (see counted), stageFailure why they fail it ("" when they do
+// not).
 func describeRun(r *Run, root *rootRecord, count int, stageFailure string) {
 	failed := stageFailure != ""
 	r.Name = root.name
@@ -335,6 +331,23 @@ func describeRun(r *Run, root *rootRecord, count int, stageFailure string) {
 	default:
 		r.Status = StatusOK
 	}
+}
+
+// counted is how many of stages the run span's stage count counts: all of
+// them for a run span of another scope, which counts by hand; for the
+// tracker's, only the stages that name their run, the tracker's own: it
+// knows nothing of other spans in its trace.
+func counted(root *rootRecord, stages []stageRecord) int {
+	if !root.tracker {
+		return len(stages)
+	}
+	n := 0
+	for i := range stages {
+		if !stages[i].loose {
+			n++
+		}
+	}
+	return n
 }
 
 // omitSameProc clears the host and pid of the stages that ran where the

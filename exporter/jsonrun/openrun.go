@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // openRun is one run that this exporter has seen spans of and has not yet
@@ -34,7 +36,25 @@ type openRun struct {
 	// memory. Guarded by Exporter.mu, which alone moves it to false.
 	inMemory bool
 
+	// Routing by trace id (routing.go), guarded by Exporter.mu.
+	traces  []trace.TraceID // the traces whose spans go to this run
+	pending bool            // a bucket of a trace whose run is not known yet; its stages too are guarded by Exporter.mu
+	since   time.Time       // when a bucket got its first span
+	root    *rootRecord     // arrived and waiting for late stages (WithLateStageWait)
+	timer   stopper         // ends that wait
+
 	mu sync.Mutex
+	// arrived counts the stages added, own those of them that are the
+	// tracker's, for a run whose root waits for its stage count.
+	arrived, own int
+	// marks are the processes that mark this run's stages (marks.go).
+	marks marks
+	// notes are warnings for the run file, such as spans dropped while
+	// they waited for the run (routing.go).
+	notes []string
+	// overflow counts the spans a bucket dropped: more than
+	// maxWaitingSpans waited. Guarded by Exporter.mu.
+	overflow int
 	// stages are the ended stages held in memory. Invariant: empty once
 	// spilled, and always empty for a joined run.
 	stages stageBuffer
@@ -48,6 +68,13 @@ type openRun struct {
 	done bool
 }
 
+// note records a warning for the run file.
+func (r *openRun) note(w string) {
+	r.mu.Lock()
+	r.notes = append(r.notes, w)
+	r.mu.Unlock()
+}
+
 // errRunDone: a span arrived for a run that has been written.
 var errRunDone = errors.New("run already written")
 
@@ -58,11 +85,7 @@ func (r *openRun) start(rec *stageRecord) error {
 	if r.done || r.journal == nil {
 		return nil
 	}
-	ev := event{E: eventStart, T: unixNano(rec.start), SpanID: rec.spanID.String(), Name: rec.name, Start: unixNano(rec.start)}
-	if rec.parentID.IsValid() {
-		ev.ParentSpanID = rec.parentID.String()
-	}
-	return r.journal.write(appendEvent(nil, &ev))
+	return r.journal.writeStage(rec, false)
 }
 
 // addStage records an ended stage: in the journal when there is one, and in
@@ -81,8 +104,14 @@ func (r *openRun) addStage(rec stageRecord) error {
 		}
 	}
 	if r.journal != nil {
-		ev := endEvent(&rec, rec.end)
-		err = r.journal.write(appendEvent(nil, &ev))
+		err = r.journal.writeStage(&rec, true)
+	}
+	if !r.marks.admit(&rec) {
+		return nil // the library span of a process that marks its stages
+	}
+	r.arrived++
+	if !rec.loose {
+		r.own++
 	}
 	if !r.spilled && !r.joined {
 		r.stages.add(rec)
@@ -101,28 +130,37 @@ func (r *openRun) spill(path string, perm os.FileMode, sync bool, host string) e
 		return nil
 	}
 	if r.journal == nil {
-		j, err := openJournal(path, perm, sync)
-		if err != nil {
+		if err := r.newJournal(path, perm, sync, host); err != nil {
 			return fmt.Errorf("jsonrun: run %s: keep evicted stages in %s: %w", r.id, path, err)
 		}
-		stages := r.stages.all()
-		ev := event{E: eventRun, RunID: r.id, PID: os.Getpid(), Host: host}
-		if len(stages) > 0 {
-			ev.T = unixNano(stages[0].start)
-		}
-		buf := appendEvent(nil, &ev)
-		for i := range stages {
-			end := endEvent(&stages[i], stages[i].end)
-			buf = appendEvent(buf, &end)
-		}
-		if err := j.write(buf); err != nil {
-			j.remove()
-			return err
-		}
-		r.journal = j
 	}
 	r.stages = stageBuffer{}
 	r.spilled = true
+	return nil
+}
+
+// newJournal makes the journal of a run that has none at path, with a run
+// event that names no run span (the run span was not seen) and the stages
+// held in memory. r.mu must be held.
+func (r *openRun) newJournal(path string, perm os.FileMode, sync bool, host string) error {
+	j, err := openJournal(path, perm, sync)
+	if err != nil {
+		return err
+	}
+	stages := r.stages.all()
+	ev := event{E: eventRun, RunID: r.id, PID: os.Getpid(), Host: host}
+	if len(stages) > 0 {
+		ev.T = unixNano(stages[0].start)
+	}
+	buf := appendEvent(nil, &ev)
+	for i := range stages {
+		buf = appendStageEvent(buf, &stages[i], true)
+	}
+	if err := j.write(buf); err != nil {
+		j.remove()
+		return err
+	}
+	r.journal = j
 	return nil
 }
 
@@ -142,6 +180,7 @@ func (r *openRun) finish(root *rootRecord, w *runWriter) result {
 	}
 	stages := r.stages.take()
 	run := assemble(root, r.id, stages, "")
+	run.Warnings = append(run.Warnings, r.notes...)
 	if j != nil {
 		if err := j.failed(); err != nil {
 			run.Warnings = append(run.Warnings, "journal stopped early ("+err.Error()+"); the run file is complete, but a crash would have lost later stages")
@@ -163,6 +202,7 @@ func (r *openRun) finish(root *rootRecord, w *runWriter) result {
 // and needs no journal merged: its file is streamed from the buffer.
 func (r *openRun) finishFlat(root *rootRecord, w *runWriter) result {
 	run := assembleFlat(root, r.id, &r.stages)
+	run.Warnings = append(run.Warnings, r.notes...)
 	j := r.journal
 	if j != nil {
 		if err := j.failed(); err != nil {

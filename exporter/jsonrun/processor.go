@@ -27,12 +27,16 @@ func NewProcessor(exp *Exporter) *Processor { return &Processor{exp: exp} }
 // span. Other spans cost a string comparison.
 func (p *Processor) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 	// The scope first: for the spans of other tracers, one method call.
-	runID, isRoot, ok := runSpan(s)
-	if !ok || !s.SpanContext().IsSampled() {
+	// Only the tracker's runs and stages are journaled as they start.
+	if !byTracker(s) {
+		return
+	}
+	runID, role := classify(s, AttributeRoots)
+	if role == roleNone || !s.SpanContext().IsSampled() {
 		return
 	}
 	var err error
-	if isRoot {
+	if role == roleRoot {
 		root := newRootRecord(s)
 		err = p.exp.startJournal(&root, runID)
 	} else {
@@ -44,15 +48,15 @@ func (p *Processor) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 	}
 }
 
-// OnEnd exports run spans: a stage goes to its run's journal and buffer, a
-// run span makes the run file. Errors go to the OpenTelemetry error
-// handler; Run.Finalize also reports the run file's own errors.
+// OnEnd exports spans as ExportSpans does: a stage, of any scope, goes to
+// its run's journal and buffer, a run span makes the run file. Errors go to
+// the OpenTelemetry error handler; Run.Finalize also reports the run file's
+// own errors.
 func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
-	runID, isRoot, ok := runSpan(s)
-	if !ok || !s.SpanContext().IsSampled() {
+	if !s.SpanContext().IsSampled() {
 		return
 	}
-	if err := p.exp.export(s, runID, isRoot); err != nil {
+	if err := p.exp.export(s); err != nil {
 		otel.Handle(err)
 	}
 }

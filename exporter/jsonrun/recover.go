@@ -36,20 +36,19 @@ func readJournal(rd io.Reader) journalContents {
 		open    = map[trace.SpanID]int{} // span id → index in started
 		endedID = map[trace.SpanID]bool{}
 	)
-	br := bufio.NewReaderSize(rd, 64<<10)
-	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(make([]byte, 0, 64<<10), maxJournalLine)
+	sc.Split(ScanJournalLines)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Bytes()
 		if len(bytes.TrimSpace(line)) > 0 {
-			if perr := jc.add(line, err == io.EOF, open, endedID); perr != nil {
+			if perr := jc.add(line, line[len(line)-1] != '\n', open, endedID); perr != nil {
 				jc.bad = append(jc.bad, &LineError{Line: n, Err: perr})
 			}
 		}
-		if err != nil {
-			if err != io.EOF {
-				jc.bad = append(jc.bad, err)
-			}
-			break
-		}
+	}
+	if err := sc.Err(); err != nil {
+		jc.bad = append(jc.bad, err)
 	}
 	// Drop starts whose end came later, keeping file order.
 	kept := jc.started[:0]
@@ -64,7 +63,7 @@ func readJournal(rd io.Reader) journalContents {
 
 func (jc *journalContents) add(line []byte, torn bool, open map[trace.SpanID]int, endedID map[trace.SpanID]bool) error {
 	if torn {
-		return errors.New("torn line (no newline at end of file)")
+		return errors.New("torn line (no newline at its end)")
 	}
 	var ev event
 	if err := json.Unmarshal(line, &ev); err != nil {
@@ -266,6 +265,16 @@ func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
 	if !sameFile(f, path) {
 		return "", nil // another recovery, or its owner, finished it first
 	}
+	// A detached run (stagetrack start) has no process holding its lock
+	// between its steps: its run event alone says whether to wait for it,
+	// so that every step's start-up recovery costs the same however many
+	// stages the run has.
+	if !explicit && waitForDetached(f, time.Now()) {
+		return "", fmt.Errorf("jsonrun: journal %s: %w", path, errJournalLive)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", fmt.Errorf("jsonrun: recover %s: %w", path, err)
+	}
 	jc := readJournal(f)
 	if jc.run == nil && len(jc.bad) == 0 && !explicit {
 		return "", nil // empty: a run starting right now, or nothing to recover
@@ -329,6 +338,21 @@ func detachedRun(ev *event, explicit bool, now time.Time) (status, why string, s
 	}
 	return StatusInterrupted, fmt.Sprintf("started by stagetrack start at %s and never finished; recovered from its journal",
 		started.Format(time.RFC3339)), false
+}
+
+// waitForDetached reads the first line of the journal f and reports
+// whether it is the run event of a detached run young enough to wait for.
+func waitForDetached(f *os.File, now time.Time) bool {
+	line := firstLine(f)
+	if !lineDetached(line) {
+		return false
+	}
+	var ev event
+	if json.Unmarshal(line, &ev) != nil {
+		return false // let the full read report it
+	}
+	_, _, skip := detachedRun(&ev, false, now)
+	return skip
 }
 
 // completeHistory appends the run file at runPath to the history when the

@@ -84,14 +84,18 @@ func (rs *results) take(ctx context.Context, runID string) (string, error) {
 // recentRuns remembers the ids of the last maxResults runs written, so that
 // a span arriving after its run was written is dropped instead of opening
 // the run again. Not safe for concurrent use: Exporter.mu guards it.
-type recentRuns struct {
-	ids   map[string]struct{}
-	order []string
+type recentRuns = recentSet[string]
+
+// recentSet remembers the last maxResults keys added: run ids, or the trace
+// ids of written runs. Not safe for concurrent use.
+type recentSet[K comparable] struct {
+	ids   map[K]struct{}
+	order []K
 }
 
-func (rr *recentRuns) add(id string) {
+func (rr *recentSet[K]) add(id K) {
 	if rr.ids == nil {
-		rr.ids = make(map[string]struct{})
+		rr.ids = make(map[K]struct{})
 	}
 	rr.ids[id] = struct{}{}
 	rr.order = append(rr.order, id)
@@ -101,7 +105,7 @@ func (rr *recentRuns) add(id string) {
 	}
 }
 
-func (rr *recentRuns) has(id string) bool {
+func (rr *recentSet[K]) has(id K) bool {
 	_, ok := rr.ids[id]
 	return ok
 }

@@ -19,9 +19,11 @@ import (
 
 // flat reports whether the buffer's stages can be streamed: all children
 // of one span that is not among them (the run span, for the tracker's
-// top-level stages), in start order, and no name holds a '#' (so that keys
-// cannot collide). This is the rule under which buildTree makes a flat tree
-// with keys NAME, NAME#2, ... in buffer order.
+// top-level stages), in start order, no name holds a '#' (so that keys
+// cannot collide), and every stage named its run (none is loose, so
+// dropMarked keeps them all and the run span's count counts them all).
+// This is the rule under which assemble makes a flat tree with keys NAME,
+// NAME#2, ... in buffer order.
 func (b *stageBuffer) flat() bool {
 	var first, prev *packedStage
 	for _, c := range b.chunks {
@@ -30,7 +32,7 @@ func (b *stageBuffer) flat() bool {
 			if first == nil {
 				first = p
 			}
-			if p.parentID != first.parentID || p.spanID == first.parentID || strings.IndexByte(p.name, '#') >= 0 {
+			if p.parentID != first.parentID || p.spanID == first.parentID || strings.IndexByte(p.name, '#') >= 0 || (p.origin != nil && p.origin.loose) {
 				return false
 			}
 			if prev != nil && comparePacked(prev, p) > 0 {

@@ -108,6 +108,7 @@ func TestFlatRefusesWhatBuildTreeNests(t *testing.T) {
 		{"two parents", []stageRecord{rec(1, 9, "a", 1), rec(2, 8, "b", 2)}},
 		{"out of order", []stageRecord{rec(1, 9, "a", 2), rec(2, 9, "b", 1)}},
 		{"hash in a name", []stageRecord{rec(1, 9, "a#2", 1)}},
+		{"loose", []stageRecord{rec(1, 9, "a", 1), func() stageRecord { s := rec(2, 9, "b", 2); s.loose = true; return s }()}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var b stageBuffer

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/contrib/propagators/envcar"
 	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
@@ -240,6 +241,8 @@ func (a *attempter) run(ctx, cmdCtx context.Context, run *tracker.Run, journal, 
 			data["stderr_tail"] = redactText(t, os.Environ())
 		}
 	}
+	// The semantic conventions' names for what ran, beside the data.
+	trace.SpanFromContext(sctx).SetAttributes(semconv.ProcessCommandArgs(a.argv...), semconv.ProcessExitCode(out.code))
 	stage.End(data, out.err)
 	return out, nil
 }

@@ -224,10 +224,10 @@ func followJournal(path string, every time.Duration, w io.Writer, p *progress) (
 			select {
 			case <-tick.C:
 			case <-done:
-				t.read(w, p)
+				t.read(w, p, true)
 				return
 			}
-			t.read(w, p)
+			t.read(w, p, false)
 		}
 	})
 	var once sync.Once
@@ -240,42 +240,73 @@ func followJournal(path string, every time.Duration, w io.Writer, p *progress) (
 }
 
 // tailer reads the complete lines appended to a file since its last read.
+//
+// A journal's owner writes into chunks of the file it has mapped, which
+// are NUL until written (jsonrun.ScanJournalLines), and joined processes
+// append after them. So NUL bytes are where a line may still be coming:
+// the tailer waits there, until it has seen, at two reads in a row, the
+// same NUL bytes with lines after them (an owner's chunk that others
+// appended past), or at its final read; then it skips them and what was
+// torn before them.
 type tailer struct {
-	path    string
-	f       *os.File
-	partial []byte // the start of a line whose newline has not arrived
-	buf     []byte
+	path  string
+	f     *os.File
+	pos   int64 // the file offset of the first byte not consumed
+	stuck int64 // the offset of NUL bytes waited at last time, or -1
+	buf   []byte
 }
 
-func (t *tailer) read(w io.Writer, p *progress) {
+// read prints the lines that came since the last read. final: the run's
+// command has ended, nothing more is coming; NUL bytes with lines after
+// them are skipped at once.
+func (t *tailer) read(w io.Writer, p *progress, final bool) {
 	if t.f == nil {
 		f, err := os.Open(t.path)
 		if err != nil {
 			return
 		}
 		t.f = f
+		t.stuck = -1
 	}
 	if t.buf == nil {
 		t.buf = make([]byte, 32<<10)
 	}
-	var out []byte
+	var (
+		out     []byte
+		partial []byte // the start of a line whose end has not been read
+	)
+read:
 	for {
-		n, err := t.f.Read(t.buf)
+		n, err := t.f.ReadAt(t.buf, t.pos+int64(len(partial)))
 		data := t.buf[:n]
 		for len(data) > 0 {
-			i := bytes.IndexByte(data, '\n')
+			i := bytes.IndexAny(data, "\n\x00")
 			if i < 0 {
-				t.partial = append(t.partial, data...)
+				partial = append(partial, data...)
 				break
 			}
-			line := data[:i]
-			if len(t.partial) > 0 {
-				line = append(t.partial, line...)
-				t.partial = t.partial[:0]
+			if data[i] == 0 {
+				gap := t.pos + int64(len(partial)+i)
+				next, found := t.afterNUL(gap)
+				if !found || t.stuck != gap && !final {
+					// A line may still come here: wait, from its start.
+					t.stuck = -1
+					if found {
+						t.stuck = gap
+					}
+					break read
+				}
+				// Waited here before, and lines follow: skip the NUL
+				// bytes and the torn line before them.
+				t.stuck, t.pos, partial = -1, next, nil
+				continue read
 			}
+			line := append(partial, data[:i]...)
 			if s, ok := p.line(line); ok {
 				out = append(append(out, s...), '\n')
 			}
+			t.pos += int64(len(line) + 1)
+			partial = nil
 			data = data[i+1:]
 		}
 		if err != nil || n == 0 {
@@ -284,6 +315,24 @@ func (t *tailer) read(w io.Writer, p *progress) {
 	}
 	if len(out) > 0 {
 		_, _ = w.Write(out)
+	}
+}
+
+// afterNUL returns the offset of the first byte after the NUL bytes at off
+// that is not NUL, and whether there is one.
+func (t *tailer) afterNUL(off int64) (int64, bool) {
+	b := make([]byte, 4096)
+	for {
+		n, err := t.f.ReadAt(b, off)
+		for i := range b[:n] {
+			if b[i] != 0 {
+				return off + int64(i), true
+			}
+		}
+		off += int64(n)
+		if err != nil || n == 0 {
+			return off, false
+		}
 	}
 }
 

@@ -258,13 +258,15 @@ func TestTailer(t *testing.T) {
 	p := newProgress(false, 0)
 	var out bytes.Buffer
 
-	tl.read(&out, p) // no file yet: nothing, and no error
+	tl.read(&out, p, false) // no file yet: nothing, and no error
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	line := fmt.Sprintf(`{"e":"start","t":%d,"span_id":"1111111111111111","name":"fetch","start":%d}`+"\n", ms(0), ms(0))
+	owned := fmt.Sprintf(`{"e":"start","t":%d,"span_id":"2222222222222222","name":"own","start":%d}`+"\n", ms(1), ms(1))
+	joined := fmt.Sprintf(`{"e":"start","t":%d,"span_id":"3333333333333333","name":"joined","start":%d}`+"\n", ms(2), ms(2))
 	steps := []struct {
 		name  string
 		write string
@@ -274,6 +276,11 @@ func TestTailer(t *testing.T) {
 		{name: "the rest and half of the next", write: line[20:] + line[:7], want: "»     0s  ▶ fetch\n"},
 		{name: "the rest of the next", write: line[7:], want: "»     0s  ▶ fetch\n"},
 		{name: "nothing new", write: "", want: ""},
+		// The owner's mapped chunk: NUL where it has not written yet, and
+		// a joined process's lines after it.
+		{name: "a line and NUL padding", write: owned + strings.Repeat("\x00", 64), want: "» 1.00ms  ▶ own\n"},
+		{name: "a joined line after the padding waits a read", write: joined, want: ""},
+		{name: "then the padding is skipped", write: "", want: "» 2.00ms  ▶ joined\n"},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -281,7 +288,7 @@ func TestTailer(t *testing.T) {
 				t.Fatal(err)
 			}
 			out.Reset()
-			tl.read(&out, p)
+			tl.read(&out, p, false)
 			if out.String() != s.want {
 				t.Errorf("read %q, want %q", out.String(), s.want)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/stage-tracker/stage-tracker/internal/runstatus"
 	"github.com/stage-tracker/stage-tracker/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/internal/view"
+	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -44,6 +45,16 @@ run span. A TRACEPARENT in stagetrack's own environment makes the run a span
 of that trace. The OTEL_* variables select other exporters as for any program
 using setup.Tracker (OTEL_TRACES_EXPORTER=otlp sends the trace to a
 backend); with "console", spans are printed on stderr.
+
+While CMD runs, run serves OTLP/HTTP (/v1/traces, protobuf or JSON) on a
+free 127.0.0.1 port and gives CMD OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+_TRACES_PROTOCOL and _TRACES_HEADERS (a per-run bearer token; also the
+general OTEL_EXPORTER_OTLP_* ones unless OTEL_EXPORTER_OTLP_ENDPOINT is
+set), so that a program using any OpenTelemetry SDK sends its spans to the
+run: they become its stages, nested by parent, with their attributes as
+data and an error status as the stage error, and go on to the exporters
+OTEL_TRACES_EXPORTER names. Requests without the token get 401; bodies over
+4 MiB 413; past 100,000 spans a run refuses more (partial success).
 
 ARGS, the run's args, is recorded as JSON when it is valid JSON and as a
 string otherwise; by default it is {"command": [CMD, ARG...]}. NAME defaults
@@ -79,7 +90,8 @@ run file could not be written; 2 for a usage error.`,
 			}
 			sigs := catchSignals()
 			defer sigs.stop()
-			tr, shutdown, err := newTracker(cmd.Context(), env, dir, ciResource(ci)...)
+			feed := setup.NewFeed()
+			tr, shutdown, err := newTracker(cmd.Context(), env, dir, append(ciResource(ci), setup.WithFeed(feed))...)
 			if err != nil {
 				return err
 			}
@@ -93,7 +105,21 @@ run file could not be written; 2 for a usage error.`,
 			if !quiet {
 				stopProgress = followJournal(journal, pollInterval, env.Stderr, env.progress())
 			}
-			out := runCommand(cmd.Context(), env, argv, tr.ChildEnv(ctx, run.ID(), journal), sigs)
+			childEnv := tr.ChildEnv(ctx, run.ID(), journal)
+			recv, err := startOTLPReceiver(feed.End, otlpLimits{maxBody: otlpMaxBody, maxSpans: otlpMaxSpans})
+			if err != nil {
+				// The run is still recorded; only CMD's OTLP spans have nowhere to go.
+				fmt.Fprintf(env.Stderr, "stagetrack: warning: %s\n", oneLine(err))
+			} else {
+				childEnv = append(childEnv, recv.childEnv(os.Getenv)...)
+			}
+			out := runCommand(cmd.Context(), env, argv, childEnv, sigs)
+			if recv != nil {
+				// Before the run is finalised: what CMD sent at exit is in it.
+				if err := recv.shutdown(context.WithoutCancel(cmd.Context())); err != nil {
+					fmt.Fprintf(env.Stderr, "stagetrack: warning: %s\n", oneLine(err))
+				}
+			}
 			stopProgress()
 			if out.err == nil && out.received == nil {
 				// CMD succeeded, but the stages its processes recorded may
@@ -198,6 +224,7 @@ func journalStageFailure(path string) string {
 	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<30)
+	sc.Split(jsonrun.ScanJournalLines) // NUL padding of the owner's mapped chunks
 	for sc.Scan() {
 		var l line
 		if json.Unmarshal(sc.Bytes(), &l) != nil || l.SpanID == "" {

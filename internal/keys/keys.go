@@ -43,6 +43,11 @@ const (
 	// StageDataSize is the length in bytes of StageData as the tracker made
 	// it; a shorter attribute was truncated by span limits.
 	StageDataSize = "stage_tracker.stage.data_size"
+	// StageDataTypedSize marks a stage whose data is carried by its typed
+	// DataPrefix attributes alone (a flat map of scalars, no StageData): it
+	// is the length in bytes of the JSON those attributes rebuild, so a value
+	// cut or a key dropped by span limits is detected.
+	StageDataTypedSize = "stage_tracker.stage.data_typed_size"
 	// StageDataError says why data could not be recorded (not encodable,
 	// over the size cap).
 	StageDataError = "stage_tracker.stage.data_error"
@@ -55,8 +60,10 @@ const (
 	RunStack = "stage_tracker.run.stack"
 	// RunArgsError says why the run's args could not be recorded.
 	RunArgsError = "stage_tracker.run.args_error"
-	// DataPrefix prefixes the top-level scalar keys of a stage's data, copied
-	// as individual attributes so they can be searched in a backend.
+	// DataPrefix prefixes the top-level scalar keys of a stage's data, as
+	// individual attributes so they can be searched in a backend: the data
+	// itself when the span has StageDataTypedSize, copies beside StageData
+	// otherwise.
 	DataPrefix = "stage_tracker.data."
 )
 

@@ -210,6 +210,13 @@ func RecoverKillTrial(ctx context.Context, exe, dir string, stages int, rng *ran
 	if err != nil {
 		return err
 	}
+	if rf.Status == jsonrun.StatusOK && len(rf.Stages) == stages {
+		// The kill landed after the pipeline's Finalize (its last stages
+		// cost microseconds): a finished run, nothing to recover, so no
+		// history either.
+		p.ended = stages
+		return errors.Join(checkRun(path, p, jsonrun.StatusOK, ""), checkWhole(dir, ""))
+	}
 	extra := StageName(p.ended)
 	if len(rf.Stages) > p.ended {
 		if st := rf.Stages[p.ended]; st.Status == jsonrun.StageOK {

@@ -1,0 +1,44 @@
+package jsonrunexporter
+
+import (
+	"os"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+)
+
+type sdkSpan = sdktrace.ReadOnlySpan
+
+// jsonrunOptions maps the configuration onto jsonrun's options.
+func jsonrunOptions(c *Config) ([]jsonrun.Option, error) {
+	perm, err := c.perm()
+	if err != nil {
+		return nil, err
+	}
+	opts := []jsonrun.Option{
+		jsonrun.WithDir(c.Directory),
+		jsonrun.WithFilePerm(os.FileMode(perm)),
+		jsonrun.WithMaxPendingRuns(c.MaxPendingRuns),
+		// Spans from other hosts and SDKs arrive in any order: those of a
+		// trace whose run is not known yet wait for it, and a run whose
+		// root arrived waits for its late stages.
+		jsonrun.WithPendingSpans(c.RunWait),
+		jsonrun.WithLateStageWait(c.LateSpanWait),
+	}
+	if c.RunRoots == RunRootsTraceRoot {
+		opts = append(opts, jsonrun.WithRunRoots(jsonrun.TraceRoots))
+	}
+	if c.History != "" {
+		opts = append(opts, jsonrun.WithHistory(c.History))
+	}
+	if c.Journal.Enabled {
+		// This process only receives ended spans: without a journal for
+		// every run, a crash would lose the stages it holds.
+		opts = append(opts, jsonrun.WithJournalAllRuns())
+	}
+	if c.Journal.Sync {
+		opts = append(opts, jsonrun.WithJournalSync())
+	}
+	return opts, nil
+}

@@ -1,0 +1,146 @@
+package jsonrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Resume takes over the journals in the exporter's directory that a process
+// which received ended spans (a Collector's exporter, journaling with
+// WithJournalAllRuns, killed mid-run) left behind, so that their runs go on
+// here: each becomes an open run of this exporter with its stages kept in
+// the journal, later stages are appended to it, and its run span, when it
+// arrives, writes the run file with every stage from before and after the
+// takeover. It returns the run ids taken over.
+//
+// Only journals whose owner is dead (no process holds their lock, the rule
+// Recover follows) and whose run event names no run span are taken: a run
+// span that started in a process means that process owned the run, and its
+// death ended the run, which Recover writes as crashed. Detached runs
+// (stagetrack start) and journals whose run file exists are left to
+// Recover. Call Resume before Recover, on a new exporter; it is safe for
+// concurrent use.
+func (e *Exporter) Resume(ctx context.Context) ([]string, error) {
+	if !locksWork {
+		return nil, nil // nothing tells a live journal from a dead one
+	}
+	matches, err := filepath.Glob(filepath.Join(globEscape(e.cfg.dir), "*"+JournalSuffix))
+	if err != nil {
+		return nil, fmt.Errorf("jsonrun: resume %s: %w", e.cfg.dir, err)
+	}
+	var (
+		ids  []string
+		errs []error
+	)
+	for _, m := range matches {
+		if err := ctx.Err(); err != nil {
+			return ids, err
+		}
+		id, err := e.resumeJournal(m)
+		if err != nil {
+			errs = append(errs, err)
+		} else if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids, errors.Join(errs...)
+}
+
+// resumeJournal takes over one journal and returns its run id, or "" when
+// it is not one to take.
+func (e *Exporter) resumeJournal(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", nil // gone, or not a file: Recover reports those
+	}
+	f, err := openNoFollow(path, os.O_WRONLY|os.O_APPEND)
+	if err != nil {
+		return "", nil
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			f.Close()
+		}
+	}()
+	free, err := tryLockExclusive(f)
+	if err != nil || !free || !sameFile(f, path) {
+		return "", nil // a live owner, a recovery, or finished meanwhile
+	}
+	rd, err := openNoFollow(path, os.O_RDONLY)
+	if err != nil {
+		return "", nil
+	}
+	jc := readJournal(rd)
+	rd.Close()
+	ev := jc.run
+	if ev == nil || ev.SpanID != "" || ev.Detached {
+		return "", nil
+	}
+	want, err := e.w.journalPath(ev.RunID)
+	if err != nil || filepath.Clean(want) != filepath.Clean(path) {
+		return "", nil // not named by its run id: not one of ours
+	}
+	if runPath, err := e.w.path(ev.RunID, ""); err != nil {
+		return "", nil
+	} else if _, err := os.Lstat(runPath); err == nil {
+		return "", nil // written already: Recover removes the journal
+	}
+	// Hold it as a writer does, so that no recovery takes it from now on.
+	if err := lockShared(f); err != nil {
+		return "", fmt.Errorf("jsonrun: resume %s: lock: %w", path, err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopped || e.open[ev.RunID] != nil || e.finished.has(ev.RunID) {
+		return "", nil
+	}
+	// The stages in the journal count towards the root's stage count
+	// (WithLateStageWait), as if they had arrived here; the journal does
+	// not say which were loose, so all count as the tracker's.
+	n := len(jc.ended)
+	e.open[ev.RunID] = &openRun{id: ev.RunID, journal: &journal{path: path, f: f, sync: e.cfg.journalSync}, spilled: true, arrived: n, own: n}
+	keep = true
+	return ev.RunID, nil
+}
+
+// Detach stops the exporter like Shutdown, except that a run still open
+// which has a journal is not written as incomplete: its journal is closed
+// and left for a later exporter's Resume, so that a process restarted
+// gracefully in the middle of a run (a Collector's exporter) finishes it
+// whole. Runs without a journal are written as incomplete, as by Shutdown.
+// After Detach the exporter ignores spans; it is idempotent with Shutdown.
+func (e *Exporter) Detach(ctx context.Context) error {
+	e.mu.Lock()
+	if e.stopped {
+		e.mu.Unlock()
+		return nil
+	}
+	open := e.open
+	keep := make(map[string]*openRun)
+	for id, r := range open {
+		// A run whose root arrived and waits for late stages is finished
+		// by Shutdown, not kept.
+		if !r.joined && r.journal != nil && r.root == nil {
+			keep[id] = r
+			delete(open, id)
+			e.finished.add(id) // spans still arriving are dropped, not written as a second run
+		}
+	}
+	e.mu.Unlock()
+	var errs []error
+	for _, r := range keep {
+		r.mu.Lock()
+		if !r.done {
+			r.done = true
+			errs = append(errs, r.journal.close())
+		}
+		r.mu.Unlock()
+	}
+	// What is left, Shutdown ends as always.
+	errs = append(errs, e.Shutdown(ctx))
+	return errors.Join(errs...)
+}
