@@ -62,19 +62,16 @@ func (b *stageBuffer) each(fn func(r *stageRecord)) {
 }
 
 // failure applies the status rule to a flat buffer, as stagesFailure does
-// to a tree.
+// to a tree. A run none of whose stages failed needs no rule (and not its
+// record of every attempt, ≈ 44 bytes a stage).
 func (b *stageBuffer) failure() string {
+	if !b.anyFailed() {
+		return ""
+	}
 	var a runstatus.Attempts
 	b.each(func(r *stageRecord) {
 		at := a.Start(nil, validUTF8(r.name))
-		status, msg := StageOK, ""
-		if r.failed {
-			status, msg = StageError, r.errMsg
-		}
-		if r.status != "" {
-			status = r.status
-		}
-		switch status {
+		switch status, msg := recordStatus(r.failed, r.errMsg, r.status); status {
 		case StageError:
 			a.Fail(at, msg)
 		case StageUnfinished:
@@ -82,6 +79,34 @@ func (b *stageBuffer) failure() string {
 		}
 	})
 	return a.Failure()
+}
+
+// anyFailed reports whether a stage of the buffer ended in error or did not
+// finish.
+func (b *stageBuffer) anyFailed() bool {
+	for _, c := range b.chunks {
+		for i := range c {
+			if rs := c[i].rare; rs != nil {
+				if st, _ := recordStatus(rs.failed, rs.errMsg, rs.status); st == StageError || st == StageUnfinished {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// recordStatus is a stage's status in the file and its error, as toStage
+// gives them.
+func recordStatus(failed bool, errMsg, status string) (string, string) {
+	st, msg := StageOK, ""
+	if failed {
+		st, msg = StageError, errMsg
+	}
+	if status != "" {
+		st = status
+	}
+	return st, msg
 }
 
 // assembleFlat is assemble for a flat buffer and its run span: the run
