@@ -66,7 +66,7 @@ var (
 
 // buildCLI builds stagetrack and the baseline once per test binary; the
 // directory is removed by TestMain.
-func buildCLI(b *testing.B) cliBinaries {
+func buildCLI(b testing.TB) cliBinaries {
 	b.Helper()
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "stagetrack-clibench-*")

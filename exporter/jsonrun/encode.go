@@ -34,6 +34,9 @@ type encoder struct {
 	first  bool
 	w      io.Writer // when not nil, b is written to w as it fills
 	err    error     // the first error from w
+	// stages, when not nil, writes the run's stages object in place of
+	// Run.Stages: a run file streamed from the exporter's buffer.
+	stages func(*encoder)
 }
 
 // writeRunIndent writes the indented run file form of r to w, through a
@@ -82,7 +85,11 @@ func (e *encoder) run(r *Run) {
 	e.key("args")
 	e.raw(r.Args)
 	e.key("stages")
-	e.stages(r.Stages)
+	if e.stages != nil {
+		e.stages(e)
+	} else {
+		e.stageSet(r.Stages)
+	}
 	e.key("completed_at")
 	e.time(r.CompletedAt)
 	e.key("total_duration_sec")
@@ -141,62 +148,66 @@ func (e *encoder) run(r *Run) {
 	}
 }
 
-func (e *encoder) stages(s Stages) {
+func (e *encoder) stageSet(s Stages) {
 	if len(s) == 0 {
 		e.b = append(e.b, "{}"...)
 		return
 	}
 	e.open()
 	for i := range s {
-		st := &s[i]
-		e.key(st.Key)
-		e.open()
-		e.key("start_time")
-		e.time(st.StartTime)
-		e.key("duration_sec")
-		if st.DurationUnknown {
-			e.raw(nil) // null
-		} else {
-			e.float(st.DurationSec)
-		}
-		e.key("data")
-		e.raw(st.Data)
-		e.key("error")
-		e.nullableString(st.Error)
-		e.key("name")
-		e.string(st.Name)
-		e.key("attempt")
-		e.int(st.Attempt)
-		e.key("end_time")
-		e.time(st.EndTime)
-		e.key("status")
-		e.string(st.Status)
-		e.key("span_id")
-		e.string(st.SpanID)
-		if st.DataError != "" {
-			e.key("data_error")
-			e.string(st.DataError)
-		}
-		if st.Stack != "" {
-			e.key("stack")
-			e.string(st.Stack)
-		}
-		if st.Host != "" {
-			e.key("host")
-			e.string(st.Host)
-		}
-		if st.PID != 0 {
-			e.key("pid")
-			e.int(st.PID)
-		}
-		if len(st.Stages) > 0 {
-			e.key("stages")
-			e.stages(st.Stages)
-		}
-		e.close()
-		e.maybeFlush()
+		e.stage(&s[i])
 	}
 	e.close()
+}
+
+// stage writes one member of a stages object: st's key and record.
+func (e *encoder) stage(st *Stage) {
+	e.key(st.Key)
+	e.open()
+	e.key("start_time")
+	e.time(st.StartTime)
+	e.key("duration_sec")
+	if st.DurationUnknown {
+		e.raw(nil) // null
+	} else {
+		e.float(st.DurationSec)
+	}
+	e.key("data")
+	e.raw(st.Data)
+	e.key("error")
+	e.nullableString(st.Error)
+	e.key("name")
+	e.string(st.Name)
+	e.key("attempt")
+	e.int(st.Attempt)
+	e.key("end_time")
+	e.time(st.EndTime)
+	e.key("status")
+	e.string(st.Status)
+	e.key("span_id")
+	e.string(st.SpanID)
+	if st.DataError != "" {
+		e.key("data_error")
+		e.string(st.DataError)
+	}
+	if st.Stack != "" {
+		e.key("stack")
+		e.string(st.Stack)
+	}
+	if st.Host != "" {
+		e.key("host")
+		e.string(st.Host)
+	}
+	if st.PID != 0 {
+		e.key("pid")
+		e.int(st.PID)
+	}
+	if len(st.Stages) > 0 {
+		e.key("stages")
+		e.stageSet(st.Stages)
+	}
+	e.close()
+	e.maybeFlush()
 }
 
 func (e *encoder) open() {

@@ -258,7 +258,6 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 	r.StageCount = len(stages)
 
 	stageFailure := stagesFailure(r.Stages)
-	failed := stageFailure != ""
 
 	if root == nil {
 		r.Status = StatusIncomplete
@@ -274,9 +273,19 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 		return r
 	}
 
+	omitSameProc(r.Stages, root.proc)
+	describeRun(r, root, counted(root, stages), stageFailure)
+	return r
+}
+
+// describeRun fills in what run r's file says beside its stages, from its
+// run span: count is how many of its stages the run span's stage count
+// counts (see counted), stageFailure why they fail it ("" when they do
+// not).
+func describeRun(r *Run, root *rootRecord, count int, stageFailure string) {
+	failed := stageFailure != ""
 	r.Name = root.name
 	r.Host, r.PID = root.proc.host, root.proc.pid
-	omitSameProc(r.Stages, root.proc)
 	r.StartTime = root.start
 	r.CompletedAt = root.end
 	r.TotalDurationSec = seconds(root.end.Sub(root.start))
@@ -305,8 +314,8 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 		if root.droppedAttrs > 0 {
 			r.Warnings = append(r.Warnings, "span attribute limits dropped the run's stage count; completeness not verified")
 		}
-	case root.stageCount > counted(root, stages):
-		r.MissingStages = root.stageCount - counted(root, stages)
+	case root.stageCount > count:
+		r.MissingStages = root.stageCount - count
 	}
 
 	switch {
@@ -322,7 +331,6 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 	default:
 		r.Status = StatusOK
 	}
-	return r
 }
 
 // counted is how many of stages the run span's stage count counts: all of

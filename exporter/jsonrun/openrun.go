@@ -174,10 +174,13 @@ func (r *openRun) finish(root *rootRecord, w *runWriter) result {
 		return result{err: fmt.Errorf("jsonrun: run %s: %w", r.id, errRunDone)}
 	}
 	r.done = true
+	j := r.journal
+	if (j == nil || !(r.spilled || j.foreign())) && w.history == "" && r.stages.flat() {
+		return r.finishFlat(root, w)
+	}
 	stages := r.stages.take()
 	run := assemble(root, r.id, stages, "")
 	run.Warnings = append(run.Warnings, r.notes...)
-	j := r.journal
 	if j != nil {
 		if err := j.failed(); err != nil {
 			run.Warnings = append(run.Warnings, "journal stopped early ("+err.Error()+"); the run file is complete, but a crash would have lost later stages")
@@ -187,6 +190,27 @@ func (r *openRun) finish(root *rootRecord, w *runWriter) result {
 		}
 	}
 	path, err := w.write(run, root.outputFile, true)
+	if j != nil && err == nil {
+		err = j.remove()
+	} else if j != nil {
+		j.close()
+	}
+	return result{path: path, err: err}
+}
+
+// finishFlat is finish for a run whose buffer is flat (stageBuffer.flat)
+// and needs no journal merged: its file is streamed from the buffer.
+func (r *openRun) finishFlat(root *rootRecord, w *runWriter) result {
+	run := assembleFlat(root, r.id, &r.stages)
+	run.Warnings = append(run.Warnings, r.notes...)
+	j := r.journal
+	if j != nil {
+		if err := j.failed(); err != nil {
+			run.Warnings = append(run.Warnings, "journal stopped early ("+err.Error()+"); the run file is complete, but a crash would have lost later stages")
+		}
+	}
+	path, err := w.writeFlat(run, &r.stages, root.proc, root.outputFile, true)
+	r.stages = stageBuffer{}
 	if j != nil && err == nil {
 		err = j.remove()
 	} else if j != nil {

@@ -51,14 +51,24 @@ func checkRunID(runID string) error {
 // a run written without its run span (Shutdown) must never replace a run
 // file that is complete.
 func (w *runWriter) write(run *Run, outputFile string, replace bool) (string, error) {
+	path, err := w.writeWith(run, outputFile, replace, func(f io.Writer) error { return writeRunIndent(f, run) })
+	if err != nil {
+		return "", err
+	}
+	return path, w.appendHistory(run)
+}
+
+// writeWith writes run's file atomically with encode, which writes its
+// content.
+func (w *runWriter) writeWith(run *Run, outputFile string, replace bool, encode func(io.Writer) error) (string, error) {
 	path, err := w.path(run.RunID, outputFile)
 	if err != nil {
 		return "", err
 	}
-	if err := writeFileAtomicFunc(path, w.perm, replace, func(f io.Writer) error { return writeRunIndent(f, run) }); err != nil {
+	if err := writeFileAtomicFunc(path, w.perm, replace, encode); err != nil {
 		return "", fmt.Errorf("jsonrun: write run %s to %s: %w", run.RunID, path, err)
 	}
-	return path, w.appendHistory(run)
+	return path, nil
 }
 
 // appendHistory appends run to the history file, when there is one.

@@ -70,17 +70,20 @@ func (w *tailWriter) String() string {
 
 // secretAssignment matches KEY=VALUE and KEY: VALUE where KEY ends in one
 // of the keys that commonly hold secrets (tracker.DefaultRedactKeys), as in
-// "GITHUB_TOKEN=ghp_…" or "password: hunter2".
-var secretAssignment = regexp.MustCompile(`(?i)([A-Za-z0-9_.-]*(?:` +
-	strings.Join(tracker.DefaultRedactKeys(), "|") +
-	`)["']?\s*[:=]\s*)("[^"]*"|'[^']*'|\S+)`)
+// "GITHUB_TOKEN=ghp_…" or "password: hunter2". It is compiled when a tail
+// is redacted, not at package init: every stagetrack command would pay.
+func secretAssignment() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)([A-Za-z0-9_.-]*(?:` +
+		strings.Join(tracker.DefaultRedactKeys(), "|") +
+		`)["']?\s*[:=]\s*)("[^"]*"|'[^']*'|\S+)`)
+}
 
 // redactText replaces the values of secret-looking assignments in text,
 // and every occurrence of the value of an environment variable whose name
 // names a secret: the stderr tail is free text, so the library's key-based
 // redaction of data cannot reach inside it.
 func redactText(text string, environ []string) string {
-	text = secretAssignment.ReplaceAllString(text, "${1}"+tracker.Redacted)
+	text = secretAssignment().ReplaceAllString(text, "${1}"+tracker.Redacted)
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
 		if len(v) < 6 || !secretName(k) {

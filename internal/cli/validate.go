@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"github.com/spf13/cobra"
 	"golang.org/x/text/language"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/internal/jsonpos"
+	"github.com/stage-tracker/stage-tracker/internal/runschema"
 )
 
 func newValidateCommand(env *Env) *cobra.Command {
@@ -127,20 +127,10 @@ validate exits 0 when every file is valid and 1 when any is not.`,
 	return cmd
 }
 
-// schemaURL is the $id of jsonrun.Schema.
-const schemaURL = "https://github.com/stage-tracker/stage-tracker/exporter/jsonrun/schema.json"
-
-func compileSchema() (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(jsonrun.Schema))
-	if err != nil {
-		return nil, fmt.Errorf("run file schema: %w", err)
-	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	if err := c.AddResource(schemaURL, doc); err != nil {
-		return nil, fmt.Errorf("run file schema: %w", err)
-	}
-	sch, err := c.Compile(schemaURL)
+// compileSchema compiles jsonrun.Schema, when validate runs: no other
+// command pays for it.
+func compileSchema() (*runschema.Schema, error) {
+	sch, err := runschema.Compile(jsonrun.Schema)
 	if err != nil {
 		return nil, fmt.Errorf("run file schema: %w", err)
 	}
@@ -165,7 +155,7 @@ type validated struct {
 
 // validateFile returns the problems of each run in one file, sorted by
 // line. The error is for a file that cannot be read.
-func validateFile(sch *jsonschema.Schema, path string, strict bool) ([]validated, error) {
+func validateFile(sch *runschema.Schema, path string, strict bool) ([]validated, error) {
 	data, err := readRegular(path)
 	if err != nil {
 		return nil, err
@@ -194,18 +184,13 @@ func validateFile(sch *jsonschema.Schema, path string, strict bool) ([]validated
 // validateRun checks one run, whose JSON is at prefix in the file that ix
 // indexes. A Python stage-tracker run that stagetrack can read gets its
 // problems as notes, unless strict.
-func validateRun(sch *jsonschema.Schema, data []byte, ix *jsonpos.Index, prefix string, python, strict bool) []problem {
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+func validateRun(sch *runschema.Schema, data []byte, ix *jsonpos.Index, prefix string, python, strict bool) []problem {
+	found, err := sch.Validate(data)
 	if err != nil {
 		return []problem{{Line: ix.Line(prefix), Reason: "not valid JSON: " + err.Error()}}
 	}
-	err = sch.Validate(inst)
-	if err == nil {
+	if len(found) == 0 {
 		return nil
-	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return []problem{{Line: ix.Line(prefix), Reason: err.Error()}}
 	}
 	note := false
 	if python && !strict {
@@ -213,19 +198,11 @@ func validateRun(sch *jsonschema.Schema, data []byte, ix *jsonpos.Index, prefix 
 		note = json.Unmarshal(data, &r) == nil
 	}
 	p := message.NewPrinter(language.English)
-	var out []problem
-	var leaves func(e *jsonschema.ValidationError)
-	leaves = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			ptr := jsonpos.Pointer(e.InstanceLocation)
-			out = append(out, problem{Line: ix.Line(prefix + ptr), Pointer: ptr, Reason: reason(e, ptr, p), Schema: true, Note: note})
-			return
-		}
-		for _, c := range e.Causes {
-			leaves(c)
-		}
+	out := make([]problem, 0, len(found))
+	for _, f := range found {
+		ptr := jsonpos.Pointer(f.Location)
+		out = append(out, problem{Line: ix.Line(prefix + ptr), Pointer: ptr, Reason: reason(f.Kind, ptr, p), Schema: true, Note: note})
 	}
-	leaves(ve)
 	slices.SortStableFunc(out, func(a, b problem) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Pointer, b.Pointer), cmp.Compare(a.Reason, b.Reason))
 	})
@@ -235,11 +212,11 @@ func validateRun(sch *jsonschema.Schema, data []byte, ix *jsonpos.Index, prefix 
 // reason words a schema error; a timestamp that does not match the
 // schema's pattern says what a timestamp must look like instead of
 // printing the regular expression.
-func reason(e *jsonschema.ValidationError, ptr string, p *message.Printer) string {
-	if k, ok := e.ErrorKind.(*kind.Pattern); ok && isTimeKey(ptr) {
+func reason(k runschema.Kind, ptr string, p *message.Printer) string {
+	if k, ok := k.(*kind.Pattern); ok && isTimeKey(ptr) {
 		return fmt.Sprintf("%q is not a run file timestamp (UTC with microseconds, like 2025-05-05T23:14:10.235518+00:00)", k.Got)
 	}
-	return e.ErrorKind.LocalizedString(p)
+	return k.LocalizedString(p)
 }
 
 func isTimeKey(ptr string) bool {

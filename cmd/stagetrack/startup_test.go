@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestStartupInitWork runs stagetrack --version with GODEBUG=inittrace=1
+// and checks what package initialisation costs every command, by
+// allocations (deterministic, unlike its time): the JSON Schema library,
+// whose init compiled five meta-schemas (1.7 MB, 21,000 allocations), is
+// not linked; no package of this module allocates more than 1 KB at init
+// (a parsed template, a compiled pattern); and the whole start-up allocates
+// less than 400 KB (about 350 KB now, for the OTel, gRPC and protobuf
+// packages that exec's exporters need; over 2 MB before).
+func TestStartupInitWork(t *testing.T) {
+	bins := buildCLI(t)
+	cmd := exec.Command(bins.stagetrack, "--version")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	total := 0
+	sc := bufio.NewScanner(&stderr)
+	for sc.Scan() {
+		// init PKG @T ms, C ms clock, B bytes, A allocs
+		f := strings.Fields(sc.Text())
+		if len(f) < 10 || f[0] != "init" {
+			continue
+		}
+		pkg := f[1]
+		bytes, err := strconv.Atoi(f[7])
+		if err != nil {
+			t.Fatalf("cannot read %q", sc.Text())
+		}
+		total += bytes
+		switch {
+		case strings.HasPrefix(pkg, "github.com/santhosh-tekuri/jsonschema/v6") && pkg != "github.com/santhosh-tekuri/jsonschema/v6/kind":
+			t.Errorf("%s is linked into stagetrack: its init runs in every command", pkg)
+		case strings.HasPrefix(pkg, "github.com/stage-tracker/stage-tracker/") && bytes > 1024:
+			t.Errorf("%s allocates %d bytes at init, in every command", pkg, bytes)
+		}
+	}
+	if total == 0 {
+		t.Fatalf("no inittrace lines in:\n%s", stderr.String())
+	}
+	t.Logf("start-up allocates %d bytes in package inits", total)
+	if total > 400_000 {
+		t.Errorf("package inits allocate %d bytes at start-up; want under 400,000", total)
+	}
+}

@@ -1,0 +1,159 @@
+package jsonrun
+
+import (
+	"bytes"
+	"cmp"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/stage-tracker/stage-tracker/internal/runstatus"
+)
+
+// Streaming a run file from the buffer. A run's file, built whole, costs
+// several times the heap its buffered stages hold: every record unpacked,
+// then a Stage for each (issue 12 asks for a peak of 1.5× the held heap).
+// For the common shape, a flat run whose stages arrived in start order, the
+// file is encoded straight from the packed records instead, one stage at a
+// time; any other run is assembled as a tree, as before.
+
+// flat reports whether the buffer's stages can be streamed: all children
+// of one span that is not among them (the run span, for the tracker's
+// top-level stages), in start order, no name holds a '#' (so that keys
+// cannot collide), and every stage named its run (none is loose, so
+// dropMarked keeps them all and the run span's count counts them all).
+// This is the rule under which assemble makes a flat tree with keys NAME,
+// NAME#2, ... in buffer order.
+func (b *stageBuffer) flat() bool {
+	var first, prev *packedStage
+	for _, c := range b.chunks {
+		for i := range c {
+			p := &c[i]
+			if first == nil {
+				first = p
+			}
+			if p.parentID != first.parentID || p.spanID == first.parentID || strings.IndexByte(p.name, '#') >= 0 || (p.origin != nil && p.origin.loose) {
+				return false
+			}
+			if prev != nil && comparePacked(prev, p) > 0 {
+				return false
+			}
+			prev = p
+		}
+	}
+	return true
+}
+
+// comparePacked orders records as assemble does: by start, then span id.
+func comparePacked(a, b *packedStage) int {
+	return cmp.Or(cmp.Compare(a.startSec, b.startSec), cmp.Compare(a.startNs, b.startNs), bytes.Compare(a.spanID[:], b.spanID[:]))
+}
+
+// each calls fn with every record unpacked, in buffer order, into one
+// variable: fn must not keep r.
+func (b *stageBuffer) each(fn func(r *stageRecord)) {
+	r := new(stageRecord)
+	for _, c := range b.chunks {
+		for i := range c {
+			*r = c[i].unpack()
+			fn(r)
+		}
+	}
+}
+
+// failure applies the status rule to a flat buffer, as stagesFailure does
+// to a tree. A run none of whose stages failed needs no rule (and not its
+// record of every attempt, ≈ 44 bytes a stage).
+func (b *stageBuffer) failure() string {
+	if !b.anyFailed() {
+		return ""
+	}
+	var a runstatus.Attempts
+	b.each(func(r *stageRecord) {
+		at := a.Start(nil, validUTF8(r.name))
+		switch status, msg := recordStatus(r.failed, r.errMsg, r.status); status {
+		case StageError:
+			a.Fail(at, msg)
+		case StageUnfinished:
+			a.Fail(at, "did not finish")
+		}
+	})
+	return a.Failure()
+}
+
+// anyFailed reports whether a stage of the buffer ended in error or did not
+// finish.
+func (b *stageBuffer) anyFailed() bool {
+	for _, c := range b.chunks {
+		for i := range c {
+			if rs := c[i].rare; rs != nil {
+				if st, _ := recordStatus(rs.failed, rs.errMsg, rs.status); st == StageError || st == StageUnfinished {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// recordStatus is a stage's status in the file and its error, as toStage
+// gives them.
+func recordStatus(failed bool, errMsg, status string) (string, string) {
+	st, msg := StageOK, ""
+	if failed {
+		st, msg = StageError, errMsg
+	}
+	if status != "" {
+		st = status
+	}
+	return st, msg
+}
+
+// assembleFlat is assemble for a flat buffer and its run span: the run
+// without its stages, which encodeFlat writes.
+func assembleFlat(root *rootRecord, runID string, b *stageBuffer) *Run {
+	r := &Run{RunID: runID, SchemaVersion: SchemaVersion, StageCount: b.n}
+	describeRun(r, root, b.n, b.failure())
+	return r
+}
+
+// encodeFlat writes the stages object of a flat buffer, keys and attempts
+// as buildTree gives them, host and pid as omitSameProc leaves them.
+func (b *stageBuffer) encodeFlat(e *encoder, run proc) {
+	if b.n == 0 {
+		e.b = append(e.b, "{}"...)
+		return
+	}
+	attempts := map[string]int{}
+	e.open()
+	b.each(func(r *stageRecord) {
+		st := toStage(r)
+		name := validUTF8(r.name)
+		attempts[name]++
+		st.Attempt = attempts[name]
+		st.Key = name
+		if st.Attempt > 1 {
+			st.Key = name + "#" + strconv.Itoa(st.Attempt)
+		}
+		if st.Host == run.host || st.Host == "" {
+			st.Host = ""
+			if st.PID == run.pid {
+				st.PID = 0
+			}
+		}
+		e.stage(&st)
+	})
+	e.close()
+}
+
+// writeFlat writes the run file of run, whose stages are the flat buffer b,
+// streaming them, as runWriter.write does; the caller makes sure there is
+// no history file, whose line would need the stages again.
+func (w *runWriter) writeFlat(run *Run, b *stageBuffer, runProc proc, outputFile string, replace bool) (string, error) {
+	return w.writeWith(run, outputFile, replace, func(f io.Writer) error {
+		e := encoder{b: make([]byte, 0, 2*streamChunk), indent: true, w: f, stages: func(e *encoder) { b.encodeFlat(e, runProc) }}
+		e.run(run)
+		e.flush()
+		return e.err
+	})
+}

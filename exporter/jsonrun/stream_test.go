@@ -1,0 +1,123 @@
+package jsonrun
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// TestStreamedFileSameAsAssembled checks the streamed run file (finish of
+// a flat run) against the file assembled as a tree, for flat runs that
+// carry every per-stage variation: repeated names, failures, statuses,
+// data errors, stacks, invalid UTF-8 names, stages of other processes,
+// missing stages and no stages at all.
+func TestStreamedFileSameAsAssembled(t *testing.T) {
+	t0 := time.Date(2025, 5, 5, 23, 14, 10, 235518000, time.UTC)
+	runSpan := trace.SpanID{0xff, 1}
+	here := proc{host: "ci-1", pid: 42}
+	stage := func(i int, name string, mod func(*stageRecord)) stageRecord {
+		r := stageRecord{
+			name:     name,
+			spanID:   trace.SpanID{0, 0, 0, 0, 0, 0, byte(i >> 8), byte(i)},
+			parentID: runSpan,
+			start:    t0.Add(time.Duration(i) * time.Millisecond),
+			end:      t0.Add(time.Duration(i)*time.Millisecond + 700*time.Microsecond),
+			data:     fmt.Sprintf(`{"rows":%d}`, i),
+			proc:     here,
+		}
+		if mod != nil {
+			mod(&r)
+		}
+		return r
+	}
+	cases := []struct {
+		name       string
+		stages     []stageRecord
+		stageCount int
+	}{
+		{"none", nil, 0},
+		{"one", []stageRecord{stage(1, "build", nil)}, 1},
+		{"repeated names", []stageRecord{stage(1, "a", nil), stage(2, "b", nil), stage(3, "a", nil), stage(4, "a", nil)}, 4},
+		{"failed then retried", []stageRecord{
+			stage(1, "test", func(r *stageRecord) { r.failed, r.errMsg = true, "exit status 1" }),
+			stage(2, "test", nil),
+		}, 2},
+		{"last attempt failed", []stageRecord{
+			stage(1, "deploy", nil),
+			stage(2, "deploy", func(r *stageRecord) { r.failed, r.errMsg, r.stack = true, "boom", "goroutine 1" }),
+		}, 2},
+		{"unfinished and data error", []stageRecord{
+			stage(1, "fetch", func(r *stageRecord) { r.status = StageUnfinished }),
+			stage(2, "train", func(r *stageRecord) { r.data, r.dataErr = "", "data dropped" }),
+		}, 2},
+		{"invalid UTF-8 names", []stageRecord{stage(1, "\xff", nil), stage(2, "\xfe", nil)}, 2},
+		{"other processes", []stageRecord{
+			stage(1, "a", func(r *stageRecord) { r.proc = proc{host: "ci-2", pid: 7} }),
+			stage(2, "b", func(r *stageRecord) { r.proc = proc{pid: 9} }),
+			stage(3, "c", func(r *stageRecord) { r.proc = proc{} }),
+			stage(4, "d", nil),
+		}, 4},
+		{"missing stages", []stageRecord{stage(1, "a", nil)}, 3},
+		{"zero end time", []stageRecord{stage(1, "a", func(r *stageRecord) { r.end = time.Time{} })}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			root := &rootRecord{
+				name: "pipeline", traceID: trace.TraceID{1}, spanID: runSpan,
+				start: t0, end: t0.Add(time.Second), argsSize: -1, stageCount: c.stageCount, proc: here,
+			}
+			var b stageBuffer
+			for _, s := range c.stages {
+				b.add(s)
+			}
+			if !b.flat() {
+				t.Fatal("not flat")
+			}
+			var want bytes.Buffer
+			if err := writeRunIndent(&want, assemble(root, "3f2c1e9a-8d4b-4c55-9a57-2f1d0c3b4a5e", b.all(), "")); err != nil {
+				t.Fatal(err)
+			}
+			run := assembleFlat(root, "3f2c1e9a-8d4b-4c55-9a57-2f1d0c3b4a5e", &b)
+			var got bytes.Buffer
+			e := encoder{indent: true, w: &got, stages: func(e *encoder) { b.encodeFlat(e, root.proc) }}
+			e.run(run)
+			e.flush()
+			if e.err != nil {
+				t.Fatal(e.err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Errorf("streamed:\n%s\nassembled:\n%s", got.Bytes(), want.Bytes())
+			}
+		})
+	}
+}
+
+func TestFlatRefusesWhatBuildTreeNests(t *testing.T) {
+	t0 := time.Date(2025, 5, 5, 23, 14, 10, 0, time.UTC)
+	rec := func(id, parent byte, name string, ms int) stageRecord {
+		return stageRecord{name: name, spanID: trace.SpanID{id}, parentID: trace.SpanID{parent}, start: t0.Add(time.Duration(ms) * time.Millisecond)}
+	}
+	for _, c := range []struct {
+		name   string
+		stages []stageRecord
+	}{
+		{"nested", []stageRecord{rec(1, 9, "a", 1), rec(2, 1, "b", 2)}},
+		{"two parents", []stageRecord{rec(1, 9, "a", 1), rec(2, 8, "b", 2)}},
+		{"out of order", []stageRecord{rec(1, 9, "a", 2), rec(2, 9, "b", 1)}},
+		{"hash in a name", []stageRecord{rec(1, 9, "a#2", 1)}},
+		{"loose", []stageRecord{rec(1, 9, "a", 1), func() stageRecord { s := rec(2, 9, "b", 2); s.loose = true; return s }()}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b stageBuffer
+			for _, s := range c.stages {
+				b.add(s)
+			}
+			if b.flat() {
+				t.Fatal("flat")
+			}
+		})
+	}
+}
