@@ -25,6 +25,8 @@ func jsonrunOptions(c *Config) ([]jsonrun.Option, error) {
 		// root arrived waits for its late stages.
 		jsonrun.WithPendingSpans(c.RunWait),
 		jsonrun.WithLateStageWait(c.LateSpanWait),
+		// Spans come from the network: none chooses where a file goes.
+		jsonrun.WithRunFilesInDirOnly(),
 	}
 	if c.RunRoots == RunRootsTraceRoot {
 		opts = append(opts, jsonrun.WithRunRoots(jsonrun.TraceRoots))

@@ -26,6 +26,8 @@ type config struct {
 	lateWait    time.Duration // 0: a run is written when its root arrives
 	journalAll  bool
 	clock       clock
+	// dirOnly: a run span's stage_tracker.run.output_file is ignored.
+	dirOnly bool
 }
 
 // DefaultDir is where run files go unless WithDir or the run's
@@ -163,6 +165,18 @@ func WithLateStageWait(d time.Duration) Option {
 func WithJournalAllRuns() Option {
 	return optionFunc(func(c config) config {
 		c.journalAll = true
+		return c
+	})
+}
+
+// WithRunFilesInDirOnly makes the exporter write every run file as
+// <dir>/<run_id>.json and ignore the path a run span names in
+// stage_tracker.run.output_file (tracker.WithOutputFile). An exporter that
+// receives spans from other processes or hosts (a Collector) needs it: a
+// span must not choose where on this machine a file is written.
+func WithRunFilesInDirOnly() Option {
+	return optionFunc(func(c config) config {
+		c.dirOnly = true
 		return c
 	})
 }

@@ -70,7 +70,7 @@ func New(opts ...Option) (*Exporter, error) {
 	host, _ := os.Hostname()
 	return &Exporter{
 		cfg:     cfg,
-		w:       runWriter{dir: cfg.dir, history: cfg.history, perm: cfg.perm},
+		w:       runWriter{dir: cfg.dir, history: cfg.history, perm: cfg.perm, dirOnly: cfg.dirOnly},
 		host:    host,
 		res:     newResults(),
 		open:    make(map[string]*openRun),

@@ -15,12 +15,13 @@ type runWriter struct {
 	dir     string
 	history string
 	perm    os.FileMode
+	dirOnly bool // WithRunFilesInDirOnly: outputFile is ignored
 }
 
 // path returns where the run file of runID goes. Only a valid UUID becomes
 // part of a file name, so no run id can point outside the directory.
 func (w *runWriter) path(runID, outputFile string) (string, error) {
-	if outputFile != "" {
+	if outputFile != "" && !w.dirOnly {
 		return filepath.Clean(outputFile), nil
 	}
 	if err := checkRunID(runID); err != nil {
