@@ -46,13 +46,25 @@ const (
 // trace-root rule takes as the run id when it is a UUID.
 const semconvPipelineRunID = attribute.Key("cicd.pipeline.run.id")
 
+// classifyKeyLengths has bit n set when one of the keys classify looks for
+// is n bytes long. Most attribute keys of other instrumentation have other
+// lengths, so classify passes over them on their length alone: it is on
+// the path of every span, and comparing every key with three strings was
+// most of what a span that is not part of a run cost.
+const classifyKeyLengths uint64 = 1<<len(keys.RunID) | 1<<len(keys.StageName) | 1<<len(semconvPipelineRunID)
+
 // classify applies the convention to one span. It is on the path of every
 // span the exporter sees, so it reads the attributes once, without
 // allocating.
 func classify(s sdktrace.ReadOnlySpan, roots RunRoots) (runID string, role spanRole) {
 	named := false
 	var pipelineID string
-	for _, kv := range s.Attributes() {
+	attrs := s.Attributes()
+	for i := range attrs {
+		kv := &attrs[i]
+		if n := len(kv.Key); n >= 64 || classifyKeyLengths&(1<<n) == 0 {
+			continue
+		}
 		switch kv.Key {
 		case keys.RunID:
 			runID = kv.Value.AsString()

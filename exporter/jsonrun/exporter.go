@@ -92,16 +92,24 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 	}
 	var errs []error
 	for _, s := range spans {
-		if err := e.export(s); err != nil {
+		if err := e.export(s, false); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// export routes one ended span.
-func (e *Exporter) export(s sdktrace.ReadOnlySpan) error {
+// export routes one ended span. With checkSampled, a span that is not
+// sampled is dropped; the check comes after classify's, which most spans of
+// other instrumentation stop at, to spare them a method call.
+func (e *Exporter) export(s sdktrace.ReadOnlySpan, checkSampled bool) error {
 	runID, role := classify(s, e.cfg.roots)
+	if role == roleNone && !e.routesByTrace() {
+		return nil // no run is known by its trace: nothing to look up
+	}
+	if checkSampled && !s.SpanContext().IsSampled() {
+		return nil
+	}
 	switch role {
 	case roleTraceRoot:
 		if e.traceHasRun(s.SpanContext().TraceID()) {

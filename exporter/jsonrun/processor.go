@@ -53,10 +53,7 @@ func (p *Processor) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 // the OpenTelemetry error handler; Run.Finalize also reports the run file's
 // own errors.
 func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
-	if !s.SpanContext().IsSampled() {
-		return
-	}
-	if err := p.exp.export(s); err != nil {
+	if err := p.exp.export(s, true); err != nil {
 		otel.Handle(err)
 	}
 }

@@ -19,12 +19,16 @@ import (
 // run: the memory of a waiting trace is bounded, whatever sends it.
 const maxWaitingSpans = 10000
 
-// traceStage routes a span that names no run.
+// routesByTrace reports whether a span that names no run can be a stage:
+// a run is known by its trace, or spans wait for theirs.
+func (e *Exporter) routesByTrace() bool {
+	return e.cfg.pendingWait > 0 || e.traced.Load() > 0
+}
+
+// traceStage routes a span that names no run; export calls it only when
+// routesByTrace.
 func (e *Exporter) traceStage(s sdktrace.ReadOnlySpan) error {
 	keep := e.cfg.pendingWait > 0
-	if !keep && e.traced.Load() == 0 {
-		return nil // no run is known by its trace: nothing to look up
-	}
 	tid := s.SpanContext().TraceID()
 	if !keep {
 		e.mu.Lock()
