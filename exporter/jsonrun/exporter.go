@@ -39,6 +39,8 @@ type Exporter struct {
 	w    runWriter
 	host string // this machine's name, recorded in journals
 	res  *results
+	// procs caches the process of the stages' resource (model.go).
+	procs procCache
 
 	mu   sync.Mutex
 	open map[string]*openRun // runs not yet written, joined ones included
@@ -124,7 +126,7 @@ func (e *Exporter) export(s sdktrace.ReadOnlySpan, checkSampled bool) error {
 		if r == nil {
 			return nil
 		}
-		return errors.Join(e.addStages(r, adopted, newStageRecord(s)), e.spill(evicted))
+		return errors.Join(e.addStages(r, adopted, newStageRecord(s, &e.procs)), e.spill(evicted))
 	}
 	return e.traceStage(s)
 }

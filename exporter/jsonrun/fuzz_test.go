@@ -427,7 +427,7 @@ func FuzzToRun(f *testing.F) {
 			var recs []stageRecord
 			for _, s := range spans.Snapshots() {
 				if _, role := classify(s, AttributeRoots); role == roleStage {
-					recs = append(recs, newStageRecord(s))
+					recs = append(recs, newStageRecord(s, nil))
 				}
 			}
 			run = assemble(nil, fuzzRunID, recs, "fuzz: no run span")
@@ -480,7 +480,7 @@ func FuzzToRun(f *testing.F) {
 			var recs []stageRecord
 			for _, s := range rev.Snapshots() {
 				if _, role := classify(s, AttributeRoots); role == roleStage {
-					recs = append(recs, newStageRecord(s))
+					recs = append(recs, newStageRecord(s, nil))
 				}
 			}
 			again = assemble(nil, fuzzRunID, recs, "fuzz: no run span")

@@ -12,7 +12,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
@@ -52,7 +51,7 @@ func ToRun(spans []sdktrace.ReadOnlySpan) (*Run, error) {
 			r := newRootRecord(s)
 			root = &r
 		} else {
-			stages = append(stages, newStageRecord(s))
+			stages = append(stages, newStageRecord(s, nil))
 		}
 	}
 	if root == nil {
@@ -60,7 +59,7 @@ func ToRun(spans []sdktrace.ReadOnlySpan) (*Run, error) {
 	}
 	for _, s := range spans {
 		if _, role := classify(s, AttributeRoots); role == roleNone && traces[s.SpanContext().TraceID()] {
-			stages = append(stages, newStageRecord(s))
+			stages = append(stages, newStageRecord(s, nil))
 		}
 	}
 	return assemble(root, runID, stages, ""), nil
@@ -91,43 +90,17 @@ type stageRecord struct {
 	res attribute.Distinct
 }
 
-// proc is the host and process a span came from: its resource's host.name
-// and process.pid, or what a joined process's journal says.
-type proc struct {
-	host string
-	pid  int
-}
-
-// procOf reads a span's process from its resource.
-func procOf(res *resource.Resource) proc {
-	if res == nil {
-		return proc{}
-	}
-	set := res.Set()
-	var p proc
-	if v, ok := set.Value(semconvHostName); ok {
-		p.host = v.AsString()
-	}
-	if v, ok := set.Value(semconvProcessPID); ok {
-		p.pid = int(v.AsInt64())
-	}
-	return p
-}
-
-// The resource attributes procOf reads (semantic conventions).
-const (
-	semconvHostName   = attribute.Key("host.name")
-	semconvProcessPID = attribute.Key("process.pid")
-)
-
-func newStageRecord(s sdktrace.ReadOnlySpan) stageRecord {
+// newStageRecord reads a stage span; procs, when not nil, caches the
+// process its resource names.
+func newStageRecord(s sdktrace.ReadOnlySpan, procs *procCache) stageRecord {
+	res := s.Resource()
 	r := stageRecord{
 		spanID:   s.SpanContext().SpanID(),
 		parentID: s.Parent().SpanID(),
 		start:    s.StartTime(),
 		end:      s.EndTime(),
-		proc:     procOf(s.Resource()),
-		res:      s.Resource().Equivalent(),
+		proc:     procs.of(res),
+		res:      res.Equivalent(),
 		loose:    true,
 	}
 	if st := s.Status(); st.Code == codes.Error {

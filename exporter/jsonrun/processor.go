@@ -40,7 +40,7 @@ func (p *Processor) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 		root := newRootRecord(s)
 		err = p.exp.startJournal(&root, runID)
 	} else {
-		rec := newStageRecord(s)
+		rec := newStageRecord(s, &p.exp.procs)
 		err = p.exp.journalStage(&rec, runID)
 	}
 	if err != nil {

@@ -37,9 +37,9 @@ func (e *Exporter) traceStage(s sdktrace.ReadOnlySpan) error {
 		if r == nil || r.marksRes(s.Resource().Equivalent()) {
 			return nil
 		}
-		return e.addStages(r, nil, newStageRecord(s))
+		return e.addStages(r, nil, newStageRecord(s, &e.procs))
 	}
-	rec := newStageRecord(s)
+	rec := newStageRecord(s, &e.procs)
 	e.mu.Lock()
 	if e.stopped || e.doneTraces.has(tid) {
 		e.mu.Unlock()
