@@ -18,8 +18,10 @@ import (
 
 // BenchmarkCLI measures stagetrack as whole processes, beside the baseline
 // of a minimal Go program that forks and waits for true(1)
-// (testdata/forktrue), in the same run. Both binaries are built once, with
+// (testdata/forktrue), in the same run. The binaries are built once, with
 // the go command running the benchmark, into a temporary directory.
+//
+// stagetrack is built as the README installs it, CGO_ENABLED=0.
 //
 //   - exec/journals=empty: stagetrack exec --stage s -- true, inside a run
 //     that this benchmark process owns (as stagetrack run does), its
@@ -28,7 +30,10 @@ import (
 //     10,000 stages and another live run's 10,000-stage journal beside it,
 //     beside the empty case measured again (runsize/baseline=journals=empty).
 //     Target: within 1.2× of it.
-//   - version: stagetrack --version, which uses nothing but cobra.
+//   - exec/journals=empty/build=cgo: the same with stagetrack built with
+//     the go command's default, cgo on: what the static build saves.
+//   - version: stagetrack --version, which uses nothing but cobra: the
+//     start-up of the binary, a floor for every command.
 //
 // cpu-ns/op is the children's CPU time per op (getrusage RUSAGE_CHILDREN).
 func BenchmarkCLI(b *testing.B) {
@@ -36,6 +41,10 @@ func BenchmarkCLI(b *testing.B) {
 	b.Run("exec/journals=empty", func(b *testing.B) {
 		env := ownedRun(b, 0)
 		runProcesses(b, env, bins.stagetrack, "exec", "--stage", "s", "--", "true")
+	})
+	b.Run("exec/journals=empty/build=cgo", func(b *testing.B) {
+		env := ownedRun(b, 0)
+		runProcesses(b, env, bins.stagetrackCgo, "exec", "--stage", "s", "--", "true")
 	})
 	// Run size: the large journals against the empty case again, as its
 	// own baseline, measured next to it.
@@ -55,7 +64,11 @@ func BenchmarkCLI(b *testing.B) {
 	})
 }
 
-type cliBinaries struct{ stagetrack, forktrue string }
+// cliBinaries are the programs BenchmarkCLI runs: stagetrack as the README
+// installs it (CGO_ENABLED=0: statically linked), stagetrack as the go
+// command builds it by default on a machine with a C compiler (dynamically
+// linked, since net and os/user then use cgo), and the baseline.
+type cliBinaries struct{ stagetrack, stagetrackCgo, forktrue string }
 
 var (
 	buildOnce sync.Once
@@ -73,11 +86,26 @@ func buildCLI(b testing.TB) cliBinaries {
 		if buildErr != nil {
 			return
 		}
-		built = cliBinaries{filepath.Join(buildDir, "stagetrack"), filepath.Join(buildDir, "forktrue")}
-		for _, c := range [][]string{{"-o", built.stagetrack, "."}, {"-o", built.forktrue, "./testdata/forktrue"}} {
-			out, err := exec.Command("go", append([]string{"build"}, c...)...).CombinedOutput()
+		built = cliBinaries{
+			filepath.Join(buildDir, "stagetrack"),
+			filepath.Join(buildDir, "stagetrack-cgo"),
+			filepath.Join(buildDir, "forktrue"),
+		}
+		for _, c := range []struct {
+			cgo  string // CGO_ENABLED, or "" for the go command's default
+			args []string
+		}{
+			{"0", []string{"-o", built.stagetrack, "."}},
+			{"", []string{"-o", built.stagetrackCgo, "."}},
+			{"", []string{"-o", built.forktrue, "./testdata/forktrue"}},
+		} {
+			cmd := exec.Command("go", append([]string{"build"}, c.args...)...)
+			if c.cgo != "" {
+				cmd.Env = append(os.Environ(), "CGO_ENABLED="+c.cgo)
+			}
+			out, err := cmd.CombinedOutput()
 			if err != nil {
-				buildErr = fmt.Errorf("go build %v: %v\n%s", c, err, out)
+				buildErr = fmt.Errorf("go build %v: %v\n%s", c.args, err, out)
 				return
 			}
 		}
