@@ -96,6 +96,14 @@ func BenchmarkStage(b *testing.B) {
 	})
 	b.Run("setup.Tracker", perfBenchSetupTracker) // bench_fullcost_test.go
 	perfBenchFullCosts(b)                         // bench_fullcost_test.go
+	b.Run("ref=tracker-discard", func(b *testing.B) {
+		// Not a path of ours: the tracker's stages with an exporter that
+		// discards them. Between it and ref=sdk-same-attributes is the
+		// tracker's own share (its data attributes, the user's map); between
+		// it and jsonrun/journal=off the exporter's.
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(perfDiscard{})))
+		perfBenchStages(b, tracker.New(tracker.WithTracerProvider(tp)))
+	})
 	b.Run("ref=sdk-same-attributes", func(b *testing.B) {
 		// Not a path of ours: the SDK alone making the span the tracker
 		// makes, with its 10 attributes (run id and stage name at start;
