@@ -159,3 +159,48 @@ func dataOf(t *testing.T, raw json.RawMessage) string {
 	}
 	return compact(t, raw)
 }
+
+// TestRunOTLPOff: with --otlp=false run serves nothing, and CMD's OTEL_*
+// variables are the user's own (an instrumented service keeps sending to
+// its collector, and its spans are not stages); CMD still joins the run.
+// With the default, CMD's traces are pointed at the run.
+func TestRunOTLPOff(t *testing.T) {
+	bin := buildBinaries(t)
+	const userEndpoint = "http://collector.example:4318/v1/traces"
+	childEnv := func(t *testing.T, flags ...string) map[string]string {
+		t.Helper()
+		work := t.TempDir()
+		argv := append(append([]string{bin.stagetrack, "run", "-q"}, flags...), "--", "sh", "-c", "env")
+		r := runAsUser(t, work, userEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="+userEndpoint), argv...)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		onlyRunFile(t, filepath.Join(work, "runs"))
+		env := map[string]string{}
+		for line := range strings.SplitSeq(r.stdout, "\n") {
+			if k, v, ok := strings.Cut(line, "="); ok {
+				env[k] = v
+			}
+		}
+		return env
+	}
+
+	off := childEnv(t, "--otlp=false")
+	if got := off["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]; got != userEndpoint {
+		t.Errorf("--otlp=false: CMD's traces endpoint %q; want the user's %q", got, userEndpoint)
+	}
+	for k, v := range off {
+		if strings.HasPrefix(k, "OTEL_EXPORTER_OTLP_") && strings.Contains(v, "Bearer") {
+			t.Errorf("--otlp=false: CMD got the run's credential in %s", k)
+		}
+	}
+	if off["STAGE_TRACKER_RUN_ID"] == "" || off["TRACEPARENT"] == "" {
+		t.Errorf("--otlp=false: CMD cannot join the run: STAGE_TRACKER_RUN_ID %q, TRACEPARENT %q",
+			off["STAGE_TRACKER_RUN_ID"], off["TRACEPARENT"])
+	}
+
+	on := childEnv(t)
+	if got := on["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]; !strings.HasPrefix(got, "http://127.0.0.1:") {
+		t.Errorf("default: CMD's traces endpoint %q; want the run's receiver on 127.0.0.1", got)
+	}
+}

@@ -24,9 +24,10 @@ func newRunCommand(env *Env) *cobra.Command {
 	var (
 		runArgs, name, dir string
 		quiet              bool
+		serveOTLP          bool
 	)
 	cmd := &cobra.Command{
-		Use:   "run [--args ARGS] [--name NAME] [--dir DIR] [--quiet] -- CMD [ARG...]",
+		Use:   "run [--args ARGS] [--name NAME] [--dir DIR] [--quiet] [--otlp=false] -- CMD [ARG...]",
 		Short: "Record a run made of a command and the processes it starts",
 		Long: `run starts a run, runs CMD, and finalises the run when CMD exits: its run
 file, DIR/<run_id>.json, holds every stage that CMD and the processes it
@@ -55,6 +56,8 @@ run: they become its stages, nested by parent, with their attributes as
 data and an error status as the stage error, and go on to the exporters
 OTEL_TRACES_EXPORTER names. Requests without the token get 401; bodies over
 4 MiB 413; past 100,000 spans a run refuses more (partial success).
+--otlp=false serves nothing: CMD's OTEL_* variables are left as they are, and
+its spans are not stages (an instrumented service's own spans, say).
 
 ARGS, the run's args, is recorded as JSON when it is valid JSON and as a
 string otherwise; by default it is {"command": [CMD, ARG...]}. NAME defaults
@@ -106,12 +109,15 @@ run file could not be written; 2 for a usage error.`,
 				stopProgress = followJournal(journal, pollInterval, env.Stderr, env.progress())
 			}
 			childEnv := tr.ChildEnv(ctx, run.ID(), journal)
-			recv, err := startOTLPReceiver(feed.End, otlpLimits{maxBody: otlpMaxBody, maxSpans: otlpMaxSpans})
-			if err != nil {
-				// The run is still recorded; only CMD's OTLP spans have nowhere to go.
-				fmt.Fprintf(env.Stderr, "stagetrack: warning: %s\n", oneLine(err))
-			} else {
-				childEnv = append(childEnv, recv.childEnv(os.Getenv)...)
+			var recv *otlpReceiver
+			if serveOTLP {
+				recv, err = startOTLPReceiver(feed.End, otlpLimits{maxBody: otlpMaxBody, maxSpans: otlpMaxSpans})
+				if err != nil {
+					// The run is still recorded; only CMD's OTLP spans have nowhere to go.
+					fmt.Fprintf(env.Stderr, "stagetrack: warning: %s\n", oneLine(err))
+				} else {
+					childEnv = append(childEnv, recv.childEnv(os.Getenv)...)
+				}
 			}
 			out := runCommand(cmd.Context(), env, argv, childEnv, sigs)
 			if recv != nil {
@@ -154,6 +160,7 @@ run file could not be written; 2 for a usage error.`,
 	f.StringVar(&name, "name", "", "the run's name (default: the base name of CMD)")
 	f.StringVar(&dir, "dir", "runs", "directory of the run file")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print no progress and no summary")
+	f.BoolVar(&serveOTLP, "otlp", true, "serve OTLP/HTTP to CMD, whose spans become stages; --otlp=false leaves CMD's OTEL_* variables alone")
 	// Everything after CMD is CMD's, flags included: run make -j4.
 	f.SetInterspersed(false)
 	return cmd
