@@ -39,7 +39,7 @@ type Exporter struct {
 	w    runWriter
 	host string // this machine's name, recorded in journals
 	res  *results
-	// procs caches the process of the stages' resource (model.go).
+	// procs caches the process of the stages' resource (proc.go).
 	procs procCache
 
 	mu   sync.Mutex
