@@ -62,7 +62,8 @@ func classify(s sdktrace.ReadOnlySpan, roots RunRoots) (runID string, role spanR
 	attrs := s.Attributes()
 	for i := range attrs {
 		kv := &attrs[i]
-		if n := len(kv.Key); n >= 64 || classifyKeyLengths&(1<<n) == 0 {
+		// A shift of 64 or more is 0: longer keys are passed over too.
+		if classifyKeyLengths&(1<<len(kv.Key)) == 0 {
 			continue
 		}
 		switch kv.Key {
