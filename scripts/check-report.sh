@@ -3,9 +3,9 @@
 #
 # It builds stagetrack and loads two reports in headless Chromium, asserting
 # on the DOM that Chromium built:
-# 1. the fixture run files in internal/cli/testdata/runs (recorded through
+# 1. the fixture run files in cmd/stagetrack/internal/cli/testdata/runs (recorded through
 #    the tracker; regenerate them with
-#    `go test ./internal/cli -run TestFixtureRunFiles -update`):
+#    `go test ./cmd/stagetrack/internal/cli -run TestFixtureRunFiles -update`):
 #   - one <rect class="bar ..."> per stage of every run (stage_count summed),
 #   - one section per run,
 #   - the inline script ran: a link to the security run's stage 3 shows
@@ -51,9 +51,9 @@ trap 'rm -rf "$work"' EXIT
 go build -o "$work/stagetrack" ./cmd/stagetrack
 
 runs=(
-	internal/cli/testdata/runs/security.json
-	internal/cli/testdata/runs/train-a.json
-	internal/cli/testdata/runs/train-b.json
+	cmd/stagetrack/internal/cli/testdata/runs/security.json
+	cmd/stagetrack/internal/cli/testdata/runs/train-a.json
+	cmd/stagetrack/internal/cli/testdata/runs/train-b.json
 )
 "$work/stagetrack" report "${runs[@]}" -o "$work/report.html"
 

@@ -2,7 +2,7 @@
 # Runs the Node end-to-end test: a Node program instrumented with the
 # OpenTelemetry JS SDK (testdata/node/pipeline.js) under the built
 # `stagetrack run`, whose run file must hold its spans as nested stages with
-# their data and error (internal/cli TestRunReceivesOTLPFromNodeSDK).
+# their data and error (cmd/stagetrack/internal/cli TestRunReceivesOTLPFromNodeSDK).
 #
 #   bash scripts/node-e2e.sh            # install if needed, then test
 #   bash scripts/node-e2e.sh --install  # install if needed; print the node_modules path
@@ -64,4 +64,4 @@ if [[ ${1:-} == --install ]]; then
 fi
 
 log "node $(node --version), packages in $MODULES"
-STAGE_TRACKER_NODE_MODULES=$MODULES go test -race -count=1 -run '^TestRunReceivesOTLPFromNodeSDK$' -v ./internal/cli/
+STAGE_TRACKER_NODE_MODULES=$MODULES go test -race -count=1 -run '^TestRunReceivesOTLPFromNodeSDK$' -v ./cmd/stagetrack/internal/cli/

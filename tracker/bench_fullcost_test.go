@@ -6,7 +6,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/stage-tracker/stage-tracker/internal/benchcpu"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/benchcpu"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )

@@ -3,7 +3,7 @@ package tracker_test
 import (
 	"testing"
 
-	"github.com/stage-tracker/stage-tracker/internal/benchcpu"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/benchcpu"
 	"github.com/stage-tracker/stage-tracker/setup"
 )
 

@@ -22,7 +22,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
-	"github.com/stage-tracker/stage-tracker/internal/seqids"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/seqids"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 

@@ -12,7 +12,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 
-	"github.com/stage-tracker/stage-tracker/internal/cli"
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/cli"
 )
 
 func main() {

@@ -18,7 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
-	"github.com/stage-tracker/stage-tracker/internal/benchcpu"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/benchcpu"
 	"github.com/stage-tracker/stage-tracker/internal/keys"
 )
 

@@ -43,6 +43,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 	"github.com/stage-tracker/stage-tracker/internal/keys"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -279,14 +280,14 @@ func FuzzJournal(f *testing.F) {
 		for _, enc := range []struct {
 			name string
 			b    []byte
-		}{{"AppendIndent", run.AppendIndent(nil)}, {"appendRun", appendRun(nil, run, false)}} {
+		}{{"AppendIndent", run.AppendIndent(nil)}, {"MarshalJSON", mustMarshal(run)}} {
 			back := checkEncoding(t, enc.name, run, enc.b)
 			checkKeysUnique(t, enc.name+" (decoded)", back.Stages)
 		}
 
 		ended, started := journalSpanIDs(b)
 		seen := map[string]int{}
-		walk(run.Stages, func(st *Stage) {
+		run.Stages.Walk(func(st *Stage) {
 			seen[st.SpanID]++
 			switch ev := ended[st.SpanID]; {
 			case ev != nil:
@@ -312,7 +313,7 @@ func FuzzJournal(f *testing.F) {
 				t.Errorf("stage span %s started in the journal; the run has %d records of it, want 1", id, seen[id])
 			}
 		}
-		if n := run.Stages.count(); n != run.StageCount {
+		if n := countStages(run.Stages); n != run.StageCount {
 			t.Errorf("stage_count %d, but the run has %d stage records", run.StageCount, n)
 		}
 	})
@@ -445,14 +446,14 @@ func FuzzToRun(f *testing.F) {
 		compact, _ := run.MarshalJSON()
 		checkEncoding(t, "MarshalJSON", run, compact)
 
-		if n := run.Stages.count(); n != len(in.stages) || run.StageCount != n {
+		if n := countStages(run.Stages); n != len(in.stages) || run.StageCount != n {
 			t.Fatalf("%d stage spans, %d stage records, stage_count %d", len(in.stages), n, run.StageCount)
 		}
 		bySpan := make(map[string]*toRunStage, len(in.stages))
 		for i := range in.stages {
 			bySpan[stageSpanID(i).String()] = &in.stages[i]
 		}
-		walk(run.Stages, func(st *Stage) {
+		run.Stages.Walk(func(st *Stage) {
 			s := bySpan[st.SpanID]
 			if s == nil {
 				t.Fatalf("stage %q has span id %s, which no stage span has", st.Key, st.SpanID)
@@ -863,16 +864,16 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out := appendString([]byte("x"), s)[1:]
+		out := jsonscalar.AppendText([]byte("x"), s)[1:]
 		if !utf8.Valid(out) {
-			t.Fatalf("appendString(%q) = %q: not valid UTF-8", s, out)
+			t.Fatalf("jsonscalar.AppendText(%q) = %q: not valid UTF-8", s, out)
 		}
 		if bytes.ContainsRune(out, '\u2028') || bytes.ContainsRune(out, '\u2029') {
-			t.Fatalf("appendString(%q) = %q: U+2028 or U+2029 not escaped", s, out)
+			t.Fatalf("jsonscalar.AppendText(%q) = %q: U+2028 or U+2029 not escaped", s, out)
 		}
 		var got string
 		if err := json.Unmarshal(out, &got); err != nil {
-			t.Fatalf("appendString(%q) = %q: %v", s, out, err)
+			t.Fatalf("jsonscalar.AppendText(%q) = %q: %v", s, out, err)
 		}
 		ref, err := json.Marshal(s)
 		if err != nil {
@@ -883,7 +884,7 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("json.Unmarshal(%q): %v", ref, err)
 		}
 		if got != want {
-			t.Fatalf("appendString(%q) = %q reads back as %q; encoding/json's %q reads back as %q", s, out, got, ref, want)
+			t.Fatalf("jsonscalar.AppendText(%q) = %q reads back as %q; encoding/json's %q reads back as %q", s, out, got, ref, want)
 		}
 		if want != encodedString(s) {
 			t.Fatalf("encodedString(%q) = %q, encoding/json reads back %q", s, encodedString(s), want)
@@ -1061,4 +1062,15 @@ func realJournal(t *testing.T) []byte {
 		j = bytes.ReplaceAll(j, []byte(strconv.Quote(host)), []byte(`"seed-host"`))
 	}
 	return j
+}
+
+func mustMarshal(r *Run) []byte {
+	b, _ := r.MarshalJSON()
+	return b
+}
+
+func countStages(s Stages) int {
+	n := 0
+	s.Walk(func(*Stage) { n++ })
+	return n
 }

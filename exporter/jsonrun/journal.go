@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
+	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -63,7 +65,7 @@ type event struct {
 // journaled stage, so it appends by hand rather than through reflection.
 func appendEvent(b []byte, ev *event) []byte {
 	b = append(b, `{"e":`...)
-	b = appendString(b, ev.E)
+	b = jsonscalar.AppendText(b, ev.E)
 	b = append(b, `,"t":`...)
 	b = strconv.AppendInt(b, ev.T, 10)
 	str := func(k, v string) {
@@ -71,7 +73,7 @@ func appendEvent(b []byte, ev *event) []byte {
 			b = append(b, ',', '"')
 			b = append(b, k...)
 			b = append(b, '"', ':')
-			b = appendString(b, v)
+			b = jsonscalar.AppendText(b, v)
 		}
 	}
 	num := func(k string, v int64) {
@@ -165,7 +167,7 @@ func appendStageEvent(b []byte, r *stageRecord, end bool) []byte {
 	str := func(k, v string) {
 		if v != "" {
 			b = append(b, k...)
-			b = appendString(b, v)
+			b = jsonscalar.AppendText(b, v)
 		}
 	}
 	num := func(k string, v int64) {
@@ -294,7 +296,7 @@ func openJournal(path string, perm os.FileMode, sync bool) (*journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := lockShared(f); err != nil {
+	if err := fsutil.LockShared(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -316,7 +318,7 @@ func joinJournal(path string, sync bool) (*journal, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	f, err := openNoFollow(path, os.O_WRONLY|os.O_APPEND)
+	f, err := fsutil.OpenNoFollow(path, os.O_WRONLY|os.O_APPEND)
 	if err != nil {
 		return nil, err
 	}
@@ -324,12 +326,12 @@ func joinJournal(path string, sync bool) (*journal, error) {
 	// detached run (stagetrack start) has no owner by design: its steps
 	// join it one after another until stagetrack finish.
 	if !journalDetached(path) {
-		if free, _ := tryLockExclusive(f); free && locksWork {
+		if free, _ := fsutil.TryLockExclusive(f); free && fsutil.LocksWork {
 			f.Close()
 			return nil, fmt.Errorf("no live process holds %s: the run's owner has stopped", path)
 		}
 	}
-	if err := lockShared(f); err != nil {
+	if err := fsutil.LockShared(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s is being recovered: its owner stopped", path)
 	}
@@ -481,7 +483,7 @@ func (j *journal) remove() error {
 // read parses what the journal's file holds now, other processes' events
 // included.
 func (j *journal) read() (journalContents, error) {
-	f, err := openNoFollow(j.path, os.O_RDONLY)
+	f, err := fsutil.OpenNoFollow(j.path, os.O_RDONLY)
 	if err != nil {
 		return journalContents{}, err
 	}
@@ -492,7 +494,7 @@ func (j *journal) read() (journalContents, error) {
 // journalDetached reports whether the journal at path is a detached run's:
 // its first line, the run event, says "detached":true.
 func journalDetached(path string) bool {
-	f, err := openNoFollow(path, os.O_RDONLY)
+	f, err := fsutil.OpenNoFollow(path, os.O_RDONLY)
 	if err != nil {
 		return false
 	}

@@ -8,15 +8,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 	"github.com/stage-tracker/stage-tracker/internal/keys"
 	"github.com/stage-tracker/stage-tracker/internal/runstatus"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // ToRun converts the spans of one run, its run span and its stage spans in
@@ -242,7 +243,7 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 				}
 			}
 		}
-		r.TotalDurationSec = seconds(r.CompletedAt.Sub(r.StartTime))
+		r.TotalDurationSec = runfile.Seconds(r.CompletedAt.Sub(r.StartTime))
 		return r
 	}
 
@@ -261,7 +262,7 @@ func describeRun(r *Run, root *rootRecord, count int, stageFailure string) {
 	r.Host, r.PID = root.proc.host, root.proc.pid
 	r.StartTime = root.start
 	r.CompletedAt = root.end
-	r.TotalDurationSec = seconds(root.end.Sub(root.start))
+	r.TotalDurationSec = runfile.Seconds(root.end.Sub(root.start))
 	r.TraceID = root.traceID.String()
 	r.SpanID = root.spanID.String()
 	if root.parentID.IsValid() {
@@ -277,8 +278,8 @@ func describeRun(r *Run, root *rootRecord, count int, stageFailure string) {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("args truncated by span attribute limits: %d of %d bytes arrived; args not recorded", len(root.args), root.argsSize))
 	case !json.Valid([]byte(root.args)):
 		r.Warnings = append(r.Warnings, "args attribute is not valid JSON; args not recorded")
-	case nesting([]byte(root.args)) > MaxDataDepth:
-		r.Warnings = append(r.Warnings, fmt.Sprintf("args nested %d levels deep, more than the run file's limit of %d; args not recorded", nesting([]byte(root.args)), MaxDataDepth))
+	case runfile.Nesting([]byte(root.args)) > MaxDataDepth:
+		r.Warnings = append(r.Warnings, fmt.Sprintf("args nested %d levels deep, more than the run file's limit of %d; args not recorded", runfile.Nesting([]byte(root.args)), MaxDataDepth))
 	default:
 		r.Args = json.RawMessage(root.args)
 	}
@@ -326,7 +327,7 @@ func counted(root *rootRecord, stages []stageRecord) int {
 // omitSameProc clears the host and pid of the stages that ran where the
 // run did: the file names a stage's process only where it differs.
 func omitSameProc(s Stages, run proc) {
-	walk(s, func(st *Stage) {
+	s.Walk(func(st *Stage) {
 		if st.Host == run.host || st.Host == "" {
 			st.Host = ""
 			if st.PID == run.pid {
@@ -345,7 +346,7 @@ func stagesFailure(stages Stages) string {
 	visit = func(level Stages, parent *runstatus.Attempt) {
 		for i := range level {
 			st := &level[i]
-			at := a.Start(parent, validUTF8(st.Name))
+			at := a.Start(parent, jsonscalar.ValidUTF8(st.Name))
 			switch st.Status {
 			case StageError:
 				a.Fail(at, st.Error)
@@ -432,7 +433,7 @@ func buildTree(stages []stageRecord) (tree Stages, flattened bool) {
 			s := &stages[i]
 			// Keys and attempts go by the name as the file spells it, where
 			// invalid UTF-8 becomes U+FFFD: "\xff" and "\xfe" are one name.
-			name := validUTF8(s.name)
+			name := jsonscalar.ValidUTF8(s.name)
 			attempts[name]++
 			st := toStage(s)
 			st.Attempt = attempts[name]
@@ -502,31 +503,12 @@ func flattenDeep(top []int, children [][]int) bool {
 	return moved
 }
 
-// validUTF8 returns s with each byte that is not part of valid UTF-8
-// replaced by U+FFFD, as appendString writes it.
-func validUTF8(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	b := make([]byte, 0, len(s)+8)
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b = utf8.AppendRune(b, utf8.RuneError)
-		} else {
-			b = append(b, s[i:i+n]...)
-		}
-		i += n
-	}
-	return string(b)
-}
-
 func toStage(s *stageRecord) Stage {
 	st := Stage{
 		Name:        s.name,
 		StartTime:   s.start,
 		EndTime:     s.end,
-		DurationSec: seconds(s.end.Sub(s.start)),
+		DurationSec: runfile.Seconds(s.end.Sub(s.start)),
 		SpanID:      s.spanID.String(),
 		DataError:   s.dataErr,
 		Stack:       s.stack,
@@ -537,7 +519,7 @@ func toStage(s *stageRecord) Stage {
 	if s.data != "" {
 		// The one place every stage passes, from a span or a journal: data
 		// a reader would refuse is not written.
-		if d := nesting([]byte(s.data)); d > MaxDataDepth {
+		if d := runfile.Nesting([]byte(s.data)); d > MaxDataDepth {
 			st.DataError = fmt.Sprintf("data nested %d levels deep, more than the run file's limit of %d; the value was dropped", d, MaxDataDepth)
 		} else {
 			st.Data = json.RawMessage(s.data)
@@ -551,19 +533,6 @@ func toStage(s *stageRecord) Stage {
 		st.Status = s.status
 	}
 	return st
-}
-
-// seconds converts d to seconds rounded to the microsecond, the run file's
-// precision.
-func seconds(d time.Duration) float64 {
-	return float64(d.Round(time.Microsecond)/time.Microsecond) / 1e6
-}
-
-func walk(s Stages, fn func(*Stage)) {
-	for i := range s {
-		fn(&s[i])
-		walk(s[i].Stages, fn)
-	}
 }
 
 // stageIndex maps each stage's span id to its position, or returns nil

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -185,10 +186,10 @@ func orUnknown(s string) string {
 // setup.Tracker calls Recover for its directory when it starts. Recover is
 // safe for concurrent use.
 func (e *Exporter) Recover(ctx context.Context) ([]string, error) {
-	if !locksWork {
+	if !fsutil.LocksWork {
 		return nil, nil // see lock_other.go: nothing tells a live journal from a dead one
 	}
-	matches, err := filepath.Glob(filepath.Join(globEscape(e.cfg.dir), "*"+JournalSuffix))
+	matches, err := filepath.Glob(filepath.Join(fsutil.GlobEscape(e.cfg.dir), "*"+JournalSuffix))
 	if err != nil {
 		return nil, fmt.Errorf("jsonrun: recover %s: %w", e.cfg.dir, err)
 	}
@@ -209,7 +210,7 @@ func (e *Exporter) Recover(ctx context.Context) ([]string, error) {
 			paths = append(paths, path)
 		}
 	}
-	errs = append(errs, cleanTemps(e.cfg.dir))
+	errs = append(errs, fsutil.CleanTemps(e.cfg.dir))
 	return paths, errors.Join(errs...)
 }
 
@@ -247,7 +248,7 @@ func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
 	if !fi.Mode().IsRegular() {
 		return "", &SkippedError{Path: path, Mode: fi.Mode()}
 	}
-	f, err := openNoFollow(path, os.O_RDONLY)
+	f, err := fsutil.OpenNoFollow(path, os.O_RDONLY)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}
@@ -255,14 +256,14 @@ func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
 		return "", fmt.Errorf("jsonrun: recover %s: %w", path, err)
 	}
 	defer f.Close() // drops the lock, after the journal is removed
-	ok, err := tryLockExclusive(f)
+	ok, err := fsutil.TryLockExclusive(f)
 	if err != nil {
 		return "", fmt.Errorf("jsonrun: recover %s: lock: %w", path, err)
 	}
 	if !ok {
 		return "", fmt.Errorf("jsonrun: journal %s: %w", path, errJournalLive)
 	}
-	if !sameFile(f, path) {
+	if !fsutil.SameFile(f, path) {
 		return "", nil // another recovery, or its owner, finished it first
 	}
 	// A detached run (stagetrack start) has no process holding its lock
@@ -373,12 +374,6 @@ func (e *Exporter) completeHistory(runPath string) error {
 		}
 	}
 	return e.w.appendHistory(run)
-}
-
-// globEscape escapes the glob metacharacters of a literal path.
-func globEscape(p string) string {
-	r := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
-	return r.Replace(p)
 }
 
 // checkJournalOf checks that path is the journal of run runID: a name

@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
-	"github.com/stage-tracker/stage-tracker/internal/locktest"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/locktest"
 )
 
 // bigJournal writes the journal of a run with n ended stages into dir, in

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
-	"github.com/stage-tracker/stage-tracker/internal/locktest"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/locktest"
 )
 
 // deadPID returns the pid of a process that has exited.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 )
 
 // Resume takes over the journals in the exporter's directory that a process
@@ -24,10 +26,10 @@ import (
 // Recover. Call Resume before Recover, on a new exporter; it is safe for
 // concurrent use.
 func (e *Exporter) Resume(ctx context.Context) ([]string, error) {
-	if !locksWork {
+	if !fsutil.LocksWork {
 		return nil, nil // nothing tells a live journal from a dead one
 	}
-	matches, err := filepath.Glob(filepath.Join(globEscape(e.cfg.dir), "*"+JournalSuffix))
+	matches, err := filepath.Glob(filepath.Join(fsutil.GlobEscape(e.cfg.dir), "*"+JournalSuffix))
 	if err != nil {
 		return nil, fmt.Errorf("jsonrun: resume %s: %w", e.cfg.dir, err)
 	}
@@ -56,7 +58,7 @@ func (e *Exporter) resumeJournal(path string) (string, error) {
 	if err != nil || !fi.Mode().IsRegular() {
 		return "", nil // gone, or not a file: Recover reports those
 	}
-	f, err := openNoFollow(path, os.O_WRONLY|os.O_APPEND)
+	f, err := fsutil.OpenNoFollow(path, os.O_WRONLY|os.O_APPEND)
 	if err != nil {
 		return "", nil
 	}
@@ -66,11 +68,11 @@ func (e *Exporter) resumeJournal(path string) (string, error) {
 			f.Close()
 		}
 	}()
-	free, err := tryLockExclusive(f)
-	if err != nil || !free || !sameFile(f, path) {
+	free, err := fsutil.TryLockExclusive(f)
+	if err != nil || !free || !fsutil.SameFile(f, path) {
 		return "", nil // a live owner, a recovery, or finished meanwhile
 	}
-	rd, err := openNoFollow(path, os.O_RDONLY)
+	rd, err := fsutil.OpenNoFollow(path, os.O_RDONLY)
 	if err != nil {
 		return "", nil
 	}
@@ -90,7 +92,7 @@ func (e *Exporter) resumeJournal(path string) (string, error) {
 		return "", nil // written already: Recover removes the journal
 	}
 	// Hold it as a writer does, so that no recovery takes it from now on.
-	if err := lockShared(f); err != nil {
+	if err := fsutil.LockShared(f); err != nil {
 		return "", fmt.Errorf("jsonrun: resume %s: lock: %w", path, err)
 	}
 	e.mu.Lock()

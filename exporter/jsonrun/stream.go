@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"cmp"
 	"io"
+	"iter"
 	"strconv"
 	"strings"
 
+	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 	"github.com/stage-tracker/stage-tracker/internal/runstatus"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Streaming a run file from the buffer. A run's file, built whole, costs
@@ -70,7 +73,7 @@ func (b *stageBuffer) failure() string {
 	}
 	var a runstatus.Attempts
 	b.each(func(r *stageRecord) {
-		at := a.Start(nil, validUTF8(r.name))
+		at := a.Start(nil, jsonscalar.ValidUTF8(r.name))
 		switch status, msg := recordStatus(r.failed, r.errMsg, r.status); status {
 		case StageError:
 			a.Fail(at, msg)
@@ -117,33 +120,30 @@ func assembleFlat(root *rootRecord, runID string, b *stageBuffer) *Run {
 	return r
 }
 
-// encodeFlat writes the stages object of a flat buffer, keys and attempts
-// as buildTree gives them, host and pid as omitSameProc leaves them.
-func (b *stageBuffer) encodeFlat(e *encoder, run proc) {
-	if b.n == 0 {
-		e.b = append(e.b, "{}"...)
-		return
-	}
-	attempts := map[string]int{}
-	e.open()
-	b.each(func(r *stageRecord) {
-		st := toStage(r)
-		name := validUTF8(r.name)
-		attempts[name]++
-		st.Attempt = attempts[name]
-		st.Key = name
-		if st.Attempt > 1 {
-			st.Key = name + "#" + strconv.Itoa(st.Attempt)
-		}
-		if st.Host == run.host || st.Host == "" {
-			st.Host = ""
-			if st.PID == run.pid {
-				st.PID = 0
+// flatStages yields the stages of a flat buffer, keys and attempts as
+// buildTree gives them, host and pid as omitSameProc leaves them, one at a
+// time into one variable.
+func (b *stageBuffer) flatStages(run proc) iter.Seq[*Stage] {
+	return func(yield func(*Stage) bool) {
+		attempts := map[string]int{}
+		b.each(func(r *stageRecord) {
+			st := toStage(r)
+			name := jsonscalar.ValidUTF8(r.name)
+			attempts[name]++
+			st.Attempt = attempts[name]
+			st.Key = name
+			if st.Attempt > 1 {
+				st.Key = name + "#" + strconv.Itoa(st.Attempt)
 			}
-		}
-		e.stage(&st)
-	})
-	e.close()
+			if st.Host == run.host || st.Host == "" {
+				st.Host = ""
+				if st.PID == run.pid {
+					st.PID = 0
+				}
+			}
+			yield(&st)
+		})
+	}
 }
 
 // writeFlat writes the run file of run, whose stages are the flat buffer b,
@@ -151,9 +151,6 @@ func (b *stageBuffer) encodeFlat(e *encoder, run proc) {
 // no history file, whose line would need the stages again.
 func (w *runWriter) writeFlat(run *Run, b *stageBuffer, runProc proc, outputFile string, replace bool) (string, error) {
 	return w.writeWith(run, outputFile, replace, func(f io.Writer) error {
-		e := encoder{b: make([]byte, 0, 2*streamChunk), indent: true, w: f, stages: func(e *encoder) { b.encodeFlat(e, runProc) }}
-		e.run(run)
-		e.flush()
-		return e.err
+		return runfile.WriteStages(f, run, b.flatStages(runProc))
 	})
 }

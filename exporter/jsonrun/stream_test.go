@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -77,16 +78,13 @@ func TestStreamedFileSameAsAssembled(t *testing.T) {
 				t.Fatal("not flat")
 			}
 			var want bytes.Buffer
-			if err := writeRunIndent(&want, assemble(root, "3f2c1e9a-8d4b-4c55-9a57-2f1d0c3b4a5e", b.all(), "")); err != nil {
+			if err := runfile.Write(&want, assemble(root, "3f2c1e9a-8d4b-4c55-9a57-2f1d0c3b4a5e", b.all(), "")); err != nil {
 				t.Fatal(err)
 			}
 			run := assembleFlat(root, "3f2c1e9a-8d4b-4c55-9a57-2f1d0c3b4a5e", &b)
 			var got bytes.Buffer
-			e := encoder{indent: true, w: &got, stages: func(e *encoder) { b.encodeFlat(e, root.proc) }}
-			e.run(run)
-			e.flush()
-			if e.err != nil {
-				t.Fatal(e.err)
+			if err := runfile.WriteStages(&got, run, b.flatStages(root.proc)); err != nil {
+				t.Fatal(err)
 			}
 			if !bytes.Equal(got.Bytes(), want.Bytes()) {
 				t.Errorf("streamed:\n%s\nassembled:\n%s", got.Bytes(), want.Bytes())

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/google/uuid"
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // runWriter puts run files and history lines where the exporter's options
@@ -52,7 +54,7 @@ func checkRunID(runID string) error {
 // a run written without its run span (Shutdown) must never replace a run
 // file that is complete.
 func (w *runWriter) write(run *Run, outputFile string, replace bool) (string, error) {
-	path, err := w.writeWith(run, outputFile, replace, func(f io.Writer) error { return writeRunIndent(f, run) })
+	path, err := w.writeWith(run, outputFile, replace, func(f io.Writer) error { return runfile.Write(f, run) })
 	if err != nil {
 		return "", err
 	}
@@ -66,7 +68,7 @@ func (w *runWriter) writeWith(run *Run, outputFile string, replace bool, encode 
 	if err != nil {
 		return "", err
 	}
-	if err := writeFileAtomicFunc(path, w.perm, replace, encode); err != nil {
+	if err := fsutil.WriteAtomic(path, w.perm, replace, encode); err != nil {
 		return "", fmt.Errorf("jsonrun: write run %s to %s: %w", run.RunID, path, err)
 	}
 	return path, nil
@@ -77,9 +79,5 @@ func (w *runWriter) appendHistory(run *Run) error {
 	if w.history == "" {
 		return nil
 	}
-	line := append(appendRun(nil, run, false), '\n')
-	if err := appendHistory(w.history, line, w.perm); err != nil {
-		return fmt.Errorf("jsonrun: append run %s to history %s: %w", run.RunID, w.history, err)
-	}
-	return nil
+	return runfile.AppendHistory(w.history, run, w.perm)
 }

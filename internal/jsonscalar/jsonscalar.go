@@ -24,13 +24,22 @@ func safe(c byte) bool {
 // AppendString appends s as a JSON string, escaped as encoding/json escapes
 // it: \" \\ \b \f \n \r \t, other control bytes and <, >, & as \u00XX, each
 // byte of invalid UTF-8 as \ufffd, U+2028 and U+2029 as \u2028 and \u2029.
-func AppendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte { return appendString(b, s, true) }
+
+// AppendText appends s as a JSON string escaped as AppendString does, but
+// for <, > and &, which it writes as they are: the run file's and the
+// journal's strings, which no browser parses as HTML.
+func AppendText(b []byte, s string) []byte { return appendString(b, s, false) }
+
+// appendString is AppendString, and with html false AppendText: the one
+// JSON string escaper of the library packages.
+func appendString(b []byte, s string, html bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if safe(c) {
+			if safe(c) || !html && (c == '<' || c == '>' || c == '&') {
 				i++
 				continue
 			}
@@ -140,4 +149,23 @@ func IntLen(n int64) int {
 		l++
 	}
 	return l
+}
+
+// ValidUTF8 returns s with each byte that is not part of valid UTF-8
+// replaced by U+FFFD, as appendString writes it.
+func ValidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = utf8.AppendRune(b, utf8.RuneError)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return string(b)
 }

@@ -19,7 +19,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/internal/reliability"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/reliability"
 )
 
 func main() {

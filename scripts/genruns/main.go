@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
-	"github.com/stage-tracker/stage-tracker/internal/runfixture"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
 )
 
 func main() {

@@ -14,7 +14,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/stage-tracker/stage-tracker/internal/seqids"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/seqids"
 	"github.com/stage-tracker/stage-tracker/tracker"
 	"github.com/stage-tracker/stage-tracker/tracker/slogtrack"
 )

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/report"
+)
+
+func newReportCommand(env *Env) *cobra.Command {
+	var (
+		out    string
+		title  string
+		charts int
+		format string
+	)
+	cmd := &cobra.Command{
+		Use:   "report RUNFILE... -o report.html",
+		Short: "Write an HTML report: a summary of many runs and a Gantt chart of the newest",
+		Long: `report writes one self-contained HTML file (inline CSS and SVG, a few lines
+of inline script, nothing fetched from the network). It opens with a summary
+of every run given: how many passed and failed, the median and p95 duration
+of the runs and of each stage, a chart of run and stage durations over time,
+and the newest failures first. Then come the newest runs (--charts, default
+10), newest first, each with its metadata (id, status, start, duration, trace
+id, args, error, warnings) and a Gantt chart of its stages; the older runs
+are a list that opens on click. Times are shown readable; hovering one shows
+its exact ISO value.
+
+Hovering a bar shows the stage's duration, status, error and data; clicking
+it shows them in full below the chart, and puts a link to the stage in the
+address bar. The charts share one time scale, so they can be compared by eye.
+
+With -o - the report goes to stdout.
+
+--format junit writes JUnit XML instead (default file junit.xml), which CI
+systems display as test results: one test suite per run, one test case per
+stage, a failed stage a <failure> with its error and stderr tail.`,
+		Example: example(
+			"stagetrack report run_output.json -o report.html",
+			"stagetrack report runs/*.json -o runs.html --title 'nightly runs'",
+			"stagetrack report --format junit runs/*.json -o junit.xml",
+		),
+		GroupID: groupLook,
+		Args:    args(cobra.MinimumNArgs(1)),
+		RunE: runE(func(cmd *cobra.Command, files []string) error {
+			if out == "" {
+				return usagef("-o must name a file (or - for stdout)")
+			}
+			if charts < 1 {
+				return usagef("--charts must be at least 1, not %d", charts)
+			}
+			runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
+			if err != nil {
+				return err
+			}
+			in := make([]report.Input, len(runs))
+			for i, r := range runs {
+				in[i] = report.Input{File: r.label, Run: r.run}
+			}
+			var buf bytes.Buffer
+			render := func() error { return report.Write(&buf, in, report.Options{Title: title, Charts: charts}) }
+			switch format { // h5: issue 11
+			case "html":
+			case "junit":
+				render = func() error { return report.WriteJUnit(&buf, in, title) }
+				if !cmd.Flags().Changed("output") {
+					out = "junit.xml"
+				}
+			default:
+				return usagef("--format is html or junit, not %q", format)
+			}
+			if err := render(); err != nil {
+				return err
+			}
+			if out == "-" {
+				return write(env.Stdout, buf.String())
+			}
+			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+				return fmt.Errorf("cannot write the report to %s: %w", out, err)
+			}
+			fmt.Fprintf(env.Stderr, "wrote %s (%s)\n", out, plural(len(runs), "run"))
+			return nil
+		}),
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "report.html", "the HTML file to write, - for stdout")
+	cmd.Flags().StringVar(&format, "format", "html", "html, or junit for JUnit XML")
+	cmd.Flags().StringVar(&title, "title", "", `the report's title (default "stage-tracker report")`)
+	cmd.Flags().IntVar(&charts, "charts", report.DefaultCharts, "newest runs drawn in full with a Gantt chart; the rest are listed")
+	return cmd
+}
+
+// writeFileAtomic writes b to path through a temporary file in the same
+// directory, synced before the rename, so a browser reloading the report
+// never sees half of it. Errors are the cause alone, never naming the
+// temporary file, whose name means nothing to the user: the caller names
+// path.
+func writeFileAtomic(path string, b []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return cause(err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			err = cause(err)
+		}
+	}()
+	if _, err = f.Write(b); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// cause strips the path of a *fs.PathError or *os.LinkError: the error of
+// the underlying call ("permission denied", "no such file or directory").
+func cause(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	if le, ok := errors.AsType[*os.LinkError](err); ok {
+		return le.Err
+	}
+	return err
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

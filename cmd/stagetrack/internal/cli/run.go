@@ -1,0 +1,264 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/runstatus"
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+	"github.com/stage-tracker/stage-tracker/setup"
+	"github.com/stage-tracker/stage-tracker/tracker"
+)
+
+func newRunCommand(env *Env) *cobra.Command {
+	var (
+		runArgs, name, dir string
+		quiet              bool
+		serveOTLP          bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run [--args ARGS] [--name NAME] [--dir DIR] [--quiet] [--otlp=false] -- CMD [ARG...]",
+		Short: "Record a run made of a command and the processes it starts",
+		Long: `run starts a run, runs CMD, and finalises the run when CMD exits: its run
+file, DIR/<run_id>.json, holds every stage that CMD and the processes it
+starts record, through "stagetrack exec" or a Go program calling
+tracker.StartOrJoin. Its status follows CMD's exit: "failed" with the error
+"exit status N" for a non-zero exit, "interrupted" when stagetrack received
+SIGINT or SIGTERM, which it passes on to CMD; for 0, "ok" unless the last
+attempt of a stage failed, when the run is "failed" with an error naming the
+stage (stage "test" failed: exit status 1) and run exits 1. A stage that
+failed and then passed on retry does not fail the run.
+
+CMD's environment carries what a child needs to join the run:
+STAGE_TRACKER_RUN_ID, STAGE_TRACKER_JOURNAL (the run's journal, where joined
+processes append their stages), and the W3C TRACEPARENT and TRACESTATE of the
+run span. A TRACEPARENT in stagetrack's own environment makes the run a span
+of that trace. The OTEL_* variables select other exporters as for any program
+using setup.Tracker (OTEL_TRACES_EXPORTER=otlp sends the trace to a
+backend); with "console", spans are printed on stderr.
+
+While CMD runs, run serves OTLP/HTTP (/v1/traces, protobuf or JSON) on a
+free 127.0.0.1 port and gives CMD OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+_TRACES_PROTOCOL and _TRACES_HEADERS (a per-run bearer token; also the
+general OTEL_EXPORTER_OTLP_* ones unless OTEL_EXPORTER_OTLP_ENDPOINT is
+set), so that a program using any OpenTelemetry SDK sends its spans to the
+run: they become its stages, nested by parent, with their attributes as
+data and an error status as the stage error, and go on to the exporters
+OTEL_TRACES_EXPORTER names. Requests without the token get 401; bodies over
+4 MiB 413; past 100,000 spans a run refuses more (partial success).
+--otlp=false serves nothing: CMD's OTEL_* variables are left as they are, and
+its spans are not stages (an instrumented service's own spans, say).
+
+ARGS, the run's args, is recorded as JSON when it is valid JSON and as a
+string otherwise; by default it is {"command": [CMD, ARG...]}. NAME defaults
+to the base name of CMD.
+
+While CMD runs, run prints each stage on stderr as it starts and ends, with
+the time since the run started, its duration and its error: coloured on a
+terminal, plain (no colour, no line cut) in a file or CI log. At the end it prints the run's status, the run file
+and the trace id on stderr. --quiet prints neither.
+
+run exits with CMD's exit code: 128+N when signal N ended CMD or stagetrack
+passed it on (130 for SIGINT, 143 for SIGTERM), 127 when CMD is not found,
+126 when it cannot be started; 1 when CMD succeeded but a stage failed or the
+run file could not be written; 2 for a usage error.`,
+		Example: example(
+			`stagetrack run -- sh -c 'stagetrack exec -- make && stagetrack exec --stage test -- make test'`,
+			`stagetrack run --name nightly --args '{"branch":"main"}' --dir runs -- ./pipeline.sh`,
+			"stagetrack run -q -- go run ./cmd/train   # a Go program that calls tracker.StartOrJoin",
+		),
+		GroupID: groupRunning,
+		Args:    args(cobra.MinimumNArgs(1)),
+		RunE: runE(func(cmd *cobra.Command, argv []string) error {
+			if name == "" {
+				name = filepath.Base(argv[0])
+			}
+			ci := detectCI(env.getenv) // h5: issue 11
+			var a any = map[string]any{"command": argv}
+			if ci != nil {
+				a = map[string]any{"command": argv, "ci": ci}
+			}
+			if cmd.Flags().Changed("args") {
+				a = argsValue(runArgs)
+			}
+			sigs := catchSignals()
+			defer sigs.stop()
+			feed := setup.NewFeed()
+			tr, shutdown, err := newTracker(cmd.Context(), env, dir, append(ciResource(ci), setup.WithFeed(feed))...)
+			if err != nil {
+				return err
+			}
+			ctx, run := tr.Start(parentFromEnv(cmd.Context()), a, tracker.WithRunName(name))
+			journal, err := journalPath(dir, run.ID())
+			if err != nil {
+				return errors.Join(err, finish(ctx, run, shutdown, nil))
+			}
+
+			stopProgress := func() {}
+			if !quiet {
+				stopProgress = followJournal(journal, pollInterval, env.Stderr, env.progress())
+			}
+			childEnv := tr.ChildEnv(ctx, run.ID(), journal)
+			var recv *otlpReceiver
+			if serveOTLP {
+				recv, err = startOTLPReceiver(feed.End, otlpLimits{maxBody: otlpMaxBody, maxSpans: otlpMaxSpans})
+				if err != nil {
+					// The run is still recorded; only CMD's OTLP spans have nowhere to go.
+					fmt.Fprintf(env.Stderr, "stagetrack: warning: %s\n", oneLine(err))
+				} else {
+					childEnv = append(childEnv, recv.childEnv(os.Getenv)...)
+				}
+			}
+			out := runCommand(cmd.Context(), env, argv, childEnv, sigs)
+			if recv != nil {
+				// Before the run is finalised: what CMD sent at exit is in it.
+				if err := recv.shutdown(context.WithoutCancel(cmd.Context())); err != nil {
+					fmt.Fprintf(env.Stderr, "stagetrack: warning: %s\n", oneLine(err))
+				}
+			}
+			stopProgress()
+			if out.err == nil && out.received == nil {
+				// CMD succeeded, but the stages its processes recorded may
+				// fail the run: the run file, the run span and the exit
+				// code must all say so.
+				if why := journalStageFailure(journal); why != "" {
+					out.err, out.code = errors.New(why), 1
+				}
+			}
+
+			var ferr error
+			if out.received != nil {
+				ferr = finish(ctx, run, shutdown, func(ctx context.Context) error {
+					return run.Interrupt(ctx, out.err.Error())
+				})
+			} else {
+				run.SetError(out.err)
+				ferr = finish(ctx, run, shutdown, nil)
+			}
+			if !quiet {
+				printRunSummary(env.Stderr, run)
+				ciFinishRun(env, run)
+				if run.File() != "" {
+					out.startErr = nil // the summary said why CMD did not start: once is enough
+				}
+			}
+			return commandResult(out, ferr)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&runArgs, "args", "", `the run's args: JSON, or any text (default {"command": [CMD, ARG...]})`)
+	f.StringVar(&name, "name", "", "the run's name (default: the base name of CMD)")
+	f.StringVar(&dir, "dir", "runs", "directory of the run file")
+	f.BoolVarP(&quiet, "quiet", "q", false, "print no progress and no summary")
+	f.BoolVar(&serveOTLP, "otlp", true, "serve OTLP/HTTP to CMD, whose spans become stages; --otlp=false leaves CMD's OTEL_* variables alone")
+	// Everything after CMD is CMD's, flags included: run make -j4.
+	f.SetInterspersed(false)
+	return cmd
+}
+
+// argsValue is the run's args for --args s: s itself when it is valid
+// JSON, else s as a JSON string.
+func argsValue(s string) any {
+	if json.Valid([]byte(s)) {
+		return json.RawMessage(s)
+	}
+	return s
+}
+
+// printRunSummary prints the run's outcome, file and trace id, as the run
+// file says, to w.
+func printRunSummary(w io.Writer, run *tracker.Run) {
+	path := run.File()
+	if path == "" {
+		return // Finalize failed, and said why
+	}
+	if rf, err := jsonrun.ReadFile(path); err == nil {
+		line := fmt.Sprintf("stagetrack: run %s in %s", runtree.RunStatus(rf), view.Duration(rf.CompletedAt.Sub(rf.StartTime)))
+		if rf.Error != "" {
+			line += ": " + view.Clean(rf.Error)
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "stagetrack: run file %s\nstagetrack: trace %s\n", path, run.TraceID())
+}
+
+// journalStageFailure applies the run-file status rule (internal/runstatus)
+// to the stages in the run's journal, where every joined process records
+// its stages, and returns why they fail the run, or "". The exporter applies
+// the same rule to the same stages when it writes the run file. A journal
+// that cannot be read fails nothing here: the run file still says what the
+// exporter found.
+func journalStageFailure(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	// The fields of a journal line the rule needs (see jsonrun's journal).
+	type line struct {
+		E            string `json:"e"`
+		SpanID       string `json:"span_id"`
+		ParentSpanID string `json:"parent_span_id"`
+		Name         string `json:"name"`
+		Failed       bool   `json:"failed"`
+		Error        string `json:"error"`
+		Status       string `json:"status"`
+	}
+	var (
+		a     runstatus.Attempts
+		byID  = map[string]*runstatus.Attempt{}
+		ended = map[string]bool{}
+		order []string
+	)
+	start := func(l *line) *runstatus.Attempt {
+		if at := byID[l.SpanID]; at != nil {
+			return at
+		}
+		at := a.Start(byID[l.ParentSpanID], l.Name)
+		byID[l.SpanID] = at
+		order = append(order, l.SpanID)
+		return at
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<30)
+	sc.Split(jsonrun.ScanJournalLines) // NUL padding of the owner's mapped chunks
+	for sc.Scan() {
+		var l line
+		if json.Unmarshal(sc.Bytes(), &l) != nil || l.SpanID == "" {
+			continue // a torn or foreign line: the exporter reports it
+		}
+		switch l.E {
+		case "start":
+			start(&l)
+		case "end":
+			at := start(&l)
+			ended[l.SpanID] = true
+			switch {
+			case l.Failed:
+				why := l.Error
+				if why == "" {
+					why = "error"
+				}
+				a.Fail(at, why)
+			case l.Status == jsonrun.StageUnfinished:
+				a.Fail(at, "did not finish")
+			}
+		}
+	}
+	for _, id := range order {
+		if !ended[id] {
+			a.Fail(byID[id], "did not finish")
+		}
+	}
+	return a.Failure()
+}

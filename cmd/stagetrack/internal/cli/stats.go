@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runstats"
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+)
+
+func newStatsCommand(env *Env) *cobra.Command {
+	var (
+		width  int
+		jobs   int
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "stats FILE|DIR...",
+		Short: "Summarise many runs: per stage count, failures, p50, p95, max",
+		Long: `stats summarises many runs of a pipeline. Directories are searched
+recursively for *.json files (names starting with a dot are skipped). For the
+runs themselves and for each stage it prints how many records there are, how
+many did not end ok (error, unfinished or running) and their share, and the
+median (p50), 95th percentile and maximum duration. Percentiles use the
+nearest-rank method, so each is a duration that occurred.
+
+Stages are grouped by name path: nested stages as "train/epoch", and the
+repeated records of a stage (epoch, epoch#2, ...) together. Stages are listed
+parents first, siblings in their usual start order.
+
+Files are read in parallel (--jobs). A file that cannot be read is reported on
+stderr and left out; the summary of the others is still printed, and stats
+exits 1.`,
+		Example: example(
+			"stagetrack stats runs/",
+			"stagetrack stats --json runs/ | jq '.stages[] | select(.failure_rate > 0.1)'",
+			"stagetrack stats runs/2025-05-*.json",
+		),
+		GroupID: groupLook,
+		Args:    args(cobra.MinimumNArgs(1)),
+		RunE: runE(func(cmd *cobra.Command, paths []string) error {
+			if width < 0 {
+				return usagef("--width must be positive, not %d", width)
+			}
+			if jobs < 1 {
+				return usagef("--jobs must be at least 1, not %d", jobs)
+			}
+			ctx := cmd.Context()
+			files, err := runFiles(ctx, paths)
+			if err != nil {
+				return err
+			}
+			if len(files) == 0 {
+				return fmt.Errorf("no run files (*.json) in %s", strings.Join(paths, ", "))
+			}
+			aggs := make([]runstats.Aggregator, min(jobs, len(files)))
+			var naive atomic.Int64
+			fileErrs, skipped, err := forEachRun(ctx, files, jobs, func(w int, r *jsonrun.Run) {
+				if len(r.Notes) > 0 {
+					naive.Add(1)
+				}
+				aggs[w].Add(r)
+			})
+			if err != nil {
+				return err
+			}
+			var all runstats.Aggregator
+			for i := range aggs {
+				all.Merge(&aggs[i])
+			}
+			s := all.Summary()
+			for _, e := range skipped {
+				fmt.Fprintf(env.Stderr, "stagetrack: note: skipped %v\n", e)
+			}
+			for _, e := range fileErrs {
+				fmt.Fprintf(env.Stderr, "stagetrack: skipped %v\n", e)
+			}
+			if n := naive.Load(); n > 0 {
+				fmt.Fprintf(env.Stderr, "stagetrack: note: %d of %d runs have timestamps with no UTC offset; read as UTC\n", n, s.Runs)
+			}
+			if s.Runs > 0 {
+				if asJSON {
+					b, merr := json.MarshalIndent(s, "", "  ")
+					if merr != nil {
+						return merr
+					}
+					err = write(env.Stdout, string(b)+"\n")
+				} else {
+					err = write(env.Stdout, view.Stats(s, env.viewOptions(env.Stdout, width)))
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if s.Runs == 0 && len(fileErrs) == 0 {
+				return fmt.Errorf("no runs read from %s", strings.Join(paths, ", "))
+			}
+			if len(fileErrs) > 0 {
+				return &reportedError{summary: fmt.Sprintf("%d of %d files could not be read", len(fileErrs), len(files))}
+			}
+			return nil
+		}),
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	cmd.Flags().IntVarP(&width, "width", "w", 0, "columns to fit (default: $COLUMNS, the terminal's width, or 100)")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", max(4, 2*runtime.GOMAXPROCS(0)), "files to read at once")
+	return cmd
+}

@@ -1,0 +1,157 @@
+package report
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
+)
+
+// StderrTailKey is the data key under which stagetrack exec records the
+// last lines of a failed command's stderr.
+const StderrTailKey = "stderr_tail"
+
+// StderrTail returns the stderr tail recorded in a stage's data, or "".
+func StderrTail(data json.RawMessage) string {
+	if len(data) == 0 || data[0] != '{' {
+		return ""
+	}
+	var d struct {
+		Tail string `json:"stderr_tail"`
+	}
+	if json.Unmarshal(data, &d) != nil {
+		return ""
+	}
+	return d.Tail
+}
+
+// JUnit XML, the dialect that CI systems read (GitHub test reporters,
+// GitLab's artifacts:reports:junit, Jenkins): one <testsuite> per run, one
+// <testcase> per stage, named by its key path; a failed stage has a
+// <failure> with its error and stderr tail, a stage that never ended an
+// <error>.
+type (
+	junitSuites struct {
+		XMLName  xml.Name     `xml:"testsuites"`
+		Name     string       `xml:"name,attr"`
+		Tests    int          `xml:"tests,attr"`
+		Failures int          `xml:"failures,attr"`
+		Errors   int          `xml:"errors,attr"`
+		Time     string       `xml:"time,attr"`
+		Suites   []junitSuite `xml:"testsuite"`
+	}
+	junitSuite struct {
+		Name       string          `xml:"name,attr"`
+		Tests      int             `xml:"tests,attr"`
+		Failures   int             `xml:"failures,attr"`
+		Errors     int             `xml:"errors,attr"`
+		Time       string          `xml:"time,attr"`
+		Timestamp  string          `xml:"timestamp,attr"`
+		ID         string          `xml:"id,attr"`
+		Properties []junitProperty `xml:"properties>property,omitempty"`
+		Cases      []junitCase     `xml:"testcase"`
+	}
+	junitProperty struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
+	}
+	junitCase struct {
+		Name      string        `xml:"name,attr"`
+		ClassName string        `xml:"classname,attr"`
+		Time      string        `xml:"time,attr"`
+		Failure   *junitProblem `xml:"failure,omitempty"`
+		Error     *junitProblem `xml:"error,omitempty"`
+		SystemErr string        `xml:"system-err,omitempty"`
+	}
+	junitProblem struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr,omitempty"`
+		Text    string `xml:",chardata"`
+	}
+)
+
+// WriteJUnit writes the runs as a JUnit XML document to w.
+//
+// WriteJUnit is safe for concurrent use.
+func WriteJUnit(w io.Writer, runs []Input, title string) error {
+	if len(runs) == 0 {
+		return fmt.Errorf("report: no runs")
+	}
+	if title == "" {
+		title = "stage-tracker"
+	}
+	doc := junitSuites{Name: title}
+	var total time.Duration
+	for _, in := range runs {
+		r := in.Run
+		d := r.CompletedAt.Sub(r.StartTime)
+		total += d
+		s := junitSuite{
+			Name: orName(r.Name, r.RunID), ID: r.RunID, Time: seconds(d),
+			Timestamp: r.StartTime.UTC().Format("2006-01-02T15:04:05"),
+			Properties: []junitProperty{
+				{Name: "run_id", Value: r.RunID}, {Name: "status", Value: runtree.RunStatus(r)},
+				{Name: "trace_id", Value: r.TraceID}, {Name: "file", Value: in.File},
+			},
+		}
+		if r.Error != "" {
+			s.Properties = append(s.Properties, junitProperty{Name: "error", Value: r.Error})
+		}
+		for _, row := range runtree.Flatten(r) {
+			c := junitCase{Name: row.KeyPath, ClassName: s.Name, Time: seconds(row.End.Sub(row.Start))}
+			tail := StderrTail(row.Stage.Data)
+			text := row.Stage.Error
+			if tail != "" {
+				text += "\n\nstderr (last lines):\n" + tail
+				c.SystemErr = tail
+			}
+			switch row.Status {
+			case jsonrun.StageOK:
+			case jsonrun.StageError:
+				c.Failure = &junitProblem{Message: orName(row.Stage.Error, "failed"), Type: "error", Text: text}
+				s.Failures++
+			default:
+				c.Error = &junitProblem{Message: "stage " + row.Status, Type: row.Status, Text: text}
+				s.Errors++
+			}
+			s.Cases = append(s.Cases, c)
+			s.Tests++
+		}
+		doc.Tests += s.Tests
+		doc.Failures += s.Failures
+		doc.Errors += s.Errors
+		doc.Suites = append(doc.Suites, s)
+	}
+	doc.Time = seconds(total)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+func orName(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func seconds(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
+}

@@ -1,0 +1,285 @@
+// Package rundiff compares two runs stage by stage: which stages got slower
+// or faster, whose status changed, which data keys changed, and which
+// stages only one run has. Compare is a pure function; its result is what
+// `stagetrack diff --json` prints.
+//
+// Compare is safe for concurrent use.
+package rundiff
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
+)
+
+// Presence values of StageDiff.Presence.
+const (
+	Both  = "both"
+	OnlyA = "only_a"
+	OnlyB = "only_b"
+)
+
+// Diff is the comparison of run A with run B. It is a plain value, safe to
+// read from several goroutines.
+type Diff struct {
+	A      RunInfo     `json:"a"`
+	B      RunInfo     `json:"b"`
+	Total  Change      `json:"total"` // the runs' total durations
+	Stages []StageDiff `json:"stages"`
+}
+
+// RunInfo identifies one side of a comparison.
+type RunInfo struct {
+	File        string    `json:"file,omitempty"`
+	RunID       string    `json:"run_id"`
+	Name        string    `json:"name,omitempty"`
+	Status      string    `json:"status"`
+	StartTime   time.Time `json:"start_time"`
+	DurationSec float64   `json:"duration_sec"`
+}
+
+// Change is how a duration changed from A to B.
+type Change struct {
+	ASec     *float64 `json:"a_sec"`     // null when the stage is only in B, or its duration in A is unknown
+	BSec     *float64 `json:"b_sec"`     // null when the stage is only in A, or its duration in B is unknown
+	DeltaSec *float64 `json:"delta_sec"` // B - A; null unless in both
+	// DeltaPct is the change relative to A, in percent rounded to 0.01;
+	// null unless in both, and when A's duration is zero.
+	DeltaPct *float64 `json:"delta_pct"`
+}
+
+// StageDiff is one stage, matched by its key path ("train/epoch#2"): the
+// same key at the same place in the tree of both runs.
+type StageDiff struct {
+	Key      string `json:"key"` // key path from the top, joined by "/"
+	Depth    int    `json:"depth"`
+	Presence string `json:"presence"` // Both, OnlyA or OnlyB
+	Change
+	StatusA       string    `json:"status_a,omitempty"`
+	StatusB       string    `json:"status_b,omitempty"`
+	StatusChanged bool      `json:"status_changed"`
+	ErrorA        string    `json:"error_a,omitempty"`
+	ErrorB        string    `json:"error_b,omitempty"`
+	Data          *DataDiff `json:"data,omitempty"` // nil when the data is equal or the stage is in one run only
+}
+
+// DataDiff lists the top-level keys of a stage's data that differ. When the
+// data is not an object in both runs (a list, a number, null), only
+// ValueChanged says whether it differs.
+type DataDiff struct {
+	Added        []string `json:"added,omitempty"`
+	Removed      []string `json:"removed,omitempty"`
+	Changed      []string `json:"changed,omitempty"`
+	ValueChanged bool     `json:"value_changed,omitempty"`
+}
+
+// Keys returns how many keys differ (1 for a changed non-object value).
+func (d *DataDiff) Keys() int {
+	if d == nil {
+		return 0
+	}
+	n := len(d.Added) + len(d.Removed) + len(d.Changed)
+	if d.ValueChanged {
+		n++
+	}
+	return n
+}
+
+// Compare compares run a with run b. Stages come in a's order; a stage
+// only in b comes right after the stage that precedes it in b (or first).
+func Compare(a, b *jsonrun.Run) Diff {
+	aRows, bRows := runtree.Flatten(a), runtree.Flatten(b)
+	d := Diff{
+		A:     info(a, aRows),
+		B:     info(b, bRows),
+		Total: change(ptr(runtree.Duration(a, aRows).Seconds()), ptr(runtree.Duration(b, bRows).Seconds())),
+	}
+
+	bByKey := make(map[string]*runtree.Row, len(bRows))
+	for i := range bRows {
+		bByKey[bRows[i].KeyPath] = &bRows[i]
+	}
+	aKeys := make(map[string]bool, len(aRows))
+	out := make([]StageDiff, 0, len(aRows)+len(bRows))
+	for i := range aRows {
+		ar := &aRows[i]
+		aKeys[ar.KeyPath] = true
+		out = append(out, stageDiff(ar, bByKey[ar.KeyPath]))
+	}
+	last := -1 // where the stage before the current one of b sits in out
+	for i := range bRows {
+		br := &bRows[i]
+		if aKeys[br.KeyPath] {
+			last = slices.IndexFunc(out, func(s StageDiff) bool { return s.Key == br.KeyPath })
+			continue
+		}
+		last++
+		out = slices.Insert(out, last, stageDiff(nil, br))
+	}
+	d.Stages = out
+	return d
+}
+
+func info(r *jsonrun.Run, rows []runtree.Row) RunInfo {
+	return RunInfo{
+		RunID:       r.RunID,
+		Name:        r.Name,
+		Status:      runtree.RunStatus(r),
+		StartTime:   r.StartTime,
+		DurationSec: runtree.Duration(r, rows).Seconds(),
+	}
+}
+
+func stageDiff(a, b *runtree.Row) StageDiff {
+	var s StageDiff
+	var ad, bd *float64
+	switch {
+	case a != nil && b != nil:
+		s.Presence = Both
+	case a != nil:
+		s.Presence = OnlyA
+	default:
+		s.Presence = OnlyB
+	}
+	if a != nil {
+		s.Key, s.Depth = a.KeyPath, a.Depth
+		s.StatusA, s.ErrorA = a.Status, a.Stage.Error
+		ad = stageSec(a.Stage)
+	}
+	if b != nil {
+		s.Key, s.Depth = b.KeyPath, b.Depth
+		s.StatusB, s.ErrorB = b.Status, b.Stage.Error
+		bd = stageSec(b.Stage)
+	}
+	s.Change = change(ad, bd)
+	s.StatusChanged = a != nil && b != nil && s.StatusA != s.StatusB
+	if a != nil && b != nil {
+		s.Data = compareData(a.Stage.Data, b.Stage.Data)
+	}
+	return s
+}
+
+func ptr(f float64) *float64 { return &f }
+
+// stageSec is the stage's duration, nil when it is unknown (the Python
+// tool's null duration_sec with no end_time): never 0.
+func stageSec(st *jsonrun.Stage) *float64 {
+	if st.DurationUnknown {
+		return nil
+	}
+	return ptr(st.DurationSec)
+}
+
+func change(a, b *float64) Change {
+	c := Change{ASec: a, BSec: b}
+	if a != nil && b != nil {
+		// Round to the run file's precision, so 0.3-0.2 prints as 0.1.
+		c.DeltaSec = ptr(roundMicro(*b - *a))
+		if *a != 0 {
+			c.DeltaPct = ptr(math.Round((*b-*a) / *a * 100 * 100) / 100) // to 0.01%
+		}
+	}
+	return c
+}
+
+func roundMicro(f float64) float64 {
+	return float64(time.Duration(f*float64(time.Second)).Round(time.Microsecond)) / float64(time.Second)
+}
+
+// compareData compares two data values: key by key when both are objects,
+// as whole values otherwise. Numbers compare by value (1.0 equals 1).
+func compareData(a, b json.RawMessage) *DataDiff {
+	av, aerr := decode(a)
+	bv, berr := decode(b)
+	if aerr != nil || berr != nil { // not JSON: compare the bytes
+		if bytes.Equal(a, b) {
+			return nil
+		}
+		return &DataDiff{ValueChanged: true}
+	}
+	ao, aObj := av.(map[string]any)
+	bo, bObj := bv.(map[string]any)
+	if !aObj || !bObj {
+		if equal(av, bv) {
+			return nil
+		}
+		return &DataDiff{ValueChanged: true}
+	}
+	var d DataDiff
+	for _, k := range slices.Sorted(maps.Keys(ao)) {
+		bvk, ok := bo[k]
+		switch {
+		case !ok:
+			d.Removed = append(d.Removed, k)
+		case !equal(ao[k], bvk):
+			d.Changed = append(d.Changed, k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(bo)) {
+		if _, ok := ao[k]; !ok {
+			d.Added = append(d.Added, k)
+		}
+	}
+	if d.Keys() == 0 {
+		return nil
+	}
+	return &d
+}
+
+func decode(b json.RawMessage) (any, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+func equal(a, b any) bool {
+	switch a := a.(type) {
+	case json.Number:
+		bn, ok := b.(json.Number)
+		if !ok {
+			return false
+		}
+		if a == bn {
+			return true
+		}
+		af, aerr := a.Float64()
+		bf, berr := bn.Float64()
+		return aerr == nil && berr == nil && af == bf
+	case map[string]any:
+		bm, ok := b.(map[string]any)
+		if !ok || len(a) != len(bm) {
+			return false
+		}
+		for k, v := range a {
+			bv, ok := bm[k]
+			if !ok || !equal(v, bv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		bs, ok := b.([]any)
+		if !ok || len(a) != len(bs) {
+			return false
+		}
+		for i := range a {
+			if !equal(a[i], bs[i]) {
+				return false
+			}
+		}
+		return true
+	default: // string, bool, nil
+		return a == b
+	}
+}

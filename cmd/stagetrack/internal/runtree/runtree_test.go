@@ -1,0 +1,67 @@
+package runtree_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
+)
+
+func TestFlatten(t *testing.T) {
+	r := &jsonrun.Run{Stages: jsonrun.Stages{
+		{Key: "a", Name: "a"},
+		{Key: "t", Name: "t", Stages: jsonrun.Stages{
+			{Key: "e", Name: "e"},
+			{Key: "e#2", Name: "e", Stages: jsonrun.Stages{{Key: "x", Name: "x"}}},
+		}},
+	}}
+	var got [][]any
+	for _, row := range runtree.Flatten(r) {
+		got = append(got, []any{row.KeyPath, row.NamePath, row.Parent, row.Depth})
+	}
+	b, _ := json.Marshal(got)
+	want := `[["a","a","",0],["t","t","",0],["t/e","t/e","t",1],["t/e#2","t/e","t",1],["t/e#2/x","t/e/x","t/e",2]]`
+	if string(b) != want {
+		t.Errorf("Flatten = %s\n want %s", b, want)
+	}
+}
+
+// TestPythonFile: files without status or end_time read as they should.
+func TestPythonFile(t *testing.T) {
+	start := time.Date(2025, 5, 5, 23, 14, 10, 0, time.UTC)
+	r := &jsonrun.Run{StartTime: start, TotalDurationSec: 2, Stages: jsonrun.Stages{
+		{Key: "ok", StartTime: start, DurationSec: 0.5},
+		{Key: "bad", StartTime: start.Add(time.Second), DurationSec: 1.5, Error: "boom"},
+	}}
+	rows := runtree.Flatten(r)
+	if rows[0].Status != "ok" || rows[1].Status != "error" {
+		t.Errorf("statuses %q %q, want ok error", rows[0].Status, rows[1].Status)
+	}
+	if !rows[1].End.Equal(start.Add(2500 * time.Millisecond)) {
+		t.Errorf("end %v, want start + duration", rows[1].End)
+	}
+	if got := runtree.RunStatus(r); got != jsonrun.StatusFailed {
+		t.Errorf("run status %q, want failed", got)
+	}
+	s, e := runtree.Bounds(r, rows)
+	if !s.Equal(start) || !e.Equal(start.Add(2500*time.Millisecond)) {
+		t.Errorf("bounds %v..%v: want the last stage's end, past completed_at", s, e)
+	}
+}
+
+func TestShortID(t *testing.T) {
+	cases := map[string]string{
+		"3f2c8a1e-5b7d-4c10-9e2f-6a1b2c3d4e5f": "3f2c8a1e",
+		"abc":                                  "abc",
+		"0123456789":                           "01234567",
+	}
+	for in, want := range cases {
+		t.Run(in, func(t *testing.T) {
+			if got := runtree.ShortID(in); got != want {
+				t.Errorf("ShortID(%q) = %q, want %q", in, got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,167 @@
+package fsutil
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// WriteAtomic writes path so that a reader sees either the whole
+// file or nothing: it writes a temporary file in the same directory
+// (.<name>.tmp-<random>, locked while it is written, so that CleanTemps
+// knows it is in use), syncs it, and moves it to path. On error no
+// temporary file is left behind.
+//
+// With replace, the rename replaces whatever is at path; a symlink there is
+// replaced itself, never followed. Without, a file already at path is left
+// as it is and the write fails with an error wrapping fs.ErrExist.
+func WriteAtomic(path string, perm os.FileMode, replace bool, write func(io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := createLockedTemp(dir, "."+filepath.Base(path)+TempInfix+"*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = write(f); err != nil {
+		return err
+	}
+	if err = f.Chmod(perm); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if replace {
+		err = os.Rename(tmp, path)
+	} else if err = os.Link(tmp, path); err == nil {
+		os.Remove(tmp)
+	}
+	if err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	// Make the rename itself durable. Some file systems refuse to sync a
+	// directory; the file is whole either way, so that is not an error.
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// createLockedTemp creates a temporary file and locks it. A CleanTemps that
+// came between the two holds the lock (and will remove the file) or has
+// removed it already: then it makes another.
+func createLockedTemp(dir, pattern string) (*os.File, error) {
+	for {
+		f, err := os.CreateTemp(dir, pattern)
+		if err != nil {
+			return nil, err
+		}
+		locked, err := TryLockExclusive(f)
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return nil, err
+		}
+		if (locked || !LocksWork) && SameFile(f, f.Name()) {
+			return f, nil
+		}
+		f.Close()
+	}
+}
+
+// TempInfix marks the temporary files of WriteAtomic.
+const TempInfix = ".tmp-"
+
+// CleanTemps removes the temporary files that interrupted atomic writes left
+// in dir: only names of our own pattern, only regular files, and only those
+// no live writer holds locked.
+func CleanTemps(dir string) error {
+	matches, err := filepath.Glob(filepath.Join(GlobEscape(dir), ".*"+TempInfix+"*"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, m := range matches {
+		fi, err := os.Lstat(m)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		f, err := OpenNoFollow(m, os.O_RDONLY)
+		if err != nil {
+			continue
+		}
+		if ok, _ := TryLockExclusive(f); ok && LocksWork && SameFile(f, m) {
+			if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("remove leftover temporary file %s: %w", m, err))
+			}
+		}
+		f.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// sameFile reports whether path still names the file f has open.
+func SameFile(f *os.File, path string) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	pi, err := os.Lstat(path)
+	return err == nil && os.SameFile(fi, pi)
+}
+
+// appendLine appends one line to a JSON Lines file with a single write on a
+// file opened O_APPEND, so lines from concurrent writers, processes
+// included, never interleave, and what is there is never rewritten. When
+// the file does not end in a newline (a writer was killed mid-line), the
+// line starts with one, so that the torn line stays alone and this one is
+// whole.
+func AppendLine(path string, line []byte, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, perm)
+	if err != nil {
+		return err
+	}
+	// Without the lock, another appender's line could be half visible when
+	// the last byte is read, and this line would start with a needless
+	// newline.
+	if err := lockAppend(f); err != nil {
+		f.Close()
+		return err
+	}
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
+			line = append([]byte{'\n'}, line...)
+		}
+	}
+	_, err = f.Write(line)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// GlobEscape escapes the glob metacharacters of a literal path.
+func GlobEscape(p string) string {
+	r := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
+	return r.Replace(p)
+}

@@ -1,0 +1,7 @@
+// Package fsutil holds the file-system primitives the library packages
+// share: whole-or-absent writes (WriteAtomic), single-write appends of
+// JSON Lines (AppendLine), and the flock(2) locks that tell a live writer
+// of a journal from a dead one.
+//
+// Everything here is safe for concurrent use, by goroutines and processes.
+package fsutil
