@@ -1,12 +1,12 @@
 package runfile
 
 import (
-	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 	"io"
-	"iter"
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 )
 
 // TimeLayout is the run file's timestamp format: UTC with microseconds and a
@@ -36,9 +36,9 @@ type encoder struct {
 	first  bool
 	w      io.Writer // when not nil, b is written to w as it fills
 	err    error     // the first error from w
-	// stages, when not nil, gives the run's top-level stages in place of
+	// stages, when not nil, writes the run's top-level stages in place of
 	// Run.Stages: a run file streamed from a writer's buffer (WriteStages).
-	stages iter.Seq[*Stage]
+	stages func(*StageWriter)
 }
 
 // Write writes the run file form of r, indented by two spaces, to w,
@@ -88,7 +88,7 @@ func (e *encoder) run(r *Run) {
 	e.raw(r.Args)
 	e.key("stages")
 	if e.stages != nil {
-		e.stageSeq(e.stages)
+		e.stageFunc(e.stages)
 	} else {
 		e.stageSet(r.Stages)
 	}
@@ -162,17 +162,28 @@ func (e *encoder) stageSet(s Stages) {
 	e.close()
 }
 
-// stageSeq writes a stages object of the records stages yields.
-func (e *encoder) stageSeq(stages iter.Seq[*Stage]) {
-	empty := true
-	for st := range stages {
-		if empty {
-			e.open()
-			empty = false
-		}
-		e.stage(st)
+// StageWriter writes the stages object of a run file one stage at a time
+// (WriteStages). It is not safe for concurrent use.
+type StageWriter struct {
+	e     *encoder
+	empty bool
+}
+
+// Stage writes st, a top-level stage record, and its nested stages. The
+// writer does not keep st.
+func (sw *StageWriter) Stage(st *Stage) {
+	if sw.empty {
+		sw.e.open()
+		sw.empty = false
 	}
-	if empty {
+	sw.e.stage(st)
+}
+
+// stageFunc writes a stages object of the records that stages writes.
+func (e *encoder) stageFunc(stages func(*StageWriter)) {
+	sw := StageWriter{e: e, empty: true}
+	stages(&sw)
+	if sw.empty {
 		e.b = append(e.b, "{}"...)
 		return
 	}

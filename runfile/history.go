@@ -3,9 +3,10 @@ package runfile
 import (
 	"bytes"
 	"errors"
-	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"io"
 	"os"
+
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 )
 
 // appendHistory appends line to the JSON Lines history at path, after

@@ -3,17 +3,16 @@ package runfile
 import (
 	"fmt"
 	"io"
-	"iter"
 	"os"
 
 	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 )
 
 // WriteStages writes the run file form of r as Write does, but with the
-// top-level stages that stages yields in place of r.Stages: a writer that
-// holds its stages packed encodes them one at a time, never building them
-// all. Each yielded *Stage is used only during the yield.
-func WriteStages(w io.Writer, r *Run, stages iter.Seq[*Stage]) error {
+// top-level stages that stages writes, through its StageWriter, in place of
+// r.Stages: a writer that holds its stages packed encodes them one at a
+// time, never building them all.
+func WriteStages(w io.Writer, r *Run, stages func(*StageWriter)) error {
 	e := encoder{b: make([]byte, 0, 2*streamChunk), indent: true, w: w, stages: stages}
 	e.run(r)
 	e.flush()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"io"
-	"iter"
 	"strconv"
 	"strings"
 
@@ -120,30 +119,27 @@ func assembleFlat(root *rootRecord, runID string, b *stageBuffer) *Run {
 	return r
 }
 
-// flatStages yields the stages of a flat buffer, keys and attempts as
-// buildTree gives them, host and pid as omitSameProc leaves them, one at a
-// time into one variable.
-func (b *stageBuffer) flatStages(run proc) iter.Seq[*Stage] {
-	return func(yield func(*Stage) bool) {
-		attempts := map[string]int{}
-		b.each(func(r *stageRecord) {
-			st := toStage(r)
-			name := jsonscalar.ValidUTF8(r.name)
-			attempts[name]++
-			st.Attempt = attempts[name]
-			st.Key = name
-			if st.Attempt > 1 {
-				st.Key = name + "#" + strconv.Itoa(st.Attempt)
+// writeFlatStages writes the stages of a flat buffer, keys and attempts as
+// buildTree gives them, host and pid as omitSameProc leaves them.
+func (b *stageBuffer) writeFlatStages(sw *runfile.StageWriter, run proc) {
+	attempts := map[string]int{}
+	b.each(func(r *stageRecord) {
+		st := toStage(r)
+		name := jsonscalar.ValidUTF8(r.name)
+		attempts[name]++
+		st.Attempt = attempts[name]
+		st.Key = name
+		if st.Attempt > 1 {
+			st.Key = name + "#" + strconv.Itoa(st.Attempt)
+		}
+		if st.Host == run.host || st.Host == "" {
+			st.Host = ""
+			if st.PID == run.pid {
+				st.PID = 0
 			}
-			if st.Host == run.host || st.Host == "" {
-				st.Host = ""
-				if st.PID == run.pid {
-					st.PID = 0
-				}
-			}
-			yield(&st)
-		})
-	}
+		}
+		sw.Stage(&st)
+	})
 }
 
 // writeFlat writes the run file of run, whose stages are the flat buffer b,
@@ -151,6 +147,6 @@ func (b *stageBuffer) flatStages(run proc) iter.Seq[*Stage] {
 // no history file, whose line would need the stages again.
 func (w *runWriter) writeFlat(run *Run, b *stageBuffer, runProc proc, outputFile string, replace bool) (string, error) {
 	return w.writeWith(run, outputFile, replace, func(f io.Writer) error {
-		return runfile.WriteStages(f, run, b.flatStages(runProc))
+		return runfile.WriteStages(f, run, func(sw *runfile.StageWriter) { b.writeFlatStages(sw, runProc) })
 	})
 }

@@ -83,7 +83,7 @@ func TestStreamedFileSameAsAssembled(t *testing.T) {
 			}
 			run := assembleFlat(root, "3f2c1e9a-8d4b-4c55-9a57-2f1d0c3b4a5e", &b)
 			var got bytes.Buffer
-			if err := runfile.WriteStages(&got, run, b.flatStages(root.proc)); err != nil {
+			if err := runfile.WriteStages(&got, run, func(sw *runfile.StageWriter) { b.writeFlatStages(sw, root.proc) }); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got.Bytes(), want.Bytes()) {

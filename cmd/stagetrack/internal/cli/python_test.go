@@ -20,7 +20,7 @@ import (
 //	[1] 0b7e6a52  2025-05-06  whole seconds (no fraction), one duration passed
 //	[2] 5c1d…0002 2025-05-04  naive timestamps
 //	[3] 5c1d…0003 2025-05-07  Detection: duration null and no end_time
-const pyHistory = "../../testdata/python/history/pipeline_history.json"
+const pyHistory = "../../../../testdata/python/history/pipeline_history.json"
 
 func pyRun(i int) string { return pyHistory + "[" + string(rune('0'+i)) + "]" }
 

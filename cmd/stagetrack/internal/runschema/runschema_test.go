@@ -136,7 +136,7 @@ func ourProblems(t *testing.T, sch *runschema.Schema, b []byte) []string {
 func corpus(t *testing.T) map[string]any {
 	t.Helper()
 	docs := map[string]any{}
-	for _, root := range []string{"../../exporter/jsonrun/testdata", "../cli/testdata"} {
+	for _, root := range []string{"../../../../exporter/jsonrun/testdata", "../cli/testdata"} {
 		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
 				return err
