@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // TestJaegerNodeSDK runs the Node program testdata/node/pipeline.js (the
@@ -63,15 +63,15 @@ func TestJaegerNodeSDK(t *testing.T) {
 	if len(files) != 1 {
 		t.Fatalf("run files %v\n%s", files, out)
 	}
-	rf, err := jsonrun.ReadFile(files[0])
+	rf, err := runfile.ReadFile(files[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// The run file: the Node spans as nested stages.
 	stageSpan := map[string]string{} // stage name: span id
-	var walk func(jsonrun.Stages, string)
-	walk = func(ss jsonrun.Stages, parent string) {
+	var walk func(runfile.Stages, string)
+	walk = func(ss runfile.Stages, parent string) {
 		for _, s := range ss {
 			stageSpan[s.Name] = s.SpanID
 			if want := map[string]string{"parse": "extract"}[s.Name]; want != parent {

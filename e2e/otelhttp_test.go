@@ -13,7 +13,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -103,7 +103,7 @@ func TestJaegerOtelHTTP(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("%d files in the run directory, want 1 (the run)", len(entries))
 	}
-	rf, err := jsonrun.ReadFile(res.run.File())
+	rf, err := runfile.ReadFile(res.run.File())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestJaegerOtelHTTP(t *testing.T) {
 			t.Errorf("stage %s has nested stages %d", s.Key, len(s.Stages))
 		}
 	}
-	if len(keys) != 2 || keys[0] != "parse" || keys[1] != "score" || rf.StageCount != 2 || rf.Status != jsonrun.StatusOK {
+	if len(keys) != 2 || keys[0] != "parse" || keys[1] != "score" || rf.StageCount != 2 || rf.Status != runfile.StatusOK {
 		t.Errorf("run file: stages %v, stage_count %d, status %s; want [parse score], 2, ok", keys, rf.StageCount, rf.Status)
 	}
 

@@ -15,7 +15,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -147,7 +147,7 @@ func TestJaegerPipeline(t *testing.T) {
 				t.Fatalf("shutdown: %v", err)
 			}
 
-			rf, err := jsonrun.ReadFile(run.File())
+			rf, err := runfile.ReadFile(run.File())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,7 +162,7 @@ func TestJaegerPipeline(t *testing.T) {
 }
 
 // checkTrace checks what Jaeger holds against what the pipeline sent.
-func checkTrace(t *testing.T, res jaegerResponse, rf *jsonrun.Run, run *tracker.Run, protocol string) {
+func checkTrace(t *testing.T, res jaegerResponse, rf *runfile.Run, run *tracker.Run, protocol string) {
 	t.Helper()
 	if len(res.Data) != 1 {
 		t.Fatalf("Jaeger returned %d traces, want 1", len(res.Data))
@@ -389,7 +389,7 @@ func checkOK(t *testing.T, s jaegerSpan) {
 // file writes start times truncated and durations rounded to the nearest
 // microsecond. Each is checked exactly against the recorded truth, so the
 // two never differ by more than the 1 µs that rounding allows.
-func checkAgainstRunFile(t *testing.T, trace jaegerTrace, rf *jsonrun.Run, truth []sdktrace.ReadOnlySpan) {
+func checkAgainstRunFile(t *testing.T, trace jaegerTrace, rf *runfile.Run, truth []sdktrace.ReadOnlySpan) {
 	t.Helper()
 	byID := make(map[string]jaegerSpan, len(trace.Spans))
 	for _, s := range trace.Spans {
@@ -406,8 +406,8 @@ func checkAgainstRunFile(t *testing.T, trace jaegerTrace, rf *jsonrun.Run, truth
 		durationSec            float64
 	}
 	records := []record{{spanID: rf.SpanID, name: rf.Name, start: rf.StartTime, durationSec: rf.TotalDurationSec}}
-	var walk func(ss jsonrun.Stages, parent string)
-	walk = func(ss jsonrun.Stages, parent string) {
+	var walk func(ss runfile.Stages, parent string)
+	walk = func(ss runfile.Stages, parent string) {
 		for _, s := range ss {
 			records = append(records, record{spanID: s.SpanID, parentID: parent, name: s.Name, start: s.StartTime, durationSec: s.DurationSec})
 			walk(s.Stages, s.SpanID)

@@ -7,7 +7,7 @@ import (
 	"log"
 	"os"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 )
 
@@ -39,7 +39,7 @@ func ExampleTracker() {
 		log.Fatal(err)
 	}
 
-	rf, err := jsonrun.ReadFile(run.File())
+	rf, err := runfile.ReadFile(run.File())
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -12,8 +12,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/internal/keys"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 )
 
@@ -66,7 +66,7 @@ func TestFeed(t *testing.T) {
 	}
 	feed.End(tracetest.SpanStubs{stage}.Snapshots()) // after shutdown: dropped
 
-	rf, err := jsonrun.ReadFile(run.File())
+	rf, err := runfile.ReadFile(run.File())
 	if err != nil {
 		t.Fatal(err)
 	}

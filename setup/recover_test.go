@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 )
 
@@ -29,8 +30,8 @@ func TestTrackerRecoversItsDirectoryAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer shutdown(t.Context())
-	rf, err := jsonrun.ReadFile(filepath.Join(dir, id+".json"))
-	if err != nil || rf.Status != jsonrun.StatusCrashed || rf.Name != "killed" {
+	rf, err := runfile.ReadFile(filepath.Join(dir, id+".json"))
+	if err != nil || rf.Status != runfile.StatusCrashed || rf.Name != "killed" {
 		t.Fatalf("recovered run file: %+v, %v", rf, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -66,7 +67,7 @@ func TestTrackerSamplingNeverCostsARun(t *testing.T) {
 			if err := run.Finalize(t.Context()); err != nil {
 				t.Fatalf("Finalize = %v, want nil", err)
 			}
-			rf, err := jsonrun.ReadFile(filepath.Join(dir, run.ID()+".json"))
+			rf, err := runfile.ReadFile(filepath.Join(dir, run.ID()+".json"))
 			if err != nil {
 				t.Fatalf("no run file: %v", err)
 			}

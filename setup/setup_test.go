@@ -16,7 +16,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -110,7 +110,7 @@ func TestTrackerOTLP(t *testing.T) {
 				}
 			}
 
-			rf, err := jsonrun.ReadFile(run.File())
+			rf, err := runfile.ReadFile(run.File())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,13 +174,13 @@ func TestTrackerSeveralExportersAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rf, err := jsonrun.ReadFile(run.File())
+	rf, err := runfile.ReadFile(run.File())
 	if err != nil {
 		t.Fatal(err)
 	}
 	runFileSpans := []string{rf.SpanID}
-	var walk func(jsonrun.Stages)
-	walk = func(ss jsonrun.Stages) {
+	var walk func(runfile.Stages)
+	walk = func(ss runfile.Stages) {
 		for _, s := range ss {
 			runFileSpans = append(runFileSpans, s.SpanID)
 			walk(s.Stages)

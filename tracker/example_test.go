@@ -11,6 +11,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -46,7 +47,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	rf, _ := jsonrun.ReadFile(run.File())
+	rf, _ := runfile.ReadFile(run.File())
 	fmt.Println(rf.RunID, rf.Status, rf.TotalDurationSec)
 	for _, st := range rf.Stages {
 		fmt.Println(st.Key, st.DurationSec, string(st.Data))
@@ -81,7 +82,7 @@ func ExampleRun_Stage() {
 	fmt.Println("evaluate:", err)
 	run.Finalize(ctx)
 
-	rf, _ := jsonrun.ReadFile(run.File())
+	rf, _ := runfile.ReadFile(run.File())
 	fmt.Println(rf.Status)
 	for _, st := range rf.Stages {
 		fmt.Println(strings.TrimSpace(st.Key + " " + st.Status + " " + st.Error))

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -59,7 +60,7 @@ func newPipeline(t *testing.T, o pipelineOpt) *pipeline {
 }
 
 // finalize finalises run and reads its run file back.
-func (p *pipeline) finalize(t *testing.T, run *tracker.Run) *jsonrun.Run {
+func (p *pipeline) finalize(t *testing.T, run *tracker.Run) *runfile.Run {
 	t.Helper()
 	if err := run.Finalize(t.Context()); err != nil {
 		t.Fatalf("Finalize: %v", err)
@@ -67,7 +68,7 @@ func (p *pipeline) finalize(t *testing.T, run *tracker.Run) *jsonrun.Run {
 	if want := filepath.Join(p.dir, run.ID()+".json"); run.File() != want {
 		t.Fatalf("File() = %q, want %q", run.File(), want)
 	}
-	rf, err := jsonrun.ReadFile(run.File())
+	rf, err := runfile.ReadFile(run.File())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func fixedClock(step time.Duration) func() time.Time {
 	}
 }
 
-func stageKeys(s jsonrun.Stages) []string {
+func stageKeys(s runfile.Stages) []string {
 	var ks []string
 	for _, st := range s {
 		ks = append(ks, st.Key)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/internal/runresult"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -84,7 +85,7 @@ func TestStandardCompositionFinalizeIsHonest(t *testing.T) {
 			if run.File() != want {
 				t.Fatalf("File() = %q, want %q", run.File(), want)
 			}
-			if rf, err := jsonrun.ReadFile(want); err != nil || len(rf.Stages) != 1 {
+			if rf, err := runfile.ReadFile(want); err != nil || len(rf.Stages) != 1 {
 				t.Fatalf("run file %v, %v: want one stage", rf, err)
 			}
 		})

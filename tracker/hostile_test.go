@@ -13,6 +13,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -70,7 +71,7 @@ func TestRunDirectoryVanishes(t *testing.T) {
 	if err := run.Finalize(t.Context()); err != nil {
 		t.Fatalf("Finalize after the directory vanished = %v", err)
 	}
-	rf, err := jsonrun.ReadFile(run.File())
+	rf, err := runfile.ReadFile(run.File())
 	if err != nil || len(rf.Stages) != 2 {
 		t.Fatalf("run file %v, %v: want both stages", rf, err)
 	}
@@ -87,7 +88,7 @@ func TestHistoryOnFullDisk(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), "/dev/full") {
 		t.Fatalf("Finalize = %v, want ENOSPC naming the history file", err)
 	}
-	rf, rerr := jsonrun.ReadFile(filepath.Join(dir, run.ID()+".json"))
+	rf, rerr := runfile.ReadFile(filepath.Join(dir, run.ID()+".json"))
 	if rerr != nil || len(rf.Stages) != 1 {
 		t.Errorf("run file beside the failed history: %v %v", rf, rerr)
 	}
@@ -116,7 +117,7 @@ func TestLoweredSpanLimits(t *testing.T) {
 	if err != nil || !json.Valid(raw) {
 		t.Fatalf("run file not valid JSON: %v", err)
 	}
-	rf, _ := jsonrun.ReadFile(run.File())
+	rf, _ := runfile.ReadFile(run.File())
 	for _, st := range rf.Stages {
 		// Either complete, or null and marked: never silently shortened.
 		switch st.Key {
@@ -160,7 +161,7 @@ func TestAbsurdInput(t *testing.T) {
 	if err := run.Finalize(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	rf, err := jsonrun.ReadFile(run.File())
+	rf, err := runfile.ReadFile(run.File())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func TestHundredThousandStages(t *testing.T) {
 	if err := run.Finalize(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	rf, err := jsonrun.ReadFile(run.File())
+	rf, err := runfile.ReadFile(run.File())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,8 +253,8 @@ func TestManyRunsInOneProcessConcurrentSafe(t *testing.T) {
 			t.Errorf("journal left: %s", e.Name())
 			continue
 		}
-		rf, err := jsonrun.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil || len(rf.Stages) != 2 || rf.Status != jsonrun.StatusOK {
+		rf, err := runfile.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil || len(rf.Stages) != 2 || rf.Status != runfile.StatusOK {
 			t.Errorf("%s: %v %v", e.Name(), rf, err)
 		}
 		files++

@@ -11,6 +11,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -57,7 +58,7 @@ func TestStartOrJoin(t *testing.T) {
 	if err := run.Finalize(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	rf, err := jsonrun.ReadFile(filepath.Join(dir, run.ID()+".json"))
+	rf, err := runfile.ReadFile(filepath.Join(dir, run.ID()+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestStartOrJoin(t *testing.T) {
 	if !ok || inner.Error != "inner failed" || string(outerRec.Data) != `{"rows":3}` {
 		t.Errorf("child stages = %+v", outerRec)
 	}
-	if rf.Status != jsonrun.StatusFailed || rf.StageCount != 3 || rf.MissingStages != 0 {
+	if rf.Status != runfile.StatusFailed || rf.StageCount != 3 || rf.MissingStages != 0 {
 		t.Errorf("status %s, stage_count %d, missing %d", rf.Status, rf.StageCount, rf.MissingStages)
 	}
 	entries, _ := os.ReadDir(childExp.Dir())
@@ -91,7 +92,7 @@ func TestSetErrorAndInterrupt(t *testing.T) {
 	run.Stage(ctx, "ok", func(context.Context) (any, error) { return nil, nil })
 	run.SetError(errors.New("exit status 3"))
 	rf := p.finalize(t, run)
-	if rf.Status != jsonrun.StatusFailed || rf.Error != "exit status 3" {
+	if rf.Status != runfile.StatusFailed || rf.Error != "exit status 3" {
 		t.Errorf("status %q error %q", rf.Status, rf.Error)
 	}
 
@@ -100,8 +101,8 @@ func TestSetErrorAndInterrupt(t *testing.T) {
 	if err := run.Interrupt(t.Context(), "signal: terminated"); err != nil {
 		t.Fatal(err)
 	}
-	rf, _ = jsonrun.ReadFile(run.File())
-	if rf.Status != jsonrun.StatusInterrupted || rf.Error != "signal: terminated" || rf.Stages[0].Status != jsonrun.StageUnfinished {
+	rf, _ = runfile.ReadFile(run.File())
+	if rf.Status != runfile.StatusInterrupted || rf.Error != "signal: terminated" || rf.Stages[0].Status != runfile.StageUnfinished {
 		t.Errorf("status %q error %q stage %q", rf.Status, rf.Error, rf.Stages[0].Status)
 	}
 }
@@ -122,14 +123,14 @@ func TestFinalizeOnPanic(t *testing.T) {
 		r.StartStage(ctx, "in-flight")
 		panic("disk on fire")
 	}()
-	rf, err := jsonrun.ReadFile(filepath.Join(p.dir, run.ID()+".json"))
+	rf, err := runfile.ReadFile(filepath.Join(p.dir, run.ID()+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rf.Status != jsonrun.StatusCrashed || rf.Error != "panic: disk on fire" || !strings.Contains(rf.Stack, "TestFinalizeOnPanic") {
+	if rf.Status != runfile.StatusCrashed || rf.Error != "panic: disk on fire" || !strings.Contains(rf.Stack, "TestFinalizeOnPanic") {
 		t.Errorf("status %q error %q stack %.80q", rf.Status, rf.Error, rf.Stack)
 	}
-	if st, _ := rf.Stages.Get("in-flight"); st.Status != jsonrun.StageUnfinished {
+	if st, _ := rf.Stages.Get("in-flight"); st.Status != runfile.StageUnfinished {
 		t.Errorf("in-flight stage %q", st.Status)
 	}
 }

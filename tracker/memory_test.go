@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Memory checks: they run with go test (they are not benchmarks) and
@@ -137,12 +138,12 @@ func TestAbandonedRunsBounded(t *testing.T) {
 				if i%200 != 0 {
 					continue
 				}
-				run, err := jsonrun.ReadFile(filepath.Join(dir, name))
+				run, err := runfile.ReadFile(filepath.Join(dir, name))
 				if err != nil {
 					t.Fatal(err)
 				}
-				if run.Status != jsonrun.StatusIncomplete || run.StageCount != 3 {
-					t.Errorf("%s: status %q with %d stages; want %q with 3", name, run.Status, run.StageCount, jsonrun.StatusIncomplete)
+				if run.Status != runfile.StatusIncomplete || run.StageCount != 3 {
+					t.Errorf("%s: status %q with %d stages; want %q with 3", name, run.Status, run.StageCount, runfile.StatusIncomplete)
 				}
 			}
 		})

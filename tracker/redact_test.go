@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -60,7 +60,7 @@ func TestRedactionFailsClosed(t *testing.T) {
 			if strings.Contains(string(raw), secret) {
 				t.Error("run file holds the secret")
 			}
-			rf, rerr := jsonrun.ReadFile(run.File())
+			rf, rerr := runfile.ReadFile(run.File())
 			if rerr != nil {
 				t.Fatal(rerr)
 			}

@@ -6,9 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"go.opentelemetry.io/otel/codes"
-
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 )
 
 // The run file's status and error and the run span's status follow one
@@ -31,22 +30,22 @@ func TestRunStatusFollowsLastAttempt(t *testing.T) {
 		{
 			name:       "fails then passes on retry",
 			attempts:   []attempt{{name: "build"}, {name: "test", err: exit1}, {name: "test"}},
-			wantStatus: jsonrun.StatusOK, wantKeys: []string{"build", "test", "test#2"},
+			wantStatus: runfile.StatusOK, wantKeys: []string{"build", "test", "test#2"},
 		},
 		{
 			name:       "passes then fails last",
 			attempts:   []attempt{{name: "test"}, {name: "test", err: exit1}},
-			wantStatus: jsonrun.StatusFailed, wantErr: `stage "test" failed: exit status 1`, wantKeys: []string{"test", "test#2"},
+			wantStatus: runfile.StatusFailed, wantErr: `stage "test" failed: exit status 1`, wantKeys: []string{"test", "test#2"},
 		},
 		{
 			name:       "fails once, no retry",
 			attempts:   []attempt{{name: "test", err: exit1}, {name: "deploy"}},
-			wantStatus: jsonrun.StatusFailed, wantErr: `stage "test" failed: exit status 1`, wantKeys: []string{"test", "deploy"},
+			wantStatus: runfile.StatusFailed, wantErr: `stage "test" failed: exit status 1`, wantKeys: []string{"test", "deploy"},
 		},
 		{
 			name:       "nested failure inside the last attempt",
 			attempts:   []attempt{{name: "ci", kids: []attempt{{name: "lint", err: errors.New("3 issues")}}}},
-			wantStatus: jsonrun.StatusFailed, wantErr: `stage "ci/lint" failed: 3 issues`, wantKeys: []string{"ci"},
+			wantStatus: runfile.StatusFailed, wantErr: `stage "ci/lint" failed: 3 issues`, wantKeys: []string{"ci"},
 		},
 		{
 			name: "a retried parent leaves its failed child behind",
@@ -54,13 +53,13 @@ func TestRunStatusFollowsLastAttempt(t *testing.T) {
 				{name: "deploy", err: exit1, kids: []attempt{{name: "upload", err: errors.New("timeout")}}},
 				{name: "deploy", kids: []attempt{{name: "upload"}}},
 			},
-			wantStatus: jsonrun.StatusOK, wantKeys: []string{"deploy", "deploy#2"},
+			wantStatus: runfile.StatusOK, wantKeys: []string{"deploy", "deploy#2"},
 		},
 		{
 			name:       "SetError wins",
 			attempts:   []attempt{{name: "test", err: exit1}},
 			setErr:     errors.New("exit status 3"),
-			wantStatus: jsonrun.StatusFailed, wantErr: "exit status 3", wantKeys: []string{"test"},
+			wantStatus: runfile.StatusFailed, wantErr: "exit status 3", wantKeys: []string{"test"},
 		},
 	}
 	for _, tc := range tests {

@@ -21,8 +21,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/internal/testsupport/seqids"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -65,14 +65,14 @@ func TestSeedQuickStart(t *testing.T) {
 	if rf.RunID != run.ID() || rf.TraceID != run.TraceID().String() {
 		t.Errorf("ids = %s %s, want %s %s", rf.RunID, rf.TraceID, run.ID(), run.TraceID())
 	}
-	if string(rf.Args) != `"Reconnaissance_M1"` || rf.Name != "Reconnaissance_M1" || rf.Status != jsonrun.StatusOK {
+	if string(rf.Args) != `"Reconnaissance_M1"` || rf.Name != "Reconnaissance_M1" || rf.Status != runfile.StatusOK {
 		t.Errorf("args %s name %q status %q", rf.Args, rf.Name, rf.Status)
 	}
 	if got := stageKeys(rf.Stages); strings.Join(got, ",") != "Detection,Enrichment" {
 		t.Fatalf("stages = %v", got)
 	}
 	det, _ := rf.Stages.Get("Detection")
-	if det.DurationSec != 1 || string(det.Data) != `{"status":"clean"}` || det.Error != "" || det.Status != jsonrun.StageOK {
+	if det.DurationSec != 1 || string(det.Data) != `{"status":"clean"}` || det.Error != "" || det.Status != runfile.StageOK {
 		t.Errorf("Detection = %+v", det)
 	}
 	// Clock ticks: run start, Detection start/end, Enrichment start/end, run end.
@@ -238,10 +238,10 @@ func TestStageError(t *testing.T) {
 
 	st, _ := rf.Stages.Get("enrich")
 	const msg = "open cves.db: file does not exist"
-	if st.Error != msg || st.Status != jsonrun.StageError || string(st.Data) != `{"partial":2}` {
+	if st.Error != msg || st.Status != runfile.StageError || string(st.Data) != `{"partial":2}` {
 		t.Errorf("stage = %+v", st)
 	}
-	if rf.Status != jsonrun.StatusFailed {
+	if rf.Status != runfile.StatusFailed {
 		t.Errorf("run status = %q, want failed", rf.Status)
 	}
 	for _, s := range p.rec.Ended() {
@@ -278,7 +278,7 @@ func TestStagePanicIsRecordedAndReraised(t *testing.T) {
 	}()
 	rf := p.finalize(t, run)
 	st, _ := rf.Stages.Get("explode")
-	if st.Error != "panic: boom" || st.Status != jsonrun.StageError || !strings.Contains(st.Stack, "tracker_test.TestStagePanicIsRecordedAndReraised") {
+	if st.Error != "panic: boom" || st.Status != runfile.StageError || !strings.Contains(st.Stack, "tracker_test.TestStagePanicIsRecordedAndReraised") {
 		t.Errorf("stage = error %q status %q stack %q", st.Error, st.Status, st.Stack)
 	}
 }
@@ -410,7 +410,7 @@ func TestParallelStagesConcurrentSafe(t *testing.T) {
 	}
 	wg.Wait()
 	rf := p.finalize(t, run)
-	if len(rf.Stages) != 1600 || rf.StageCount != 1600 || rf.Status != jsonrun.StatusOK || rf.MissingStages != 0 {
+	if len(rf.Stages) != 1600 || rf.StageCount != 1600 || rf.Status != runfile.StatusOK || rf.MissingStages != 0 {
 		t.Errorf("got %d records (stage_count %d, status %s), want 1600", len(rf.Stages), rf.StageCount, rf.Status)
 	}
 	for g := range 8 {
@@ -438,7 +438,7 @@ func TestFinalizeWhileStagesEndConcurrentSafe(t *testing.T) {
 		t.Fatalf("got %d stages, %d missing", len(rf.Stages), rf.MissingStages)
 	}
 	for _, st := range rf.Stages {
-		if st.Status != jsonrun.StageOK && st.Status != jsonrun.StageUnfinished {
+		if st.Status != runfile.StageOK && st.Status != runfile.StageUnfinished {
 			t.Errorf("%s: status %q", st.Key, st.Status)
 		}
 	}
@@ -451,7 +451,7 @@ func TestFinalize(t *testing.T) {
 		run.StartStage(ctx, "never-ended")
 		rf := p.finalize(t, run)
 		st, _ := rf.Stages.Get("never-ended")
-		if st.Status != jsonrun.StageUnfinished || rf.StageCount != 1 {
+		if st.Status != runfile.StageUnfinished || rf.StageCount != 1 {
 			t.Errorf("stage status %q, stage_count %d", st.Status, rf.StageCount)
 		}
 	})
@@ -470,7 +470,7 @@ func TestFinalize(t *testing.T) {
 		if err := run.EndStage("late", nil, nil); !errors.Is(err, tracker.ErrNoOpenStage) {
 			t.Errorf("EndStage after Finalize = %v", err)
 		}
-		rf, err := jsonrun.ReadFile(run.File())
+		rf, err := runfile.ReadFile(run.File())
 		if err != nil || len(rf.Stages) != 0 {
 			t.Errorf("run file changed after Finalize: %v %v", rf, err)
 		}
@@ -588,7 +588,7 @@ func TestArgsNotEncodable(t *testing.T) {
 	if !errors.Is(err, tracker.ErrArgsNotEncodable) {
 		t.Fatalf("Finalize = %v", err)
 	}
-	rf, rerr := jsonrun.ReadFile(filepath.Join(p.dir, run.ID()+".json"))
+	rf, rerr := runfile.ReadFile(filepath.Join(p.dir, run.ID()+".json"))
 	if rerr != nil || len(rf.Args) != 0 {
 		t.Errorf("run file %v, %v: want it written with args null", rf, rerr)
 	}
@@ -604,7 +604,7 @@ func TestOutputFile(t *testing.T) {
 	if run.File() != path {
 		t.Errorf("File() = %q, want %q", run.File(), path)
 	}
-	if _, err := jsonrun.ReadFile(path); err != nil {
+	if _, err := runfile.ReadFile(path); err != nil {
 		t.Error(err)
 	}
 }
@@ -737,7 +737,7 @@ func TestEmptyStageName(t *testing.T) {
 	if !errors.Is(err, tracker.ErrEmptyStageName) {
 		t.Fatalf("Finalize = %v, want ErrEmptyStageName", err)
 	}
-	rf, rerr := jsonrun.ReadFile(filepath.Join(p.dir, run.ID()+".json"))
+	rf, rerr := runfile.ReadFile(filepath.Join(p.dir, run.ID()+".json"))
 	if rerr != nil {
 		t.Fatal(rerr)
 	}

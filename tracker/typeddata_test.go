@@ -12,12 +12,13 @@ import (
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/internal/keys"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
 // endOne ends one stage of a fresh run with data and returns the stage
 // span's attributes and the stage record ToRun makes of the spans.
-func endOne(t *testing.T, data any, o pipelineOpt) (map[attribute.Key]attribute.Value, jsonrun.Stage) {
+func endOne(t *testing.T, data any, o pipelineOpt) (map[attribute.Key]attribute.Value, runfile.Stage) {
 	t.Helper()
 	p := newPipeline(t, o)
 	ctx, run := p.tr.Start(t.Context(), "data")

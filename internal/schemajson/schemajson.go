@@ -1,5 +1,5 @@
 // Package schemajson holds the run file's JSON Schema, embedded once for
-// runfile.Schema and the deprecated jsonrun.Schema.
+// runfile.Schema and the deprecated runfile.Schema().
 package schemajson
 
 import _ "embed" // for JSON

@@ -16,8 +16,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 func main() {
@@ -47,13 +47,13 @@ func write(n int, dir string) error {
 }
 
 // tenStages appends lint and package after the synthetic run's stages.
-func tenStages(r *jsonrun.Run) *jsonrun.Run {
+func tenStages(r *runfile.Run) *runfile.Run {
 	at := r.CompletedAt
 	for _, name := range []string{"lint", "package"} {
 		d := 120 * time.Millisecond
-		r.Stages = append(r.Stages, jsonrun.Stage{
+		r.Stages = append(r.Stages, runfile.Stage{
 			Key: name, Name: name, Attempt: 1, StartTime: at, EndTime: at.Add(d),
-			DurationSec: d.Seconds(), Status: jsonrun.StageOK, Data: json.RawMessage(`{"ok":true}`),
+			DurationSec: d.Seconds(), Status: runfile.StageOK, Data: json.RawMessage(`{"ok":true}`),
 		})
 		at = at.Add(d)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -127,13 +128,13 @@ func FinalizeKillTrial(ctx context.Context, exe, dir string, stages int, rng *ra
 		return err
 	}
 	path := filepath.Join(dir, p.runID+".json")
-	rf, err := jsonrun.ReadFile(path)
+	rf, err := runfile.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	status := jsonrun.StatusOK
-	if rf.Status == jsonrun.StatusCrashed {
-		status = jsonrun.StatusCrashed // killed before the file was renamed in
+	status := runfile.StatusOK
+	if rf.Status == runfile.StatusCrashed {
+		status = runfile.StatusCrashed // killed before the file was renamed in
 	}
 	if err := checkRun(path, p, status, ""); err != nil {
 		return err
@@ -173,7 +174,7 @@ func JoinedKillTrial(ctx context.Context, exe, dir string, stages int, rng *rand
 	if err := run.Finalize(ctx); err != nil {
 		return err
 	}
-	rf, err := jsonrun.ReadFile(run.File())
+	rf, err := runfile.ReadFile(run.File())
 	if err != nil {
 		return err
 	}
@@ -206,25 +207,25 @@ func RecoverKillTrial(ctx context.Context, exe, dir string, stages int, rng *ran
 	}
 	path := filepath.Join(dir, p.runID+".json")
 	// The stage the pipeline was in may have ended before the kill.
-	rf, err := jsonrun.ReadFile(path)
+	rf, err := runfile.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	if rf.Status == jsonrun.StatusOK && len(rf.Stages) == stages {
+	if rf.Status == runfile.StatusOK && len(rf.Stages) == stages {
 		// The kill landed after the pipeline's Finalize (its last stages
 		// cost microseconds): a finished run, nothing to recover, so no
 		// history either.
 		p.ended = stages
-		return errors.Join(checkRun(path, p, jsonrun.StatusOK, ""), checkWhole(dir, ""))
+		return errors.Join(checkRun(path, p, runfile.StatusOK, ""), checkWhole(dir, ""))
 	}
 	extra := StageName(p.ended)
 	if len(rf.Stages) > p.ended {
-		if st := rf.Stages[p.ended]; st.Status == jsonrun.StageOK {
+		if st := rf.Stages[p.ended]; st.Status == runfile.StageOK {
 			p.ended++
 			extra = StageName(p.ended)
 		}
 	}
-	if err := checkRun(path, p, jsonrun.StatusCrashed, extra); err != nil {
+	if err := checkRun(path, p, runfile.StatusCrashed, extra); err != nil {
 		return err
 	}
 	return checkWhole(dir, hist)
@@ -263,7 +264,7 @@ func checkWhole(dir, hist string) error {
 		case strings.HasSuffix(name, jsonrun.JournalSuffix):
 			return fmt.Errorf("leftover journal %s", name)
 		case strings.HasSuffix(name, ".json"):
-			rf, err := jsonrun.ReadFile(filepath.Join(dir, name))
+			rf, err := runfile.ReadFile(filepath.Join(dir, name))
 			if err != nil {
 				return fmt.Errorf("half-written run file: %w", err)
 			}
@@ -273,8 +274,8 @@ func checkWhole(dir, hist string) error {
 	if hist == "" {
 		return nil
 	}
-	got, err := jsonrun.ReadHistory(hist)
-	var le *jsonrun.LineError
+	got, err := runfile.ReadHistory(hist)
+	var le *runfile.LineError
 	if err != nil && !errors.As(err, &le) {
 		return err
 	}

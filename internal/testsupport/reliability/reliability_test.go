@@ -18,6 +18,7 @@ import (
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/internal/testsupport/reliability"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 func TestMain(m *testing.M) {
@@ -110,14 +111,14 @@ func TestManyProcessesAppendOneHistory(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	got, err := jsonrun.ReadHistory(hist)
+	got, err := runfile.ReadHistory(hist)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ids := map[string]bool{}
 	for _, r := range got {
 		ids[r.RunID] = true
-		if len(r.Stages) != 3 || r.Status != jsonrun.StatusOK {
+		if len(r.Stages) != 3 || r.Status != runfile.StatusOK {
 			t.Errorf("run %s: %d stages, status %s", r.RunID, len(r.Stages), r.Status)
 		}
 	}
@@ -161,7 +162,7 @@ func TestFileSizeLimit(t *testing.T) {
 	}
 	// The earlier run file is intact, no temporary file is left, and the
 	// big run's journal stays for recovery (its stages up to the limit).
-	if rf, err := jsonrun.ReadFile(filepath.Join(dir, report["first"]+".json")); err != nil || rf.Status != jsonrun.StatusOK {
+	if rf, err := runfile.ReadFile(filepath.Join(dir, report["first"]+".json")); err != nil || rf.Status != runfile.StatusOK {
 		t.Errorf("earlier run file: %v, %v", rf, err)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -179,7 +180,7 @@ func TestFileSizeLimit(t *testing.T) {
 	if err != nil || len(paths) != 1 {
 		t.Fatalf("recover: %v %v", paths, err)
 	}
-	rf, err := jsonrun.ReadFile(paths[0])
+	rf, err := runfile.ReadFile(paths[0])
 	if err != nil {
 		t.Fatal(err)
 	}

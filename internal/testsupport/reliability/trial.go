@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Child starts exe (a binary that calls RunChild first) in mode with the
@@ -104,18 +105,18 @@ func CrashTrial(ctx context.Context, exe, dir string, stages int, rng *rand.Rand
 		// The kill may have come after Finalize wrote the file: only if the
 		// child reported every stage ended.
 		if len(paths) == 0 && p.ended == stages {
-			return errors.Join(checkRun(path, p, jsonrun.StatusOK, ""), checkWhole(dir, ""))
+			return errors.Join(checkRun(path, p, runfile.StatusOK, ""), checkWhole(dir, ""))
 		}
 		return fmt.Errorf("recovered %v, want %s", paths, path)
 	}
-	return errors.Join(checkRun(path, p, jsonrun.StatusCrashed, StageName(p.ended)), checkWhole(dir, ""))
+	return errors.Join(checkRun(path, p, runfile.StatusCrashed, StageName(p.ended)), checkWhole(dir, ""))
 }
 
 // checkRun checks a run file against a child's reports: every stage
 // reported ended is there with its data; no stage is there that the child
 // did not start, but for extra: the one it was in when stopped.
 func checkRun(path string, p progress, status, extra string) error {
-	rf, err := jsonrun.ReadFile(path)
+	rf, err := runfile.ReadFile(path)
 	if err != nil {
 		return err
 	}
@@ -128,7 +129,7 @@ func checkRun(path string, p progress, status, extra string) error {
 			return fmt.Errorf("%s: stage %s reported ended is missing", path, StageName(i))
 		}
 		want, _ := json.Marshal(StageData(i))
-		if st.Status != jsonrun.StageOK || string(st.Data) != string(want) {
+		if st.Status != runfile.StageOK || string(st.Data) != string(want) {
 			return fmt.Errorf("%s: stage %s: status %q, data %.40s…", path, st.Key, st.Status, st.Data)
 		}
 	}
@@ -167,14 +168,14 @@ func SignalTrial(ctx context.Context, exe, dir string, stages int) error {
 		return fmt.Errorf("child exit = %v, want killed by the re-raised SIGTERM", werr)
 	}
 	path := filepath.Join(dir, p.runID+".json")
-	if err := checkRun(path, p, jsonrun.StatusInterrupted, "blocked"); err != nil {
+	if err := checkRun(path, p, runfile.StatusInterrupted, "blocked"); err != nil {
 		return err
 	}
-	rf, err := jsonrun.ReadFile(path)
+	rf, err := runfile.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	if b, ok := rf.Stages.Get("blocked"); !ok || b.Status != jsonrun.StageUnfinished || len(rf.Stages) != stages+1 {
+	if b, ok := rf.Stages.Get("blocked"); !ok || b.Status != runfile.StageUnfinished || len(rf.Stages) != stages+1 {
 		return fmt.Errorf("blocked stage %+v, %d stages; want it unfinished after %d ended", b, len(rf.Stages), stages)
 	}
 	if _, err := os.Stat(filepath.Join(dir, p.runID+jsonrun.JournalSuffix)); !errors.Is(err, os.ErrNotExist) {

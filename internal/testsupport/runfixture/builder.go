@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -71,7 +72,7 @@ func (b *Builder) Stage(ctx context.Context, name string, from, to time.Duration
 }
 
 // Finalize ends the run at offset at and returns its run file.
-func (b *Builder) Finalize(at time.Duration) (*jsonrun.Run, error) {
+func (b *Builder) Finalize(at time.Duration) (*runfile.Run, error) {
 	b.clock.set(b.start.Add(at))
 	ctx := context.WithoutCancel(b.ctx)
 	if err := b.run.Finalize(ctx); err != nil {

@@ -5,14 +5,14 @@ import (
 	"errors"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
 // Fixture is a named run file.
 type Fixture struct {
 	Name string // file name without .json
-	Run  *jsonrun.Run
+	Run  *runfile.Run
 }
 
 // Epoch is when the fixtures' first run starts.
@@ -36,7 +36,7 @@ const (
 func Fixtures(ctx context.Context) ([]Fixture, error) {
 	var out []Fixture
 	var errs []error
-	add := func(name string, r *jsonrun.Run, err error) {
+	add := func(name string, r *runfile.Run, err error) {
 		if err != nil {
 			errs = append(errs, err)
 			return
@@ -52,7 +52,7 @@ func Fixtures(ctx context.Context) ([]Fixture, error) {
 	return out, errors.Join(errs...)
 }
 
-func trainA(ctx context.Context) (*jsonrun.Run, error) {
+func trainA(ctx context.Context) (*runfile.Run, error) {
 	b := Start(ctx, "3f2c8a1e-5b7d-4c10-9e2f-6a1b2c3d4e5f", epoch,
 		map[string]any{"dataset": "cifar10", "model": "resnet18", "lr": 0.01}, tracker.WithRunName("train-resnet18"))
 	root := b.Context()
@@ -68,7 +68,7 @@ func trainA(ctx context.Context) (*jsonrun.Run, error) {
 	return b.Finalize(11 * s)
 }
 
-func trainB(ctx context.Context) (*jsonrun.Run, error) {
+func trainB(ctx context.Context) (*runfile.Run, error) {
 	b := Start(ctx, "9a1b7c3d-2e4f-4a6b-8c0d-1e2f3a4b5c6d", epoch.Add(24*time.Hour),
 		map[string]any{"dataset": "cifar10", "model": "resnet18", "lr": 0.02}, tracker.WithRunName("train-resnet18"))
 	root := b.Context()
@@ -85,7 +85,7 @@ func trainB(ctx context.Context) (*jsonrun.Run, error) {
 	return b.Finalize(13 * s)
 }
 
-func security(ctx context.Context) (*jsonrun.Run, error) {
+func security(ctx context.Context) (*runfile.Run, error) {
 	b := Start(ctx, "c355abaa-cb8c-4cad-ae67-47bce23be244", epoch.Add(2*time.Hour), "Reconnaissance_M1")
 	root := b.Context()
 	b.Stage(root, "Detection", 0, 3*s, map[string]any{"status": "clean", "hosts": 254}, nil)

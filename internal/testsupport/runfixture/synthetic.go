@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Synthetic returns the i-th of a deterministic family of runs of one
@@ -19,7 +19,7 @@ import (
 // run failed).
 //
 // Synthetic is safe for concurrent use.
-func Synthetic(i int) *jsonrun.Run {
+func Synthetic(i int) *runfile.Run {
 	rnd := fnv.New64a()
 	var seed [8]byte
 	binary.LittleEndian.PutUint64(seed[:], uint64(i))
@@ -34,24 +34,24 @@ func Synthetic(i int) *jsonrun.Run {
 	}
 
 	start := epoch.Add(time.Duration(i) * time.Hour)
-	r := &jsonrun.Run{
+	r := &runfile.Run{
 		RunID:         fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
 		StartTime:     start,
 		Args:          json.RawMessage(`{"job":"nightly","n":` + strconv.Itoa(i) + `}`),
-		SchemaVersion: jsonrun.SchemaVersion,
+		SchemaVersion: runfile.SchemaVersion,
 		Name:          "nightly",
 		TraceID:       fmt.Sprintf("%016x%016x", x, ^x),
 		SpanID:        fmt.Sprintf("%016x", uint64(i)+1),
 	}
 	at := start
 	var span uint64 = 100
-	stage := func(name string, d time.Duration, data string) jsonrun.Stage {
+	stage := func(name string, d time.Duration, data string) runfile.Stage {
 		span++
 		d = d.Round(time.Microsecond)
-		st := jsonrun.Stage{
+		st := runfile.Stage{
 			Key: name, Name: name, Attempt: 1,
 			StartTime: at, EndTime: at.Add(d), DurationSec: seconds(d),
-			Data: json.RawMessage(data), Status: jsonrun.StageOK,
+			Data: json.RawMessage(data), Status: runfile.StageOK,
 			SpanID: fmt.Sprintf("%016x", uint64(i)<<16|span),
 		}
 		at = at.Add(d)
@@ -62,7 +62,7 @@ func Synthetic(i int) *jsonrun.Run {
 		stage("parse", jitter(300*time.Millisecond, 0.3), `{"rows":10000}`),
 	)
 	trainStart := at
-	var epochs jsonrun.Stages
+	var epochs runfile.Stages
 	for e := 1; e <= 3; e++ {
 		st := stage("epoch", jitter(2*time.Second, 0.2), `{"loss":0.5}`)
 		st.Attempt = e
@@ -77,30 +77,30 @@ func Synthetic(i int) *jsonrun.Run {
 	r.Stages = append(r.Stages, train)
 	eval := stage("evaluate", jitter(400*time.Millisecond, 0.4), `{"accuracy":0.9}`)
 	if i%10 == 9 {
-		eval.Status = jsonrun.StageError
+		eval.Status = runfile.StageError
 		eval.Error = "accuracy below threshold"
 	}
 	r.Stages = append(r.Stages, eval)
 	upload := stage("upload", jitter(150*time.Millisecond, 0.9), `null`)
 	upload.Data = nil
 	if i%25 == 24 {
-		upload.Status = jsonrun.StageUnfinished
+		upload.Status = runfile.StageUnfinished
 	}
 	r.Stages = append(r.Stages, upload)
 
 	r.CompletedAt = at.Add(5 * time.Millisecond)
 	r.TotalDurationSec = seconds(r.CompletedAt.Sub(start))
 	r.StageCount = 8
-	r.Status = jsonrun.StatusOK
+	r.Status = runfile.StatusOK
 	// As the exporter says of a run with an error or an unfinished stage:
 	// failed, and why.
 	switch {
-	case eval.Status == jsonrun.StageError && upload.Status == jsonrun.StageUnfinished:
-		r.Status, r.Error = jsonrun.StatusFailed, `stage "evaluate" failed: accuracy below threshold (and 1 more failed stages)`
-	case eval.Status == jsonrun.StageError:
-		r.Status, r.Error = jsonrun.StatusFailed, `stage "evaluate" failed: accuracy below threshold`
-	case upload.Status == jsonrun.StageUnfinished:
-		r.Status, r.Error = jsonrun.StatusFailed, `stage "upload" failed: did not finish`
+	case eval.Status == runfile.StageError && upload.Status == runfile.StageUnfinished:
+		r.Status, r.Error = runfile.StatusFailed, `stage "evaluate" failed: accuracy below threshold (and 1 more failed stages)`
+	case eval.Status == runfile.StageError:
+		r.Status, r.Error = runfile.StatusFailed, `stage "evaluate" failed: accuracy below threshold`
+	case upload.Status == runfile.StageUnfinished:
+		r.Status, r.Error = runfile.StatusFailed, `stage "upload" failed: did not finish`
 	}
 	return r
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // silentServer accepts connections on 127.0.0.1 and never answers, like a
@@ -109,7 +109,7 @@ func TestBackendDownCostsAboutASecond(t *testing.T) {
 					t.Errorf("stderr has %d lines; want a warning or two:\n%s", n, r.stderr)
 				}
 				_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
-				if rf.Status != jsonrun.StatusOK {
+				if rf.Status != runfile.StatusOK {
 					t.Errorf("run status %q; want ok", rf.Status)
 				}
 			})

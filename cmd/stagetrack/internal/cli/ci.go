@@ -11,10 +11,10 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/report"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -136,7 +136,7 @@ func withCIArgs(args json.RawMessage, ci map[string]string) json.RawMessage {
 // annotation per failed stage on stdout (where the runner reads workflow
 // commands). Elsewhere it does nothing. Failures to write are one line on
 // stderr: the run file is written already.
-func ciFinish(env *Env, path string, rf *jsonrun.Run) {
+func ciFinish(env *Env, path string, rf *runfile.Run) {
 	if env.getenv("GITHUB_ACTIONS") != "true" {
 		return
 	}
@@ -161,12 +161,12 @@ func appendFile(path, s string) error {
 }
 
 // stepSummary is the Markdown summary of a run for $GITHUB_STEP_SUMMARY.
-func stepSummary(path string, rf *jsonrun.Run) string {
+func stepSummary(path string, rf *runfile.Run) string {
 	var b strings.Builder
-	mark := map[string]string{jsonrun.StageOK: "✅", jsonrun.StageError: "❌"}
+	mark := map[string]string{runfile.StageOK: "✅", runfile.StageError: "❌"}
 	status := runtree.RunStatus(rf)
 	runMark := "❌"
-	if status == jsonrun.StatusOK {
+	if status == runfile.StatusOK {
 		runMark = "✅"
 	}
 	fmt.Fprintf(&b, "### %s stagetrack run `%s`: %s in %s\n\n", runMark, mdCell(rf.Name), status, view.Duration(rf.CompletedAt.Sub(rf.StartTime)))
@@ -202,10 +202,10 @@ func mdCell(s string) string {
 }
 
 // annotations are the ::error:: workflow commands of the failed stages.
-func annotations(rf *jsonrun.Run) string {
+func annotations(rf *runfile.Run) string {
 	var b strings.Builder
 	for _, row := range runtree.Flatten(rf) {
-		if row.Status != jsonrun.StageError {
+		if row.Status != runfile.StageError {
 			continue
 		}
 		msg := row.Stage.Error
@@ -230,7 +230,7 @@ func escapeProperty(s string) string {
 // ciFinishRun is ciFinish for a run this process finalised.
 func ciFinishRun(env *Env, run *tracker.Run) {
 	if path := run.File(); path != "" {
-		if rf, err := jsonrun.ReadFile(path); err == nil {
+		if rf, err := runfile.ReadFile(path); err == nil {
 			ciFinish(env, path, rf)
 		}
 	}

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/cli"
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -54,28 +55,28 @@ func TestExecOutsideARun(t *testing.T) {
 	}{
 		{
 			name: "success", args: []string{"--", "sh", "-c", "echo hi"},
-			stdout: "hi\n", stage: "sh", status: jsonrun.StageOK,
+			stdout: "hi\n", stage: "sh", status: runfile.StageOK,
 			data: map[string]any{"command": []string{"sh", "-c", "echo hi"}, "exit_code": 0},
 		},
 		{
 			name: "a failure passes its output and exit code through", args: []string{"--stage", "fetch", "--", "sh", "-c", "echo out; echo err >&2; exit 4"},
-			code: 4, stdout: "out\n", stderr: "err\n", stage: "fetch", status: jsonrun.StageError, err: "exit status 4",
+			code: 4, stdout: "out\n", stderr: "err\n", stage: "fetch", status: runfile.StageError, err: "exit status 4",
 			data: map[string]any{"command": []string{"sh", "-c", "echo out; echo err >&2; exit 4"}, "exit_code": 4, "stderr_tail": "err"},
 		},
 		{
 			name: "killed by a signal", args: []string{"--", "sh", "-c", "kill -KILL $$"},
-			code: 137, stage: "sh", status: jsonrun.StageError, err: "signal: killed",
+			code: 137, stage: "sh", status: runfile.StageError, err: "signal: killed",
 			data: map[string]any{"command": []string{"sh", "-c", "kill -KILL $$"}, "exit_code": 137, "signal": "killed"},
 		},
 		{
 			name: "flags after CMD are CMD's", args: []string{"echo", "--stage", "x"},
-			stdout: "--stage x\n", stage: "echo", status: jsonrun.StageOK,
+			stdout: "--stage x\n", stage: "echo", status: runfile.StageOK,
 			data: map[string]any{"command": []string{"echo", "--stage", "x"}, "exit_code": 0},
 		},
 		{
 			name: "a command that does not exist", args: []string{"--", "./no-such-command"},
 			code: 127, stderr: "stagetrack: start ./no-such-command: ", stderrPrefix: true,
-			stage: "no-such-command", status: jsonrun.StageError, err: "start ./no-such-command: fork/exec ./no-such-command: no such file or directory",
+			stage: "no-such-command", status: runfile.StageError, err: "start ./no-such-command: fork/exec ./no-such-command: no such file or directory",
 			data: map[string]any{"command": []string{"./no-such-command"}, "exit_code": 127},
 		},
 	}
@@ -90,9 +91,9 @@ func TestExecOutsideARun(t *testing.T) {
 				t.Errorf("stderr %q, want %q", r.stderr, tt.stderr)
 			}
 			_, rf := onlyRunFile(t, dir)
-			wantStatus := jsonrun.StatusOK
+			wantStatus := runfile.StatusOK
 			if tt.err != "" {
-				wantStatus = jsonrun.StatusFailed
+				wantStatus = runfile.StatusFailed
 			}
 			if rf.Name != tt.stage || rf.Status != wantStatus || rf.Error != tt.err || len(rf.Stages) != 1 {
 				t.Fatalf("run %q status %q error %q with %d stages; want %q %q %q with one", rf.Name, rf.Status, rf.Error, len(rf.Stages), tt.stage, wantStatus, tt.err)
@@ -151,7 +152,7 @@ func TestExecJoinsTheRunOfItsEnvironment(t *testing.T) {
 	}
 	// A joined exec does not set the run's error; the run failed because
 	// its stage did, and its error says so.
-	if rf.Name != "parent" || rf.Status != jsonrun.StatusFailed || rf.Error != `stage "step" failed: exit status 2` {
+	if rf.Name != "parent" || rf.Status != runfile.StatusFailed || rf.Error != `stage "step" failed: exit status 2` {
 		t.Errorf("run %q status %q error %q", rf.Name, rf.Status, rf.Error)
 	}
 	want := rf.RunID + " " + journal + " 00-" + rf.TraceID + "-" + st.SpanID + "-01\n"
@@ -179,7 +180,7 @@ func TestExecWithARunIDButNoTraceContext(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	_, rf := onlyRunFile(t, runs)
-	if rf.RunID == parentID || rf.Status != jsonrun.StatusOK || len(rf.Stages) != 1 {
+	if rf.RunID == parentID || rf.Status != runfile.StatusOK || len(rf.Stages) != 1 {
 		t.Errorf("run %s status %q with %d stages", rf.RunID, rf.Status, len(rf.Stages))
 	}
 	if b, err := os.ReadFile(journal); err != nil || string(b) != "{}\n" {

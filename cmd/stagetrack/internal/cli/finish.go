@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -56,7 +57,7 @@ run prints one line on stderr, leaves the file as it is and exits 0.`,
 		Args:    args(cobra.NoArgs),
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			switch status {
-			case "", jsonrun.StatusOK, jsonrun.StatusFailed:
+			case "", runfile.StatusOK, runfile.StatusFailed:
 			default:
 				return usagef("--status is ok or failed, not %q", status)
 			}
@@ -73,10 +74,10 @@ run prints one line on stderr, leaves the file as it is and exits 0.`,
 				runErr = errors.New(errMsg)
 			case exitCode != 0:
 				runErr = fmt.Errorf("exit status %d", exitCode)
-			case status == jsonrun.StatusFailed:
+			case status == runfile.StatusFailed:
 				runErr = errors.New("failed")
 			}
-			if errMsg != "" && status == jsonrun.StatusOK {
+			if errMsg != "" && status == runfile.StatusOK {
 				return usagef("--error goes with a failed run, not --status ok")
 			}
 			path, err := finishStarted(cmd.Context(), env, runID, journal, runErr)
@@ -88,7 +89,7 @@ run prints one line on stderr, leaves the file as it is and exits 0.`,
 				return err
 			}
 			if !quiet {
-				if rf, rerr := jsonrun.ReadFile(path); rerr == nil {
+				if rf, rerr := runfile.ReadFile(path); rerr == nil {
 					ciFinish(env, path, rf)
 				}
 			}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // An unsampled caller (a CI system that traces at 0%) or a sampler that
@@ -32,7 +32,7 @@ func TestRunUnderSamplingStillWritesItsFile(t *testing.T) {
 				t.Fatalf("exit %d, want 0\nstderr:\n%s", r.code, r.stderr)
 			}
 			_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
-			if rf.Status != jsonrun.StatusOK || len(rf.Stages) != 1 || rf.Stages[0].Key != "step" {
+			if rf.Status != runfile.StatusOK || len(rf.Stages) != 1 || rf.Stages[0].Key != "step" {
 				t.Errorf("run status %q with %d stages, want ok with stage step", rf.Status, len(rf.Stages))
 			}
 			if tc.env[0] == "TRACEPARENT="+parent && rf.TraceID != "4bf92f3577b34da6a3ce929d0e0e4736" {
@@ -55,11 +55,11 @@ func TestRunStatusAgreesWithExitCode(t *testing.T) {
 		wantErr    string
 	}{
 		{name: "failed stage, command exits 0", script: `"$0" exec --stage test -- false; exit 0`, code: 1,
-			wantStatus: jsonrun.StatusFailed, wantErr: `stage "test" failed: exit status 1`},
+			wantStatus: runfile.StatusFailed, wantErr: `stage "test" failed: exit status 1`},
 		{name: "failed then passed on retry", script: `"$0" exec --stage test -- false; "$0" exec --stage test -- true`,
-			wantStatus: jsonrun.StatusOK},
+			wantStatus: runfile.StatusOK},
 		{name: "command's own exit status wins", script: `"$0" exec --stage test -- false; exit 3`, code: 3,
-			wantStatus: jsonrun.StatusFailed, wantErr: "exit status 3"},
+			wantStatus: runfile.StatusFailed, wantErr: "exit status 3"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,8 +10,9 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/replay"
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -54,7 +55,7 @@ func writeNestedRun(t *testing.T, levels, dataDepth int) string {
 	return filepath.Join(dir, run.ID()+".json")
 }
 
-func depthOf(s jsonrun.Stages) int {
+func depthOf(s runfile.Stages) int {
 	d := 0
 	for len(s) > 0 {
 		d++
@@ -76,13 +77,13 @@ func TestReaderAcceptsWhatFinalizeWrites(t *testing.T) {
 		wantFlattenWarning bool
 	}{
 		{"300 nested stages, data 600 deep", 300, 600, 300, false, false},
-		{"stages past the depth limit are attached at it", jsonrun.MaxStageDepth + 50, 3, jsonrun.MaxStageDepth, false, true},
-		{"data past the depth limit is dropped and marked", 2, jsonrun.MaxDataDepth + 1, 2, true, false},
+		{"stages past the depth limit are attached at it", runfile.MaxStageDepth + 50, 3, runfile.MaxStageDepth, false, true},
+		{"data past the depth limit is dropped and marked", 2, runfile.MaxDataDepth + 1, 2, true, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeNestedRun(t, tc.levels, tc.dataDepth)
-			r, err := jsonrun.ReadFile(path)
+			r, err := runfile.ReadFile(path)
 			if err != nil {
 				t.Fatalf("ReadFile of what Finalize wrote: %v", err)
 			}
@@ -95,7 +96,7 @@ func TestReaderAcceptsWhatFinalizeWrites(t *testing.T) {
 			if got := strings.Contains(strings.Join(r.Warnings, "\n"), "attached at level"); got != tc.wantFlattenWarning {
 				t.Errorf("warnings %q; flatten warning %v, want %v", r.Warnings, got, tc.wantFlattenWarning)
 			}
-			var innermost *jsonrun.Stage
+			var innermost *runfile.Stage
 			for s := r.Stages; len(s) > 0; s = s[len(s)-1].Stages {
 				innermost = &s[len(s)-1]
 			}

@@ -15,12 +15,13 @@ import (
 	"syscall"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // loadedRun is a run and where it was read from: the file, or the file
 // and the run's index in a history ("history/pipeline_history.json[3]").
 type loadedRun struct {
-	run   *jsonrun.Run
+	run   *runfile.Run
 	label string
 }
 
@@ -38,7 +39,7 @@ func readFileRuns(path string) ([]loadedRun, error) {
 		return []loadedRun{{r, path}}, nil
 	}
 	file, index, picked := splitIndex(path)
-	runs, err := jsonrun.ReadRuns(file)
+	runs, err := runfile.ReadRuns(file)
 	if err != nil && len(runs) == 0 {
 		return nil, fileErr(file, err)
 	}
@@ -90,8 +91,8 @@ func pathless(err error) error {
 	return err
 }
 
-// readRegular reads a regular file; see jsonrun.ReadRegular.
-func readRegular(path string) ([]byte, error) { return jsonrun.ReadRegular(path) }
+// readRegular reads a regular file; see runfile.ReadRegular.
+func readRegular(path string) ([]byte, error) { return runfile.ReadRegular(path) }
 
 // splitIndex splits "file[3]" into "file" and 3 when file[3] is not itself
 // a file.
@@ -124,7 +125,7 @@ func readLabeled(ctx context.Context, paths []string, notes io.Writer) ([]loaded
 			return nil, err
 		}
 		rs, err := readFileRuns(p)
-		if errors.Is(err, jsonrun.ErrNotRegular) {
+		if errors.Is(err, runfile.ErrNotRegular) {
 			fmt.Fprintf(notes, "stagetrack: note: skipped %v\n", err)
 			continue
 		}
@@ -204,7 +205,7 @@ func runFiles(ctx context.Context, paths []string) ([]string, error) {
 //
 // Files that are not regular (a FIFO, a device behind a symbolic link) are
 // not read; they are returned in skipped.
-func forEachRun(ctx context.Context, files []string, workers int, fn func(worker int, r *jsonrun.Run)) (fileErrs, skipped []error, err error) {
+func forEachRun(ctx context.Context, files []string, workers int, fn func(worker int, r *runfile.Run)) (fileErrs, skipped []error, err error) {
 	workers = max(1, min(workers, len(files)))
 	paths := make(chan string)
 	var (
@@ -217,7 +218,7 @@ func forEachRun(ctx context.Context, files []string, workers int, fn func(worker
 		wg.Go(func() {
 			for p := range paths {
 				rs, err := readFileRuns(p)
-				if errors.Is(err, jsonrun.ErrNotRegular) {
+				if errors.Is(err, runfile.ErrNotRegular) {
 					mu.Lock()
 					skips = append(skips, fileError{p, err})
 					mu.Unlock()

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/cli"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // TestRunReceivesOTLP runs a program that knows only the OpenTelemetry SDK
@@ -109,7 +109,7 @@ func checkOTLPPipelineRun(t *testing.T, r procResult, work string) {
 		t.Fatalf("exit %d; want 1, as a stage failed\nstderr: %s", r.code, r.stderr)
 	}
 	_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
-	if rf.Status != jsonrun.StatusFailed || !strings.Contains(rf.Error, "load") {
+	if rf.Status != runfile.StatusFailed || !strings.Contains(rf.Error, "load") {
 		t.Errorf("run status %q error %q; want failed, naming stage load", rf.Status, rf.Error)
 	}
 	stages := flatten(rf.Stages, "", rf.SpanID)

@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/cli"
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // TestPipelineCommands builds stagetrack once and runs the commands that
@@ -209,7 +210,7 @@ func testStartFinish(t *testing.T, bin binaries) {
 	if fin.stdout != path+"\n" {
 		t.Errorf("finish printed %q, want the run file %s", fin.stdout, path)
 	}
-	if rf.Name != "ci" || rf.Status != jsonrun.StatusFailed || !strings.Contains(rf.Error, "test") || len(rf.Stages) != 2 {
+	if rf.Name != "ci" || rf.Status != runfile.StatusFailed || !strings.Contains(rf.Error, "test") || len(rf.Stages) != 2 {
 		t.Fatalf("run %q status %q error %q with %d stages; want ci, failed, an error naming stage test, 2 stages", rf.Name, rf.Status, rf.Error, len(rf.Stages))
 	}
 	build, test := rf.Stages[0], rf.Stages[1]
@@ -277,7 +278,7 @@ func testStartFinish(t *testing.T, bin binaries) {
 			t.Fatalf("recover: exit %d stderr %q", r.code, r.stderr)
 		}
 		_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
-		if rf.Status != jsonrun.StatusInterrupted || !strings.Contains(rf.Error, "never finished") || len(rf.Stages) != 1 {
+		if rf.Status != runfile.StatusInterrupted || !strings.Contains(rf.Error, "never finished") || len(rf.Stages) != 1 {
 			t.Errorf("status %q error %q, %d stages", rf.Status, rf.Error, len(rf.Stages))
 		}
 	})
@@ -288,7 +289,7 @@ func testStartFinish(t *testing.T, bin binaries) {
 			status string // "" when it must stay a journal
 		}{
 			{name: "an hour old stays", age: time.Hour},
-			{name: "older than the age is interrupted", age: jsonrun.DetachedMaxAge + time.Hour, status: jsonrun.StatusInterrupted},
+			{name: "older than the age is interrupted", age: jsonrun.DetachedMaxAge + time.Hour, status: runfile.StatusInterrupted},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -332,7 +333,7 @@ func testStartFinish(t *testing.T, bin binaries) {
 }
 
 // stageData decodes a stage's data as a map.
-func stageData(t *testing.T, st jsonrun.Stage) map[string]any {
+func stageData(t *testing.T, st runfile.Stage) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(st.Data, &m); err != nil {
@@ -507,7 +508,7 @@ func testTimeout(t *testing.T, bin binaries) {
 			if st.Error != "timed out after 1s" || d["timed_out"] != true || d["signal"] != tc.sig {
 				t.Errorf("stage error %q data %s; want timed out after 1s, timed_out, signal %s", st.Error, st.Data, tc.sig)
 			}
-			if rf.Status != jsonrun.StatusFailed || rf.Error != "timed out after 1s" {
+			if rf.Status != runfile.StatusFailed || rf.Error != "timed out after 1s" {
 				t.Errorf("run status %q error %q", rf.Status, rf.Error)
 			}
 		})
@@ -530,14 +531,14 @@ func testRetry(t *testing.T, bin binaries) {
 		t.Fatalf("%d stages, want 2 attempts", len(rf.Stages))
 	}
 	first, second := rf.Stages[0], rf.Stages[1]
-	if first.Key != "fetch" || first.Attempt != 1 || first.Status != jsonrun.StageError || first.Error != "exit status 1" ||
+	if first.Key != "fetch" || first.Attempt != 1 || first.Status != runfile.StageError || first.Error != "exit status 1" ||
 		stageData(t, first)["stderr_tail"] != "flaky" {
 		t.Errorf("first attempt %q attempt %d status %q error %q data %s", first.Key, first.Attempt, first.Status, first.Error, first.Data)
 	}
-	if second.Key != "fetch#2" || second.Attempt != 2 || second.Status != jsonrun.StageOK {
+	if second.Key != "fetch#2" || second.Attempt != 2 || second.Status != runfile.StageOK {
 		t.Errorf("second attempt %q attempt %d status %q", second.Key, second.Attempt, second.Status)
 	}
-	if rf.Error != "" || rf.Status != jsonrun.StatusOK {
+	if rf.Error != "" || rf.Status != runfile.StatusOK {
 		t.Errorf("run status %q error %q; want ok: the last attempt succeeded", rf.Status, rf.Error)
 	}
 }

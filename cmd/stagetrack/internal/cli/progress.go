@@ -10,8 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // progress turns the lines of a run's journal (JSON Lines: a "run" event,
@@ -76,16 +76,16 @@ func (p *progress) line(journalLine []byte) (string, bool) {
 		d := p.place(&ev)
 		status := ev.Status
 		if status == "" {
-			status = jsonrun.StageOK
+			status = runfile.StageOK
 			if ev.Failed {
-				status = jsonrun.StageError
+				status = runfile.StageError
 			}
 		}
 		var mark string
 		switch status {
-		case jsonrun.StageOK:
+		case runfile.StageOK:
 			mark = p.paint(sgrGreen, "✔")
-		case jsonrun.StageError:
+		case runfile.StageError:
 			mark = p.paint(sgrRed, "✘")
 		default: // unfinished, running
 			mark = p.paint(sgrYellow, "■ "+view.Clean(status))

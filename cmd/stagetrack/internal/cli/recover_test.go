@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/cli"
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/internal/testsupport/locktest"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // deadPID returns the pid of a process that has exited and been reaped.
@@ -143,7 +144,7 @@ func TestRecover(t *testing.T) {
 				t.Errorf("stdout %q, want %q", r.stdout, want)
 			}
 			for _, id := range tt.recovered {
-				rf, err := jsonrun.ReadFile(filepath.Join(dir, id+".json"))
+				rf, err := runfile.ReadFile(filepath.Join(dir, id+".json"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -151,7 +152,7 @@ func TestRecover(t *testing.T) {
 				for _, s := range rf.Stages {
 					stages = append(stages, s.Key+":"+s.Status)
 				}
-				if rf.Status != jsonrun.StatusCrashed || rf.Name != "nightly" || !slices.Equal(stages, []string{"fetch:ok", "train:running"}) {
+				if rf.Status != runfile.StatusCrashed || rf.Name != "nightly" || !slices.Equal(stages, []string{"fetch:ok", "train:running"}) {
 					t.Errorf("run %s: status %q name %q stages %q", id, rf.Status, rf.Name, stages)
 				}
 			}

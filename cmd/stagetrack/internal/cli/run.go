@@ -12,10 +12,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
-	"github.com/stage-tracker/stage-tracker/internal/runstatus"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/runstatus"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -182,7 +183,7 @@ func printRunSummary(w io.Writer, run *tracker.Run) {
 	if path == "" {
 		return // Finalize failed, and said why
 	}
-	if rf, err := jsonrun.ReadFile(path); err == nil {
+	if rf, err := runfile.ReadFile(path); err == nil {
 		line := fmt.Sprintf("stagetrack: run %s in %s", runtree.RunStatus(rf), view.Duration(rf.CompletedAt.Sub(rf.StartTime)))
 		if rf.Error != "" {
 			line += ": " + view.Clean(rf.Error)
@@ -250,7 +251,7 @@ func journalStageFailure(path string) string {
 					why = "error"
 				}
 				a.Fail(at, why)
-			case l.Status == jsonrun.StageUnfinished:
+			case l.Status == runfile.StageUnfinished:
 				a.Fail(at, "did not finish")
 			}
 		}

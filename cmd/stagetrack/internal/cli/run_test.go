@@ -19,8 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/cli"
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -46,7 +47,7 @@ func TestStagetrackAsUser(t *testing.T) {
 			t.Fatalf("exit %d, stdout %q, stderr %q; want 5, the command's output untouched", r.code, r.stdout, r.stderr)
 		}
 		_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
-		if rf.Name != "sh" || rf.Status != jsonrun.StatusFailed || rf.Error != "exit status 5" || len(rf.Stages) != 1 {
+		if rf.Name != "sh" || rf.Status != runfile.StatusFailed || rf.Error != "exit status 5" || len(rf.Stages) != 1 {
 			t.Fatalf("run %q status %q error %q, %d stages", rf.Name, rf.Status, rf.Error, len(rf.Stages))
 		}
 		st := rf.Stages[0]
@@ -113,14 +114,14 @@ func runAsUser(t *testing.T, dir string, env []string, argv ...string) procResul
 
 // onlyRunFile returns the one run file in dir, failing if there are others
 // or a journal is left.
-func onlyRunFile(t *testing.T, dir string) (string, *jsonrun.Run) {
+func onlyRunFile(t *testing.T, dir string) (string, *runfile.Run) {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	journals, _ := filepath.Glob(filepath.Join(dir, "*"+jsonrun.JournalSuffix))
 	if len(files) != 1 || len(journals) != 0 {
 		t.Fatalf("%s holds run files %v and journals %v; want one run file and no journal", dir, files, journals)
 	}
-	rf, err := jsonrun.ReadFile(files[0])
+	rf, err := runfile.ReadFile(files[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,10 +132,10 @@ func onlyRunFile(t *testing.T, dir string) (string, *jsonrun.Run) {
 type flatStage struct {
 	path       string // key path, "/"-separated
 	parentSpan string // the span id of its parent: a stage's, or the run's
-	stage      jsonrun.Stage
+	stage      runfile.Stage
 }
 
-func flatten(stages jsonrun.Stages, prefix, parentSpan string) []flatStage {
+func flatten(stages runfile.Stages, prefix, parentSpan string) []flatStage {
 	var out []flatStage
 	for _, st := range stages {
 		p := prefix + st.Key
@@ -211,7 +212,7 @@ func testPipeline(t *testing.T, bin binaries) {
 		t.Errorf("the nested command's output is not on stdout:\n%s", r.stdout)
 	}
 	_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
-	if rf.Name != "pipeline" || rf.Status != jsonrun.StatusFailed || rf.Error != "exit status 3" {
+	if rf.Name != "pipeline" || rf.Status != runfile.StatusFailed || rf.Error != "exit status 3" {
 		t.Errorf("run %q status %q error %q; want pipeline, failed, exit status 3", rf.Name, rf.Status, rf.Error)
 	}
 	if got, want := compact(t, rf.Args), mustJSON(t, map[string]any{"command": []string{"sh", "-c", pipelineScript}}); got != want {
@@ -235,12 +236,12 @@ func testPipeline(t *testing.T, bin binaries) {
 		return mustJSON(t, map[string]any{"command": argv, "exit_code": code})
 	}
 	want := []struct{ path, parent, status, err, data string }{
-		{"lint", "", jsonrun.StageError, "exit status 3", execData(3, "sh", "-c", "exit 3")},
-		{"build", "", jsonrun.StageOK, "", execData(0, bin.stagetrack, "exec", "--stage", "compile", "--", "sh", "-c", "echo compiled")},
-		{"build/compile", "build", jsonrun.StageOK, "", execData(0, "sh", "-c", "echo compiled")},
-		{"train", "", jsonrun.StageOK, "", execData(0, bin.joinchild)},
-		{"train/load", "train", jsonrun.StageOK, "", `{"rows":3}`},
-		{"train/fit", "train", jsonrun.StageOK, "", `{"epochs":2}`},
+		{"lint", "", runfile.StageError, "exit status 3", execData(3, "sh", "-c", "exit 3")},
+		{"build", "", runfile.StageOK, "", execData(0, bin.stagetrack, "exec", "--stage", "compile", "--", "sh", "-c", "echo compiled")},
+		{"build/compile", "build", runfile.StageOK, "", execData(0, "sh", "-c", "echo compiled")},
+		{"train", "", runfile.StageOK, "", execData(0, bin.joinchild)},
+		{"train/load", "train", runfile.StageOK, "", `{"rows":3}`},
+		{"train/fit", "train", runfile.StageOK, "", `{"epochs":2}`},
 	}
 	got := flatten(rf.Stages, "", rf.SpanID)
 	if len(got) != len(want) {
@@ -403,7 +404,7 @@ func testSignals(t *testing.T, bin binaries) {
 				t.Fatalf("exit code %d, want %d\nstderr:\n%s", code, tt.code, stderr)
 			}
 			_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
-			if rf.Status != jsonrun.StatusInterrupted || rf.Error != tt.reason {
+			if rf.Status != runfile.StatusInterrupted || rf.Error != tt.reason {
 				t.Errorf("run status %q error %q, want interrupted, %q", rf.Status, rf.Error, tt.reason)
 			}
 			if !strings.Contains(stderr.String(), "stagetrack: run interrupted in ") {
@@ -414,7 +415,7 @@ func testSignals(t *testing.T, bin binaries) {
 			}
 			st, ok := rf.Stages.Get(tt.stage)
 			want := mustJSON(t, map[string]any{"command": sleeper, "exit_code": tt.code, "signal": "terminated"})
-			if !ok || st.Status != jsonrun.StageError || st.Error != tt.reason || compact(t, st.Data) != want {
+			if !ok || st.Status != runfile.StageError || st.Error != tt.reason || compact(t, st.Data) != want {
 				t.Errorf("stage %s: %q %q data %s; want error %q data %s", tt.stage, st.Status, st.Error, st.Data, tt.reason, want)
 			}
 		})
@@ -444,7 +445,7 @@ func testRecoverAfterKill(t *testing.T, bin binaries) {
 		t.Fatalf("recover: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
-	if rf.Status != jsonrun.StatusCrashed || !strings.Contains(rf.Error, "stopped before the run was finalised") {
+	if rf.Status != runfile.StatusCrashed || !strings.Contains(rf.Error, "stopped before the run was finalised") {
 		t.Errorf("recovered run: status %q error %q", rf.Status, rf.Error)
 	}
 	var got []string
@@ -566,12 +567,12 @@ func TestRunExitCodes(t *testing.T) {
 		err    string // the run's error; a prefix for not-found
 		stderr string // a prefix of stderr
 	}{
-		{name: "success", cmd: []string{"true"}, status: jsonrun.StatusOK, stderr: "stagetrack: run ok in "},
-		{name: "the command's exit code", cmd: []string{"sh", "-c", "exit 7"}, code: 7, status: jsonrun.StatusFailed, err: "exit status 7", stderr: "stagetrack: run failed in "},
-		{name: "exit 2 is not a usage error", cmd: []string{"sh", "-c", "exit 2"}, code: 2, status: jsonrun.StatusFailed, err: "exit status 2", stderr: "stagetrack: run failed in "},
-		{name: "killed by a signal", cmd: []string{"sh", "-c", "kill -KILL $$"}, code: 137, status: jsonrun.StatusFailed, err: "signal: killed", stderr: "stagetrack: run failed in "},
-		{name: "not found", cmd: []string{"./no-such-command"}, code: 127, status: jsonrun.StatusFailed, err: "start ./no-such-command: ", stderr: "stagetrack: run failed in "},
-		{name: "quiet", flags: []string{"-q"}, cmd: []string{"sh", "-c", "exit 7"}, code: 7, status: jsonrun.StatusFailed, err: "exit status 7"},
+		{name: "success", cmd: []string{"true"}, status: runfile.StatusOK, stderr: "stagetrack: run ok in "},
+		{name: "the command's exit code", cmd: []string{"sh", "-c", "exit 7"}, code: 7, status: runfile.StatusFailed, err: "exit status 7", stderr: "stagetrack: run failed in "},
+		{name: "exit 2 is not a usage error", cmd: []string{"sh", "-c", "exit 2"}, code: 2, status: runfile.StatusFailed, err: "exit status 2", stderr: "stagetrack: run failed in "},
+		{name: "killed by a signal", cmd: []string{"sh", "-c", "kill -KILL $$"}, code: 137, status: runfile.StatusFailed, err: "signal: killed", stderr: "stagetrack: run failed in "},
+		{name: "not found", cmd: []string{"./no-such-command"}, code: 127, status: runfile.StatusFailed, err: "start ./no-such-command: ", stderr: "stagetrack: run failed in "},
+		{name: "quiet", flags: []string{"-q"}, cmd: []string{"sh", "-c", "exit 7"}, code: 7, status: runfile.StatusFailed, err: "exit status 7"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -725,7 +726,7 @@ func TestSignalBeforeCommandStarts(t *testing.T) {
 					t.Error("the command ran")
 				}
 				_, rf := onlyRunFile(t, dir)
-				if rf.Status != jsonrun.StatusInterrupted || rf.Error != tt.reason {
+				if rf.Status != runfile.StatusInterrupted || rf.Error != tt.reason {
 					t.Errorf("status %q error %q, want interrupted, %q", rf.Status, rf.Error, tt.reason)
 				}
 			})

@@ -17,9 +17,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/cli"
 	"github.com/stage-tracker/stage-tracker/internal/keys"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // collector keeps the spans an OTLP endpoint received.
@@ -138,14 +138,14 @@ func setenv(t *testing.T, kv ...string) map[string]string {
 func wantIDs(t *testing.T, files ...string) (traceIDs, spanIDs []string) {
 	t.Helper()
 	for _, f := range files {
-		r, err := jsonrun.ReadFile(f)
+		r, err := runfile.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		traceIDs = append(traceIDs, r.TraceID)
 		spanIDs = append(spanIDs, r.SpanID)
-		var walk func(jsonrun.Stages)
-		walk = func(s jsonrun.Stages) {
+		var walk func(runfile.Stages)
+		walk = func(s runfile.Stages) {
 			for _, st := range s {
 				spanIDs = append(spanIDs, st.SpanID)
 				walk(st.Stages)
@@ -230,7 +230,7 @@ func TestSendTimestamps(t *testing.T) {
 	srv, col := otlpHTTP(t, http.StatusOK)
 	env := setenv(t, "OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL)
 	wantCode(t, invocation{env: env}.run(t, "send", runFile("train-b")), cli.ExitOK)
-	run, err := jsonrun.ReadFile(runFile("train-b"))
+	run, err := runfile.ReadFile(runFile("train-b"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestSendTimestamps(t *testing.T) {
 	}
 }
 
-func findStage(s jsonrun.Stages, spanID string) (jsonrun.Stage, bool) {
+func findStage(s runfile.Stages, spanID string) (runfile.Stage, bool) {
 	for _, st := range s {
 		if st.SpanID == spanID {
 			return st, true
@@ -264,7 +264,7 @@ func findStage(s jsonrun.Stages, spanID string) (jsonrun.Stage, bool) {
 			return got, true
 		}
 	}
-	return jsonrun.Stage{}, false
+	return runfile.Stage{}, false
 }
 
 // TestSendDefaultEndpoint: with no endpoint in the environment, send goes to

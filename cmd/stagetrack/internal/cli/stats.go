@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runstats"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 func newStatsCommand(env *Env) *cobra.Command {
@@ -61,7 +61,7 @@ exits 1.`,
 			}
 			aggs := make([]runstats.Aggregator, min(jobs, len(files)))
 			var naive atomic.Int64
-			fileErrs, skipped, err := forEachRun(ctx, files, jobs, func(w int, r *jsonrun.Run) {
+			fileErrs, skipped, err := forEachRun(ctx, files, jobs, func(w int, r *runfile.Run) {
 				if len(r.Notes) > 0 {
 					naive.Add(1)
 				}

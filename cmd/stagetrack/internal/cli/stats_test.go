@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/cli"
-	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runstats"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
 )
 
 // writeSynthetic writes runfixture.Synthetic(0..n-1) into dir.

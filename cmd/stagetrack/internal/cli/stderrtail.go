@@ -7,10 +7,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/report"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -110,7 +110,7 @@ func secretName(k string) bool {
 //	  │ cc: error: foo.c: no such file
 //
 // "" when no stage has one.
-func stderrTails(r *jsonrun.Run) string {
+func stderrTails(r *runfile.Run) string {
 	var b strings.Builder
 	for _, row := range runtree.Flatten(r) {
 		tail := report.StderrTail(row.Stage.Data)

@@ -15,9 +15,9 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/jsonpos"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runschema"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 func newValidateCommand(env *Env) *cobra.Command {
@@ -63,7 +63,7 @@ validate exits 0 when every file is valid and 1 when any is not.`,
 					return err
 				}
 				runs, err := validateFile(sch, f, strict)
-				if errors.Is(err, jsonrun.ErrNotRegular) {
+				if errors.Is(err, runfile.ErrNotRegular) {
 					fmt.Fprintf(env.Stderr, "stagetrack: note: skipped %v\n", err)
 					continue
 				}
@@ -127,10 +127,10 @@ validate exits 0 when every file is valid and 1 when any is not.`,
 	return cmd
 }
 
-// compileSchema compiles jsonrun.Schema, when validate runs: no other
+// compileSchema compiles runfile.Schema(), when validate runs: no other
 // command pays for it.
 func compileSchema() (*runschema.Schema, error) {
-	sch, err := runschema.Compile(jsonrun.Schema)
+	sch, err := runschema.Compile(runfile.Schema())
 	if err != nil {
 		return nil, fmt.Errorf("run file schema: %w", err)
 	}
@@ -194,7 +194,7 @@ func validateRun(sch *runschema.Schema, data []byte, ix *jsonpos.Index, prefix s
 	}
 	note := false
 	if python && !strict {
-		var r jsonrun.Run
+		var r runfile.Run
 		note = json.Unmarshal(data, &r) == nil
 	}
 	p := message.NewPrinter(language.English)

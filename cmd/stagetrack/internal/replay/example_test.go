@@ -3,14 +3,14 @@ package replay_test
 import (
 	"fmt"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/replay"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Spans turns a run file back into its spans, ready for any exporter's
 // ExportSpans: stubs.Snapshots().
 func ExampleSpans() {
-	r, err := jsonrun.ReadFile("../cli/testdata/runs/security.json")
+	r, err := runfile.ReadFile("../cli/testdata/runs/security.json")
 	if err != nil {
 		fmt.Println(err)
 		return

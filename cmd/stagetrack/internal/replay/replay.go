@@ -24,9 +24,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
-	"github.com/stage-tracker/stage-tracker/internal/keys"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
+	"github.com/stage-tracker/stage-tracker/internal/keys"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Spans returns the spans of run r: its run span first, then its stages
@@ -37,7 +37,7 @@ import (
 // id's UUID bytes, and each span id a hash of the run id and the stage's key
 // path, so sending the same file twice gives the same trace. Spans returns
 // an error for ids that are present but not valid hex of the right length.
-func Spans(r *jsonrun.Run, res *resource.Resource) (tracetest.SpanStubs, error) {
+func Spans(r *runfile.Run, res *resource.Resource) (tracetest.SpanStubs, error) {
 	tid, err := traceID(r)
 	if err != nil {
 		return nil, err
@@ -82,9 +82,9 @@ func Spans(r *jsonrun.Run, res *resource.Resource) (tracetest.SpanStubs, error) 
 	root.Attributes = append(root.Attributes,
 		attribute.Int(keys.RunStageCount, max(r.StageCount, len(rows))+r.MissingStages))
 	switch r.Status {
-	case jsonrun.StatusInterrupted, jsonrun.StatusCrashed:
+	case runfile.StatusInterrupted, runfile.StatusCrashed:
 		root.Attributes = append(root.Attributes, attribute.String(keys.RunStatus, r.Status))
-	case jsonrun.StatusIncomplete:
+	case runfile.StatusIncomplete:
 		if r.MissingStages == 0 { // not derivable from the count: say it
 			root.Attributes = append(root.Attributes, attribute.String(keys.RunStatus, r.Status))
 		}
@@ -123,7 +123,7 @@ func Spans(r *jsonrun.Run, res *resource.Resource) (tracetest.SpanStubs, error) 
 			InstrumentationScope: scope,
 			ChildSpanCount:       len(st.Stages),
 		}
-		if st.Error != "" || row.Status == jsonrun.StageError {
+		if st.Error != "" || row.Status == runfile.StageError {
 			s.Status = sdktrace.Status{Code: codes.Error, Description: st.Error}
 			s.Events = []sdktrace.Event{exception(st.Error, st.Stack, row.End)}
 		}
@@ -132,7 +132,7 @@ func Spans(r *jsonrun.Run, res *resource.Resource) (tracetest.SpanStubs, error) 
 	return stubs, nil
 }
 
-func stageAttributes(runID string, st *jsonrun.Stage, row runtree.Row) []attribute.KeyValue {
+func stageAttributes(runID string, st *runfile.Stage, row runtree.Row) []attribute.KeyValue {
 	attrs := []attribute.KeyValue{
 		attribute.String(keys.RunID, runID),
 		attribute.String(keys.StageName, stageName(st)),
@@ -148,7 +148,7 @@ func stageAttributes(runID string, st *jsonrun.Stage, row runtree.Row) []attribu
 		attrs = append(attrs, attribute.String(keys.StageDataError, st.DataError))
 	}
 	switch row.Status {
-	case jsonrun.StageOK, jsonrun.StageError:
+	case runfile.StageOK, runfile.StageError:
 	default: // unfinished, running: what the tracker records as the stage's status
 		attrs = append(attrs, attribute.String(keys.StageStatus, row.Status))
 	}
@@ -158,7 +158,7 @@ func stageAttributes(runID string, st *jsonrun.Stage, row runtree.Row) []attribu
 	return attrs
 }
 
-func stageName(st *jsonrun.Stage) string {
+func stageName(st *runfile.Stage) string {
 	if st.Name != "" {
 		return st.Name
 	}
@@ -215,7 +215,7 @@ func spanContext(tid trace.TraceID, sid trace.SpanID, remote bool) trace.SpanCon
 	})
 }
 
-func traceID(r *jsonrun.Run) (trace.TraceID, error) {
+func traceID(r *runfile.Run) (trace.TraceID, error) {
 	if r.TraceID != "" {
 		tid, err := trace.TraceIDFromHex(r.TraceID)
 		if err != nil {

@@ -10,10 +10,11 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/replay"
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/internal/keys"
-	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/replay"
 	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // TestRoundTrip: run file -> spans -> jsonrun.ToRun -> the same run file,
@@ -26,7 +27,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	type tc struct {
 		name string
-		run  *jsonrun.Run
+		run  *runfile.Run
 	}
 	var cases []tc
 	for _, f := range fx {
@@ -38,11 +39,11 @@ func TestRoundTrip(t *testing.T) {
 		tc{"synthetic unfinished", runfixture.Synthetic(24)},
 	)
 	interrupted := runfixture.Synthetic(5)
-	interrupted.Status, interrupted.Error = jsonrun.StatusInterrupted, "interrupted by SIGTERM"
+	interrupted.Status, interrupted.Error = runfile.StatusInterrupted, "interrupted by SIGTERM"
 	interrupted.ParentSpanID = "00f067aa0ba902b7"
 	cases = append(cases, tc{"interrupted under a parent span", interrupted})
 	incomplete := runfixture.Synthetic(6)
-	incomplete.Status, incomplete.MissingStages = jsonrun.StatusIncomplete, 2
+	incomplete.Status, incomplete.MissingStages = runfile.StatusIncomplete, 2
 	cases = append(cases, tc{"incomplete", incomplete})
 
 	dir := t.TempDir()
@@ -54,7 +55,7 @@ func TestRoundTrip(t *testing.T) {
 			if err := os.WriteFile(path, want, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			r, err := jsonrun.ReadFile(path)
+			r, err := runfile.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +80,7 @@ func TestRoundTrip(t *testing.T) {
 // TestSpansShape checks the spans themselves: one trace, the run span as
 // root, parents, scope, resource, and the error status of failed stages.
 func TestSpansShape(t *testing.T) {
-	r, err := jsonrun.ReadFile(filepath.Join("..", "cli", "testdata", "runs", "security.json"))
+	r, err := runfile.ReadFile(filepath.Join("..", "cli", "testdata", "runs", "security.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestSpansDerivedIDs(t *testing.T) {
   "completed_at": "2025-05-05T23:14:11.000000+00:00",
   "total_duration_sec": 0.764482
 }`)
-	var r jsonrun.Run
+	var r runfile.Run
 	if err := r.UnmarshalJSON(python); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestSpansDerivedIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	enr, _ := back.Stages.Get("Enrichment")
-	if back.Status != jsonrun.StatusFailed || enr.Error != "timeout" || enr.DurationSec != 0.25 || back.Args == nil {
+	if back.Status != runfile.StatusFailed || enr.Error != "timeout" || enr.DurationSec != 0.25 || back.Args == nil {
 		t.Errorf("read back as %s", back.AppendIndent(nil))
 	}
 }
@@ -167,12 +168,12 @@ func TestSpansDerivedIDs(t *testing.T) {
 func TestSpansBadIDs(t *testing.T) {
 	cases := []struct {
 		name string
-		edit func(r *jsonrun.Run)
+		edit func(r *runfile.Run)
 	}{
-		{"trace id", func(r *jsonrun.Run) { r.TraceID = "not-hex" }},
-		{"span id", func(r *jsonrun.Run) { r.SpanID = "123" }},
-		{"parent span id", func(r *jsonrun.Run) { r.ParentSpanID = "zz" }},
-		{"stage span id", func(r *jsonrun.Run) { r.Stages[1].SpanID = "0123456789abcdef0" }},
+		{"trace id", func(r *runfile.Run) { r.TraceID = "not-hex" }},
+		{"span id", func(r *runfile.Run) { r.SpanID = "123" }},
+		{"parent span id", func(r *runfile.Run) { r.ParentSpanID = "zz" }},
+		{"stage span id", func(r *runfile.Run) { r.Stages[1].SpanID = "0123456789abcdef0" }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/report"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // TestWriteExtremeTimes checks that run files with absurd times produce a
@@ -32,7 +32,7 @@ func TestWriteExtremeTimes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var r jsonrun.Run
+			var r runfile.Run
 			if err := json.Unmarshal([]byte(c.file), &r); err != nil {
 				t.Fatalf("fixture is not a readable run file: %v", err)
 			}

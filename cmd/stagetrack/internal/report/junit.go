@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // StderrTailKey is the data key under which stagetrack exec records the
@@ -111,8 +111,8 @@ func WriteJUnit(w io.Writer, runs []Input, title string) error {
 				c.SystemErr = tail
 			}
 			switch row.Status {
-			case jsonrun.StageOK:
-			case jsonrun.StageError:
+			case runfile.StageOK:
+			case runfile.StageError:
 				c.Failure = &junitProblem{Message: orName(row.Stage.Error, "failed"), Type: "error", Text: text}
 				s.Failures++
 			default:

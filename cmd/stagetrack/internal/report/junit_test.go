@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/report"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // JUnit's structure as CI systems read it, decoded independently of the
@@ -40,17 +40,17 @@ type testsuites struct {
 func TestWriteJUnit(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	str := func(s string) *string { return &s }
-	stage := func(name, status string, errMsg *string, data string, d time.Duration) jsonrun.Stage {
-		return jsonrun.Stage{Key: name, Name: name, Status: status, Error: derefOr(errMsg), StartTime: t0, EndTime: t0.Add(d),
+	stage := func(name, status string, errMsg *string, data string, d time.Duration) runfile.Stage {
+		return runfile.Stage{Key: name, Name: name, Status: status, Error: derefOr(errMsg), StartTime: t0, EndTime: t0.Add(d),
 			DurationSec: d.Seconds(), Data: json.RawMessage(data)}
 	}
-	run := &jsonrun.Run{
-		RunID: "3f2c8a1e-5b7d-4c10-9e2f-6a1b2c3d4e5f", Name: "ci <&>", Status: jsonrun.StatusFailed, Error: "stage test failed",
+	run := &runfile.Run{
+		RunID: "3f2c8a1e-5b7d-4c10-9e2f-6a1b2c3d4e5f", Name: "ci <&>", Status: runfile.StatusFailed, Error: "stage test failed",
 		StartTime: t0, CompletedAt: t0.Add(3 * time.Second),
-		Stages: jsonrun.Stages{
-			stage("build", jsonrun.StageOK, nil, `{"n":3}`, time.Second),
-			stage("test", jsonrun.StageError, str("exit status 1"), `{"stderr_tail":"--- FAIL: TestX\n\tx_test.go:3: <bad> & worse"}`, 2*time.Second),
-			stage("deploy", jsonrun.StageUnfinished, nil, `null`, 0),
+		Stages: runfile.Stages{
+			stage("build", runfile.StageOK, nil, `{"n":3}`, time.Second),
+			stage("test", runfile.StageError, str("exit status 1"), `{"stderr_tail":"--- FAIL: TestX\n\tx_test.go:3: <bad> & worse"}`, 2*time.Second),
+			stage("deploy", runfile.StageUnfinished, nil, `null`, 0),
 		},
 	}
 	var b bytes.Buffer

@@ -26,15 +26,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Input is one run to report on. Write only reads it.
 type Input struct {
 	File string // where the run was read from, shown in the metadata
-	Run  *jsonrun.Run
+	Run  *runfile.Run
 }
 
 // Options configure a report.
@@ -172,7 +172,7 @@ func newListRow(it item) listRow {
 		ID: it.anchor, RunID: r.RunID, Name: r.Name, Status: it.status, Cls: statusClass(it.status),
 		Started: newWhen(r.StartTime), Duration: view.Duration(it.dur), Stages: len(it.rows), File: it.in.File,
 	}
-	if it.status != jsonrun.StatusOK {
+	if it.status != runfile.StatusOK {
 		row.Reason = reason(it)
 	}
 	return row
@@ -420,8 +420,8 @@ func tooltip(row runtree.Row, b bar) string {
 // unknown gets "other", so a file cannot choose arbitrary classes.
 func statusClass(s string) string {
 	switch s {
-	case jsonrun.StageOK, jsonrun.StageError, jsonrun.StageUnfinished, jsonrun.StageRunning,
-		jsonrun.StatusFailed, jsonrun.StatusIncomplete, jsonrun.StatusInterrupted, jsonrun.StatusCrashed:
+	case runfile.StageOK, runfile.StageError, runfile.StageUnfinished, runfile.StageRunning,
+		runfile.StatusFailed, runfile.StatusIncomplete, runfile.StatusInterrupted, runfile.StatusCrashed:
 		return s
 	}
 	return "other"
@@ -440,7 +440,7 @@ func stamp(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(jsonrun.TimeLayout)
+	return t.UTC().Format(runfile.TimeLayout)
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }

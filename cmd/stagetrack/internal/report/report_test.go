@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/report"
 	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 func fixtures(t *testing.T) []report.Input {
@@ -37,7 +37,7 @@ func TestWriteBars(t *testing.T) {
 		{"nested and unfinished stages", in[2:]},
 		{"three runs", in},
 		{"synthetic", []report.Input{{Run: runfixture.Synthetic(24)}}},
-		{"no stages", []report.Input{{Run: &jsonrun.Run{RunID: "x", Status: "ok"}}}},
+		{"no stages", []report.Input{{Run: &runfile.Run{RunID: "x", Status: "ok"}}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -59,7 +59,7 @@ func TestWriteBars(t *testing.T) {
 	}
 }
 
-func countStages(s jsonrun.Stages) int {
+func countStages(s runfile.Stages) int {
 	n := len(s)
 	for _, st := range s {
 		n += countStages(st.Stages)

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/report"
 	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // manyRuns returns n synthetic runs of ten stages each, shuffled, as file
@@ -23,8 +23,8 @@ func manyRuns(n int) []report.Input {
 		at := r.CompletedAt
 		for _, name := range []string{"lint", "package"} {
 			d := 120 * time.Millisecond
-			r.Stages = append(r.Stages, jsonrun.Stage{Key: name, Name: name, Attempt: 1, StartTime: at, EndTime: at.Add(d),
-				DurationSec: d.Seconds(), Status: jsonrun.StageOK, Data: json.RawMessage(`{"ok":true}`)})
+			r.Stages = append(r.Stages, runfile.Stage{Key: name, Name: name, Attempt: 1, StartTime: at, EndTime: at.Add(d),
+				DurationSec: d.Seconds(), Status: runfile.StageOK, Data: json.RawMessage(`{"ok":true}`)})
 			at = at.Add(d)
 		}
 		r.CompletedAt, r.TotalDurationSec = at, at.Sub(r.StartTime).Seconds()
@@ -117,7 +117,7 @@ func TestWriteTimes(t *testing.T) {
 	html := write(t, []report.Input{{Run: r}}, report.Options{})
 	// html/template writes the + of the offset as &#43; in attributes.
 	want := `<time datetime="2025-05-05T23:14:10.235518&#43;00:00" title="2025-05-05T23:14:10.235518&#43;00:00">Mon 5 May 2025, 23:14:10 UTC</time>`
-	if got := strings.ReplaceAll(r.StartTime.UTC().Format(jsonrun.TimeLayout), "+", "&#43;"); !strings.Contains(want, got) {
+	if got := strings.ReplaceAll(r.StartTime.UTC().Format(runfile.TimeLayout), "+", "&#43;"); !strings.Contains(want, got) {
 		t.Fatalf("fixture start %s changed; update the test", got)
 	}
 	if !strings.Contains(html, want) {

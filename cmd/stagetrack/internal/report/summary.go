@@ -5,10 +5,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runstats"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // maxFailures bounds the "newest failures" list; the rest are counted.
@@ -68,9 +68,9 @@ func newSummary(items []item) summary {
 	for _, it := range items {
 		agg.Add(it.in.Run)
 		switch it.status {
-		case jsonrun.StatusOK:
+		case runfile.StatusOK:
 			s.Passed++
-		case jsonrun.StatusFailed, jsonrun.StatusCrashed:
+		case runfile.StatusFailed, runfile.StatusCrashed:
 			s.Failed++
 		default:
 			if other[it.status] == 0 {
@@ -78,7 +78,7 @@ func newSummary(items []item) summary {
 			}
 			other[it.status]++
 		}
-		if it.status != jsonrun.StatusOK {
+		if it.status != runfile.StatusOK {
 			if len(s.Failures) < maxFailures {
 				s.Failures = append(s.Failures, failure{Anchor: it.anchor, Name: runName(it.in.Run), RunID: runtree.ShortID(it.in.Run.RunID), Started: newWhen(it.in.Run.StartTime), Reason: reason(it)})
 			} else {
@@ -125,7 +125,7 @@ func reason(it item) string {
 	return strings.Join(names, ", ")
 }
 
-func runName(r *jsonrun.Run) string {
+func runName(r *runfile.Run) string {
 	if r.Name != "" {
 		return r.Name
 	}

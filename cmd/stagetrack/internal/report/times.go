@@ -3,7 +3,7 @@ package report
 import (
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // when is a time as the page shows it: readable text, with the run file's
@@ -17,5 +17,5 @@ func newWhen(t time.Time) when {
 		return when{}
 	}
 	t = t.UTC()
-	return when{Human: t.Format("Mon 2 Jan 2006, 15:04:05 UTC"), ISO: t.Format(jsonrun.TimeLayout)}
+	return when{Human: t.Format("Mon 2 Jan 2006, 15:04:05 UTC"), ISO: t.Format(runfile.TimeLayout)}
 }

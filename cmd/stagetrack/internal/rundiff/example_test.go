@@ -4,16 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/rundiff"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 func ExampleCompare() {
-	a := &jsonrun.Run{RunID: "a", Status: "ok", Stages: jsonrun.Stages{
+	a := &runfile.Run{RunID: "a", Status: "ok", Stages: runfile.Stages{
 		{Key: "fetch", DurationSec: 2, Status: "ok", Data: json.RawMessage(`{"rows":10}`)},
 		{Key: "load", DurationSec: 1, Status: "ok"},
 	}}
-	b := &jsonrun.Run{RunID: "b", Status: "failed", Stages: jsonrun.Stages{
+	b := &runfile.Run{RunID: "b", Status: "failed", Stages: runfile.Stages{
 		{Key: "fetch", DurationSec: 3, Status: "error", Error: "timeout", Data: json.RawMessage(`{"rows":12}`)},
 	}}
 	for _, s := range rundiff.Compare(a, b).Stages {

@@ -14,8 +14,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Presence values of StageDiff.Presence.
@@ -93,7 +93,7 @@ func (d *DataDiff) Keys() int {
 
 // Compare compares run a with run b. Stages come in a's order; a stage
 // only in b comes right after the stage that precedes it in b (or first).
-func Compare(a, b *jsonrun.Run) Diff {
+func Compare(a, b *runfile.Run) Diff {
 	aRows, bRows := runtree.Flatten(a), runtree.Flatten(b)
 	d := Diff{
 		A:     info(a, aRows),
@@ -126,7 +126,7 @@ func Compare(a, b *jsonrun.Run) Diff {
 	return d
 }
 
-func info(r *jsonrun.Run, rows []runtree.Row) RunInfo {
+func info(r *runfile.Run, rows []runtree.Row) RunInfo {
 	return RunInfo{
 		RunID:       r.RunID,
 		Name:        r.Name,
@@ -169,7 +169,7 @@ func ptr(f float64) *float64 { return &f }
 
 // stageSec is the stage's duration, nil when it is unknown (the Python
 // tool's null duration_sec with no end_time): never 0.
-func stageSec(st *jsonrun.Stage) *float64 {
+func stageSec(st *runfile.Stage) *float64 {
 	if st.DurationUnknown {
 		return nil
 	}

@@ -5,22 +5,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/rundiff"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // run builds a run from "key=seconds" stages; a "/" nests a stage under the
 // one before it at the level above.
-func run(t *testing.T, stages ...string) *jsonrun.Run {
+func run(t *testing.T, stages ...string) *runfile.Run {
 	t.Helper()
-	r := &jsonrun.Run{RunID: "r", Status: jsonrun.StatusOK}
+	r := &runfile.Run{RunID: "r", Status: runfile.StatusOK}
 	for _, s := range stages {
 		k, sec, _ := strings.Cut(s, "=")
 		var d float64
 		if err := json.Unmarshal([]byte(sec), &d); err != nil {
 			t.Fatal(err)
 		}
-		st := jsonrun.Stage{Key: k, DurationSec: d, Status: jsonrun.StageOK}
+		st := runfile.Stage{Key: k, DurationSec: d, Status: runfile.StageOK}
 		if parent, child, nested := strings.Cut(k, "/"); nested {
 			st.Key = child
 			for i := range r.Stages {
@@ -115,9 +115,9 @@ func TestCompareData(t *testing.T) {
 
 func TestCompareStatus(t *testing.T) {
 	a, b := run(t, "s=1", "p=1"), run(t, "s=1", "p=1")
-	b.Stages[0].Status, b.Stages[0].Error = jsonrun.StageError, "boom"
+	b.Stages[0].Status, b.Stages[0].Error = runfile.StageError, "boom"
 	b.Stages[1].Status = "" // a Python file: status from the error
-	b.Status = jsonrun.StatusFailed
+	b.Status = runfile.StatusFailed
 	d := rundiff.Compare(a, b)
 	s := d.Stages[0]
 	if !s.StatusChanged || s.StatusA != "ok" || s.StatusB != "error" || s.ErrorB != "boom" {

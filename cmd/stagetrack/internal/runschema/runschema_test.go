@@ -15,9 +15,9 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/jsonpos"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runschema"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // TestSameAsLibrary checks runschema against the JSON Schema library it
@@ -26,7 +26,7 @@ import (
 // value replaced by values of every type, each key removed), both must
 // report the same problems, worded the same, at the same places.
 func TestSameAsLibrary(t *testing.T) {
-	ours, err := runschema.Compile(jsonrun.Schema)
+	ours, err := runschema.Compile(runfile.Schema())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestCompileRefusesUnknownKeywords(t *testing.T) {
 
 func compileLibrary(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(jsonrun.Schema))
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(runfile.Schema()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,8 @@ package runstats_test
 import (
 	"fmt"
 
-	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runstats"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
 )
 
 func ExampleAggregator() {

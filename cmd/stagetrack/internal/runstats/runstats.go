@@ -13,8 +13,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Aggregator collects runs. The zero Aggregator is ready to use.
@@ -34,12 +34,12 @@ type group struct {
 }
 
 // Add adds one run.
-func (a *Aggregator) Add(r *jsonrun.Run) {
+func (a *Aggregator) Add(r *runfile.Run) {
 	rows := runtree.Flatten(r)
 	a.run.durations = append(a.run.durations, runtree.Duration(r, rows).Seconds())
 	a.run.runs++
 	a.run.records++
-	if runtree.RunStatus(r) != jsonrun.StatusOK {
+	if runtree.RunStatus(r) != runfile.StatusOK {
 		a.run.failed++
 	}
 	if a.stages == nil {

@@ -6,16 +6,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
-	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runstats"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 var t0 = time.Date(2025, 5, 5, 0, 0, 0, 0, time.UTC)
 
 // stage makes a stage starting at offset from t0 lasting d.
-func stage(key, name, status string, offset, d time.Duration, children ...jsonrun.Stage) jsonrun.Stage {
-	return jsonrun.Stage{
+func stage(key, name, status string, offset, d time.Duration, children ...runfile.Stage) runfile.Stage {
+	return runfile.Stage{
 		Key: key, Name: name, Status: status,
 		StartTime: t0.Add(offset), EndTime: t0.Add(offset + d), DurationSec: d.Seconds(),
 		Stages: children,
@@ -41,8 +41,8 @@ func TestPercentiles(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var a runstats.Aggregator
 			for _, d := range c.durations {
-				a.Add(&jsonrun.Run{RunID: "r", Status: "ok", StartTime: t0, CompletedAt: t0.Add(d), TotalDurationSec: d.Seconds(),
-					Stages: jsonrun.Stages{stage("s", "s", "ok", 0, d)}})
+				a.Add(&runfile.Run{RunID: "r", Status: "ok", StartTime: t0, CompletedAt: t0.Add(d), TotalDurationSec: d.Seconds(),
+					Stages: runfile.Stages{stage("s", "s", "ok", 0, d)}})
 			}
 			row := a.Summary().Stages[0]
 			got := []float64{row.P50Sec, row.P95Sec, row.MaxSec}
@@ -55,7 +55,7 @@ func TestPercentiles(t *testing.T) {
 }
 
 func TestSummaryGroupsAndOrders(t *testing.T) {
-	r1 := &jsonrun.Run{RunID: "1", Status: "ok", StartTime: t0, Stages: jsonrun.Stages{
+	r1 := &runfile.Run{RunID: "1", Status: "ok", StartTime: t0, Stages: runfile.Stages{
 		stage("late", "late", "ok", 5*time.Second, time.Second),
 		stage("train", "train", "ok", time.Second, 3*time.Second,
 			stage("epoch", "epoch", "ok", time.Second, time.Second),
@@ -63,7 +63,7 @@ func TestSummaryGroupsAndOrders(t *testing.T) {
 		),
 		stage("early", "early", "unfinished", 0, time.Second),
 	}}
-	r2 := &jsonrun.Run{RunID: "2", Status: "failed", StartTime: t0, Stages: jsonrun.Stages{
+	r2 := &runfile.Run{RunID: "2", Status: "failed", StartTime: t0, Stages: runfile.Stages{
 		stage("early", "early", "ok", 0, 2*time.Second),
 	}}
 	var a runstats.Aggregator

@@ -11,12 +11,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Row is one stage of a run, flattened.
 type Row struct {
-	Stage    *jsonrun.Stage
+	Stage    *runfile.Stage
 	Depth    int    // 0 for a top-level stage
 	KeyPath  string // keys from the top, joined by "/": "train/epoch#2"; unique in a run
 	NamePath string // names from the top, joined by "/": "train/epoch"; shared by repeats
@@ -28,10 +28,10 @@ type Row struct {
 
 // Flatten returns the stages of r depth-first, each parent before its
 // children, siblings in file (start) order.
-func Flatten(r *jsonrun.Run) []Row {
+func Flatten(r *runfile.Run) []Row {
 	var rows []Row
-	var walk func(s jsonrun.Stages, depth int, keys, names string)
-	walk = func(s jsonrun.Stages, depth int, keys, names string) {
+	var walk func(s runfile.Stages, depth int, keys, names string)
+	walk = func(s runfile.Stages, depth int, keys, names string) {
 		for i := range s {
 			st := &s[i]
 			kp, np := join(keys, st.Key), join(names, name(st))
@@ -53,7 +53,7 @@ func join(prefix, s string) string {
 	return prefix + "/" + s
 }
 
-func name(st *jsonrun.Stage) string {
+func name(st *runfile.Stage) string {
 	if st.Name != "" {
 		return st.Name
 	}
@@ -62,24 +62,24 @@ func name(st *jsonrun.Stage) string {
 
 // Status returns the stage's status: its recorded status, or, for files
 // that have none, "error" when it has an error and "ok" otherwise.
-func Status(st *jsonrun.Stage) string {
+func Status(st *runfile.Stage) string {
 	switch {
 	case st.Status != "":
 		return st.Status
 	case st.Error != "":
-		return jsonrun.StageError
+		return runfile.StageError
 	default:
-		return jsonrun.StageOK
+		return runfile.StageOK
 	}
 }
 
 // Failed reports whether a stage with this status did not end well: any
 // status other than ok (error, unfinished, running).
-func Failed(status string) bool { return status != jsonrun.StageOK }
+func Failed(status string) bool { return status != runfile.StageOK }
 
 // End returns when the stage ended: its end_time, or start_time plus
 // duration_sec for files that have no end_time.
-func End(st *jsonrun.Stage) time.Time {
+func End(st *runfile.Stage) time.Time {
 	if !st.EndTime.IsZero() {
 		return st.EndTime
 	}
@@ -92,25 +92,25 @@ func End(st *jsonrun.Stage) time.Time {
 // RunStatus returns the run's status: its recorded status, or, for files
 // that have none, "failed" when the run or a stage has an error and "ok"
 // otherwise.
-func RunStatus(r *jsonrun.Run) string {
+func RunStatus(r *runfile.Run) string {
 	if r.Status != "" {
 		return r.Status
 	}
 	if r.Error != "" {
-		return jsonrun.StatusFailed
+		return runfile.StatusFailed
 	}
 	for _, row := range Flatten(r) {
-		if row.Status == jsonrun.StageError {
-			return jsonrun.StatusFailed
+		if row.Status == runfile.StageError {
+			return runfile.StatusFailed
 		}
 	}
-	return jsonrun.StatusOK
+	return runfile.StatusOK
 }
 
 // Bounds returns the run's time axis: from the earlier of its start and its
 // first stage's start to the later of its completion and its last stage's
 // end. Both are zero for a run with no times at all.
-func Bounds(r *jsonrun.Run, rows []Row) (start, end time.Time) {
+func Bounds(r *runfile.Run, rows []Row) (start, end time.Time) {
 	start, end = r.StartTime, r.CompletedAt
 	if end.IsZero() && !start.IsZero() {
 		end = start.Add(time.Duration(r.TotalDurationSec * float64(time.Second)))
@@ -131,7 +131,7 @@ func Bounds(r *jsonrun.Run, rows []Row) (start, end time.Time) {
 
 // Duration returns the run's total duration: total_duration_sec, or the
 // length of its time axis when that is missing.
-func Duration(r *jsonrun.Run, rows []Row) time.Duration {
+func Duration(r *runfile.Run, rows []Row) time.Duration {
 	if r.TotalDurationSec > 0 {
 		return time.Duration(r.TotalDurationSec * float64(time.Second))
 	}

@@ -5,16 +5,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 func TestFlatten(t *testing.T) {
-	r := &jsonrun.Run{Stages: jsonrun.Stages{
+	r := &runfile.Run{Stages: runfile.Stages{
 		{Key: "a", Name: "a"},
-		{Key: "t", Name: "t", Stages: jsonrun.Stages{
+		{Key: "t", Name: "t", Stages: runfile.Stages{
 			{Key: "e", Name: "e"},
-			{Key: "e#2", Name: "e", Stages: jsonrun.Stages{{Key: "x", Name: "x"}}},
+			{Key: "e#2", Name: "e", Stages: runfile.Stages{{Key: "x", Name: "x"}}},
 		}},
 	}}
 	var got [][]any
@@ -31,7 +31,7 @@ func TestFlatten(t *testing.T) {
 // TestPythonFile: files without status or end_time read as they should.
 func TestPythonFile(t *testing.T) {
 	start := time.Date(2025, 5, 5, 23, 14, 10, 0, time.UTC)
-	r := &jsonrun.Run{StartTime: start, TotalDurationSec: 2, Stages: jsonrun.Stages{
+	r := &runfile.Run{StartTime: start, TotalDurationSec: 2, Stages: runfile.Stages{
 		{Key: "ok", StartTime: start, DurationSec: 0.5},
 		{Key: "bad", StartTime: start.Add(time.Second), DurationSec: 1.5, Error: "boom"},
 	}}
@@ -42,7 +42,7 @@ func TestPythonFile(t *testing.T) {
 	if !rows[1].End.Equal(start.Add(2500 * time.Millisecond)) {
 		t.Errorf("end %v, want start + duration", rows[1].End)
 	}
-	if got := runtree.RunStatus(r); got != jsonrun.StatusFailed {
+	if got := runtree.RunStatus(r); got != runfile.StatusFailed {
 		t.Errorf("run status %q, want failed", got)
 	}
 	s, e := runtree.Bounds(r, rows)

@@ -4,14 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Waterfall renders a run file, here one written by the Python
 // stage-tracker, for a terminal 72 columns wide.
 func ExampleWaterfall() {
-	var r jsonrun.Run
+	var r runfile.Run
 	err := json.Unmarshal([]byte(`{
 	  "run_id": "c355abaa-cb8c-4cad-ae67-47bce23be244",
 	  "start_time": "2025-05-05T23:14:10.235518+00:00",

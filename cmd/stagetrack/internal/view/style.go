@@ -1,8 +1,6 @@
 package view
 
-import (
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
-)
+import "github.com/stage-tracker/stage-tracker/runfile"
 
 // style wraps text in ANSI SGR sequences when colour is on.
 type style bool
@@ -32,11 +30,11 @@ func (s style) yellow(t string) string { return s.paint(sgrYellow, t) }
 // statusCode is the colour of a stage or run status.
 func statusCode(status string) string {
 	switch status {
-	case jsonrun.StageOK:
+	case runfile.StageOK:
 		return sgrGreen
-	case jsonrun.StageError, jsonrun.StatusFailed, jsonrun.StatusCrashed:
+	case runfile.StageError, runfile.StatusFailed, runfile.StatusCrashed:
 		return sgrRed
-	case jsonrun.StageUnfinished, jsonrun.StageRunning, jsonrun.StatusIncomplete, jsonrun.StatusInterrupted:
+	case runfile.StageUnfinished, runfile.StageRunning, runfile.StatusIncomplete, runfile.StatusInterrupted:
 		return sgrYellow
 	}
 	return sgrBlue
@@ -46,7 +44,7 @@ func (s style) status(status string) string { return s.paint(statusCode(status),
 
 // barCode is the colour of a stage's bar.
 func barCode(status string) string {
-	if status == jsonrun.StageOK {
+	if status == runfile.StageOK {
 		return sgrCyan
 	}
 	return statusCode(status)

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/rundiff"
-	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runstats"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -36,13 +36,13 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-func fixtures(t *testing.T) map[string]*jsonrun.Run {
+func fixtures(t *testing.T) map[string]*runfile.Run {
 	t.Helper()
 	fx, err := runfixture.Fixtures(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := map[string]*jsonrun.Run{}
+	m := map[string]*runfile.Run{}
 	for _, f := range fx {
 		m[f.Name] = f.Run
 	}
@@ -65,7 +65,7 @@ const pythonRun = `{
 
 func TestWaterfallGolden(t *testing.T) {
 	fx := fixtures(t)
-	var py jsonrun.Run
+	var py runfile.Run
 	if err := json.Unmarshal([]byte(pythonRun), &py); err != nil {
 		t.Fatal(err)
 	}
@@ -75,14 +75,14 @@ func TestWaterfallGolden(t *testing.T) {
 	hostile.Stages[1].Error = "line one\nline two"
 	cases := []struct {
 		name string
-		run  *jsonrun.Run
+		run  *runfile.Run
 		o    view.Options
 	}{
 		{"security-color", fx["security"], view.Options{Color: true, Width: 100}},
 		{"train-b-width-40", fx["train-b"], view.Options{Width: 40}},
 		{"python", &py, view.Options{Width: 90}},
 		{"control-characters", hostile, view.Options{Width: 100}},
-		{"no-stages", &jsonrun.Run{RunID: "e3d6c4d4-0000-4000-8000-000000000000", Status: "ok", StartTime: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}, view.Options{}},
+		{"no-stages", &runfile.Run{RunID: "e3d6c4d4-0000-4000-8000-000000000000", Status: "ok", StartTime: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}, view.Options{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Waterfall renders one run as a header and a table with a row per stage,
@@ -18,7 +18,7 @@ import (
 // and sized by its start and duration on the run's time axis, its duration,
 // its status and its error. The table fits o.Width columns; bars are drawn
 // to an eighth of a column.
-func Waterfall(r *jsonrun.Run, o Options) string {
+func Waterfall(r *runfile.Run, o Options) string {
 	st := style(o.Color)
 	W := o.width()
 	rows := runtree.Flatten(r)
@@ -96,7 +96,7 @@ func Waterfall(r *jsonrun.Run, o Options) string {
 		if !row.Start.IsZero() && total > 0 {
 			from := float64(row.Start.Sub(start)) / float64(total)
 			to := float64(row.End.Sub(start)) / float64(total)
-			bar = drawBar(from, to, barW, row.Status != jsonrun.StageUnfinished && row.Status != jsonrun.StageRunning)
+			bar = drawBar(from, to, barW, row.Status != runfile.StageUnfinished && row.Status != runfile.StageRunning)
 		} else if !row.Start.IsZero() {
 			bar = "▏" + strings.Repeat(" ", barW-1)
 		} else {
@@ -115,7 +115,7 @@ func Waterfall(r *jsonrun.Run, o Options) string {
 	return b.String()
 }
 
-func writeRunHeader(b *strings.Builder, st style, r *jsonrun.Run, rows []runtree.Row, W int) {
+func writeRunHeader(b *strings.Builder, st style, r *runfile.Run, rows []runtree.Row, W int) {
 	status := Clean(runtree.RunStatus(r))
 	id := "run " + Clean(r.RunID)
 	line := st.bold(id) + "  " + st.status(status)
