@@ -41,12 +41,16 @@ type openRun struct {
 	pending bool            // a bucket of a trace whose run is not known yet; its stages too are guarded by Exporter.mu
 	since   time.Time       // when a bucket got its first span
 	root    *rootRecord     // arrived and waiting for late stages (WithLateStageWait)
+	// owner is the run span that owns the run, once known: started here
+	// (Processor) or the first to end here. Any other is refused.
+	owner trace.SpanID
 	timer   stopper         // ends that wait
 
 	mu sync.Mutex
-	// arrived counts the stages added, own those of them that are the
-	// tracker's, for a run whose root waits for its stage count.
-	arrived, own int
+	// arrived counts the stages added, own those of them that named their
+	// run, by process, for a run whose root waits for its stage count.
+	arrived int
+	own     procCounts
 	// marks are the processes that mark this run's stages (marks.go).
 	marks marks
 	// notes are warnings for the run file, such as spans dropped while
@@ -111,7 +115,7 @@ func (r *openRun) addStage(rec stageRecord) error {
 	}
 	r.arrived++
 	if !rec.loose {
-		r.own++
+		r.own.add(&rec)
 	}
 	if !r.spilled && !r.joined {
 		r.stages.add(rec)
