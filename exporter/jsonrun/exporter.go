@@ -46,7 +46,7 @@ type Exporter struct {
 	open map[string]*openRun // runs not yet written, joined ones included
 	// memQ holds the runs counted in inMem in arrival order, oldest first,
 	// for eviction; it may also hold runs no longer counted, skipped there.
-	memQ     []*openRun
+	memQ    []*openRun
 	inMem   int // open runs with inMemory set
 	stopped bool
 	// done holds the runs this exporter finished lately, doneQ their ids

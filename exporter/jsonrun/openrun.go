@@ -44,7 +44,7 @@ type openRun struct {
 	// owner is the run span that owns the run, once known: started here
 	// (Processor) or the first to end here. Any other is refused.
 	owner trace.SpanID
-	timer   stopper         // ends that wait
+	timer stopper // ends that wait
 
 	mu sync.Mutex
 	// arrived counts the stages added, own those of them that named their
