@@ -33,6 +33,7 @@ type runJSON struct {
 	ParentSpanID     string          `json:"parent_span_id"`
 	StageCount       int             `json:"stage_count"`
 	MissingStages    int             `json:"missing_stages"`
+	LateStages       int             `json:"late_stages"`
 	Warnings         []string        `json:"warnings"`
 	Host             string          `json:"host"`
 	PID              int             `json:"pid"`
@@ -104,6 +105,7 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 		ParentSpanID:     j.ParentSpanID,
 		StageCount:       j.StageCount,
 		MissingStages:    j.MissingStages,
+		LateStages:       j.LateStages,
 		Warnings:         j.Warnings,
 		Host:             j.Host,
 		PID:              j.PID,

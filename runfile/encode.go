@@ -122,6 +122,10 @@ func (e *encoder) run(r *Run) {
 		e.key("missing_stages")
 		e.int(r.MissingStages)
 	}
+	if r.LateStages != 0 {
+		e.key("late_stages")
+		e.int(r.LateStages)
+	}
 	if r.Host != "" {
 		e.key("host")
 		e.string(r.Host)

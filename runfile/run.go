@@ -63,6 +63,7 @@ type Run struct {
 	ParentSpanID  string // parent_span_id: the span the run was started under, if any
 	StageCount    int    // stage_count: stage records in the file, nested ones included
 	MissingStages int    // missing_stages: stages the run ended that never arrived
+	LateStages    int    // late_stages: stages merged into the file after it was first written
 	Warnings      []string
 	Host          string // host: the host the run span came from, when its resource says (host.name)
 	PID           int    // pid: its process (process.pid), or the journal's owner

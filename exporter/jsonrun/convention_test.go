@@ -317,7 +317,7 @@ func TestPendingEvicted(t *testing.T) {
 
 // TestLateStageWait: a root that arrives before its last stages waits for
 // them: written as soon as its stage count is in, else when the wait ends,
-// or at Shutdown; a span after that is dropped.
+// or at Shutdown; a span after that is merged into the file (late_stages).
 func TestLateStageWait(t *testing.T) {
 	t.Run("stage count reached", func(t *testing.T) {
 		exp, dir := newExporter(t, jsonrun.WithLateStageWait(time.Hour), jsonrun.WithTestClock(newFakeClock()))
@@ -348,9 +348,9 @@ func TestLateStageWait(t *testing.T) {
 		if r.Status != jsonrun.StatusIncomplete || r.MissingStages != 2 {
 			t.Errorf("status %s, missing %d", r.Status, r.MissingStages)
 		}
-		export(t, exp, spans[1]) // late: dropped
-		if r2 := readRun(t, filepath.Join(dir, id1+".json")); r2.StageCount != 1 {
-			t.Errorf("a late stage rewrote the file: %d stages", r2.StageCount)
+		export(t, exp, spans[1]) // late: merged into the file, and counted
+		if r2 := readRun(t, filepath.Join(dir, id1+".json")); r2.StageCount != 2 || r2.LateStages != 1 || r2.MissingStages != 1 {
+			t.Errorf("after a late stage: %d stages, %d late, %d missing; want 2, 1, 1", r2.StageCount, r2.LateStages, r2.MissingStages)
 		}
 	})
 	t.Run("shutdown", func(t *testing.T) {

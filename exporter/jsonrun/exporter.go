@@ -46,10 +46,19 @@ type Exporter struct {
 	open map[string]*openRun // runs not yet written, joined ones included
 	// memQ holds the runs counted in inMem in arrival order, oldest first,
 	// for eviction; it may also hold runs no longer counted, skipped there.
-	memQ     []*openRun
-	inMem    int        // open runs with inMemory set
-	finished recentRuns // runs written lately: their late spans are dropped
-	stopped  bool
+	memQ    []*openRun
+	inMem   int // open runs with inMemory set
+	stopped bool
+	// done holds the runs this exporter finished lately, doneQ their ids
+	// oldest first; which runs are finished is known from disk
+	// (finished.go).
+	done  map[string]*finishing
+	doneQ []string
+	// closed holds runs whose spans are dropped here by design: disowned,
+	// not joinable, or detached for a later Resume.
+	closed recentRuns
+	count  counters
+	lateMu sync.Mutex // serialises late merges (finished.go)
 
 	// Routing by trace id (routing.go).
 	byTrace map[trace.TraceID]*openRun // the open run, or waiting bucket, of each trace seen
@@ -122,7 +131,10 @@ func (e *Exporter) export(s sdktrace.ReadOnlySpan, checkSampled bool) error {
 		root := newRootRecord(s)
 		return e.rootArrived(&root, runID)
 	case roleStage:
-		r, adopted, evicted := e.route(runID, s.SpanContext().TraceID(), nil)
+		r, adopted, evicted, late := e.route(runID, s.SpanContext().TraceID(), nil)
+		if late {
+			return e.mergeLate(runID, nil, []stageRecord{newStageRecord(s, &e.procs)})
+		}
 		if r == nil {
 			return nil
 		}
@@ -134,19 +146,22 @@ func (e *Exporter) export(s sdktrace.ReadOnlySpan, checkSampled bool) error {
 // route returns the open run of runID, opening it (with journal j, when
 // not nil) when there is none, and links trace tid to it: the stages that
 // waited for the trace are returned, to add, with the runs to evict to
-// make room. It returns nil when the run was written already or the
-// exporter is shut down: the span is dropped.
-func (e *Exporter) route(runID string, tid trace.TraceID, j *journal) (*openRun, []stageRecord, []*openRun) {
+// make room. It returns nil when the exporter is shut down or the run is
+// closed here (the span is dropped), and late when the run is finished
+// (its span is merged into the run file).
+func (e *Exporter) route(runID string, tid trace.TraceID, j *journal) (_ *openRun, adopted []stageRecord, evicted []*openRun, late bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopped {
-		return nil, nil, nil
+		return nil, nil, nil, false
 	}
 	r := e.open[runID]
-	var evicted []*openRun
 	if r == nil {
-		if e.finished.has(runID) {
-			return nil, nil, nil
+		if e.closed.has(runID) {
+			return nil, nil, nil, false
+		}
+		if e.finishedLocked(runID) {
+			return nil, nil, nil, true
 		}
 		r = &openRun{id: runID, journal: j, inMemory: true}
 		e.open[runID] = r
@@ -154,7 +169,7 @@ func (e *Exporter) route(runID string, tid trace.TraceID, j *journal) (*openRun,
 		e.inMem++
 		evicted = e.evictLocked(e.cfg.maxPendingRuns)
 	}
-	return r, e.linkLocked(r, tid), evicted
+	return r, e.linkLocked(r, tid), evicted, false
 }
 
 // addStages adds the stages that waited for r's trace, then rec when it
@@ -247,28 +262,35 @@ func (e *Exporter) takeLocked(runID string) *openRun {
 }
 
 // rootArrived writes the run file of a run whose run span arrived, now or,
-// with WithLateStageWait, once its last stages are in.
+// with WithLateStageWait, once its last stages are in. A run has one run
+// span: the first to start here (Processor) or to end here owns it; any
+// other is refused, and changes nothing.
 func (e *Exporter) rootArrived(root *rootRecord, runID string) error {
 	e.mu.Lock()
-	if e.stopped || e.finished.has(runID) {
+	if e.stopped || e.closed.has(runID) {
 		e.mu.Unlock()
 		return nil
 	}
 	r := e.open[runID]
-	if r == nil || r.joined {
-		if r != nil {
-			// This process only added stages to another's run: its run
-			// span here is not the file's.
-			e.takeLocked(runID)
-			_ = r.closeJoined()
-		}
+	if r == nil && e.finishedLocked(runID) {
+		e.mu.Unlock()
+		return e.rootOfFinished(root, runID)
+	}
+	switch {
+	case r == nil:
 		r = &openRun{id: runID}
 		e.open[runID] = r
-	}
-	if r.root != nil {
+	case r.joined:
+		e.mu.Unlock()
+		return e.refuseRoot(runID, root, "this process joined the run, which another process owns")
+	case r.owner.IsValid() && r.owner != root.spanID:
+		e.mu.Unlock()
+		return e.refuseRoot(runID, root, "the run's run span is "+r.owner.String())
+	case r.root != nil:
 		e.mu.Unlock()
 		return nil // the root arrived twice: the first one waits already
 	}
+	r.owner = root.spanID
 	adopted := e.linkLocked(r, root.traceID)
 	r.markRoot(root)
 	if e.cfg.lateWait > 0 {
@@ -284,8 +306,7 @@ func (e *Exporter) rootArrived(root *rootRecord, runID string) error {
 		// Adding the stages that waited may be all the run needs.
 		return e.addStages(r, adopted)
 	}
-	e.takeLocked(runID)
-	e.finished.add(runID)
+	e.markFinishingLocked(r, root)
 	e.mu.Unlock()
 	if err := e.addStages(r, adopted); err != nil {
 		otel.Handle(err)
@@ -308,7 +329,7 @@ func (e *Exporter) stageArrived(r *openRun) error {
 	r.mu.Lock()
 	n := r.arrived
 	if root.tracker {
-		n = r.own
+		n = r.own.of(root) // its count covers its own process
 	}
 	r.mu.Unlock()
 	if n < root.stageCount {
@@ -330,8 +351,7 @@ func (e *Exporter) complete(r *openRun, stop bool) error {
 	if stop && r.timer.Stop() {
 		e.wg.Done()
 	}
-	e.takeLocked(r.id)
-	e.finished.add(r.id)
+	e.markFinishingLocked(r, root)
 	e.mu.Unlock()
 	return e.finishTaken(r, root)
 }
@@ -339,6 +359,7 @@ func (e *Exporter) complete(r *openRun, stop bool) error {
 // finishTaken writes the run file of r, taken off the open runs.
 func (e *Exporter) finishTaken(r *openRun, root *rootRecord) error {
 	res := r.finish(root, &e.w)
+	e.written(r.id, res.path)
 	// A tracker's Finalize waiting for this run learns its outcome.
 	runresult.Publish(runresult.Key{Trace: root.traceID, Span: root.spanID}, runresult.Result{Path: res.path, Err: res.err})
 	return e.settle(r.id, res)
@@ -447,11 +468,15 @@ func (e *Exporter) startJournal(root *rootRecord, runID string) error {
 		ev.Args = []byte(root.args)
 	}
 	werr := j.write(appendEvent(nil, &ev))
-	r, adopted, evicted := e.route(runID, root.traceID, j)
+	r, adopted, evicted, _ := e.route(runID, root.traceID, j)
 	if r == nil || r.journal != j {
-		// Shut down, or the run is open already: this journal is not its.
+		// Shut down, finished, or open already: this journal is not its.
+		// The run span is judged when it ends (rootArrived).
 		return errors.Join(werr, j.remove())
 	}
+	e.mu.Lock()
+	r.owner = root.spanID // started here: this process owns the run
+	e.mu.Unlock()
 	r.markRoot(root)
 	var aerr error
 	if len(adopted) > 0 {

@@ -43,7 +43,7 @@ func (e *Exporter) Join(runID, path string) error {
 	}
 	if err != nil {
 		// Remembered as written, so that its spans are dropped.
-		e.finished.add(runID)
+		e.closed.add(runID)
 		return fmt.Errorf("jsonrun: join run %s: %w", runID, err)
 	}
 	e.open[runID] = &openRun{id: runID, joined: true, journal: j, self: proc{host: e.host, pid: os.Getpid()}}
@@ -70,5 +70,5 @@ func (e *Exporter) Disown(runID string) {
 	if old := e.takeLocked(runID); old != nil && old.joined {
 		_ = old.closeJoined()
 	}
-	e.finished.add(runID)
+	e.closed.add(runID)
 }

@@ -219,6 +219,7 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 	if !slices.IsSortedFunc(stages, byStart) {
 		slices.SortStableFunc(stages, byStart)
 	}
+	stages = dedupSorted(stages) // a span delivered twice is one stage (merge.go)
 
 	r := &Run{RunID: runID, SchemaVersion: SchemaVersion}
 	if note != "" {
@@ -309,15 +310,16 @@ func describeRun(r *Run, root *rootRecord, count int, stageFailure string) {
 
 // counted is how many of stages the run span's stage count counts: all of
 // them for a run span of another scope, which counts by hand; for the
-// tracker's, only the stages that name their run, the tracker's own: it
-// knows nothing of other spans in its trace.
+// tracker's, only the stages that name their run and ran in its process
+// (sameProcess): it knows nothing of other spans in its trace, nor of the
+// stages of other processes that joined the run.
 func counted(root *rootRecord, stages []stageRecord) int {
 	if !root.tracker {
 		return len(stages)
 	}
 	n := 0
 	for i := range stages {
-		if !stages[i].loose {
+		if !stages[i].loose && sameProcess(root, &stages[i]) {
 			n++
 		}
 	}

@@ -41,12 +41,16 @@ type openRun struct {
 	pending bool            // a bucket of a trace whose run is not known yet; its stages too are guarded by Exporter.mu
 	since   time.Time       // when a bucket got its first span
 	root    *rootRecord     // arrived and waiting for late stages (WithLateStageWait)
-	timer   stopper         // ends that wait
+	// owner is the run span that owns the run, once known: started here
+	// (Processor) or the first to end here. Any other is refused.
+	owner trace.SpanID
+	timer stopper // ends that wait
 
 	mu sync.Mutex
-	// arrived counts the stages added, own those of them that are the
-	// tracker's, for a run whose root waits for its stage count.
-	arrived, own int
+	// arrived counts the stages added, own those of them that named their
+	// run, by process, for a run whose root waits for its stage count.
+	arrived int
+	own     procCounts
 	// marks are the processes that mark this run's stages (marks.go).
 	marks marks
 	// notes are warnings for the run file, such as spans dropped while
@@ -111,7 +115,7 @@ func (r *openRun) addStage(rec stageRecord) error {
 	}
 	r.arrived++
 	if !rec.loose {
-		r.own++
+		r.own.add(&rec)
 	}
 	if !r.spilled && !r.joined {
 		r.stages.add(rec)
@@ -175,20 +179,23 @@ func (r *openRun) finish(root *rootRecord, w *runWriter) result {
 	}
 	r.done = true
 	j := r.journal
-	if (j == nil || !(r.spilled || j.foreign())) && w.history == "" && r.stages.flat() {
+	merge := j != nil && (r.spilled || j.foreign())
+	if !merge && w.history == "" && r.stages.flat() {
 		return r.finishFlat(root, w)
 	}
 	stages := r.stages.take()
+	var journalWarnings []string
+	if merge {
+		stages, journalWarnings = journalStages(stages, root.end, j)
+	}
 	run := assemble(root, r.id, stages, "")
 	run.Warnings = append(run.Warnings, r.notes...)
 	if j != nil {
 		if err := j.failed(); err != nil {
 			run.Warnings = append(run.Warnings, "journal stopped early ("+err.Error()+"); the run file is complete, but a crash would have lost later stages")
 		}
-		if r.spilled || j.foreign() {
-			mergeJournal(run, root, stages, j, r.spilled)
-		}
 	}
+	run.Warnings = append(run.Warnings, journalWarnings...)
 	path, err := w.write(run, root.outputFile, true)
 	if j != nil && err == nil {
 		err = j.remove()
@@ -277,46 +284,27 @@ func (r *openRun) closeJoined() error {
 	return err
 }
 
-// mergeJournal adds to run the stages its journal holds beyond local: those
-// of joined processes, and those spilled at eviction. It rebuilds the tree.
-// The run span counts only this process's stages: when they were buffered
-// (not spilled), what is missing is judged on them alone.
-func mergeJournal(run *Run, root *rootRecord, local []stageRecord, j *journal, spilled bool) {
+// journalStages returns local, the stages held in memory, with those the
+// journal holds: those of joined processes, and those spilled at eviction.
+// A stage the journal saw start and never end is unfinished, ending with
+// the run (end); assemble merges the records of one span (merge.go). It
+// also returns the warnings reading the journal gave.
+func journalStages(local []stageRecord, end time.Time, j *journal) ([]stageRecord, []string) {
 	jc, err := j.read()
 	if err != nil {
-		run.Warnings = append(run.Warnings, "stages in the journal not read: "+err.Error())
-		return
+		return local, []string{"stages in the journal not read: " + err.Error()}
 	}
-	have := make(map[[8]byte]bool, len(local))
-	for _, s := range local {
-		have[s.spanID] = true
-	}
-	stages := append([]stageRecord(nil), local...)
-	for _, s := range jc.ended {
-		if !have[s.spanID] {
-			have[s.spanID] = true
-			stages = append(stages, s)
-		}
-	}
+	stages := append(local, jc.ended...)
 	for _, s := range jc.started {
-		if !have[s.spanID] {
-			s.status = StageUnfinished
-			s.end = root.end
-			stages = append(stages, s)
-		}
+		s.status = StageUnfinished
+		s.end = end
+		stages = append(stages, s)
 	}
-	merged := assemble(root, run.RunID, stages, "")
-	if !spilled {
-		merged.MissingStages = run.MissingStages
-	}
-	merged.Warnings = append(run.Warnings, merged.Warnings...)
+	var warnings []string
 	for _, b := range jc.bad {
-		merged.Warnings = append(merged.Warnings, "journal: skipped "+b.Error())
+		warnings = append(warnings, "journal: skipped "+b.Error())
 	}
-	if merged.MissingStages > 0 && merged.Status != StatusInterrupted && merged.Status != StatusCrashed {
-		merged.Status = StatusIncomplete
-	}
-	*run = *merged
+	return stages, warnings
 }
 
 // result is a run's final outcome: the run file's path, or why there is

@@ -97,14 +97,14 @@ func (e *Exporter) resumeJournal(path string) (string, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.stopped || e.open[ev.RunID] != nil || e.finished.has(ev.RunID) {
+	if e.stopped || e.open[ev.RunID] != nil || e.closed.has(ev.RunID) || e.finishedLocked(ev.RunID) {
 		return "", nil
 	}
 	// The stages in the journal count towards the root's stage count
 	// (WithLateStageWait), as if they had arrived here; the journal does
 	// not say which were loose, so all count as the tracker's.
 	n := len(jc.ended)
-	e.open[ev.RunID] = &openRun{id: ev.RunID, journal: &journal{path: path, f: f, sync: e.cfg.journalSync}, spilled: true, arrived: n, own: n}
+	e.open[ev.RunID] = &openRun{id: ev.RunID, journal: &journal{path: path, f: f, sync: e.cfg.journalSync}, spilled: true, arrived: n, own: procCounts{{n: n}}}
 	keep = true
 	return ev.RunID, nil
 }
@@ -129,7 +129,7 @@ func (e *Exporter) Detach(ctx context.Context) error {
 		if !r.joined && r.journal != nil && r.root == nil {
 			keep[id] = r
 			delete(open, id)
-			e.finished.add(id) // spans still arriving are dropped, not written as a second run
+			e.closed.add(id) // spans still arriving are dropped, not written as a second run
 		}
 	}
 	e.mu.Unlock()

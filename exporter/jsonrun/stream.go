@@ -37,7 +37,8 @@ func (b *stageBuffer) flat() bool {
 			if p.parentID != first.parentID || p.spanID == first.parentID || strings.IndexByte(p.name, '#') >= 0 || (p.origin != nil && p.origin.loose) {
 				return false
 			}
-			if prev != nil && comparePacked(prev, p) > 0 {
+			// Equal: one span twice, which assemble merges (merge.go).
+			if prev != nil && comparePacked(prev, p) >= 0 {
 				return false
 			}
 			prev = p
@@ -115,7 +116,7 @@ func recordStatus(failed bool, errMsg, status string) (string, string) {
 // without its stages, which encodeFlat writes.
 func assembleFlat(root *rootRecord, runID string, b *stageBuffer) *Run {
 	r := &Run{RunID: runID, SchemaVersion: SchemaVersion, StageCount: b.n}
-	describeRun(r, root, b.n, b.failure())
+	describeRun(r, root, b.countOwn(root), b.failure())
 	return r
 }
 
