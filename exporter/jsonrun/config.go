@@ -144,9 +144,10 @@ func WithPendingSpans(maxWait time.Duration) Option {
 // span arrives, for the run's stages still on their way (spans from several
 // processes or hosts arrive in any order). When the root says how many
 // stages the run had (stage_tracker.run.stage_count), the file is written as
-// soon as that many have arrived. Spans that arrive after the file is
-// written are dropped. The default, 0, writes the file when the root
-// arrives.
+// soon as that many of the root's own process have arrived. A stage that
+// arrives after the file is written is merged into it, and counted in its
+// late_stages: the wait only spares rewrites. The default, 0, writes the
+// file when the root arrives.
 func WithLateStageWait(d time.Duration) Option {
 	return optionFunc(func(c config) config {
 		c.lateWait = max(d, 0)
