@@ -55,7 +55,14 @@ func readBody(w http.ResponseWriter, req *http.Request, maxBody int64) ([]byte, 
 	default:
 		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("Content-Encoding %q is not supported: use gzip or none", enc)
 	}
-	b, err := io.ReadAll(io.LimitReader(body, maxBody+1))
+	// A buffer of the announced size, when there is one: io.ReadAll
+	// would grow its way there, copying the body a dozen times.
+	var buf bytes.Buffer
+	if n := req.ContentLength; n > 0 && req.Header.Get("Content-Encoding") == "" {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(body, maxBody+1))
+	b := buf.Bytes()
 	if err != nil {
 		return nil, bodyErrorCode(err), fmt.Errorf("read body: %w", err)
 	}
@@ -103,25 +110,32 @@ func decode(media string, body []byte) (ptrace.Traces, error) {
 
 // trailingData reports whether anything but white space follows the first
 // JSON object in b, which pdata's decoder reads and stops at. b is known to
-// start with a well-formed object: this only finds where it ends.
+// start with a well-formed object: this only finds where it ends. Strings,
+// most of an OTLP body, are skipped with IndexByte.
 func trailingData(b []byte) bool {
-	depth, inString, escaped := 0, false, false
-	for i, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			// The closing quote is the first one not escaped: preceded
+			// by an even number of backslashes.
+			for {
+				j := bytes.IndexByte(b[i+1:], '"')
+				if j < 0 {
+					return false
+				}
+				i += 1 + j
+				k := i - 1
+				for k >= 0 && b[k] == '\\' {
+					k--
+				}
+				if (i-1-k)%2 == 0 {
+					break
+				}
 			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
+		case '{', '[':
 			depth++
-		case c == '}' || c == ']':
+		case '}', ']':
 			depth--
 			if depth == 0 {
 				return len(bytes.TrimLeft(b[i+1:], " \t\r\n")) > 0

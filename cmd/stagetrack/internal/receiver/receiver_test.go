@@ -360,6 +360,7 @@ func TestOTLPReceiverRefuses(t *testing.T) {
 		{"JSON of the wrong shape", "POST", "", with(map[string]string{"Content-Type": "application/json"}), []byte(`{"resourceSpans": 3}`), http.StatusBadRequest},
 		{"JSON with data after it", "POST", "", with(map[string]string{"Content-Type": "application/json"}), []byte(`{} {}`), http.StatusBadRequest},
 		{"JSON with data after a nested object", "POST", "", with(map[string]string{"Content-Type": "application/json"}), []byte(`{"resourceSpans":[{"resource":{"attributes":[{"key":"}","value":{"stringValue":"\\\"{"}}]}}]} x`), http.StatusBadRequest},
+		{"JSON with data after a string ending in a backslash", "POST", "", with(map[string]string{"Content-Type": "application/json"}), []byte(`{"resourceSpans":[],"x":"a\\\\"} {}`), http.StatusBadRequest},
 		// pdata holds ids of fixed size: one of another length fails the
 		// request, as in the Collector (an all-zero id is a partial success).
 		{"protobuf with a 3-byte trace id", "POST", "", protoHdr, shortTraceID(t), http.StatusBadRequest},
@@ -436,6 +437,25 @@ func TestOTLPReceiverJSON(t *testing.T) {
 	}
 	if want := time.Unix(0, 1764666001000000000); !ex.EndTime().Equal(want) {
 		t.Errorf("end %v, want %v: a 64-bit time lost precision", ex.EndTime(), want)
+	}
+}
+
+// TestOTLPReceiverJSONEnd: the end of the request object is found past
+// braces, brackets and escaped quotes inside strings; white space may
+// follow it.
+func TestOTLPReceiverJSONEnd(t *testing.T) {
+	r, _ := startReceiver(t, receiver.DefaultMaxBody, 100)
+	hdr := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + r.Token()}
+	for _, tc := range []struct{ name, body string }{
+		{"braces in strings", `{"resourceSpans":[{"resource":{"attributes":[{"key":"}]}","value":{"stringValue":"{[\"}"}}]}}]}`},
+		{"a string ending in a backslash", `{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":{"stringValue":"a\\"}}]}}]}`},
+		{"white space after", "{\"resourceSpans\":[]} \r\n\t"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := post(t, "POST", r.URL(), hdr, []byte(tc.body)); got.code != http.StatusOK {
+				t.Errorf("status %d: %s", got.code, got.body)
+			}
+		})
 	}
 }
 
