@@ -88,7 +88,7 @@ func TestRunReceivesOTLPFromNodeSDK(t *testing.T) {
 		}
 		t.Skip("STAGE_TRACKER_NODE_MODULES is not set: bash scripts/node-e2e.sh installs the OTel JS SDK and runs this test")
 	}
-	program, err := filepath.Abs(filepath.Join("..", "..", "testdata", "node", "pipeline.js"))
+	program, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "testdata", "node", "pipeline.js"))
 	if err != nil {
 		t.Fatal(err)
 	}
