@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/receiver"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
@@ -110,20 +111,20 @@ run file could not be written; 2 for a usage error.`,
 				stopProgress = followJournal(journal, pollInterval, env.Stderr, env.progress())
 			}
 			childEnv := tr.ChildEnv(ctx, run.ID(), journal)
-			var recv *otlpReceiver
+			var recv *receiver.Receiver
 			if serveOTLP {
-				recv, err = startOTLPReceiver(feed.End, otlpLimits{maxBody: otlpMaxBody, maxSpans: otlpMaxSpans})
+				recv, err = receiver.Start(cmd.Context(), feed.End)
 				if err != nil {
 					// The run is still recorded; only CMD's OTLP spans have nowhere to go.
 					fmt.Fprintf(env.Stderr, "stagetrack: warning: %s\n", oneLine(err))
 				} else {
-					childEnv = append(childEnv, recv.childEnv(os.Getenv)...)
+					childEnv = append(childEnv, recv.ChildEnv(os.Getenv)...)
 				}
 			}
 			out := runCommand(cmd.Context(), env, argv, childEnv, sigs)
 			if recv != nil {
 				// Before the run is finalised: what CMD sent at exit is in it.
-				if err := recv.shutdown(context.WithoutCancel(cmd.Context())); err != nil {
+				if err := recv.Shutdown(context.WithoutCancel(cmd.Context())); err != nil {
 					fmt.Fprintf(env.Stderr, "stagetrack: warning: %s\n", oneLine(err))
 				}
 			}
