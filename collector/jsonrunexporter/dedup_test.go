@@ -19,7 +19,6 @@ import (
 func TestSameSpanTwiceIsOneStage(t *testing.T) {
 	// Fails until exporter/jsonrun merges stage records by span id (issue
 	// 19); the branch that brings the merge deletes this line.
-	t.Skip("needs the exporter's merge by span id (issue 19)")
 	extract := spanSpec{id: 2, parent: 1, stage: "extract"}
 	download := spanSpec{id: 3, parent: 2, stage: "download"}
 	root := spanSpec{id: 1, count: 2}
