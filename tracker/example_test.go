@@ -23,7 +23,7 @@ func exampleTracker(dir string) (*tracker.Tracker, func()) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(jsonrun.NewProcessor(exp)))
 	now := time.Date(2025, 5, 5, 23, 14, 10, 0, time.UTC)
 	clock := func() time.Time { now = now.Add(time.Second); return now }
-	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp), tracker.WithClock(clock))
+	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithClock(clock))
 	return tr, func() { tp.Shutdown(context.Background()) }
 }
 

@@ -73,7 +73,7 @@ func TestJoinRefusesCleanly(t *testing.T) {
 				t.Fatal(err)
 			}
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(jsonrun.NewProcessor(exp)))
-			tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp))
+			tr := tracker.New(tracker.WithTracerProvider(tp))
 			parent := trace.NewSpanContext(trace.SpanContextConfig{
 				TraceID: trace.TraceID{0xa}, SpanID: trace.SpanID{1}, TraceFlags: trace.FlagsSampled, Remote: true,
 			})

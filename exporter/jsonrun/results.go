@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/stage-tracker/stage-tracker/internal/runresult"
 )
 
 // results holds the outcome of each written run until WaitRunFile takes it.
@@ -108,4 +110,12 @@ func (rr *recentSet[K]) add(id K) {
 func (rr *recentSet[K]) has(id K) bool {
 	_, ok := rr.ids[id]
 	return ok
+}
+
+// claimRun tells a Run.Finalize waiting for the run of root that this
+// exporter has its run span and will write the file later (it waits for
+// late stages), so that Finalize waits for the file instead of reporting
+// that no run-file exporter saw the run.
+func claimRun(root *rootRecord) {
+	runresult.Claim(runresult.Key{Trace: root.traceID, Span: root.spanID})
 }
