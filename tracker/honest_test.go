@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -208,5 +209,27 @@ func TestNotSampledErrorNamesAlwaysSampleRuns(t *testing.T) {
 	err := run.Finalize(t.Context())
 	if !errors.Is(err, tracker.ErrNotRecorded) || !strings.Contains(err.Error(), "tracker.AlwaysSampleRuns") {
 		t.Fatalf("Finalize = %v; want ErrNotRecorded naming tracker.AlwaysSampleRuns", err)
+	}
+}
+
+// An exporter that waits for late stages claims the run when its span
+// arrives and writes the file later: Finalize waits for that file instead of
+// reporting that no run-file exporter took the run.
+func TestFinalizeWaitsForAClaimedRun(t *testing.T) {
+	dir := t.TempDir()
+	exp, err := jsonrun.New(jsonrun.WithDir(dir), jsonrun.WithLateStageWait(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One attribute per span: the run span keeps its run id and loses its
+	// stage count, so the exporter waits the whole late-stage wait.
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithRawSpanLimits(sdktrace.SpanLimits{AttributeCountLimit: 1, AttributeValueLengthLimit: -1, EventCountLimit: -1, LinkCountLimit: -1, AttributePerEventCountLimit: -1, AttributePerLinkCountLimit: -1}))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	_, run := tracker.New(tracker.WithTracerProvider(tp)).Start(t.Context(), "args")
+	if err := run.Finalize(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, run.ID()+".json"); run.File() != want {
+		t.Fatalf("File() = %q, want %q", run.File(), want)
 	}
 }
