@@ -357,8 +357,11 @@ func (e *Exporter) settle(runID string, res result) error {
 // is returned even when ctx is done; otherwise WaitRunFile returns ctx's
 // error when ctx is done first. Each result is returned once.
 //
-// The tracker calls it from Run.Finalize so that Finalize returns only when
-// the file is on disk. It is safe for concurrent use.
+// It is safe for concurrent use.
+//
+// Deprecated: tracker.Run.Finalize reports the outcome of the run file on
+// its own (Run.File and Finalize's error), however the exporter is
+// registered; Finalize no longer calls WaitRunFile.
 func (e *Exporter) WaitRunFile(ctx context.Context, runID string) (string, error) {
 	return e.res.take(ctx, runID)
 }
