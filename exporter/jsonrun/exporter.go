@@ -12,8 +12,6 @@ import (
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/stage-tracker/stage-tracker/internal/runresult"
 )
 
 // Exporter is an sdktrace.SpanExporter that turns the spans of each run
@@ -339,16 +337,15 @@ func (e *Exporter) complete(r *openRun, stop bool) error {
 
 // finishTaken writes the run file of r, taken off the open runs.
 func (e *Exporter) finishTaken(r *openRun, root *rootRecord) error {
-	res := r.finish(root, &e.w)
-	// A tracker's Finalize waiting for this run learns its outcome.
-	runresult.Publish(runresult.Key{Trace: root.traceID, Span: root.spanID}, runresult.Result{Path: res.path, Err: res.err})
-	return e.settle(r.id, res)
+	return e.settle(r.id, root, r.finish(root, &e.w))
 }
 
-// settle stores the final result of a run, for WaitRunFile, and returns
-// its error. Every run this exporter writes ends here.
-func (e *Exporter) settle(runID string, res result) error {
-	e.res.store(runID, res)
+// settle hands the final result of a run to the Run.Finalize waiting for
+// it (root, when not nil, names its run span), else keeps it for
+// WaitRunFile, and returns its error. Every run this exporter writes ends
+// here.
+func (e *Exporter) settle(runID string, root *rootRecord, res result) error {
+	e.res.settle(runID, root, res)
 	return res.err
 }
 
@@ -410,7 +407,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 			// Its root arrived: the run is complete as far as it goes.
 			errs = append(errs, e.finishTaken(r, roots[r]))
 		default:
-			errs = append(errs, e.settle(id, r.abandon("the run was not finalised before the exporter shut down", &e.w)))
+			errs = append(errs, e.settle(id, nil, r.abandon("the run was not finalised before the exporter shut down", &e.w)))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -9,8 +9,10 @@ import (
 	"github.com/stage-tracker/stage-tracker/internal/runresult"
 )
 
-// results holds the outcome of each written run until WaitRunFile takes it.
-// A caller that never asks must not make it grow without bound, and a
+// results hands the outcome of each written run to the Run.Finalize that
+// waits for it, through runresult: the one way a result reaches Finalize.
+// A result no Finalize took is kept until WaitRunFile (deprecated) takes
+// it. A caller that never asks must not make it grow without bound, and a
 // caller that asks late must still find its result: a result is dropped
 // only when more than maxResults are kept and it has waited resultTTL.
 //
@@ -30,6 +32,16 @@ const (
 
 func newResults() *results {
 	return &results{byRun: make(map[string]result), changed: make(chan struct{}), now: time.Now}
+}
+
+// settle hands the final result of runID, whose run span is root's (nil
+// when its run span never arrived), to the Run.Finalize waiting for it, or
+// else stores it for WaitRunFile.
+func (rs *results) settle(runID string, root *rootRecord, r result) {
+	if root != nil && runresult.Publish(runresult.Key{Trace: root.traceID, Span: root.spanID}, runresult.Result{Path: r.path, Err: r.err}) {
+		return
+	}
+	rs.store(runID, r)
 }
 
 // store records the final result of runID.
