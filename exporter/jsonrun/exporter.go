@@ -352,7 +352,8 @@ func (e *Exporter) settle(runID string, root *rootRecord, res result) error {
 // WaitRunFile waits until the run file of runID has been written, or its
 // writing failed, and returns its path or the error. A result already there
 // is returned even when ctx is done; otherwise WaitRunFile returns ctx's
-// error when ctx is done first. Each result is returned once.
+// error when ctx is done first. Each result is returned once, and one that
+// a tracker's Run.Finalize took is not kept for it.
 //
 // It is safe for concurrent use.
 //
