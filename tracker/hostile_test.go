@@ -27,7 +27,7 @@ func journaled(t *testing.T, expOpts []jsonrun.Option, provOpts ...sdktrace.Trac
 	}
 	tp := sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{sdktrace.WithSpanProcessor(jsonrun.NewProcessor(exp))}, provOpts...)...)
 	t.Cleanup(func() { tp.Shutdown(context.Background()) })
-	return tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp)), exp, dir
+	return tracker.New(tracker.WithTracerProvider(tp)), exp, dir
 }
 
 func TestJournalWhileRunIsOpen(t *testing.T) {

@@ -12,8 +12,6 @@ import (
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/stage-tracker/stage-tracker/internal/runresult"
 )
 
 // Exporter is an sdktrace.SpanExporter that turns the spans of each run
@@ -295,6 +293,7 @@ func (e *Exporter) rootArrived(root *rootRecord, runID string) error {
 	r.markRoot(root)
 	if e.cfg.lateWait > 0 {
 		r.root = root
+		claimRun(root) // a Finalize waiting for it waits for the file, not only the flush
 		e.wg.Add(1)
 		r.timer = e.cfg.clock.AfterFunc(e.cfg.lateWait, func() {
 			defer e.wg.Done()
@@ -360,25 +359,29 @@ func (e *Exporter) complete(r *openRun, stop bool) error {
 func (e *Exporter) finishTaken(r *openRun, root *rootRecord) error {
 	res := r.finish(root, &e.w)
 	e.written(r.id, res.path)
-	// A tracker's Finalize waiting for this run learns its outcome.
-	runresult.Publish(runresult.Key{Trace: root.traceID, Span: root.spanID}, runresult.Result{Path: res.path, Err: res.err})
-	return e.settle(r.id, res)
+	return e.settle(r.id, root, res)
 }
 
-// settle stores the final result of a run, for WaitRunFile, and returns
-// its error. Every run this exporter writes ends here.
-func (e *Exporter) settle(runID string, res result) error {
-	e.res.store(runID, res)
+// settle hands the final result of a run to the Run.Finalize waiting for
+// it (root, when not nil, names its run span), else keeps it for
+// WaitRunFile, and returns its error. Every run this exporter writes ends
+// here.
+func (e *Exporter) settle(runID string, root *rootRecord, res result) error {
+	e.res.settle(runID, root, res)
 	return res.err
 }
 
 // WaitRunFile waits until the run file of runID has been written, or its
 // writing failed, and returns its path or the error. A result already there
 // is returned even when ctx is done; otherwise WaitRunFile returns ctx's
-// error when ctx is done first. Each result is returned once.
+// error when ctx is done first. Each result is returned once, and one that
+// a tracker's Run.Finalize took is not kept for it.
 //
-// The tracker calls it from Run.Finalize so that Finalize returns only when
-// the file is on disk. It is safe for concurrent use.
+// It is safe for concurrent use.
+//
+// Deprecated: tracker.Run.Finalize reports the outcome of the run file on
+// its own (Run.File and Finalize's error), however the exporter is
+// registered; Finalize no longer calls WaitRunFile.
 func (e *Exporter) WaitRunFile(ctx context.Context, runID string) (string, error) {
 	return e.res.take(ctx, runID)
 }
@@ -427,7 +430,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 			// Its root arrived: the run is complete as far as it goes.
 			errs = append(errs, e.finishTaken(r, roots[r]))
 		default:
-			errs = append(errs, e.settle(id, r.abandon("the run was not finalised before the exporter shut down", &e.w)))
+			errs = append(errs, e.settle(id, nil, r.abandon("the run was not finalised before the exporter shut down", &e.w)))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

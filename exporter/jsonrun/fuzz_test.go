@@ -1035,7 +1035,7 @@ func realJournal(t *testing.T) []byte {
 		now = now.Add(1234567 * time.Microsecond)
 		return now
 	}
-	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithClock(clock), tracker.WithRunFileWaiter(exp))
+	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithClock(clock))
 	ctx, run := tr.Start(t.Context(), map[string]any{"model": "resnet50", "epochs": 2}, tracker.WithRunID(fuzzRunID), tracker.WithRunName("train"))
 	if err := run.Stage(ctx, "load", func(ctx context.Context) (any, error) {
 		return map[string]any{"rows": 120000}, run.Stage(ctx, "read\nshard#1", func(context.Context) (any, error) {

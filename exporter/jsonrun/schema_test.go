@@ -141,7 +141,7 @@ func TestSchemaValidatesUncommonRunFiles(t *testing.T) {
 				defer func() { _ = tp.Shutdown(context.Background()) }()
 				ctx, req := tp.Tracer("http").Start(t.Context(), "GET /detect")
 				defer req.End()
-				return schemaFinalizeRun(t, tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp)), ctx, "")
+				return schemaFinalizeRun(t, tracker.New(tracker.WithTracerProvider(tp)), ctx, "")
 			},
 		},
 		{
@@ -154,7 +154,7 @@ func TestSchemaValidatesUncommonRunFiles(t *testing.T) {
 				}
 				tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(schemaDropSpans{sdktrace.NewSimpleSpanProcessor(exp), "lost"}))
 				defer func() { _ = tp.Shutdown(context.Background()) }()
-				return schemaFinalizeRun(t, tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp)), t.Context(), "lost")
+				return schemaFinalizeRun(t, tracker.New(tracker.WithTracerProvider(tp)), t.Context(), "lost")
 			},
 		},
 		{
