@@ -13,6 +13,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 	"github.com/stage-tracker/stage-tracker/internal/runresult"
 )
 
@@ -136,7 +137,7 @@ func (e *Exporter) export(s sdktrace.ReadOnlySpan, checkSampled bool) error {
 // waited for the trace are returned, to add, with the runs to evict to
 // make room. It returns nil when the run was written already or the
 // exporter is shut down: the span is dropped.
-func (e *Exporter) route(runID string, tid trace.TraceID, j *journal) (*openRun, []stageRecord, []*openRun) {
+func (e *Exporter) route(runID string, tid trace.TraceID, j *runJournal) (*openRun, []stageRecord, []*openRun) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopped {
@@ -429,8 +430,8 @@ func (e *Exporter) startJournal(root *rootRecord, runID string) error {
 	if err != nil {
 		return fmt.Errorf("jsonrun: journal %s: %w", path, err)
 	}
-	ev := event{
-		E:          eventRun,
+	ev := journal.Event{
+		Kind:       journal.KindRun,
 		T:          unixNano(root.start),
 		RunID:      runID,
 		TraceID:    root.traceID.String(),
@@ -446,7 +447,7 @@ func (e *Exporter) startJournal(root *rootRecord, runID string) error {
 	if root.args != "" {
 		ev.Args = []byte(root.args)
 	}
-	werr := j.write(appendEvent(nil, &ev))
+	werr := j.write(journal.Append(nil, &ev))
 	r, adopted, evicted := e.route(runID, root.traceID, j)
 	if r == nil || r.journal != j {
 		// Shut down, or the run is open already: this journal is not its.

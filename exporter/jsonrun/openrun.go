@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 )
 
 // openRun is one run that this exporter has seen spans of and has not yet
@@ -61,7 +63,7 @@ type openRun struct {
 	// journal holds the run's events on disk: opened at the run span's start
 	// by a Processor, by Join, or at eviction (the spill). nil when there is
 	// none. Invariant: not nil when spilled or joined.
-	journal *journal
+	journal *runJournal
 	// spilled: evicted from memory; every stage is in journal only.
 	spilled bool
 	// done: finish, abandon or closeJoined ran; later stages are dropped.
@@ -148,11 +150,11 @@ func (r *openRun) newJournal(path string, perm os.FileMode, sync bool, host stri
 		return err
 	}
 	stages := r.stages.all()
-	ev := event{E: eventRun, RunID: r.id, PID: os.Getpid(), Host: host}
+	ev := journal.Event{Kind: journal.KindRun, RunID: r.id, PID: os.Getpid(), Host: host}
 	if len(stages) > 0 {
 		ev.T = unixNano(stages[0].start)
 	}
-	buf := appendEvent(nil, &ev)
+	buf := journal.Append(nil, &ev)
 	for i := range stages {
 		buf = appendStageEvent(buf, &stages[i], true)
 	}
@@ -281,7 +283,7 @@ func (r *openRun) closeJoined() error {
 // of joined processes, and those spilled at eviction. It rebuilds the tree.
 // The run span counts only this process's stages: when they were buffered
 // (not spilled), what is missing is judged on them alone.
-func mergeJournal(run *Run, root *rootRecord, local []stageRecord, j *journal, spilled bool) {
+func mergeJournal(run *Run, root *rootRecord, local []stageRecord, j *runJournal, spilled bool) {
 	jc, err := j.read()
 	if err != nil {
 		run.Warnings = append(run.Warnings, "stages in the journal not read: "+err.Error())

@@ -1,11 +1,12 @@
 package jsonrun
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 )
 
 // ReadJournal reads the journal of a run that may still be open and
@@ -48,31 +49,14 @@ func ReadJournal(path string) (*Run, error) {
 	return run, nil
 }
 
-// maxJournalLine bounds one journal line for readers: a stage's data is
-// capped far below it.
-const maxJournalLine = 1 << 30
-
 // ScanJournalLines is a bufio.SplitFunc for journal files: each token is
 // one event line with its terminator. Lines end in a newline; NUL bytes,
-// which no JSON text holds, separate lines too and are skipped. A
-// journal's owner fills memory-mapped chunks of the file that stay NUL
-// where it has not written yet (docs/reliability.md), so a token that ends
-// in NUL, or at the end of the file, without a newline is a torn line: the
-// last bytes of a writer that was killed, or an event being written at
-// this instant.
+// which no JSON text holds, separate lines too and are skipped. A token
+// that ends in NUL, or at the end of the file, without a newline is a torn
+// line (docs/reliability.md).
+//
+// Deprecated: journals are read by the commands and the exporter; a
+// program reading one should use ReadJournal.
 func ScanJournalLines(data []byte, atEOF bool) (advance int, token []byte, err error) {
-	i := 0
-	for i < len(data) && data[i] == 0 {
-		i++
-	}
-	if i == len(data) {
-		return i, nil, nil
-	}
-	if k := bytes.IndexAny(data[i:], "\n\x00"); k >= 0 {
-		return i + k + 1, data[i : i+k+1], nil
-	}
-	if atEOF {
-		return len(data), data[i:], nil
-	}
-	return i, nil, nil
+	return journal.ScanLines(data, atEOF)
 }
