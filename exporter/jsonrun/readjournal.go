@@ -49,6 +49,37 @@ func ReadJournal(path string) (*Run, error) {
 	return run, nil
 }
 
+// JournalFailure applies the run file's status rule to the stages that
+// the journal at path holds now, as the run's owner merges them into its
+// run file (stages that started and have not ended count as unfinished),
+// and returns why they fail the run, or "" when they do not: the error the
+// run file will carry. A process that owns a run whose stages other
+// processes record (stagetrack run, stagetrack finish) calls it before
+// ending the run span, so that the span, its exit code and the run file
+// agree. Like ReadJournal it only reads, and refuses a path that is not a
+// regular file.
+//
+// JournalFailure is safe for concurrent use.
+func JournalFailure(path string) (string, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return "", fmt.Errorf("jsonrun: read journal: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return "", fmt.Errorf("jsonrun: read journal: %w", err)
+	} else if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("jsonrun: read journal %s: not a regular file", path)
+	}
+	jc := readJournal(f)
+	stages := jc.ended
+	for _, s := range jc.started {
+		s.status = StageUnfinished
+		stages = append(stages, s)
+	}
+	return stagesFailure(assemble(nil, "", stages, "").Stages), nil
+}
+
 // ScanJournalLines is a bufio.SplitFunc for journal files: each token is
 // one event line with its terminator. Lines end in a newline; NUL bytes,
 // which no JSON text holds, separate lines too and are skipped. A token
