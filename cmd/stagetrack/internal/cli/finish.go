@@ -38,11 +38,12 @@ the run file DIR/<run_id>.json with every stage the steps recorded, ends the
 run span (started at start's time, with start's ids, so the steps' spans are
 its children) and prints the run file's path on stdout.
 
-The run's status follows its stages (failed when one failed) and the flags:
---exit-code N (N not 0) or --status failed make it failed with the error
-"exit status N" or MSG (--error); without them, a failed stage names itself
-in the run's error. --status ok adds no error, but a failed stage still
-fails the run.
+The run's status follows its stages, by the same rule as under stagetrack
+run (the last attempt of each stage counts: a stage that failed and then
+passed on retry fails nothing), and the flags: --exit-code N (N not 0) or
+--status failed make it failed with the error "exit status N" or MSG
+(--error); without them, a failed stage names itself in the run's error.
+--status ok adds no error, but a failed stage still fails the run.
 
 finish exits 0 once the run file is written, whatever the run's status; 1
 when it cannot be written (the journal is kept). A second finish of the same
