@@ -114,8 +114,14 @@ func (in instruments) recordStage(run, stage string, start time.Time, failed boo
 	if failed {
 		result = "failure"
 	}
+	task, res := attrTaskName.String(stage), attrTaskRunResult.String(result)
+	if run == "" {
+		// A joined process does not know the run's name: the owner does.
+		in.stage.Record(context.Background(), time.Since(start).Seconds(), metric.WithAttributes(task, res))
+		return
+	}
 	in.stage.Record(context.Background(), time.Since(start).Seconds(), metric.WithAttributes(
-		attrPipelineName.String(run), attrTaskName.String(stage), attrTaskRunResult.String(result)))
+		attrPipelineName.String(run), task, res))
 }
 
 // runStart is when the run started, for its histogram; zero when it

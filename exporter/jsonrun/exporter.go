@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 )
 
 // Exporter is an sdktrace.SpanExporter that turns the spans of each run
@@ -147,7 +149,7 @@ func (e *Exporter) export(s sdktrace.ReadOnlySpan, checkSampled bool) error {
 // make room. It returns nil when the exporter is shut down or the run is
 // closed here (the span is dropped), and late when the run is finished
 // (its span is merged into the run file).
-func (e *Exporter) route(runID string, tid trace.TraceID, j *journal) (_ *openRun, adopted []stageRecord, evicted []*openRun, late bool) {
+func (e *Exporter) route(runID string, tid trace.TraceID, j *runJournal) (_ *openRun, adopted []stageRecord, evicted []*openRun, late bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopped {
@@ -453,8 +455,8 @@ func (e *Exporter) startJournal(root *rootRecord, runID string) error {
 	if err != nil {
 		return fmt.Errorf("jsonrun: journal %s: %w", path, err)
 	}
-	ev := event{
-		E:          eventRun,
+	ev := journal.Event{
+		Kind:       journal.KindRun,
 		T:          unixNano(root.start),
 		RunID:      runID,
 		TraceID:    root.traceID.String(),
@@ -470,7 +472,7 @@ func (e *Exporter) startJournal(root *rootRecord, runID string) error {
 	if root.args != "" {
 		ev.Args = []byte(root.args)
 	}
-	werr := j.write(appendEvent(nil, &ev))
+	werr := j.write(journal.Append(nil, &ev))
 	r, adopted, evicted, _ := e.route(runID, root.traceID, j)
 	if r == nil || r.journal != j {
 		// Shut down, finished, or open already: this journal is not its.

@@ -61,7 +61,7 @@ exits 1.`,
 			}
 			aggs := make([]runstats.Aggregator, min(jobs, len(files)))
 			var naive atomic.Int64
-			fileErrs, skipped, err := forEachRun(ctx, files, jobs, func(w int, r *runfile.Run) {
+			fileErrs, skipped, badFiles, err := forEachRun(ctx, files, jobs, func(w int, r *runfile.Run) {
 				if len(r.Notes) > 0 {
 					naive.Add(1)
 				}
@@ -102,7 +102,7 @@ exits 1.`,
 				return fmt.Errorf("no runs read from %s", strings.Join(paths, ", "))
 			}
 			if len(fileErrs) > 0 {
-				return &reportedError{summary: fmt.Sprintf("%d of %d files could not be read", len(fileErrs), len(files))}
+				return &reportedError{summary: fmt.Sprintf("%d of %d files could not be read", badFiles, len(files))}
 			}
 			return nil
 		}),
