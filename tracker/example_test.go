@@ -96,8 +96,8 @@ func ExampleRun_Stage() {
 	// evaluate: accuracy below 0.9
 	// failed
 	// train ok
-	//    epoch {"epoch":0}
-	//    epoch#2 {"epoch":1}
+	//    epoch#1 {"epoch":0}
+	//    epoch {"epoch":1}
 	// evaluate error accuracy below 0.9
 }
 

@@ -31,7 +31,7 @@ median (p50), 95th percentile and maximum duration. Percentiles use the
 nearest-rank method, so each is a duration that occurred.
 
 Stages are grouped by name path: nested stages as "train/epoch", and the
-repeated records of a stage (epoch, epoch#2, ...) together. Stages are listed
+repeated records of a stage (epoch#1, epoch#2, epoch) together. Stages are listed
 parents first, siblings in their usual start order.
 
 Files are read in parallel (--jobs). A file that cannot be read is reported on
