@@ -16,8 +16,10 @@ import (
 // whose init compiled five meta-schemas (1.7 MB, 21,000 allocations), is
 // not linked; no package of this module allocates more than 1 KB at init
 // (a parsed template, a compiled pattern); and the whole start-up allocates
-// less than 400 KB (about 350 KB now, for the OTel, gRPC and protobuf
-// packages that exec's exporters need; over 2 MB before).
+// less than 500 KB (about 450 KB now: 350 KB for the OTel, gRPC and
+// protobuf packages that exec's exporters need, and 100 KB for the
+// Collector's pdata, which the OTLP receiver of run decodes with, 11 times
+// faster than the hand-written decoder it replaced; over 2 MB before).
 func TestStartupInitWork(t *testing.T) {
 	bins := buildCLI(t)
 	cmd := exec.Command(bins.stagetrack, "--version")
@@ -52,7 +54,7 @@ func TestStartupInitWork(t *testing.T) {
 		t.Fatalf("no inittrace lines in:\n%s", stderr.String())
 	}
 	t.Logf("start-up allocates %d bytes in package inits", total)
-	if total > 400_000 {
-		t.Errorf("package inits allocate %d bytes at start-up; want under 400,000", total)
+	if total > 500_000 {
+		t.Errorf("package inits allocate %d bytes at start-up; want under 500,000", total)
 	}
 }
