@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stage-tracker/stage-tracker/internal/limits"
+	"github.com/stage-tracker/stage-tracker/internal/stagekey"
 )
 
 // runJSON mirrors the run file for decoding; Run.MarshalJSON is its inverse.
@@ -65,6 +66,14 @@ type stageJSON struct {
 // DurationUnknown is set; a total_duration_sec of null is computed from
 // completed_at.
 //
+// A file of schema_version 1 is re-keyed as it is read: at each level, by
+// the stages' names in file (start) order, the last record of each name
+// gets the plain name and the earlier ones name#1, name#2, ..., as version
+// 2 writes them, and attempts are numbered 1, 2, ... in that order, as both
+// versions write them. Run.SchemaVersion stays 1, what the file says. Files
+// without a schema_version (the Python tool's) and of later versions keep
+// their keys.
+//
 // A file nested deeper than MaxNesting levels of JSON is refused before it
 // is decoded.
 func (r *Run) UnmarshalJSON(b []byte) error {
@@ -113,7 +122,27 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 	if j.StartTime.naive || j.CompletedAt.naive || j.Stages.naive {
 		r.Notes = append(r.Notes, naiveNote)
 	}
+	if j.SchemaVersion == 1 {
+		rekey(r.Stages)
+	}
 	return nil
+}
+
+// rekey gives the records of s, at every level, the keys and attempts of
+// the current schema version, by their names in start order.
+func rekey(s Stages) {
+	if len(s) == 0 {
+		return
+	}
+	var names stagekey.Level
+	names.Grow(len(s))
+	for i := range s {
+		names.Count(s[i].Name)
+	}
+	for i := range s {
+		s[i].Key, s[i].Attempt = names.Next(s[i].Name)
+		rekey(s[i].Stages)
+	}
 }
 
 // naiveNote is the note on a run whose timestamps have no UTC offset.

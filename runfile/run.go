@@ -8,7 +8,13 @@ import (
 // SchemaVersion is the run-file format version this package writes.
 // Additions that old readers can ignore keep the version; anything else
 // bumps it. docs/run-file.md describes every version.
-const SchemaVersion = 1
+//
+// Version 2 changed the keys of a stage name used more than once at one
+// level: the last record (the attempt that decides the stage) is keyed by
+// the plain name, the earlier ones name#1, name#2, ...; version 1 keyed
+// the first by the plain name and the next name#2, name#3, .... Reading a
+// version-1 file gives the keys version 2 would have (see UnmarshalJSON).
+const SchemaVersion = 2
 
 // Run statuses, the value of Run.Status.
 const (
@@ -72,8 +78,12 @@ type Run struct {
 }
 
 // Stage is one stage record. A stage name used more than once at the same
-// level gets one record per occurrence: the first under its name, the next
-// under "name#2", "name#3" and so on (see Stage.Key).
+// level gets one record per occurrence, its attempts in start order: the
+// last (the one that decides the stage, as the Python stage-tracker's
+// stages[name] held the last) under its name, the earlier ones under
+// "name#1", "name#2" and so on (see Stage.Key). A key that a stage at the
+// same level is literally named (a stage called "x#1") is never reused:
+// the earlier attempt takes the next free number.
 type Stage struct {
 	Key         string          // the key in the stages object
 	StartTime   time.Time       // start_time
@@ -82,7 +92,7 @@ type Stage struct {
 	Error       string          // error: the error message; "" is written as null
 
 	Name      string    // name: the stage name (Key without the #N suffix)
-	Attempt   int       // attempt: 1 for the first occurrence of Name, 2 for the next...
+	Attempt   int       // attempt: 1 for the first occurrence of Name at its level, 2 for the next...
 	EndTime   time.Time // end_time
 	Status    string    // status: one of the Stage* constants
 	SpanID    string    // span_id, hex

@@ -6,8 +6,13 @@
 # processes over OTLP/gRPC and OTLP/HTTP, kills the Collector with SIGKILL
 # half-way through the run, restarts it, and compares the run file with the
 # one the same pipeline writes on one machine (a normalising diff: ids, times,
-# hosts stripped). The test writes each Collector's PID to a file; the trap
-# here stops that PID, whatever happens to the test.
+# hosts stripped; the run's error compared exactly). With the Node program it
+# also runs the mixed pipeline (issue 19): two `stagetrack exec` stages and the
+# Node child under `stagetrack run`, forwarded to the Collector, 20 runs in a
+# row (COLLECTOR_E2E_MIXED_RUNS), each Collector run file with the same stages
+# (name, span id, nesting), status and error as stagetrack run's local one.
+# The test writes each Collector's PID to a file; the trap here stops that
+# PID, whatever happens to the test.
 #
 #   bash scripts/collector-e2e.sh       # from the repository root
 #

@@ -29,7 +29,10 @@ func TestTrackerRecoversItsDirectoryAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer shutdown(t.Context())
+	// The recovery runs in the background; shutdown waits for it.
+	if err := shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	rf, err := runfile.ReadFile(filepath.Join(dir, id+".json"))
 	if err != nil || rf.Status != runfile.StatusCrashed || rf.Name != "killed" {
 		t.Fatalf("recovered run file: %+v, %v", rf, err)

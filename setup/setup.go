@@ -120,19 +120,13 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 		// from them. A file here would be an incomplete copy under its id.
 		exp.Disown(runID)
 	}
-	// Runs of processes that died since the last start become run files.
-	// A journal that cannot be recovered stays for a later attempt; that
-	// must not keep this program from recording its own runs.
-	if _, err := exp.Recover(ctx); err != nil {
-		otel.Handle(fmt.Errorf("setup: %w", err))
-	}
-
 	// procs are the processors a Feed hands received spans to, the run
 	// files' first.
-	procs := []sdktrace.SpanProcessor{
-		// Synchronous, so no stage is dropped, and with a journal per run.
-		jsonrun.NewProcessor(exp),
-	}
+	// Synchronous, so no stage is dropped, and with a journal per run; it
+	// recovers the runs of processes that died, in the background, and
+	// its Shutdown waits for that.
+	runFiles := jsonrun.NewProcessor(exp)
+	procs := []sdktrace.SpanProcessor{runFiles}
 	if env.console {
 		w := cfg.consoleWriter
 		if w == nil {
@@ -140,14 +134,14 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 		}
 		console, err := stdouttrace.New(stdouttrace.WithWriter(w), stdouttrace.WithPrettyPrint())
 		if err != nil {
-			return nil, nil, errors.Join(fmt.Errorf("setup: console exporter: %w", err), exp.Shutdown(ctx))
+			return nil, nil, errors.Join(fmt.Errorf("setup: console exporter: %w", err), runFiles.Shutdown(ctx))
 		}
 		procs = append(procs, sdktrace.NewSimpleSpanProcessor(console))
 	}
 	if env.otlp {
 		otlp, err := newOTLP(ctx, env.protocol, env.plaintext, cfg.exportTimeout)
 		if err != nil {
-			return nil, nil, errors.Join(err, exp.Shutdown(ctx))
+			return nil, nil, errors.Join(err, runFiles.Shutdown(ctx))
 		}
 		procs = append(procs, sdktrace.NewBatchSpanProcessor(otlp))
 	}
@@ -163,7 +157,6 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 
 	topts := append(append([]tracker.Option(nil), cfg.trackerOpts...),
 		tracker.WithTracerProvider(tp),
-		tracker.WithRunFileWaiter(exp),
 		tracker.WithPropagator(prop),
 	)
 	if mp != nil {

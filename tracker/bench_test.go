@@ -48,7 +48,7 @@ func perfTracker(tb testing.TB, dir string, journal bool, opts ...jsonrun.Option
 		proc = jsonrun.NewProcessor(exp)
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(proc))
-	return tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp)), exp
+	return tracker.New(tracker.WithTracerProvider(tp)), exp
 }
 
 // perfSDK is the baseline: an SDK provider with a simple span processor and

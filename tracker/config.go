@@ -26,7 +26,8 @@ type config struct {
 	baggageAttrs bool             // WithBaggageAttributes was given
 	baggageKeys  []string         // the members it records; empty: all
 	now          func() time.Time // nil: the SDK's clock
-	waiter       RunFileWaiter
+	waiter       RunFileWaiter    // deprecated WithRunFileWaiter
+	spansOnly    bool             // WithoutRunFile: every run is spans only
 
 	redactKeys  []string
 	maxDataSize int // 0: no cap
@@ -41,9 +42,11 @@ func newConfig(opts []Option) config {
 }
 
 // RunFileWaiter is implemented by exporters that write run files, such as
-// *jsonrun.Exporter. With WithRunFileWaiter, Run.Finalize waits for it so
-// that it returns only once the run file is on disk, or with the error that
-// kept it from being written.
+// *jsonrun.Exporter.
+//
+// Deprecated: Run.Finalize learns the outcome of the run file from any
+// jsonrun exporter in the tracer provider's pipeline on its own, however it
+// is registered; see WithRunFileWaiter.
 type RunFileWaiter interface {
 	// WaitRunFile returns the path of the run file of runID once it is
 	// written. A result already there is returned even when ctx is done.
@@ -63,12 +66,15 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 	})
 }
 
-// WithRunFileWaiter makes Run.Finalize wait until w has written the run
-// file and report its error. A nil w is ignored.
+// WithRunFileWaiter makes Run.Finalize ask w for the run file when no
+// jsonrun exporter in the tracer provider's pipeline took the run. A nil w
+// is ignored.
 //
-// A jsonrun exporter does not need it: Finalize learns the outcome from any
-// jsonrun exporter in the tracer provider's pipeline on its own. It remains
-// for other RunFileWaiters, and for callers that already pass it.
+// Deprecated: a jsonrun exporter needs no waiter: Finalize learns the
+// outcome from any jsonrun exporter in the provider's pipeline on its own,
+// and passing it here changes nothing. Register the exporter with the
+// provider (sdktrace.WithSpanProcessor(jsonrun.NewProcessor(exp))) and drop
+// this option.
 func WithRunFileWaiter(w RunFileWaiter) Option {
 	return optionFunc(func(c config) config {
 		if w != nil {
@@ -76,6 +82,39 @@ func WithRunFileWaiter(w RunFileWaiter) Option {
 		}
 		return c
 	})
+}
+
+// SharedOption is an option that configures either a Tracker, for every
+// run it starts, or one run, given to Start.
+type SharedOption interface {
+	Option
+	RunOption
+}
+
+// WithoutRunFile records runs as spans only: for a service that wants its
+// stages as spans in its own traces and no run file per request. Run.Finalize
+// then ends the run's stages and span and returns without flushing the
+// tracer provider or waiting for a run file: the spans go out as the
+// provider's processors send them. File returns "", and a run the sampler
+// dropped is no error. Given to New, it applies to every run the tracker
+// starts; given to Start, to that run.
+//
+// Without it, Finalize expects a run-file exporter (jsonrun.NewProcessor)
+// in the provider's pipeline and returns an error wrapping ErrNoRunFile when
+// none took the run. A run-file exporter that is there anyway still writes
+// the file of a spans-only run; Finalize does not wait for it.
+func WithoutRunFile() SharedOption { return withoutRunFile{} }
+
+type withoutRunFile struct{}
+
+func (withoutRunFile) apply(c config) config {
+	c.spansOnly = true
+	return c
+}
+
+func (withoutRunFile) applyRun(c runConfig) runConfig {
+	c.spansOnly = true
+	return c
 }
 
 // WithClock sets the clock that stamps span start and end times, for tests
@@ -103,6 +142,7 @@ type runConfig struct {
 	id         string
 	name       string
 	outputFile string
+	spansOnly  bool // WithoutRunFile
 }
 
 // WithRunID sets the run's id. It must be a UUID (any version); anything else

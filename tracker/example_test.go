@@ -9,6 +9,7 @@ import (
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/runfile"
@@ -23,7 +24,7 @@ func exampleTracker(dir string) (*tracker.Tracker, func()) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(jsonrun.NewProcessor(exp)))
 	now := time.Date(2025, 5, 5, 23, 14, 10, 0, time.UTC)
 	clock := func() time.Time { now = now.Add(time.Second); return now }
-	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp), tracker.WithClock(clock))
+	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithClock(clock))
 	return tr, func() { tp.Shutdown(context.Background()) }
 }
 
@@ -95,7 +96,64 @@ func ExampleRun_Stage() {
 	// evaluate: accuracy below 0.9
 	// failed
 	// train ok
-	//    epoch {"epoch":0}
-	//    epoch#2 {"epoch":1}
+	//    epoch#1 {"epoch":0}
+	//    epoch {"epoch":1}
 	// evaluate error accuracy below 0.9
+}
+
+// A program with its own tracer provider registers the jsonrun exporter on
+// it, beside its other exporters, and gives the provider to the tracker.
+// Finalize learns from the exporter that the file was written.
+func Example_bringYourOwnTracerProvider() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+
+	exp, err := jsonrun.New(jsonrun.WithDir(dir))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	backend := tracetest.NewInMemoryExporter() // your OTLP exporter, say
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithSpanProcessor(jsonrun.NewProcessor(exp)),
+		sdktrace.WithBatcher(backend),
+		// Sample other traffic as you like; every run keeps its file.
+		sdktrace.WithSampler(tracker.AlwaysSampleRuns(sdktrace.TraceIDRatioBased(0.1))),
+	)
+	defer tp.Shutdown(context.Background())
+
+	tr := tracker.New(tracker.WithTracerProvider(tp))
+	ctx, run := tr.Start(context.Background(), "nightly-etl")
+	run.Stage(ctx, "extract", func(context.Context) (any, error) { return map[string]any{"rows": 120}, nil })
+	if err := run.Finalize(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	rf, _ := runfile.ReadFile(run.File())
+	fmt.Println(rf.Name, rf.Status, len(rf.Stages), "stage in the run file")
+	fmt.Println(len(backend.GetSpans()), "spans sent to the backend")
+	// Output:
+	// nightly-etl ok 1 stage in the run file
+	// 2 spans sent to the backend
+}
+
+// A service that wants its stages as spans in its own traces, and no run
+// file per request, starts its runs WithoutRunFile: Finalize then needs no
+// run-file exporter and does not wait.
+func ExampleWithoutRunFile() {
+	backend := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(backend))
+	defer tp.Shutdown(context.Background())
+	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithoutRunFile())
+
+	ctx, run := tr.Start(context.Background(), "GET /orders")
+	run.Stage(ctx, "query", func(context.Context) (any, error) { return nil, nil })
+	fmt.Println("Finalize:", run.Finalize(ctx), "file:", run.File() == "")
+	for _, s := range backend.GetSpans() {
+		fmt.Println(s.Name)
+	}
+	// Output:
+	// Finalize: <nil> file: true
+	// query
+	// GET /orders
 }

@@ -55,7 +55,7 @@ func newPipeline(t *testing.T, o pipelineOpt) *pipeline {
 	}
 	p.tp = sdktrace.NewTracerProvider(append(popts, o.provOpts...)...)
 	t.Cleanup(func() { _ = p.tp.Shutdown(context.Background()) })
-	p.tr = tracker.New(append([]tracker.Option{tracker.WithTracerProvider(p.tp), tracker.WithRunFileWaiter(exp)}, o.trOpts...)...)
+	p.tr = tracker.New(append([]tracker.Option{tracker.WithTracerProvider(p.tp)}, o.trOpts...)...)
 	return p
 }
 

@@ -1,8 +1,6 @@
 package tracker
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +9,8 @@ import (
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 )
 
 // ErrCannotJoin: Join or StartOrJoin was asked to join a run that cannot
@@ -100,6 +100,10 @@ func (t *Tracker) Join(ctx context.Context, runID string, parent trace.SpanConte
 	}
 	if refused != nil {
 		r.errs = append(r.errs, refused)
+	} else {
+		// A joined process's stages are measured where they ran, as the
+		// owner's are; the run's own histogram is the owner's.
+		r.metrics = newInstruments(t.cfg.mp)
 	}
 	ctx = trace.ContextWithRemoteSpanContext(ctx, parent)
 	r.span = trace.SpanFromContext(ctx)
@@ -134,13 +138,12 @@ func CanJoin(runID, path string) error {
 		return refuse("%v", err)
 	}
 	defer f.Close()
-	line, err := bufio.NewReaderSize(f, 4096).ReadSlice('\n')
-	if err != nil && !errors.Is(err, bufio.ErrBufferFull) ||
-		!bytes.HasPrefix(line, []byte(`{"e":"run",`)) || !bytes.Contains(line, []byte(`"run_id":"`+runID+`"`)) {
+	line := journal.FirstLine(f)
+	if !journal.IsRunEventOf(line, runID) {
 		return refuse("%s=%s is not the journal of this run", EnvJournal, path)
 	}
 	// A run that stagetrack start opened has no owner between its steps.
-	if !bytes.Contains(line, []byte(`"detached":true`)) && !heldByOther(f) {
+	if !journal.IsDetached(line) && !heldByOther(f) {
 		return refuse("no live process holds its journal %s: the run's owner has stopped", path)
 	}
 	return nil

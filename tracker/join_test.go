@@ -41,7 +41,7 @@ func TestStartOrJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	childTP := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(jsonrun.NewProcessor(childExp)))
-	child := tracker.New(tracker.WithTracerProvider(childTP), tracker.WithRunFileWaiter(childExp))
+	child := tracker.New(tracker.WithTracerProvider(childTP))
 	cctx, joined := child.StartOrJoin(context.Background(), "ignored when joining")
 	if joined.ID() != run.ID() || joined.TraceID() != run.TraceID() {
 		t.Fatalf("joined run %s trace %s, want %s trace %s", joined.ID(), joined.TraceID(), run.ID(), run.TraceID())

@@ -26,13 +26,27 @@ const (
 	attrTaskRunResult = attribute.Key("cicd.pipeline.task.run.result")
 )
 
-// DurationBuckets are the histograms' bucket boundaries in seconds: from
+// durationBuckets are the histograms' bucket boundaries in seconds: from
 // 5 ms to a day, so that a stage of a unit test and a training run of
 // hours both land in a bucket that tells them apart.
-var DurationBuckets = []float64{
+var durationBuckets = [...]float64{
 	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 	60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400,
 }
+
+// DurationBucketBoundaries returns the bucket boundaries, in seconds, of
+// the stage and run duration histograms: from 5 ms to a day. The slice is
+// a copy, the caller's to keep or change.
+func DurationBucketBoundaries() []float64 {
+	b := durationBuckets
+	return b[:]
+}
+
+// DurationBuckets are the histograms' bucket boundaries in seconds.
+//
+// Deprecated: use DurationBucketBoundaries. Changing this slice changes
+// nothing: the histograms use their own copy.
+var DurationBuckets = DurationBucketBoundaries()
 
 // WithMeterProvider sets the provider the tracker records stage and run
 // duration histograms with. A nil provider is ignored. The default is the
@@ -66,7 +80,7 @@ func newInstruments(mp metric.MeterProvider) instruments {
 	in.stage, err = m.Float64Histogram(MetricStageDuration,
 		metric.WithUnit("s"),
 		metric.WithDescription("Duration of a stage of a pipeline run."),
-		metric.WithExplicitBucketBoundaries(DurationBuckets...))
+		metric.WithExplicitBucketBoundaries(durationBuckets[:]...))
 	if err != nil {
 		otel.Handle(err)
 		in.stage = nil
@@ -74,7 +88,7 @@ func newInstruments(mp metric.MeterProvider) instruments {
 	in.run, err = m.Float64Histogram(MetricRunDuration,
 		metric.WithUnit("s"),
 		metric.WithDescription("Duration of a pipeline run grouped by pipeline, state and result."),
-		metric.WithExplicitBucketBoundaries(DurationBuckets...))
+		metric.WithExplicitBucketBoundaries(durationBuckets[:]...))
 	if err != nil {
 		otel.Handle(err)
 		in.run = nil
@@ -100,8 +114,14 @@ func (in instruments) recordStage(run, stage string, start time.Time, failed boo
 	if failed {
 		result = "failure"
 	}
+	task, res := attrTaskName.String(stage), attrTaskRunResult.String(result)
+	if run == "" {
+		// A joined process does not know the run's name: the owner does.
+		in.stage.Record(context.Background(), time.Since(start).Seconds(), metric.WithAttributes(task, res))
+		return
+	}
 	in.stage.Record(context.Background(), time.Since(start).Seconds(), metric.WithAttributes(
-		attrPipelineName.String(run), attrTaskName.String(stage), attrTaskRunResult.String(result)))
+		attrPipelineName.String(run), task, res))
 }
 
 // runStart is when the run started, for its histogram; zero when it

@@ -57,8 +57,8 @@ func TestDurationHistograms(t *testing.T) {
 	count := func(h metricdata.Histogram[float64], want map[string]string) uint64 {
 		var n uint64
 		for _, dp := range h.DataPoints {
-			if !slices.Equal(dp.Bounds, tracker.DurationBuckets) {
-				t.Errorf("bounds %v; want DurationBuckets", dp.Bounds)
+			if !slices.Equal(dp.Bounds, tracker.DurationBucketBoundaries()) {
+				t.Errorf("bounds %v; want DurationBucketBoundaries()", dp.Bounds)
 			}
 			if _, ok := dp.Attributes.Value("stage_tracker.run.id"); ok {
 				t.Errorf("a data point carries the run id: %v", dp.Attributes)

@@ -29,8 +29,11 @@ type Run struct {
 	tp      trace.TracerProvider
 	tracer  trace.Tracer
 	id      string
-	span    trace.Span
-	spanCtx trace.SpanContext
+	// spansOnly: WithoutRunFile; Finalize neither flushes nor waits for a
+	// run file.
+	spansOnly bool
+	span      trace.Span
+	spanCtx   trace.SpanContext
 
 	mu        sync.Mutex
 	open      map[string][]*Stage // open stages by name, in start order
@@ -236,13 +239,21 @@ func (r *Run) Stage(ctx context.Context, name string, fn func(ctx context.Contex
 // Finalize ends the run. Stages still open are ended and recorded as
 // unfinished; the run span ends; the tracer provider is flushed (when it has
 // a ForceFlush method, as the SDK's has); and Finalize takes the run file's
-// outcome from any jsonrun exporter in the pipeline, whether registered with
-// a syncer or a batcher, so it returns only once the run file is on disk.
+// outcome from the jsonrun exporter in the provider's pipeline, however it
+// is registered (jsonrun.NewProcessor, a syncer or a batcher), so it
+// returns only once the run file is on disk, and File names it.
 //
-// It returns an error when the run file could not be written, when the run
-// was not recorded at all (ErrNotRecorded: a sampler dropped it, or no SDK is
-// installed), when ctx ends first, and for the input problems Err reports. A
-// second Finalize does nothing and returns nil.
+// It returns an error when the run file could not be written; when no
+// run-file exporter took the run (ErrNoRunFile: the provider has none, which
+// Finalize learns once the provider is flushed, without waiting); when the
+// run was not recorded at all (ErrNotRecorded: a sampler dropped it, or no
+// SDK is installed); when ctx ends before a file that is on its way is
+// written; and for the input problems Err reports. A second Finalize does
+// nothing and returns nil.
+//
+// A run started WithoutRunFile is spans only: Finalize ends it without
+// flushing the provider or waiting for a file, and returns only the input
+// problems Err reports.
 func (r *Run) Finalize(ctx context.Context) error {
 	return r.finalize(ctx, "", "", "")
 }
@@ -301,58 +312,88 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 	// Register before the span ends: a synchronous exporter publishes from
 	// inside End.
 	var rv *runresult.Waiter
-	if r.tracker.cfg.waiter == nil && r.spanCtx.IsSampled() {
+	if !r.spansOnly && r.spanCtx.IsSampled() {
 		rv = runresult.Wait(runresult.Key{Trace: r.spanCtx.TraceID(), Span: r.spanCtx.SpanID()})
 		defer rv.Close()
 	}
 	r.span.End(r.endOptions()...)
 	r.metrics.recordRun(r.name, r.started, result)
 
-	if !r.spanCtx.IsSampled() {
-		return errors.Join(append(errs, fmt.Errorf("%w: run %s was not sampled (or no SDK tracer provider is installed); no run file will be written", ErrNotRecorded, r.id))...)
+	if r.spansOnly {
+		return errors.Join(errs...)
 	}
-	flushed := false
-	if f, ok := r.tp.(interface{ ForceFlush(context.Context) error }); ok {
+	if !r.spanCtx.IsSampled() {
+		return errors.Join(append(errs, fmt.Errorf("%w: run %s was not sampled, or no SDK tracer provider is installed, so no run file will be written; give the provider the sampler tracker.AlwaysSampleRuns to keep every run", ErrNotRecorded, r.id))...)
+	}
+	path, err := r.awaitFile(ctx, rv)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	r.mu.Lock()
+	r.file = path
+	r.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// awaitFile flushes the tracer provider and returns the path of the run
+// file that a run-file exporter wrote, from rv, or why there is none.
+func (r *Run) awaitFile(ctx context.Context, rv *runresult.Waiter) (string, error) {
+	var flushErr error
+	f, canFlush := r.tp.(interface{ ForceFlush(context.Context) error })
+	if canFlush {
 		// A failing backend (a collector that is down) does not fail the
 		// run: its error goes to the OpenTelemetry error handler, as export
 		// errors do, and the run file is judged on its own below.
-		if err := f.ForceFlush(ctx); err != nil {
-			otel.Handle(fmt.Errorf("tracker: flush run %s: %w", r.id, err))
-		} else {
-			flushed = true
+		if flushErr = f.ForceFlush(ctx); flushErr != nil {
+			otel.Handle(fmt.Errorf("tracker: flush run %s: %w", r.id, flushErr))
 		}
+	}
+	// A run-file exporter has published by now (a syncer or
+	// jsonrun.NewProcessor from inside End, a batcher from inside
+	// ForceFlush), or claimed the run to write it later (it waits for late
+	// stages).
+	res, ok := rv.Result()
+	if !ok && rv.Claimed() {
+		select {
+		case <-rv.Done():
+			res, ok = rv.Result()
+		case <-ctx.Done():
+			return "", fmt.Errorf("tracker: run %s: its run file was not written before the context ended: %w", r.id, ctx.Err())
+		}
+	}
+	if ok {
+		if res.Err != nil {
+			return "", fmt.Errorf("tracker: run %s: %w", r.id, res.Err)
+		}
+		return res.Path, nil
 	}
 	if w := r.tracker.cfg.waiter; w != nil {
-		wctx := ctx
-		if flushed {
-			// The exporter has seen every span it will see: take its answer
-			// now rather than wait for one that cannot come.
-			var cancel context.CancelFunc
-			wctx, cancel = context.WithCancel(ctx)
-			cancel()
-		}
-		path, err := w.WaitRunFile(wctx, r.id)
-		if err != nil {
-			return errors.Join(append(errs, fmt.Errorf("tracker: run %s: %w", r.id, err))...)
-		}
-		r.mu.Lock()
-		r.file = path
-		r.mu.Unlock()
+		return r.askWaiter(ctx, w, canFlush && flushErr == nil)
 	}
-	if rv != nil {
-		// A run-file exporter in the pipeline has published by now: a
-		// syncer from inside End, a batcher from inside ForceFlush. With
-		// none installed there is nothing to take, as before.
-		if res, ok := rv.Result(); ok {
-			if res.Err != nil {
-				return errors.Join(append(errs, fmt.Errorf("tracker: run %s: %w", r.id, res.Err))...)
-			}
-			r.mu.Lock()
-			r.file = res.Path
-			r.mu.Unlock()
-		}
+	var why string
+	switch {
+	case !canFlush:
+		why = " (the tracer provider has no ForceFlush, so spans it still queued could not be flushed)"
+	case flushErr != nil:
+		why = fmt.Sprintf(" (flushing the tracer provider failed: %v)", flushErr)
 	}
-	return errors.Join(errs...)
+	return "", fmt.Errorf("%w: run %s ended, but no run-file exporter in the tracer provider's pipeline took it%s; register one with sdktrace.WithSpanProcessor(jsonrun.NewProcessor(exp)), or start the run with tracker.WithoutRunFile() to record spans only", ErrNoRunFile, r.id, why)
+}
+
+// askWaiter asks the deprecated WithRunFileWaiter's w for the run file.
+// flushed: the provider was flushed, so the waiter has seen every span it
+// will see and its answer is taken now.
+func (r *Run) askWaiter(ctx context.Context, w RunFileWaiter, flushed bool) (string, error) {
+	if flushed {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		cancel()
+	}
+	path, err := w.WaitRunFile(ctx, r.id)
+	if err != nil {
+		return "", fmt.Errorf("tracker: run %s: %w", r.id, err)
+	}
+	return path, nil
 }
 
 // SetError marks the run failed with err's message, which becomes the run

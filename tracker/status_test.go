@@ -30,12 +30,12 @@ func TestRunStatusFollowsLastAttempt(t *testing.T) {
 		{
 			name:       "fails then passes on retry",
 			attempts:   []attempt{{name: "build"}, {name: "test", err: exit1}, {name: "test"}},
-			wantStatus: runfile.StatusOK, wantKeys: []string{"build", "test", "test#2"},
+			wantStatus: runfile.StatusOK, wantKeys: []string{"build", "test#1", "test"},
 		},
 		{
 			name:       "passes then fails last",
 			attempts:   []attempt{{name: "test"}, {name: "test", err: exit1}},
-			wantStatus: runfile.StatusFailed, wantErr: `stage "test" failed: exit status 1`, wantKeys: []string{"test", "test#2"},
+			wantStatus: runfile.StatusFailed, wantErr: `stage "test" failed: exit status 1`, wantKeys: []string{"test#1", "test"},
 		},
 		{
 			name:       "fails once, no retry",
@@ -53,7 +53,7 @@ func TestRunStatusFollowsLastAttempt(t *testing.T) {
 				{name: "deploy", err: exit1, kids: []attempt{{name: "upload", err: errors.New("timeout")}}},
 				{name: "deploy", kids: []attempt{{name: "upload"}}},
 			},
-			wantStatus: runfile.StatusOK, wantKeys: []string{"deploy", "deploy#2"},
+			wantStatus: runfile.StatusOK, wantKeys: []string{"deploy#1", "deploy"},
 		},
 		{
 			name:       "SetError wins",

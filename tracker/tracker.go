@@ -26,8 +26,15 @@ var (
 	// ErrArgsNotEncodable: the run's args cannot be encoded as JSON.
 	ErrArgsNotEncodable = errors.New("tracker: args cannot be encoded as JSON")
 	// ErrNotRecorded: the run's span was not sampled, or the tracer provider
-	// does not record (no SDK installed), so no run file will exist.
+	// does not record (no SDK installed), so no run file will exist. A
+	// provider that samples other traffic keeps every run with the sampler
+	// AlwaysSampleRuns.
 	ErrNotRecorded = errors.New("tracker: run was not recorded")
+	// ErrNoRunFile: no run-file exporter in the tracer provider's pipeline
+	// took the run, so no run file was written. Register one
+	// (jsonrun.NewProcessor), or record the run as spans only with
+	// WithoutRunFile.
+	ErrNoRunFile = errors.New("tracker: no run-file exporter took the run")
 	// ErrNoOpenStage: EndStage named a stage that is not open.
 	ErrNoOpenStage = errors.New("tracker: no open stage of that name")
 	// ErrNoParent: Join or StartOrJoin found a run id but no valid trace
@@ -86,10 +93,11 @@ func (t *Tracker) Start(ctx context.Context, args any, opts ...RunOption) (conte
 	}
 	tp := t.provider()
 	r := &Run{
-		tracker: t,
-		tp:      tp,
-		tracer:  tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)),
-		open:    make(map[string][]*Stage),
+		tracker:   t,
+		tp:        tp,
+		spansOnly: t.cfg.spansOnly || rc.spansOnly,
+		tracer:    tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)),
+		open:      make(map[string][]*Stage),
 	}
 
 	switch id, err := uuid.Parse(rc.id); {

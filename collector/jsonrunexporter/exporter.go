@@ -11,16 +11,15 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/metric"
-	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
-	"github.com/stage-tracker/stage-tracker/internal/otlpconv"
+	"github.com/stage-tracker/stage-tracker/otlpspans"
 )
 
 // runExporter is the work of one jsonrun exporter: it converts each batch
-// of pdata spans to SDK spans and hands them to a jsonrun.Exporter. It is
+// of pdata spans to SDK spans (package otlpspans, the converter
+// `stagetrack run` uses too) and hands them to a jsonrun.Exporter. It is
 // safe for concurrent use, as exporterhelper calls pushTraces from several
 // goroutines.
 type runExporter struct {
@@ -108,13 +107,10 @@ func (e *runExporter) pushTraces(ctx context.Context, td ptrace.Traces) error {
 	if exp == nil {
 		return consumererror.NewPermanent(errors.New("jsonrun exporter is not started"))
 	}
-	spans, rejected, err := toSpans(td)
-	if err != nil {
-		return consumererror.NewPermanent(err)
-	}
-	if rejected > 0 {
-		e.rejected.Add(ctx, int64(rejected))
-		e.logger.Warn("spans with invalid trace or span ids dropped", zap.Int("count", rejected))
+	spans, rejected := otlpspans.FromTraces(td)
+	if n := rejected.Total(); n > 0 {
+		e.rejected.Add(ctx, int64(n))
+		e.logger.Warn("spans with invalid trace or span ids dropped", zap.Int("count", n), zap.Stringer("why", rejected))
 	}
 	if err := exp.ExportSpans(ctx, spans); err != nil {
 		// The run holds what could be held; sending the batch again would
@@ -122,21 +118,4 @@ func (e *runExporter) pushTraces(ctx context.Context, td ptrace.Traces) error {
 		return consumererror.NewPermanent(err)
 	}
 	return nil
-}
-
-var marshaler ptrace.ProtoMarshaler
-
-// toSpans goes through the OTLP wire format so that one converter,
-// internal/otlpconv, serves the Collector and stagetrack run alike.
-func toSpans(td ptrace.Traces) ([]sdkSpan, int, error) {
-	b, err := marshaler.MarshalTraces(td)
-	if err != nil {
-		return nil, 0, fmt.Errorf("jsonrun exporter: marshal traces: %w", err)
-	}
-	var data tracepb.TracesData
-	if err := proto.Unmarshal(b, &data); err != nil {
-		return nil, 0, fmt.Errorf("jsonrun exporter: unmarshal traces: %w", err)
-	}
-	spans, rejected := otlpconv.Spans(data.GetResourceSpans())
-	return spans, rejected, nil
 }

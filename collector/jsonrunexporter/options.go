@@ -3,12 +3,8 @@ package jsonrunexporter
 import (
 	"os"
 
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 )
-
-type sdkSpan = sdktrace.ReadOnlySpan
 
 // jsonrunOptions maps the configuration onto jsonrun's options.
 func jsonrunOptions(c *Config) ([]jsonrun.Option, error) {

@@ -75,7 +75,7 @@ func main() {
 		}
 		return map[string]any{"columns": 42}, nil
 	})
-	for batch := range 2 { // the same stage name twice: score, score#2
+	for batch := range 2 { // the same stage name twice: score#1, score
 		_ = run.Stage(ctx, "score", func(context.Context) (any, error) {
 			time.Sleep(10 * time.Millisecond) // ... score a batch ...
 			return map[string]any{"batch": batch, "flagged": 3 + batch}, nil

@@ -28,6 +28,8 @@ type config struct {
 	clock       clock
 	// dirOnly: a run span's stage_tracker.run.output_file is ignored.
 	dirOnly bool
+	// recover: NewProcessor recovers the directory's orphaned journals.
+	recover bool
 }
 
 // DefaultDir is where run files go unless WithDir or the run's
@@ -44,6 +46,7 @@ func newConfig(opts []Option) config {
 		perm:           0o644,
 		maxPendingRuns: DefaultMaxPendingRuns,
 		clock:          realClock{},
+		recover:        true,
 	}
 	for _, o := range opts {
 		c = o.apply(c)
@@ -178,6 +181,18 @@ func WithJournalAllRuns() Option {
 func WithRunFilesInDirOnly() Option {
 	return optionFunc(func(c config) config {
 		c.dirOnly = true
+		return c
+	})
+}
+
+// WithoutRecovery keeps a Processor of this exporter (NewProcessor) from
+// recovering, in the background, the journals that processes which died
+// left in the exporter's directory. Without it a Processor does, so that a
+// program that registers one finds the runs of its crashed predecessors as
+// run files; with it, call Recover when it suits (stagetrack recover does).
+func WithoutRecovery() Option {
+	return optionFunc(func(c config) config {
+		c.recover = false
 		return c
 	})
 }

@@ -29,7 +29,7 @@ func Example() {
 	_, req := tp.Tracer("http").Start(context.Background(), "GET /health")
 	req.End() // not part of a run: ignored
 
-	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp))
+	tr := tracker.New(tracker.WithTracerProvider(tp))
 	ctx, run := tr.Start(context.Background(), "nightly-etl")
 	run.Stage(ctx, "extract", func(context.Context) (any, error) { return map[string]any{"rows": 120}, nil })
 	run.Stage(ctx, "load", func(context.Context) (any, error) { return nil, nil })

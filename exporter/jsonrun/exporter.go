@@ -11,7 +11,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/stage-tracker/stage-tracker/internal/runresult"
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 )
 
 // Exporter is an sdktrace.SpanExporter that turns the spans of each run
@@ -176,7 +176,7 @@ func (e *Exporter) traceHasRun(tid trace.TraceID) bool {
 // make room. It returns nil when the exporter is shut down or the run is
 // closed here (the span is dropped), and late when the run is finished
 // (its span is merged into the run file).
-func (e *Exporter) route(runID string, tid trace.TraceID, j *journal) (_ *openRun, adopted []stageRecord, evicted []*openRun, late bool) {
+func (e *Exporter) route(runID string, tid trace.TraceID, j *runJournal) (_ *openRun, adopted []stageRecord, evicted []*openRun, late bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopped {
@@ -274,28 +274,32 @@ func (e *Exporter) finishTaken(r *openRun, root *rootRecord) error {
 	if root == nil {
 		// No run span: the run was not marked finishing, and no tracker
 		// waits for it by its run span.
-		return e.settle(r.id, res)
+		return e.settle(r.id, nil, res)
 	}
 	e.written(r.id, res.path)
-	// A tracker's Finalize waiting for this run learns its outcome.
-	runresult.Publish(runresult.Key{Trace: root.traceID, Span: root.spanID}, runresult.Result{Path: res.path, Err: res.err})
-	return e.settle(r.id, res)
+	return e.settle(r.id, root, res)
 }
 
-// settle stores the final result of a run, for WaitRunFile, and returns
-// its error. Every run this exporter writes ends here.
-func (e *Exporter) settle(runID string, res result) error {
-	e.res.store(runID, res)
+// settle hands the final result of a run to the Run.Finalize waiting for
+// it (root, when not nil, names its run span), else keeps it for
+// WaitRunFile, and returns its error. Every run this exporter writes ends
+// here.
+func (e *Exporter) settle(runID string, root *rootRecord, res result) error {
+	e.res.settle(runID, root, res)
 	return res.err
 }
 
 // WaitRunFile waits until the run file of runID has been written, or its
 // writing failed, and returns its path or the error. A result already there
 // is returned even when ctx is done; otherwise WaitRunFile returns ctx's
-// error when ctx is done first. Each result is returned once.
+// error when ctx is done first. Each result is returned once, and one that
+// a tracker's Run.Finalize took is not kept for it.
 //
-// The tracker calls it from Run.Finalize so that Finalize returns only when
-// the file is on disk. It is safe for concurrent use.
+// It is safe for concurrent use.
+//
+// Deprecated: tracker.Run.Finalize reports the outcome of the run file on
+// its own (Run.File and Finalize's error), however the exporter is
+// registered; Finalize no longer calls WaitRunFile.
 func (e *Exporter) WaitRunFile(ctx context.Context, runID string) (string, error) {
 	return e.res.take(ctx, runID)
 }
@@ -362,8 +366,8 @@ func (e *Exporter) startJournal(root *rootRecord, runID string) error {
 	if err != nil {
 		return fmt.Errorf("jsonrun: journal %s: %w", path, err)
 	}
-	ev := event{
-		E:          eventRun,
+	ev := journal.Event{
+		Kind:       journal.KindRun,
 		T:          unixNano(root.start),
 		RunID:      runID,
 		TraceID:    root.traceID.String(),
@@ -379,7 +383,7 @@ func (e *Exporter) startJournal(root *rootRecord, runID string) error {
 	if root.args != "" {
 		ev.Args = []byte(root.args)
 	}
-	werr := j.write(appendEvent(nil, &ev))
+	werr := j.write(journal.Append(nil, &ev))
 	r, adopted, evicted, _ := e.route(runID, root.traceID, j)
 	if r == nil || r.journal != j {
 		// Shut down, finished, or open already: this journal is not its.

@@ -45,6 +45,7 @@ func (e *Exporter) rootArrived(root *rootRecord, runID string) error {
 	r.markRoot(root)
 	if e.cfg.lateWait > 0 {
 		r.root = root
+		claimRun(root) // a Finalize waiting for it waits for the file, not only the flush
 		e.wg.Add(1)
 		r.timer = e.cfg.clock.AfterFunc(e.cfg.lateWait, func() {
 			defer e.wg.Done()

@@ -43,6 +43,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/stage-tracker/stage-tracker/internal/journal"
+
 	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 	"github.com/stage-tracker/stage-tracker/internal/keys"
 	"github.com/stage-tracker/stage-tracker/tracker"
@@ -319,88 +321,29 @@ func FuzzJournal(f *testing.F) {
 	})
 }
 
-// FuzzAppendEvent checks the hand-written journal line encoder: any event,
-// with data that is JSON (newStageRecord drops data that is not) and args
-// that may not be (the span attribute length limit cuts them anywhere),
-// makes exactly one line of valid JSON that decodes to the same event, args
-// left out when they were not JSON.
-func FuzzAppendEvent(f *testing.F) {
-	f.Add(eventRun, int64(1746486850235518000), "af3c980c-3d22-46e8-83cd-7ff99abee586", "train", []byte(`{"epochs":2,"model":"resnet50"}`), []byte(nil), int64(0), int64(0), 27415, false, "")
-	f.Add(eventRun, int64(1), "x", "run", []byte(`{"epochs":2,"model":"resnet50-with-a-long-name-that-goes-past-si`), []byte(nil), int64(0), int64(0), 1, false, "")
-	f.Add(eventEnd, int64(-1), "5a00000000000003", "line\nbreak\xff", []byte(nil), []byte("{\n  \"rows\": [1,\n 2]\n}"), int64(math.MinInt64), int64(math.MaxInt64), 0, true, "goroutine 1 [running]:\n\tmain.go:12")
-	f.Add(eventStart, int64(0), "", "", []byte("null"), []byte(`"\u2028\xff"`), int64(5), int64(4), -1, false, "\x00")
-	f.Fuzz(func(t *testing.T, e string, ts int64, id, name string, args, data []byte, start, end int64, pid int, failed bool, text string) {
-		if !json.Valid(data) {
-			data = nil // newStageRecord's guarantee
-		}
-		want := event{
-			E: e, T: ts, RunID: id, TraceID: id + "t", SpanID: id, ParentSpanID: text, Name: name,
-			Args: args, OutputFile: text, PID: pid, Host: text, Start: start, End: end,
-			Failed: failed, Error: text, Status: name, Data: data, DataError: text, Stack: text,
-		}
-		line := appendEvent([]byte("prefix\n"), &want)[len("prefix\n"):]
-		if n := bytes.Count(line, []byte("\n")); n != 1 || line[len(line)-1] != '\n' {
-			t.Fatalf("appendEvent: %d newlines, want one at the end:\n%q", n, line)
-		}
-		var got event
-		if err := json.Unmarshal(line, &got); err != nil {
-			t.Fatalf("appendEvent: %v:\n%q", err, line)
-		}
-		var d differ
-		for _, f := range []struct{ name, want, got string }{
-			{"e", want.E, got.E}, {"run_id", want.RunID, got.RunID}, {"trace_id", want.TraceID, got.TraceID},
-			{"span_id", want.SpanID, got.SpanID}, {"parent_span_id", want.ParentSpanID, got.ParentSpanID},
-			{"name", want.Name, got.Name}, {"output_file", want.OutputFile, got.OutputFile}, {"host", want.Host, got.Host},
-			{"error", want.Error, got.Error}, {"status", want.Status, got.Status},
-			{"data_error", want.DataError, got.DataError}, {"stack", want.Stack, got.Stack},
-		} {
-			d.str(f.name, f.want, f.got)
-		}
-		for _, f := range []struct {
-			name      string
-			want, got int64
-		}{{"t", want.T, got.T}, {"pid", int64(want.PID), int64(got.PID)}, {"start", want.Start, got.Start}, {"end", want.End, got.End}} {
-			d.eq(f.name, f.want, f.got)
-		}
-		d.eq("failed", want.Failed, got.Failed)
-		if !json.Valid(want.Args) {
-			want.Args = nil
-		}
-		d.raw("args", want.Args, got.Args)
-		d.raw("data", want.Data, got.Data)
-		if d.first != "" {
-			t.Fatalf("appendEvent: the line reads back different: %s\n%q", d.first, line)
-		}
-	})
-}
-
 // journalSpanIDs returns the stages that the journal b says ended, each
 // with its first end event, and the span ids of those it says started:
 // every complete line that is a valid start or end event. It reads the
 // lines itself rather than through readJournal, which it checks.
-func journalSpanIDs(b []byte) (ended map[string]*event, started map[string]bool) {
-	ended, started = map[string]*event{}, map[string]bool{}
+func journalSpanIDs(b []byte) (ended map[string]*journal.Event, started map[string]bool) {
+	ended, started = map[string]*journal.Event{}, map[string]bool{}
 	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
 		if len(line) == 0 || line[len(line)-1] != '\n' {
 			continue // a torn last line
 		}
-		var ev event
-		if json.Unmarshal(line, &ev) != nil || (ev.E != eventStart && ev.E != eventEnd) {
+		var ev journal.Event
+		if json.Unmarshal(line, &ev) != nil || (ev.Kind != journal.KindStart && ev.Kind != journal.KindEnd) {
 			continue
 		}
-		id, err := parseSpanID(ev.SpanID)
+		s, err := journal.StageOf(&ev)
 		if err != nil {
 			continue
 		}
-		if ev.ParentSpanID != "" {
-			if _, err := parseSpanID(ev.ParentSpanID); err != nil {
-				continue
-			}
-		}
-		if ev.E == eventStart {
-			started[id.String()] = true
-		} else if ended[id.String()] == nil {
-			ended[id.String()] = &ev
+		id := trace.SpanID(s.SpanID).String()
+		if ev.Kind == journal.KindStart {
+			started[id] = true
+		} else if ended[id] == nil {
+			ended[id] = &ev
 		}
 	}
 	return ended, started
@@ -958,10 +901,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		`{"e":"end","t":2,"span_id":"5a00000000000003","parent_span_id":"5a00000000000004","name":"a","start":1,"end":2}`+"\n"+
 		`{"e":"start","t":3,"span_id":"5a00000000000004","parent_span_id":"5a00000000000003","name":"b","start":3}`+"\n"))
 	writeSeed(t, "FuzzToRun", "crasher-invalid-utf8-names-and-data", toRunSeeds()[3].encode())
-	writeCorpusFile(t, "FuzzAppendEvent", "crasher-args-cut-by-length-limit", eventRun, int64(1), "af3c980c-3d22-46e8-83cd-7ff99abee586", "train",
-		[]byte(`{"epochs":2,"model":"resnet50-with-a-long-name-that-goes-past-si`), []byte(nil), int64(0), int64(0), 27415, false, "host")
-	writeCorpusFile(t, "FuzzAppendEvent", "crasher-pretty-printed-data", eventEnd, int64(2), "5a00000000000003", "load",
-		[]byte(nil), []byte("{\n  \"rows\": 1\n}"), int64(1), int64(2), 0, false, "")
+	// FuzzAppendEvent's corpus is internal/journal's, where it moved.
 
 	for name, s := range map[string]string{
 		"controls":        "\x00\x01\x1f\x7f\t\n\r\b\f\"\\/",
@@ -1035,7 +975,7 @@ func realJournal(t *testing.T) []byte {
 		now = now.Add(1234567 * time.Microsecond)
 		return now
 	}
-	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithClock(clock), tracker.WithRunFileWaiter(exp))
+	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithClock(clock))
 	ctx, run := tr.Start(t.Context(), map[string]any{"model": "resnet50", "epochs": 2}, tracker.WithRunID(fuzzRunID), tracker.WithRunName("train"))
 	if err := run.Stage(ctx, "load", func(ctx context.Context) (any, error) {
 		return map[string]any{"rows": 120000}, run.Stage(ctx, "read\nshard#1", func(context.Context) (any, error) {

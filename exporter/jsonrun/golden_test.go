@@ -163,8 +163,9 @@ var goldenCases = []goldenCase{
 				_, s := run.StartStage(ctx, "fetch")
 				s.End(map[string]any{"attempt": attempt}, err)
 			}
-			// Literal names that look like the scheme's keys: each gets the
-			// next free number instead of overwriting a record.
+			// Literal names that look like the scheme's keys: every name
+			// keeps its plain key, and an earlier attempt whose number is
+			// taken gets the next free one instead of overwriting a record.
 			for _, name := range []string{"parse", "parse#2", "parse", "merge", "merge", "merge#2"} {
 				_, s := run.StartStage(ctx, name)
 				s.End(name, nil)

@@ -50,7 +50,7 @@ func (e *Exporter) Join(runID, path string) error {
 	return nil
 }
 
-func (e *Exporter) joinJournal(runID, path string) (*journal, error) {
+func (e *Exporter) joinJournal(runID, path string) (*runJournal, error) {
 	if err := checkJournalOf(path, runID); err != nil {
 		return nil, err
 	}

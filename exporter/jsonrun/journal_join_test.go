@@ -25,7 +25,7 @@ func TestReadJournalOfLiveRunWithJoinedStages(t *testing.T) {
 	}
 	ownerTP := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(jsonrun.NewProcessor(ownerExp)))
 	defer ownerTP.Shutdown(context.Background())
-	owner := tracker.New(tracker.WithTracerProvider(ownerTP), tracker.WithRunFileWaiter(ownerExp))
+	owner := tracker.New(tracker.WithTracerProvider(ownerTP))
 	ctx, run := owner.Start(t.Context(), "live")
 	run.Stage(ctx, "owner-before", func(context.Context) (any, error) { return 1, nil })
 	path, err := ownerExp.JournalPath(run.ID(), "")
@@ -45,7 +45,7 @@ func TestReadJournalOfLiveRunWithJoinedStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	childTP := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(jsonrun.NewProcessor(childExp)))
-	child := tracker.New(tracker.WithTracerProvider(childTP), tracker.WithRunFileWaiter(childExp))
+	child := tracker.New(tracker.WithTracerProvider(childTP))
 	cctx, joined := child.StartOrJoin(context.Background(), "ignored")
 	joined.Stage(cctx, "joined", func(context.Context) (any, error) { return 2, nil })
 	if err := joined.Finalize(t.Context()); err != nil {

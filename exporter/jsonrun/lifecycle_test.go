@@ -30,7 +30,7 @@ func lifecycleTracker(t *testing.T, dir string, journal bool, opts ...jsonrun.Op
 	}
 	tp := sdktrace.NewTracerProvider(popt)
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	return tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp)), exp
+	return tracker.New(tracker.WithTracerProvider(tp)), exp
 }
 
 var journalModes = []struct {

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/fsutil"
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 )
 
 // A run is a set of stage records keyed by span id, and every way a run
@@ -173,7 +174,7 @@ func (b *stageBuffer) countOwn(root *rootRecord) int {
 func recordsOf(run *Run) (*rootRecord, []stageRecord, error) {
 	var rootSpan trace.SpanID
 	if run.SpanID != "" {
-		id, err := parseSpanID(run.SpanID)
+		id, err := journal.ParseSpanID(run.SpanID)
 		if err != nil {
 			return nil, nil, fmt.Errorf("run %s: %w", run.RunID, err)
 		}
@@ -188,7 +189,7 @@ func recordsOf(run *Run) (*rootRecord, []stageRecord, error) {
 	walk = func(level Stages, parent trace.SpanID) {
 		for i := range level {
 			st := &level[i]
-			id, err := parseSpanID(st.SpanID)
+			id, err := journal.ParseSpanID(st.SpanID)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("run %s: stage %q: %w", run.RunID, st.Key, err))
 				continue
@@ -248,7 +249,7 @@ func recordsOf(run *Run) (*rootRecord, []stageRecord, error) {
 		root.traceID = id
 	}
 	if run.ParentSpanID != "" {
-		root.parentID, _ = parseSpanID(run.ParentSpanID)
+		root.parentID, _ = journal.ParseSpanID(run.ParentSpanID)
 	}
 	if len(run.Args) > 0 && !bytes.Equal(run.Args, []byte("null")) {
 		root.args = string(run.Args)

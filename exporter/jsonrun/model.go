@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -17,6 +15,7 @@ import (
 	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 	"github.com/stage-tracker/stage-tracker/internal/keys"
 	"github.com/stage-tracker/stage-tracker/internal/runstatus"
+	"github.com/stage-tracker/stage-tracker/internal/stagekey"
 	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
@@ -363,8 +362,9 @@ func stagesFailure(stages Stages) string {
 }
 
 // buildTree nests stages under their parent stage and gives each record its
-// key: the name for the first occurrence at its level, name#2, name#3 ... for
-// the next. stages must be in start order. Stages nested deeper than
+// key and attempt by the rule of internal/stagekey: the name for the last
+// occurrence of a name at its level, name#1, name#2 ... for the earlier
+// ones. stages must be in start order. Stages nested deeper than
 // MaxStageDepth become children of their ancestor at that depth, in start
 // order; flattened reports whether any did.
 func buildTree(stages []stageRecord) (tree Stages, flattened bool) {
@@ -421,35 +421,17 @@ func buildTree(stages []stageRecord) (tree Stages, flattened bool) {
 			return nil
 		}
 		out := make(Stages, 0, len(level))
-		attempts := make(map[string]int, len(level))
-		// Keys can collide ("a" twice makes "a#2", which a stage may be
-		// named too) only when a name holds a '#'.
-		var used map[string]bool
+		// Keys and attempts go by the name as the file spells it, where
+		// invalid UTF-8 becomes U+FFFD: "\xff" and "\xfe" are one name.
+		var names stagekey.Level
+		names.Grow(len(level))
 		for _, i := range level {
-			if strings.IndexByte(stages[i].name, '#') >= 0 {
-				used = make(map[string]bool, len(level))
-				break
-			}
+			names.Count(jsonscalar.ValidUTF8(stages[i].name))
 		}
 		for _, i := range level {
 			s := &stages[i]
-			// Keys and attempts go by the name as the file spells it, where
-			// invalid UTF-8 becomes U+FFFD: "\xff" and "\xfe" are one name.
-			name := jsonscalar.ValidUTF8(s.name)
-			attempts[name]++
 			st := toStage(s)
-			st.Attempt = attempts[name]
-			st.Key = name
-			if used == nil {
-				if st.Attempt > 1 {
-					st.Key = name + "#" + strconv.Itoa(st.Attempt)
-				}
-			} else {
-				for n := st.Attempt; used[st.Key]; n++ {
-					st.Key = name + "#" + strconv.Itoa(max(n, 2))
-				}
-				used[st.Key] = true
-			}
+			st.Key, st.Attempt = names.Next(jsonscalar.ValidUTF8(s.name))
 			st.Stages = build(children[i])
 			out = append(out, st)
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 )
 
 // openRun is one run that this exporter has seen spans of and has not yet
@@ -72,7 +74,7 @@ type openRun struct {
 	// journal holds the run's events on disk: opened at the run span's start
 	// by a Processor, by Join, or at eviction (the spill). nil when there is
 	// none. Invariant: not nil when spilled or joined.
-	journal *journal
+	journal *runJournal
 	// spilled: evicted from memory; every stage is in journal only.
 	spilled bool
 	// done: writeFile, closeJoined or detach ran; later stages are dropped.
@@ -159,11 +161,11 @@ func (r *openRun) newJournal(path string, perm os.FileMode, sync bool, host stri
 		return err
 	}
 	stages := r.stages.all()
-	ev := event{E: eventRun, RunID: r.id, PID: os.Getpid(), Host: host}
+	ev := journal.Event{Kind: journal.KindRun, RunID: r.id, PID: os.Getpid(), Host: host}
 	if len(stages) > 0 {
 		ev.T = unixNano(stages[0].start)
 	}
-	buf := appendEvent(nil, &ev)
+	buf := journal.Append(nil, &ev)
 	for i := range stages {
 		buf = appendStageEvent(buf, &stages[i], true)
 	}
@@ -304,7 +306,7 @@ func (r *openRun) closeJoined() error {
 // A stage the journal saw start and never end is unfinished, ending with
 // the run (end); assemble merges the records of one span (merge.go). It
 // also returns the warnings reading the journal gave.
-func journalStages(local []stageRecord, end time.Time, j *journal) ([]stageRecord, []string) {
+func journalStages(local []stageRecord, end time.Time, j *runJournal) ([]stageRecord, []string) {
 	jc, err := j.read()
 	if err != nil {
 		return local, []string{"stages in the journal not read: " + err.Error()}

@@ -1,11 +1,12 @@
 package jsonrun
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 )
 
 // ReadJournal reads the journal of a run that may still be open and
@@ -48,31 +49,45 @@ func ReadJournal(path string) (*Run, error) {
 	return run, nil
 }
 
-// maxJournalLine bounds one journal line for readers: a stage's data is
-// capped far below it.
-const maxJournalLine = 1 << 30
+// JournalFailure applies the run file's status rule to the stages that
+// the journal at path holds now, as the run's owner merges them into its
+// run file (stages that started and have not ended count as unfinished),
+// and returns why they fail the run, or "" when they do not: the error the
+// run file will carry. A process that owns a run whose stages other
+// processes record (stagetrack run, stagetrack finish) calls it before
+// ending the run span, so that the span, its exit code and the run file
+// agree. Like ReadJournal it only reads, and refuses a path that is not a
+// regular file.
+//
+// JournalFailure is safe for concurrent use.
+func JournalFailure(path string) (string, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return "", fmt.Errorf("jsonrun: read journal: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return "", fmt.Errorf("jsonrun: read journal: %w", err)
+	} else if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("jsonrun: read journal %s: not a regular file", path)
+	}
+	jc := readJournal(f)
+	stages := jc.ended
+	for _, s := range jc.started {
+		s.status = StageUnfinished
+		stages = append(stages, s)
+	}
+	return stagesFailure(assemble(nil, "", stages, "").Stages), nil
+}
 
 // ScanJournalLines is a bufio.SplitFunc for journal files: each token is
 // one event line with its terminator. Lines end in a newline; NUL bytes,
-// which no JSON text holds, separate lines too and are skipped. A
-// journal's owner fills memory-mapped chunks of the file that stay NUL
-// where it has not written yet (docs/reliability.md), so a token that ends
-// in NUL, or at the end of the file, without a newline is a torn line: the
-// last bytes of a writer that was killed, or an event being written at
-// this instant.
+// which no JSON text holds, separate lines too and are skipped. A token
+// that ends in NUL, or at the end of the file, without a newline is a torn
+// line (docs/reliability.md).
+//
+// Deprecated: journals are read by the commands and the exporter; a
+// program reading one should use ReadJournal.
 func ScanJournalLines(data []byte, atEOF bool) (advance int, token []byte, err error) {
-	i := 0
-	for i < len(data) && data[i] == 0 {
-		i++
-	}
-	if i == len(data) {
-		return i, nil, nil
-	}
-	if k := bytes.IndexAny(data[i:], "\n\x00"); k >= 0 {
-		return i + k + 1, data[i : i+k+1], nil
-	}
-	if atEOF {
-		return len(data), data[i:], nil
-	}
-	return i, nil, nil
+	return journal.ScanLines(data, atEOF)
 }

@@ -2,10 +2,7 @@ package jsonrun
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,40 +14,58 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stage-tracker/stage-tracker/internal/fsutil"
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 	"go.opentelemetry.io/otel/trace"
 )
 
 // journalContents is what a journal says about its run.
 type journalContents struct {
-	run     *event        // the run event; nil when it is missing or unreadable
-	ended   []stageRecord // stages that ended, in file order
-	started []stageRecord // stages that started and never ended, in file order
-	last    time.Time     // time of the last event
-	bad     []error       // lines that were skipped, as *LineError
+	run     *journal.Event // the run event; nil when it is missing or unreadable
+	ended   []stageRecord  // stages that ended, in file order
+	started []stageRecord  // stages that started and never ended, in file order
+	last    time.Time      // time of the last event
+	bad     []error        // lines that were skipped, as *journal.LineError
 }
 
-// readJournal parses a journal. It never fails: lines it cannot read (a
-// torn last line, garbage) are skipped and reported in bad.
+// readJournal reads a journal through journal.Reader. It never fails:
+// lines it cannot read (a torn last line, garbage) are skipped and
+// reported in bad. Records of one span are not collapsed here: assemble
+// merges them by span id, by the one rule (merge.go); a start is kept only
+// when no end of its span came, as an ended record wins anyway.
 func readJournal(rd io.Reader) journalContents {
 	var (
 		jc      journalContents
-		open    = map[trace.SpanID]int{} // span id → index in started
 		endedID = map[trace.SpanID]bool{}
 	)
-	sc := bufio.NewScanner(rd)
-	sc.Buffer(make([]byte, 0, 64<<10), maxJournalLine)
-	sc.Split(ScanJournalLines)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Bytes()
-		if len(bytes.TrimSpace(line)) > 0 {
-			if perr := jc.add(line, line[len(line)-1] != '\n', open, endedID); perr != nil {
-				jc.bad = append(jc.bad, &LineError{Line: n, Err: perr})
+	jr := journal.NewReader(rd)
+	for jr.Next() {
+		ev := jr.Event()
+		switch ev.Kind {
+		case journal.KindRun:
+			if jc.run != nil {
+				jr.Skip(errors.New("second run event"))
+				continue
+			}
+			run := *ev
+			jc.run = &run
+		case journal.KindStart, journal.KindEnd:
+			rec, err := stageFromEvent(ev)
+			if err != nil {
+				jr.Skip(err)
+				continue
+			}
+			if ev.Kind == journal.KindStart {
+				jc.started = append(jc.started, rec)
+			} else {
+				endedID[rec.spanID] = true
+				jc.ended = append(jc.ended, rec)
 			}
 		}
+		if t := fromUnixNano(ev.T); t.After(jc.last) {
+			jc.last = t
+		}
 	}
-	if err := sc.Err(); err != nil {
-		jc.bad = append(jc.bad, err)
-	}
+	jc.bad = jr.Bad()
 	// Drop starts whose end came later, keeping file order.
 	kept := jc.started[:0]
 	for _, s := range jc.started {
@@ -60,46 +75,6 @@ func readJournal(rd io.Reader) journalContents {
 	}
 	jc.started = kept
 	return jc
-}
-
-func (jc *journalContents) add(line []byte, torn bool, open map[trace.SpanID]int, endedID map[trace.SpanID]bool) error {
-	if torn {
-		return errors.New("torn line (no newline at its end)")
-	}
-	var ev event
-	if err := json.Unmarshal(line, &ev); err != nil {
-		return err
-	}
-	switch ev.E {
-	case eventRun:
-		if jc.run != nil {
-			return errors.New("second run event")
-		}
-		if ev.RunID == "" {
-			return errors.New("run event without run_id")
-		}
-		jc.run = &ev
-	case eventStart, eventEnd:
-		rec, err := stageFromEvent(&ev)
-		if err != nil {
-			return err
-		}
-		if ev.E == eventStart {
-			if _, dup := open[rec.spanID]; !dup {
-				open[rec.spanID] = len(jc.started)
-				jc.started = append(jc.started, rec)
-			}
-		} else if !endedID[rec.spanID] {
-			endedID[rec.spanID] = true
-			jc.ended = append(jc.ended, rec)
-		}
-	default:
-		return fmt.Errorf("unknown event %q", ev.E)
-	}
-	if t := fromUnixNano(ev.T); t.After(jc.last) {
-		jc.last = t
-	}
-	return nil
 }
 
 // recoveredRun builds the run file of a journal whose process stopped
@@ -132,23 +107,21 @@ func (jc *journalContents) recoveredRun(journalPath, status, why string) (*Run, 
 		proc:       proc{host: ev.Host, pid: ev.PID},
 	}
 	if ev.TraceID != "" {
-		// hex.Decode panics on a destination too short for its source.
-		if len(ev.TraceID) != hex.EncodedLen(len(root.traceID)) {
-			return nil, fmt.Errorf("jsonrun: journal %s: trace id %q: want %d hex digits", journalPath, ev.TraceID, hex.EncodedLen(len(root.traceID)))
+		id, err := journal.ParseTraceID(ev.TraceID)
+		if err != nil {
+			return nil, fmt.Errorf("jsonrun: journal %s: %w", journalPath, err)
 		}
-		if _, err := hex.Decode(root.traceID[:], []byte(ev.TraceID)); err != nil {
-			return nil, fmt.Errorf("jsonrun: journal %s: trace id %q: %w", journalPath, ev.TraceID, err)
-		}
+		root.traceID = id
 	}
 	if ev.SpanID != "" {
-		id, err := parseSpanID(ev.SpanID)
+		id, err := journal.ParseSpanID(ev.SpanID)
 		if err != nil {
 			return nil, fmt.Errorf("jsonrun: journal %s: %w", journalPath, err)
 		}
 		root.spanID = id
 	}
 	if ev.ParentSpanID != "" {
-		root.parentID, _ = parseSpanID(ev.ParentSpanID)
+		root.parentID, _ = journal.ParseSpanID(ev.ParentSpanID)
 	}
 	stages := append([]stageRecord(nil), jc.ended...)
 	for _, s := range jc.started {
@@ -329,7 +302,7 @@ const DetachedMaxAge = 24 * time.Hour
 // while it is younger than DetachedMaxAge and not asked for explicitly,
 // else recover it as interrupted. Status "" is for a run that is not
 // detached: its owner's liveness decides.
-func detachedRun(ev *event, explicit bool, now time.Time) (status, why string, skip bool) {
+func detachedRun(ev *journal.Event, explicit bool, now time.Time) (status, why string, skip bool) {
 	if ev == nil || !ev.Detached {
 		return "", "", false
 	}
@@ -344,15 +317,11 @@ func detachedRun(ev *event, explicit bool, now time.Time) (status, why string, s
 // waitForDetached reads the first line of the journal f and reports
 // whether it is the run event of a detached run young enough to wait for.
 func waitForDetached(f *os.File, now time.Time) bool {
-	line := firstLine(f)
-	if !lineDetached(line) {
-		return false
+	ev, ok := journal.DetachedRun(journal.FirstLine(f))
+	if !ok || ev == nil {
+		return false // not detached, or cut short: let the full read report it
 	}
-	var ev event
-	if json.Unmarshal(line, &ev) != nil {
-		return false // let the full read report it
-	}
-	_, _, skip := detachedRun(&ev, false, now)
+	_, _, skip := detachedRun(ev, false, now)
 	return skip
 }
 
@@ -396,8 +365,7 @@ func checkJournalOf(path, runID string) error {
 	}
 	// The run event is short: its args are the only long field, and they
 	// come after run_id, so a prefix is enough to check.
-	want := `{"e":"run",`
-	if !bytes.HasPrefix(line, []byte(want)) || !bytes.Contains(line, []byte(`"run_id":"`+runID+`"`)) {
+	if !journal.IsRunEventOf(line, runID) {
 		return fmt.Errorf("%s is not the journal of run %s", path, runID)
 	}
 	return nil

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/stage-tracker/stage-tracker/internal/runresult"
 )
 
-// results holds the outcome of each written run until WaitRunFile takes it.
-// A caller that never asks must not make it grow without bound, and a
+// results hands the outcome of each written run to the Run.Finalize that
+// waits for it, through runresult: the one way a result reaches Finalize.
+// A result no Finalize took is kept until WaitRunFile (deprecated) takes
+// it. A caller that never asks must not make it grow without bound, and a
 // caller that asks late must still find its result: a result is dropped
 // only when more than maxResults are kept and it has waited resultTTL.
 //
@@ -28,6 +32,16 @@ const (
 
 func newResults() *results {
 	return &results{byRun: make(map[string]result), changed: make(chan struct{}), now: time.Now}
+}
+
+// settle hands the final result of runID, whose run span is root's (nil
+// when its run span never arrived), to the Run.Finalize waiting for it, or
+// else stores it for WaitRunFile.
+func (rs *results) settle(runID string, root *rootRecord, r result) {
+	if root != nil && runresult.Publish(runresult.Key{Trace: root.traceID, Span: root.spanID}, runresult.Result{Path: r.path, Err: r.err}) {
+		return
+	}
+	rs.store(runID, r)
 }
 
 // store records the final result of runID.
@@ -108,4 +122,12 @@ func (rr *recentSet[K]) add(id K) {
 func (rr *recentSet[K]) has(id K) bool {
 	_, ok := rr.ids[id]
 	return ok
+}
+
+// claimRun tells a Run.Finalize waiting for the run of root that this
+// exporter has its run span and will write the file later (it waits for
+// late stages), so that Finalize waits for the file instead of reporting
+// that no run-file exporter saw the run.
+func claimRun(root *rootRecord) {
+	runresult.Claim(runresult.Key{Trace: root.traceID, Span: root.spanID})
 }

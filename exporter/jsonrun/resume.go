@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/stage-tracker/stage-tracker/internal/fsutil"
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 )
 
 // Resume takes over the journals in the exporter's directory that a process
@@ -104,7 +105,7 @@ func (e *Exporter) resumeJournal(path string) (string, error) {
 	// (WithLateStageWait), as if they had arrived here; the journal does
 	// not say which were loose, so all count as the tracker's.
 	n := len(jc.ended)
-	e.runs.add(&openRun{id: ev.RunID, journal: &journal{path: path, f: f, sync: e.cfg.journalSync}, spilled: true, arrived: n, own: procCounts{{n: n}}})
+	e.runs.add(&openRun{id: ev.RunID, journal: &runJournal{File: journal.Locked(path, f, e.cfg.journalSync), path: path}, spilled: true, arrived: n, own: procCounts{{n: n}}})
 	keep = true
 	return ev.RunID, nil
 }

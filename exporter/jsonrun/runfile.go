@@ -1,7 +1,6 @@
 package jsonrun
 
 import (
-	"github.com/stage-tracker/stage-tracker/internal/schemajson"
 	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
@@ -48,12 +47,11 @@ const (
 	StageRunning    = runfile.StageRunning
 )
 
-// Schema is the run file's JSON Schema.
-//
-// It must not be modified.
+// Schema is the run file's JSON Schema: a copy of its own, so that
+// changing it changes nothing else.
 //
 // Deprecated: use runfile.Schema, which returns a copy.
-var Schema = schemajson.JSON
+var Schema = runfile.Schema()
 
 // ErrNotRegular is returned for a path that is not a regular file.
 //

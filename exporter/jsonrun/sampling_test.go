@@ -50,7 +50,7 @@ func TestProcessorDropsUnsampledSpans(t *testing.T) {
 		sdktrace.WithSpanProcessor(proc),
 		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "worker"))),
 	)
-	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp))
+	tr := tracker.New(tracker.WithTracerProvider(tp))
 	lib := other.Tracer("example.com/worker")
 
 	ctx, run := tr.Start(t.Context(), "pipeline")

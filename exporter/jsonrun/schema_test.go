@@ -141,7 +141,7 @@ func TestSchemaValidatesUncommonRunFiles(t *testing.T) {
 				defer func() { _ = tp.Shutdown(context.Background()) }()
 				ctx, req := tp.Tracer("http").Start(t.Context(), "GET /detect")
 				defer req.End()
-				return schemaFinalizeRun(t, tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp)), ctx, "")
+				return schemaFinalizeRun(t, tracker.New(tracker.WithTracerProvider(tp)), ctx, "")
 			},
 		},
 		{
@@ -154,7 +154,7 @@ func TestSchemaValidatesUncommonRunFiles(t *testing.T) {
 				}
 				tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(schemaDropSpans{sdktrace.NewSimpleSpanProcessor(exp), "lost"}))
 				defer func() { _ = tp.Shutdown(context.Background()) }()
-				return schemaFinalizeRun(t, tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp)), t.Context(), "lost")
+				return schemaFinalizeRun(t, tracker.New(tracker.WithTracerProvider(tp)), t.Context(), "lost")
 			},
 		},
 		{
@@ -274,7 +274,8 @@ func TestSchemaRejects(t *testing.T) {
 				"status": "ok", "span_id": "5a00000000000009",
 			}}
 		}, `at '/stages/Detection/stages/inner': missing property 'data'`},
-		{"schema_version 2", func(r map[string]any) { r["schema_version"] = 2 }, `at '/schema_version'`},
+		{"schema_version 3", func(r map[string]any) { r["schema_version"] = 3 }, `at '/schema_version'`},
+		{"schema_version 0", func(r map[string]any) { r["schema_version"] = 0 }, `at '/schema_version'`},
 		{"trace_id uppercase", func(r map[string]any) { r["trace_id"] = strings.ToUpper(r["trace_id"].(string)) }, `at '/trace_id'`},
 		{"empty warnings", func(r map[string]any) { r["warnings"] = []any{} }, `at '/warnings'`},
 	}
@@ -346,8 +347,7 @@ func TestSchemaMatchesPackage(t *testing.T) {
 		t.Fatal(err)
 	}
 	var prop struct {
-		Enum  []string `json:"enum"`
-		Const *int     `json:"const"`
+		Enum []string `json:"enum"`
 	}
 	if err := json.Unmarshal(doc.Properties["status"], &prop); err != nil {
 		t.Fatal(err)
@@ -363,11 +363,15 @@ func TestSchemaMatchesPackage(t *testing.T) {
 	if !slices.Equal(prop.Enum, wantStage) {
 		t.Errorf("stage status enum = %q, want %q", prop.Enum, wantStage)
 	}
-	if err := json.Unmarshal(doc.Properties["schema_version"], &prop); err != nil {
+	// Every version a reader reads, the one written now the last.
+	var versions struct {
+		Enum []int `json:"enum"`
+	}
+	if err := json.Unmarshal(doc.Properties["schema_version"], &versions); err != nil {
 		t.Fatal(err)
 	}
-	if prop.Const == nil || *prop.Const != jsonrun.SchemaVersion {
-		t.Errorf("schema_version const = %v, want %d", prop.Const, jsonrun.SchemaVersion)
+	if want := []int{1, jsonrun.SchemaVersion}; !slices.Equal(versions.Enum, want) {
+		t.Errorf("schema_version enum = %v, want %v", versions.Enum, want)
 	}
 
 	// Every key the encoder can write is in the schema, and the keys it

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"io"
-	"strconv"
-	"strings"
 
 	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 	"github.com/stage-tracker/stage-tracker/internal/runstatus"
+	"github.com/stage-tracker/stage-tracker/internal/stagekey"
 	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
@@ -21,11 +20,10 @@ import (
 
 // flat reports whether the buffer's stages can be streamed: all children
 // of one span that is not among them (the run span, for the tracker's
-// top-level stages), in start order, no name holds a '#' (so that keys
-// cannot collide), and every stage named its run (none is loose, so
-// dropMarked keeps them all and the run span's count counts them all).
-// This is the rule under which assemble makes a flat tree with keys NAME,
-// NAME#2, ... in buffer order.
+// top-level stages), in start order, and every stage named its run (none is
+// loose, so dropMarked keeps them all and the run span's count counts them
+// all). This is the rule under which assemble makes a flat tree in buffer
+// order, which writeFlatStages keys as buildTree does.
 func (b *stageBuffer) flat() bool {
 	var first, prev *packedStage
 	for _, c := range b.chunks {
@@ -34,7 +32,7 @@ func (b *stageBuffer) flat() bool {
 			if first == nil {
 				first = p
 			}
-			if p.parentID != first.parentID || p.spanID == first.parentID || strings.IndexByte(p.name, '#') >= 0 || (p.origin != nil && p.origin.loose) {
+			if p.parentID != first.parentID || p.spanID == first.parentID || (p.origin != nil && p.origin.loose) {
 				return false
 			}
 			// Equal: one span twice, which assemble merges (merge.go).
@@ -121,18 +119,21 @@ func assembleFlat(root *rootRecord, runID string, b *stageBuffer) *Run {
 }
 
 // writeFlatStages writes the stages of a flat buffer, keys and attempts as
-// buildTree gives them, host and pid as omitSameProc leaves them.
+// buildTree gives them, host and pid as omitSameProc leaves them. A key
+// depends on how many records share its name, so the names are counted
+// first, from the packed records, without unpacking them.
 func (b *stageBuffer) writeFlatStages(sw *runfile.StageWriter, run proc) {
-	attempts := map[string]int{}
+	var names stagekey.Level
+	for _, c := range b.chunks {
+		for i := range c {
+			names.Count(jsonscalar.ValidUTF8(c[i].name))
+		}
+	}
 	b.each(func(r *stageRecord) {
 		st := toStage(r)
 		name := jsonscalar.ValidUTF8(r.name)
-		attempts[name]++
-		st.Attempt = attempts[name]
-		st.Key = name
-		if st.Attempt > 1 {
-			st.Key = name + "#" + strconv.Itoa(st.Attempt)
-		}
+		n, attempt := names.NextNumber(name)
+		st.Key, st.Attempt = stagekey.Key(name, n), attempt // inlined: the key stays off the heap
 		if st.Host == run.host || st.Host == "" {
 			st.Host = ""
 			if st.PID == run.pid {

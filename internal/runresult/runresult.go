@@ -1,20 +1,25 @@
-// Package runresult is the one rendezvous between the tracker and the
-// jsonrun exporter: it carries the outcome of writing a run file (its path,
-// or the error that kept it from being written) from the exporter back to
-// the Run.Finalize that is waiting for it.
+// Package runresult is the one way the outcome of writing a run file (its
+// path, or the error that kept it from being written) travels from the
+// jsonrun exporter back to the Run.Finalize that waits for it, however the
+// exporter is registered with the tracer provider.
 //
-// It exists because nothing else connects the two. A tracker is given only a
-// trace.TracerProvider, and spans reach exporters as read-only snapshots
-// through the SDK's span processors, so there is no channel from an
-// exporter back to the code that ended a span. Without it, a tracker wired
-// the standard OpenTelemetry way (jsonrun.New, sdktrace.WithSyncer or
-// WithBatcher, tracker.WithTracerProvider) could not tell its caller that the
-// run file was never written.
+// Finalize registers a Waiter for its run span before the span ends; an
+// exporter that takes the run span either publishes the outcome at once
+// (Publish) or, when it will write the file later (it waits for late
+// stages), says so (Claim) and publishes when it has. After the span has
+// ended and the provider has been flushed, a waiter with neither a result
+// nor a claim means that no run-file exporter saw the run: Finalize reports
+// that at once instead of waiting for a file that cannot come.
 //
-// It is the one piece of process-wide state in the module, and it stays
-// small: a result is kept only while a waiter for that run span is
-// registered (Publish with no waiter does nothing), and a waiter is removed
-// by Close whatever happened, so nothing grows when nobody waits.
+// The registry of waiters is process-wide state, on purpose and
+// unavoidably: a tracker is given only a trace.TracerProvider, and an
+// exporter registered the standard OpenTelemetry way (sdktrace.WithSyncer,
+// WithBatcher) sees only read-only snapshots of ended spans. Neither can
+// reach the other through the provider, the span or a context, so the run
+// span's ids, which both know, are the meeting point. It stays small: a
+// result is kept only while a waiter for that run span is registered
+// (Publish and Claim with no waiter do nothing), and Finalize closes its
+// waiter whatever happened, so nothing grows when nobody waits.
 //
 // All functions and methods are safe for concurrent use.
 package runresult
@@ -38,43 +43,74 @@ type Result struct {
 	Err  error  // why it could not be written, or nil
 }
 
-var (
+// registry holds the registered waiters. See the package documentation
+// for why it is process-wide.
+var registry = struct {
 	mu      sync.Mutex
-	waiters = map[Key]*Waiter{}
-)
+	waiters map[Key]*Waiter
+}{waiters: make(map[Key]*Waiter)}
 
 // Waiter waits for the result of one run. It is safe for concurrent use.
 type Waiter struct {
-	key Key
-	got bool
-	res Result
+	key  Key
+	done chan struct{} // closed by the first Publish
+
+	// Guarded by registry.mu.
+	claimed bool
+	got     bool
+	res     Result
 }
 
 // Wait registers a waiter for the run span key. Register it before the run
 // span ends, so a synchronous exporter finds it; always Close it. A second
 // Wait for the same key replaces the first.
 func Wait(key Key) *Waiter {
-	w := &Waiter{key: key}
-	mu.Lock()
-	waiters[key] = w
-	mu.Unlock()
+	w := &Waiter{key: key, done: make(chan struct{})}
+	registry.mu.Lock()
+	registry.waiters[key] = w
+	registry.mu.Unlock()
 	return w
 }
 
 // Result returns the result published for the run, if any.
 func (w *Waiter) Result() (Result, bool) {
-	mu.Lock()
-	defer mu.Unlock()
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
 	return w.res, w.got
 }
 
-// Close removes the waiter. Publish calls after it do nothing.
+// Claimed reports whether an exporter has taken the run span and will
+// publish its result later.
+func (w *Waiter) Claimed() bool {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	return w.claimed
+}
+
+// Done is closed when a result is published.
+func (w *Waiter) Done() <-chan struct{} { return w.done }
+
+// Close removes the waiter. Publish and Claim calls after it do nothing.
 func (w *Waiter) Close() {
-	mu.Lock()
-	defer mu.Unlock()
-	if waiters[w.key] == w {
-		delete(waiters, w.key)
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	if registry.waiters[w.key] == w {
+		delete(registry.waiters, w.key)
 	}
+}
+
+// Claim tells the waiter of the run span key, if any, that an exporter has
+// the run and will publish its result, and reports whether one was
+// registered.
+func Claim(key Key) bool {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	w := registry.waiters[key]
+	if w == nil {
+		return false
+	}
+	w.claimed = true
+	return true
 }
 
 // Publish hands the result of the run span key to its waiter and reports
@@ -82,14 +118,17 @@ func (w *Waiter) Close() {
 // the first error wins over any path, so a run file that one of them could
 // not write is never reported as written.
 func Publish(key Key, r Result) bool {
-	mu.Lock()
-	defer mu.Unlock()
-	w := waiters[key]
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	w := registry.waiters[key]
 	if w == nil {
 		return false
 	}
-	if !w.got || (r.Err != nil && w.res.Err == nil) {
+	if !w.got {
 		w.res, w.got = r, true
+		close(w.done)
+	} else if r.Err != nil && w.res.Err == nil {
+		w.res = r
 	}
 	return true
 }
@@ -97,7 +136,7 @@ func Publish(key Key, r Result) bool {
 // Waiting reports how many waiters are registered, for tests that check
 // nothing is left behind.
 func Waiting() int {
-	mu.Lock()
-	defer mu.Unlock()
-	return len(waiters)
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	return len(registry.waiters)
 }

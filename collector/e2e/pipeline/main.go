@@ -75,7 +75,8 @@ func newTracker(ctx context.Context, o options) (*tracker.Tracker, func(context.
 		return nil, nil, err
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	return tracker.New(tracker.WithTracerProvider(tp)), tp.Shutdown, nil
+	// Spans only: the Collector writes the run file.
+	return tracker.New(tracker.WithTracerProvider(tp), tracker.WithoutRunFile()), tp.Shutdown, nil
 }
 
 func root(ctx context.Context, o options) error {

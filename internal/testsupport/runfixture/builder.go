@@ -44,7 +44,8 @@ func Start(ctx context.Context, runID string, start time.Time, args any, opts ..
 		sdktrace.WithSpanProcessor(rec),
 		sdktrace.WithIDGenerator(newIDs(runID)),
 	)
-	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithClock(c.Now))
+	// Spans only: the run file is built from the recorded spans (ToRun).
+	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithClock(c.Now), tracker.WithoutRunFile())
 	ctx, run := tr.Start(ctx, args, append([]tracker.RunOption{tracker.WithRunID(runID)}, opts...)...)
 	return &Builder{start: start, clock: c, rec: rec, tp: tp, run: run, ctx: ctx}
 }

@@ -27,7 +27,7 @@ const (
 // use, each recorded through the tracker:
 //
 //   - train-a: an ML training run: load_data, preprocess, train with three
-//     nested epochs (keys epoch, epoch#2, epoch#3), evaluate, export.
+//     nested epochs (keys epoch#1, epoch#2, epoch), evaluate, export.
 //   - train-b: the next day's run of the same pipeline: slower training,
 //     different data, evaluate fails, export missing, notify added.
 //   - security: the quick start's security pipeline with two enrichment

@@ -66,7 +66,7 @@ func Synthetic(i int) *runfile.Run {
 	for e := 1; e <= 3; e++ {
 		st := stage("epoch", jitter(2*time.Second, 0.2), `{"loss":0.5}`)
 		st.Attempt = e
-		if e > 1 {
+		if e < 3 { // the last attempt is keyed by the plain name
 			st.Key = "epoch#" + strconv.Itoa(e)
 		}
 		epochs = append(epochs, st)

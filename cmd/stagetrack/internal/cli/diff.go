@@ -19,7 +19,8 @@ func newDiffCommand(env *Env) *cobra.Command {
 		Use:   "diff A B",
 		Short: "Compare two runs stage by stage",
 		Long: `diff compares run B with run A stage by stage. Stages are matched by their key
-path (the same key at the same place in the stage tree: "train/epoch#2"). For
+path (the same key at the same place in the stage tree: "train/epoch", the
+last attempt of epoch, or "train/epoch#1", the first of several). For
 each stage it prints the duration in A and in B, the change (absolute and in
 percent of A), the status (a → b when it changed), and the top-level data keys
 that were added (+), removed (-) or changed (~). Stages only in one run say so.

@@ -46,7 +46,7 @@ func TestDiffJSON(t *testing.T) {
 		byKey[s.Key] = s
 		order = append(order, s.Key)
 	}
-	wantOrder := "load_data preprocess train train/epoch train/epoch#2 train/epoch#3 evaluate notify export"
+	wantOrder := "load_data preprocess train train/epoch#1 train/epoch#2 train/epoch evaluate notify export"
 	if got := strings.Join(order, " "); got != wantOrder {
 		t.Errorf("stage order %q, want %q", got, wantOrder)
 	}

@@ -75,7 +75,8 @@ group, which gets SIGTERM, then SIGKILL --kill-after later; the stage's
 error is "timed out after D", its data has "timed_out": true, and exec exits
 124. --retry N runs a failing CMD again, up to N more times (not when it
 could not start or a signal interrupted it): each attempt is a stage of the
-same name (the run file keys them NAME, NAME#2, ... with "attempt"), and
+same name (the run file keys the last NAME and the earlier ones NAME#1,
+NAME#2, ..., with "attempt"), and
 exec's exit code and the run's error are the last attempt's.
 CMD's stdin, stdout and stderr are stagetrack's own, untouched; CMD's
 environment also carries STAGE_TRACKER_* and TRACEPARENT for this stage, so

@@ -1,15 +1,13 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
@@ -39,11 +38,12 @@ the run file DIR/<run_id>.json with every stage the steps recorded, ends the
 run span (started at start's time, with start's ids, so the steps' spans are
 its children) and prints the run file's path on stdout.
 
-The run's status follows its stages (failed when one failed) and the flags:
---exit-code N (N not 0) or --status failed make it failed with the error
-"exit status N" or MSG (--error); without them, a failed stage names itself
-in the run's error. --status ok adds no error, but a failed stage still
-fails the run.
+The run's status follows its stages, by the same rule as under stagetrack
+run (the last attempt of each stage counts: a stage that failed and then
+passed on retry fails nothing), and the flags: --exit-code N (N not 0) or
+--status failed make it failed with the error "exit status N" or MSG
+(--error); without them, a failed stage names itself in the run's error.
+--status ok adds no error, but a failed stage still fails the run.
 
 finish exits 0 once the run file is written, whatever the run's status; 1
 when it cannot be written (the journal is kept). A second finish of the same
@@ -148,58 +148,35 @@ func finishStarted(ctx context.Context, env *Env, runID, journal string, runErr 
 	return path, nil
 }
 
-// stageLine is the part of a journal's stage event finish reads.
-type stageLine struct {
-	E      string `json:"e"`
-	Name   string `json:"name"`
-	Failed bool   `json:"failed"`
-	Error  string `json:"error"`
-}
-
-// startedStages are the stage lines of a started run's journal.
-type startedStages struct {
-	lines     []byte // every line after the run event, as they are
-	failedErr string // the first failed stage, named, for the run's error
-}
-
-// readStarted reads a started run's journal: its header and stage lines.
-func readStarted(path, runID string) (*startedRun, *startedStages, error) {
-	b, err := os.ReadFile(path)
+// readStarted reads a started run's journal: its run event and the
+// stage events the steps recorded. Lines that are not events (a step
+// killed mid-line) are left out.
+func readStarted(path, runID string) (*startedRun, []journal.Event, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	first, rest, _ := bytes.Cut(b, []byte("\n"))
-	var h startedRun
-	if err := json.Unmarshal(first, &h); err != nil || h.E != "run" || h.RunID != runID {
+	defer f.Close()
+	jr := journal.NewReader(f)
+	if !jr.Next() || jr.Event().Kind != journal.KindRun || jr.Event().RunID != runID || jr.Line() != 1 {
 		return nil, nil, fmt.Errorf("%s is not the journal of run %s", path, runID)
 	}
+	h := &startedRun{Event: *jr.Event(), path: path}
 	if !h.Detached {
 		return nil, nil, fmt.Errorf("run %s was not opened by stagetrack start; its own process finishes it", runID)
 	}
-	h.journal = path
-	st := &startedStages{}
-	sc := bufio.NewScanner(bytes.NewReader(rest))
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		var ev stageLine
-		if json.Unmarshal(line, &ev) != nil {
-			continue // torn; the exporter reports it when it merges
-		}
-		st.lines = append(append(st.lines, line...), '\n')
-		if ev.E == "end" && ev.Failed && st.failedErr == "" {
-			st.failedErr = fmt.Sprintf("stage %s failed", ev.Name)
-			if ev.Error != "" {
-				st.failedErr += ": " + ev.Error
-			}
+	var stages []journal.Event
+	for jr.Next() {
+		if ev := jr.Event(); ev.Kind != journal.KindRun {
+			stages = append(stages, *ev)
 		}
 	}
-	return &h, st, nil
+	return h, stages, nil
 }
 
 // assembleStarted records the run span of h, as start began it, with the
 // steps' stages, and returns the run file's path.
-func assembleStarted(ctx context.Context, env *Env, h *startedRun, st *startedStages, runErr error) (string, error) {
+func assembleStarted(ctx context.Context, env *Env, h *startedRun, stages []journal.Event, runErr error) (string, error) {
 	var tid trace.TraceID
 	var sid, parent trace.SpanID
 	var err error
@@ -211,7 +188,7 @@ func assembleStarted(ctx context.Context, env *Env, h *startedRun, st *startedSt
 	}
 	started := time.Unix(0, h.T)
 	clk := &switchClock{at: started}
-	tr, shutdown, err := newTracker(ctx, env, filepath.Dir(h.journal), append(ciResource(h.CI),
+	tr, shutdown, err := newTracker(ctx, env, filepath.Dir(h.path), append(ciResource(h.CI),
 		setup.WithTrackerOptions(tracker.WithClock(clk.now)),
 		setup.WithProviderOptions(sdktrace.WithIDGenerator(&fixedIDs{trace: tid, span: sid})))...)
 	if err != nil {
@@ -235,11 +212,20 @@ func assembleStarted(ctx context.Context, env *Env, h *startedRun, st *startedSt
 	if run.SpanContext().SpanID() != sid {
 		return "", errors.Join(fmt.Errorf("run %s: the run span did not get start's span id", h.RunID), finish(rctx, run, shutdown, nil))
 	}
-	if err := appendStageLines(h.journal[:len(h.journal)-len(".finishing")], st.lines); err != nil {
+	owned := strings.TrimSuffix(h.path, ".finishing")
+	if err := joinStages(owned, stages); err != nil {
 		return "", errors.Join(err, finish(rctx, run, shutdown, nil))
 	}
-	if runErr == nil && st.failedErr != "" {
-		runErr = errors.New(st.failedErr)
+	if runErr == nil {
+		// The stages' verdict by the run file's rule, as under stagetrack
+		// run: a stage that passed on retry fails nothing.
+		why, err := jsonrun.JournalFailure(owned)
+		if err != nil {
+			return "", errors.Join(err, finish(rctx, run, shutdown, nil))
+		}
+		if why != "" {
+			runErr = errors.New(why)
+		}
 	}
 	run.SetError(runErr)
 	if err := finish(rctx, run, shutdown, nil); err != nil {
@@ -248,19 +234,24 @@ func assembleStarted(ctx context.Context, env *Env, h *startedRun, st *startedSt
 	return run.File(), nil
 }
 
-// appendStageLines appends the steps' stage lines to the journal that this
-// process's exporter opened for the run, as a joined process would.
-func appendStageLines(journal string, lines []byte) error {
-	if len(lines) == 0 {
+// joinStages records the steps' stage events in the journal at path, that
+// this process's exporter opened for the run, as a process that joined the
+// run records its own: the exporter merges them into the run file.
+func joinStages(path string, stages []journal.Event) error {
+	if len(stages) == 0 {
 		return nil
 	}
-	f, err := os.OpenFile(journal, os.O_WRONLY|os.O_APPEND, 0)
+	j, err := journal.Join(path, false)
 	if err != nil {
 		return fmt.Errorf("finish: journal: %w", err)
 	}
-	_, werr := f.Write(lines)
-	if err := errors.Join(werr, f.Close()); err != nil {
-		return fmt.Errorf("finish: journal %s: %w", journal, err)
+	var buf []byte
+	for i := range stages {
+		buf = journal.Append(buf, &stages[i])
+	}
+	werr := j.Write(buf)
+	if err := errors.Join(werr, j.Close()); err != nil {
+		return fmt.Errorf("finish: %w", err)
 	}
 	return nil
 }

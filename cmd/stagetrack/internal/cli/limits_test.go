@@ -33,7 +33,7 @@ func writeNestedRun(t *testing.T, levels, dataDepth int) string {
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithRunFileWaiter(exp))
+	tr := tracker.New(tracker.WithTracerProvider(tp))
 	ctx, run := tr.Start(t.Context(), "deep")
 	var stages []*tracker.Stage
 	sctx := ctx

@@ -199,13 +199,15 @@ func runFiles(ctx context.Context, paths []string) ([]string, error) {
 
 // forEachRun reads files with a pool of workers and calls fn(worker, run)
 // for each run read; fn may be called concurrently for different workers,
-// never for the same one. Files that cannot be read are returned as
-// errors, sorted by file name; the other files are still read. It stops
-// early, returning ctx's error, when ctx ends.
+// never for the same one. Files that cannot be read, whole or in part (a
+// history's runs that are not runs), are returned as errors, one per
+// unreadable run, sorted by file name, and counted in badFiles, one per
+// file; the other files are still read. It stops early, returning ctx's
+// error, when ctx ends.
 //
 // Files that are not regular (a FIFO, a device behind a symbolic link) are
 // not read; they are returned in skipped.
-func forEachRun(ctx context.Context, files []string, workers int, fn func(worker int, r *runfile.Run)) (fileErrs, skipped []error, err error) {
+func forEachRun(ctx context.Context, files []string, workers int, fn func(worker int, r *runfile.Run)) (fileErrs, skipped []error, badFiles int, err error) {
 	workers = max(1, min(workers, len(files)))
 	paths := make(chan string)
 	var (
@@ -256,14 +258,17 @@ feed:
 	wg.Wait()
 	byPath := func(a, b fileError) int { return strings.Compare(a.path, b.path) }
 	slices.SortStableFunc(errs, byPath)
-	for _, e := range errs {
+	for i, e := range errs {
 		fileErrs = append(fileErrs, e.err)
+		if i == 0 || errs[i-1].path != e.path {
+			badFiles++
+		}
 	}
 	slices.SortStableFunc(skips, byPath)
 	for _, e := range skips {
 		skipped = append(skipped, e.err)
 	}
-	return fileErrs, skipped, ctxErr
+	return fileErrs, skipped, badFiles, ctxErr
 }
 
 type fileError struct {

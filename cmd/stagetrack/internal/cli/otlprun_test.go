@@ -3,15 +3,19 @@
 package cli_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
-	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/cli"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/receiver"
 	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
@@ -45,7 +49,7 @@ func TestRunReceivesOTLP(t *testing.T) {
 	// spans to the run's receiver, which sends them on to the backend: each
 	// once, and each stage once in the run (they journal it themselves).
 	t.Run("exec children with OTLP to a backend", func(t *testing.T) {
-		backend, got := startReceiver(t, cli.OTLPMaxBody, 100)
+		backend, got := startBackend(t)
 		work := t.TempDir()
 		env := userEnv("OTEL_TRACES_EXPORTER=otlp",
 			"OTEL_EXPORTER_OTLP_ENDPOINT="+strings.TrimSuffix(backend.URL(), "/v1/traces"),
@@ -63,7 +67,7 @@ func TestRunReceivesOTLP(t *testing.T) {
 		if n := strings.Count(r.stderr, "exit status 3\n"); n != 2 { // b's progress line and the summary
 			t.Errorf("stderr shows b's failure %d times; want twice (progress, summary)\n%s", n, r.stderr)
 		}
-		names := got.names()
+		names := got()
 		slices.Sort(names)
 		if want := []string{"a", "b", "sh"}; !slices.Equal(names, want) {
 			t.Errorf("the backend got %v; want %v, each once", names, want)
@@ -84,7 +88,7 @@ func TestRunReceivesOTLPFromNodeSDK(t *testing.T) {
 		}
 		t.Skip("STAGE_TRACKER_NODE_MODULES is not set: bash scripts/node-e2e.sh installs the OTel JS SDK and runs this test")
 	}
-	program, err := filepath.Abs(filepath.Join("..", "..", "testdata", "node", "pipeline.js"))
+	program, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "testdata", "node", "pipeline.js"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,5 +206,36 @@ func TestRunOTLPOff(t *testing.T) {
 	on := childEnv(t)
 	if got := on["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]; !strings.HasPrefix(got, "http://127.0.0.1:") {
 		t.Errorf("default: CMD's traces endpoint %q; want the run's receiver on 127.0.0.1", got)
+	}
+}
+
+// startBackend is an OTLP/HTTP backend for the tests (a receiver like
+// run's own), shut down when the test ends; names returns the names of the
+// spans it got.
+func startBackend(t *testing.T) (_ *receiver.Receiver, names func() []string) {
+	t.Helper()
+	var (
+		mu  sync.Mutex
+		got []string
+	)
+	r, err := receiver.Start(t.Context(), func(spans []sdktrace.ReadOnlySpan) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range spans {
+			got = append(got, s.Name())
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.Shutdown(context.Background()); err != nil {
+			t.Errorf("backend shutdown: %v", err)
+		}
+	})
+	return r, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(got)
 	}
 }

@@ -531,11 +531,11 @@ func testRetry(t *testing.T, bin binaries) {
 		t.Fatalf("%d stages, want 2 attempts", len(rf.Stages))
 	}
 	first, second := rf.Stages[0], rf.Stages[1]
-	if first.Key != "fetch" || first.Attempt != 1 || first.Status != runfile.StageError || first.Error != "exit status 1" ||
+	if first.Key != "fetch#1" || first.Attempt != 1 || first.Status != runfile.StageError || first.Error != "exit status 1" ||
 		stageData(t, first)["stderr_tail"] != "flaky" {
 		t.Errorf("first attempt %q attempt %d status %q error %q data %s", first.Key, first.Attempt, first.Status, first.Error, first.Data)
 	}
-	if second.Key != "fetch#2" || second.Attempt != 2 || second.Status != runfile.StageOK {
+	if second.Key != "fetch" || second.Attempt != 2 || second.Status != runfile.StageOK {
 		t.Errorf("second attempt %q attempt %d status %q", second.Key, second.Attempt, second.Status)
 	}
 	if rf.Error != "" || rf.Status != runfile.StatusOK {

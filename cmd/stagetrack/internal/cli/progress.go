@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"os"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
@@ -43,36 +43,25 @@ func newProgress(color bool, width int) *progress {
 	return &progress{color: color, width: width, depth: map[string]int{}, names: map[string]string{}}
 }
 
-// journalEvent is the part of a journal line that progress reads.
-type journalEvent struct {
-	E            string `json:"e"`
-	T            int64  `json:"t"`
-	SpanID       string `json:"span_id"`
-	ParentSpanID string `json:"parent_span_id"`
-	Name         string `json:"name"`
-	Start        int64  `json:"start"`
-	End          int64  `json:"end"`
-	Failed       bool   `json:"failed"`
-	Error        string `json:"error"`
-	Status       string `json:"status"`
-}
-
 // line returns the display line for one journal line, without a newline,
 // and false when the journal line shows nothing (the run event, a line that
 // is not an event).
 func (p *progress) line(journalLine []byte) (string, bool) {
-	var ev journalEvent
-	if err := json.Unmarshal(journalLine, &ev); err != nil {
+	if n := len(journalLine); n == 0 || journalLine[n-1] != '\n' {
+		journalLine = append(journalLine[:n:n], '\n') // the tailer passes whole lines without it
+	}
+	ev, err := journal.Decode(journalLine)
+	if err != nil {
 		return "", false
 	}
 	if p.origin == 0 && ev.T != 0 {
 		p.origin = ev.T
 	}
-	switch ev.E {
-	case "start":
+	switch ev.Kind {
+	case journal.KindStart:
 		d := p.place(&ev)
 		return p.format(ev.T, d, p.paint(sgrDim, "▶")+" "+view.Clean(p.names[ev.SpanID])), true
-	case "end":
+	case journal.KindEnd:
 		d := p.place(&ev)
 		status := ev.Status
 		if status == "" {
@@ -105,7 +94,7 @@ func (p *progress) line(journalLine []byte) (string, bool) {
 // place records a stage's depth and name and returns its depth: one more
 // than its parent's when the parent is a stage seen before, else 0 (a
 // child of the run span).
-func (p *progress) place(ev *journalEvent) int {
+func (p *progress) place(ev *journal.Event) int {
 	if ev.Name != "" || p.names[ev.SpanID] == "" {
 		p.names[ev.SpanID] = ev.Name
 	}
@@ -242,7 +231,7 @@ func followJournal(path string, every time.Duration, w io.Writer, p *progress) (
 // tailer reads the complete lines appended to a file since its last read.
 //
 // A journal's owner writes into chunks of the file it has mapped, which
-// are NUL until written (jsonrun.ScanJournalLines), and joined processes
+// are NUL until written (journal.ScanLines), and joined processes
 // append after them. So NUL bytes are where a line may still be coming:
 // the tailer waits there, until it has seen, at two reads in a row, the
 // same NUL bytes with lines after them (an owner's chunk that others

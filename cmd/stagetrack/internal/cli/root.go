@@ -33,6 +33,7 @@ var commands = []func(*Env) *cobra.Command{
 	newStageDataCommand,
 	newFinishCommand,
 	newRecoverCommand,
+	newMergeCommand,
 	newShowCommand,
 	newReportCommand,
 	newDiffCommand,

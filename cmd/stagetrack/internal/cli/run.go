@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,10 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/receiver"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
-	"github.com/stage-tracker/stage-tracker/internal/runstatus"
 	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
@@ -110,20 +109,20 @@ run file could not be written; 2 for a usage error.`,
 				stopProgress = followJournal(journal, pollInterval, env.Stderr, env.progress())
 			}
 			childEnv := tr.ChildEnv(ctx, run.ID(), journal)
-			var recv *otlpReceiver
+			var recv *receiver.Receiver
 			if serveOTLP {
-				recv, err = startOTLPReceiver(feed.End, otlpLimits{maxBody: otlpMaxBody, maxSpans: otlpMaxSpans})
+				recv, err = receiver.Start(cmd.Context(), feed.End)
 				if err != nil {
 					// The run is still recorded; only CMD's OTLP spans have nowhere to go.
 					fmt.Fprintf(env.Stderr, "stagetrack: warning: %s\n", oneLine(err))
 				} else {
-					childEnv = append(childEnv, recv.childEnv(os.Getenv)...)
+					childEnv = append(childEnv, recv.ChildEnv(os.Getenv)...)
 				}
 			}
 			out := runCommand(cmd.Context(), env, argv, childEnv, sigs)
 			if recv != nil {
 				// Before the run is finalised: what CMD sent at exit is in it.
-				if err := recv.shutdown(context.WithoutCancel(cmd.Context())); err != nil {
+				if err := recv.Shutdown(context.WithoutCancel(cmd.Context())); err != nil {
 					fmt.Fprintf(env.Stderr, "stagetrack: warning: %s\n", oneLine(err))
 				}
 			}
@@ -132,7 +131,9 @@ run file could not be written; 2 for a usage error.`,
 				// CMD succeeded, but the stages its processes recorded may
 				// fail the run: the run file, the run span and the exit
 				// code must all say so.
-				if why := journalStageFailure(journal); why != "" {
+				// A journal that cannot be read fails nothing here: the run
+				// file still says what the exporter found.
+				if why, _ := jsonrun.JournalFailure(journal); why != "" {
 					out.err, out.code = errors.New(why), 1
 				}
 			}
@@ -191,75 +192,4 @@ func printRunSummary(w io.Writer, run *tracker.Run) {
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "stagetrack: run file %s\nstagetrack: trace %s\n", path, run.TraceID())
-}
-
-// journalStageFailure applies the run-file status rule (internal/runstatus)
-// to the stages in the run's journal, where every joined process records
-// its stages, and returns why they fail the run, or "". The exporter applies
-// the same rule to the same stages when it writes the run file. A journal
-// that cannot be read fails nothing here: the run file still says what the
-// exporter found.
-func journalStageFailure(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	// The fields of a journal line the rule needs (see jsonrun's journal).
-	type line struct {
-		E            string `json:"e"`
-		SpanID       string `json:"span_id"`
-		ParentSpanID string `json:"parent_span_id"`
-		Name         string `json:"name"`
-		Failed       bool   `json:"failed"`
-		Error        string `json:"error"`
-		Status       string `json:"status"`
-	}
-	var (
-		a     runstatus.Attempts
-		byID  = map[string]*runstatus.Attempt{}
-		ended = map[string]bool{}
-		order []string
-	)
-	start := func(l *line) *runstatus.Attempt {
-		if at := byID[l.SpanID]; at != nil {
-			return at
-		}
-		at := a.Start(byID[l.ParentSpanID], l.Name)
-		byID[l.SpanID] = at
-		order = append(order, l.SpanID)
-		return at
-	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<30)
-	sc.Split(jsonrun.ScanJournalLines) // NUL padding of the owner's mapped chunks
-	for sc.Scan() {
-		var l line
-		if json.Unmarshal(sc.Bytes(), &l) != nil || l.SpanID == "" {
-			continue // a torn or foreign line: the exporter reports it
-		}
-		switch l.E {
-		case "start":
-			start(&l)
-		case "end":
-			at := start(&l)
-			ended[l.SpanID] = true
-			switch {
-			case l.Failed:
-				why := l.Error
-				if why == "" {
-					why = "error"
-				}
-				a.Fail(at, why)
-			case l.Status == runfile.StageUnfinished:
-				a.Fail(at, "did not finish")
-			}
-		}
-	}
-	for _, id := range order {
-		if !ended[id] {
-			a.Fail(byID[id], "did not finish")
-		}
-	}
-	return a.Failure()
 }

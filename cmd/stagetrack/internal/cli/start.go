@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -89,26 +90,12 @@ records it as interrupted with the stages it had, and "stagetrack recover
 	return cmd
 }
 
-// startedRun is the header of a started run's journal: its run event, which
-// carries everything finish needs to end the run span that start began.
+// startedRun is the run event of a started run's journal, which carries
+// everything finish needs to end the run span that start began, and where
+// the journal is.
 type startedRun struct {
-	E            string          `json:"e"` // "run"
-	T            int64           `json:"t"` // the run's start, Unix ns
-	RunID        string          `json:"run_id"`
-	TraceID      string          `json:"trace_id"`
-	SpanID       string          `json:"span_id"`
-	ParentSpanID string          `json:"parent_span_id,omitempty"`
-	TraceState   string          `json:"trace_state,omitempty"`
-	Name         string          `json:"name"`
-	Args         json.RawMessage `json:"args,omitempty"`
-	Host         string          `json:"host,omitempty"`
-	// Detached tells recovery that no process owns the run until finish
-	// (jsonrun's detachedRun).
-	Detached bool `json:"detached"`
-	// CI is what start saw of the CI job, for the run file and span.
-	CI map[string]string `json:"ci,omitempty"`
-
-	journal string // where the header is written; not encoded
+	journal.Event
+	path string // the journal
 }
 
 // newStartedRun makes the header of a run starting at now, under the trace
@@ -118,7 +105,8 @@ func newStartedRun(ctx context.Context, name, dir string, args json.RawMessage, 
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
 	}
-	h := &startedRun{E: "run", T: now.UnixNano(), RunID: uuid.NewString(), Name: name, Args: args, Detached: true}
+	// Detached tells recovery that no process owns the run until finish.
+	h := &startedRun{Event: journal.Event{Kind: journal.KindRun, T: now.UnixNano(), RunID: uuid.NewString(), Name: name, Args: args, Detached: true}}
 	h.Host, _ = os.Hostname()
 	var tid trace.TraceID
 	var sid trace.SpanID
@@ -130,32 +118,29 @@ func newStartedRun(ctx context.Context, name, dir string, args json.RawMessage, 
 		h.TraceState = p.TraceState().String()
 	}
 	h.TraceID, h.SpanID = tid.String(), sid.String()
-	if h.journal, err = journalPath(absDir, h.RunID); err != nil {
+	if h.path, err = journalPath(absDir, h.RunID); err != nil {
 		return nil, err
 	}
 	return h, nil
 }
 
-// write writes the journal: whole or absent.
+// write writes the journal, its run event alone: whole or absent.
 func (h *startedRun) write() error {
-	b, err := json.Marshal(h)
+	b := journal.Append(nil, &h.Event)
+	if err := os.MkdirAll(filepath.Dir(h.path), 0o755); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(h.path), ".start-*")
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(h.journal), 0o755); err != nil {
-		return fmt.Errorf("start: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(h.journal), ".start-*")
-	if err != nil {
-		return fmt.Errorf("start: %w", err)
-	}
-	_, werr := tmp.Write(append(b, '\n'))
+	_, werr := tmp.Write(b)
 	cerr := tmp.Close()
 	if err := errors.Join(werr, cerr); err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("start: write %s: %w", h.journal, err)
+		return fmt.Errorf("start: write %s: %w", h.path, err)
 	}
-	if err := os.Rename(tmp.Name(), h.journal); err != nil {
+	if err := os.Rename(tmp.Name(), h.path); err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("start: %w", err)
 	}
@@ -166,7 +151,7 @@ func (h *startedRun) write() error {
 func (h *startedRun) env() []string {
 	vars := []string{
 		tracker.EnvRunID + "=" + h.RunID,
-		tracker.EnvJournal + "=" + h.journal,
+		tracker.EnvJournal + "=" + h.path,
 		tracker.EnvTraceParent + "=00-" + h.TraceID + "-" + h.SpanID + "-01",
 	}
 	if h.TraceState != "" {

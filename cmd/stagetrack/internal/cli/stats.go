@@ -31,7 +31,7 @@ median (p50), 95th percentile and maximum duration. Percentiles use the
 nearest-rank method, so each is a duration that occurred.
 
 Stages are grouped by name path: nested stages as "train/epoch", and the
-repeated records of a stage (epoch, epoch#2, ...) together. Stages are listed
+repeated records of a stage (epoch#1, epoch#2, epoch) together. Stages are listed
 parents first, siblings in their usual start order.
 
 Files are read in parallel (--jobs). A file that cannot be read is reported on
@@ -61,7 +61,7 @@ exits 1.`,
 			}
 			aggs := make([]runstats.Aggregator, min(jobs, len(files)))
 			var naive atomic.Int64
-			fileErrs, skipped, err := forEachRun(ctx, files, jobs, func(w int, r *runfile.Run) {
+			fileErrs, skipped, badFiles, err := forEachRun(ctx, files, jobs, func(w int, r *runfile.Run) {
 				if len(r.Notes) > 0 {
 					naive.Add(1)
 				}
@@ -102,7 +102,7 @@ exits 1.`,
 				return fmt.Errorf("no runs read from %s", strings.Join(paths, ", "))
 			}
 			if len(fileErrs) > 0 {
-				return &reportedError{summary: fmt.Sprintf("%d of %d files could not be read", len(fileErrs), len(files))}
+				return &reportedError{summary: fmt.Sprintf("%d of %d files could not be read", badFiles, len(files))}
 			}
 			return nil
 		}),

@@ -114,6 +114,37 @@ func TestStatsUnreadableFiles(t *testing.T) {
 	}
 }
 
+// TestStatsCountsUnreadableFilesNotRuns checks that a file holding a JSON
+// array whose elements are not runs counts as one unreadable file, however
+// many elements it has: the summary says how many files could not be read.
+func TestStatsCountsUnreadableFilesNotRuns(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+	}{
+		{name: "2,000 numbers", content: "[" + strings.TrimSuffix(strings.Repeat("1,", 2000), ",") + "]"},
+		{name: "2,000 objects that are not runs", content: "[" + strings.TrimSuffix(strings.Repeat(`{"x":1},`, 2000), ",") + "]"},
+		{name: "2,000 strings", content: "[" + strings.TrimSuffix(strings.Repeat(`"a",`, 2000), ",") + "]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeSynthetic(t, dir, 23)
+			if err := os.WriteFile(filepath.Join(dir, "array.json"), []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := stagetrack(t, "stats", dir)
+			wantCode(t, r, cli.ExitFailure)
+			if !strings.HasPrefix(r.stdout, "23 runs") {
+				t.Errorf("the summary of the readable files is missing:\n%s", r.stdout)
+			}
+			if !strings.Contains(r.stderr, "1 of 24 files could not be read") {
+				t.Errorf("stderr does not count one unreadable file of 24:\n%.2000s", r.stderr)
+			}
+		})
+	}
+}
+
 func TestStatsErrors(t *testing.T) {
 	cases := []struct {
 		name string

@@ -54,8 +54,10 @@ type Change struct {
 	DeltaPct *float64 `json:"delta_pct"`
 }
 
-// StageDiff is one stage, matched by its key path ("train/epoch#2"): the
-// same key at the same place in the tree of both runs.
+// StageDiff is one stage, matched by its key path ("train/epoch#1"): the
+// same key at the same place in the tree of both runs. A repeated name's
+// last attempt has the plain key, so the attempts that decided a stage are
+// matched with each other, however many retries each run took.
 type StageDiff struct {
 	Key      string `json:"key"` // key path from the top, joined by "/"
 	Depth    int    `json:"depth"`

@@ -55,6 +55,9 @@ func TestCompareOrder(t *testing.T) {
 		{"removed", []string{"x=1", "y=1", "z=1"}, []string{"x=1", "z=1"}, "x:both y:only_a z:both"},
 		{"replaced", []string{"x=1", "y=1"}, []string{"x=1", "q=1"}, "x:both q:only_b y:only_a"},
 		{"nested added", []string{"t=1", "t/e=1"}, []string{"t=1", "t/e=1", "t/e#2=1"}, "t:both t/e:both t/e#2:only_b"},
+		// B retried e: its last attempt keeps the key, so it is the one
+		// compared with A's e; the failed attempt is B's alone.
+		{"retried in B", []string{"t=1", "t/e=1"}, []string{"t=1", "t/e#1=1", "t/e=1"}, "t:both t/e#1:only_b t/e:both"},
 		{"nothing in common", []string{"a=1"}, []string{"b=1"}, "b:only_b a:only_a"},
 	}
 	for _, c := range cases {

@@ -1,7 +1,7 @@
 // Package runstats summarises many runs of a pipeline: per stage, how often
 // it ran, how often it failed, and its median, 95th percentile and maximum
 // duration. Stages are grouped by name path ("train/epoch"), so the
-// repeated records of a stage (epoch, epoch#2, ...) count together.
+// repeated records of a stage (epoch#1, epoch#2, epoch) count together.
 //
 // An Aggregator is not safe for concurrent use: give each goroutine its own
 // and Merge them, as `stagetrack stats` does.

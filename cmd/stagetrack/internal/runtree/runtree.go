@@ -18,7 +18,7 @@ import (
 type Row struct {
 	Stage    *runfile.Stage
 	Depth    int    // 0 for a top-level stage
-	KeyPath  string // keys from the top, joined by "/": "train/epoch#2"; unique in a run
+	KeyPath  string // keys from the top, joined by "/": "train/epoch#1"; unique in a run
 	NamePath string // names from the top, joined by "/": "train/epoch"; shared by repeats
 	Parent   string // the parent stage's NamePath; "" for a top-level stage
 	Status   string // Status(Stage)

@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd
 
-package jsonrun
+package journal
 
 import (
 	"fmt"
@@ -22,7 +22,7 @@ const mapsJournals = true
 // not a SIGBUS on a page fault later) and lands at the end of the file
 // whatever joined processes appended before it: their lines and the
 // owner's chunks never overlap. What the owner has not filled stays NUL,
-// which readers skip (ScanJournalLines).
+// which readers skip (ScanLines).
 type chunk struct {
 	mem []byte // the mapping, from the page holding the chunk's first byte
 	pos int    // where the next event goes in mem

@@ -1,6 +1,6 @@
 //go:build !(linux || darwin || freebsd)
 
-package jsonrun
+package journal
 
 import (
 	"errors"

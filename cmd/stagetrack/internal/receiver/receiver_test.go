@@ -1,4 +1,4 @@
-package cli_test
+package receiver_test
 
 import (
 	"bytes"
@@ -28,7 +28,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/cli"
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/receiver"
 )
 
 // spanSink collects what a receiver hands on. It is safe for concurrent
@@ -56,15 +56,15 @@ func (s *spanSink) names() []string {
 
 // startReceiver starts a receiver with the given bounds, shut down when the
 // test ends.
-func startReceiver(t *testing.T, maxBody int64, maxSpans int) (*cli.OTLPReceiver, *spanSink) {
+func startReceiver(t *testing.T, maxBody int64, maxSpans int) (*receiver.Receiver, *spanSink) {
 	t.Helper()
 	sink := &spanSink{}
-	r, err := cli.StartOTLPReceiver(sink.end, maxBody, maxSpans)
+	r, err := receiver.Start(t.Context(), sink.end, receiver.WithMaxBody(maxBody), receiver.WithMaxSpans(maxSpans))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := cli.OTLPShutdown(r, context.Background()); err != nil {
+		if err := r.Shutdown(context.Background()); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
@@ -103,7 +103,7 @@ func testStubs(n int) tracetest.SpanStubs {
 }
 
 // exportSDK sends stubs to r with the OTel Go OTLP/HTTP exporter.
-func exportSDK(t *testing.T, r *cli.OTLPReceiver, stubs tracetest.SpanStubs, opts ...otlptracehttp.Option) error {
+func exportSDK(t *testing.T, r *receiver.Receiver, stubs tracetest.SpanStubs, opts ...otlptracehttp.Option) error {
 	t.Helper()
 	opts = append([]otlptracehttp.Option{
 		otlptracehttp.WithEndpointURL(r.URL()),
@@ -132,7 +132,7 @@ func TestOTLPReceiverTakesWhatSDKsSend(t *testing.T) {
 		{"gzip JSON", []otlptracehttp.Option{otlptracehttp.WithEncoding(otlptracehttp.EncodingJSON), otlptracehttp.WithCompression(otlptracehttp.GzipCompression)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, sink := startReceiver(t, cli.OTLPMaxBody, 100)
+			r, sink := startReceiver(t, receiver.DefaultMaxBody, 100)
 			want := testStubs(3)
 			if err := exportSDK(t, r, want, tc.opts...); err != nil {
 				t.Fatal(err)
@@ -164,13 +164,13 @@ func TestOTLPReceiverTakesWhatSDKsSend(t *testing.T) {
 // TestOTLPReceiverChildEnvWorksWithSDK: the variables run gives CMD, read
 // by an SDK from its environment alone (the header value percent-encoded).
 func TestOTLPReceiverChildEnvWorksWithSDK(t *testing.T) {
-	r, sink := startReceiver(t, cli.OTLPMaxBody, 100)
+	r, sink := startReceiver(t, receiver.DefaultMaxBody, 100)
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "OTEL_") {
 			t.Setenv(k, "")
 		}
 	}
-	for _, kv := range cli.OTLPChildEnv(r, func(string) string { return "" }) {
+	for _, kv := range r.ChildEnv(func(string) string { return "" }) {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
@@ -191,7 +191,7 @@ func TestOTLPReceiverChildEnvWorksWithSDK(t *testing.T) {
 }
 
 func TestOTLPReceiverChildEnv(t *testing.T) {
-	r, _ := startReceiver(t, cli.OTLPMaxBody, 100)
+	r, _ := startReceiver(t, receiver.DefaultMaxBody, 100)
 	auth := "authorization=Bearer%20" + r.Token()
 	base := strings.TrimSuffix(r.URL(), "/v1/traces")
 	traces := []string{
@@ -215,7 +215,7 @@ func TestOTLPReceiverChildEnv(t *testing.T) {
 		}, traces},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := cli.OTLPChildEnv(r, func(k string) string { return tc.env[k] })
+			got := r.ChildEnv(func(k string) string { return tc.env[k] })
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("got\n%q\nwant\n%q", got, tc.want)
 			}
@@ -227,7 +227,7 @@ func TestOTLPReceiverChildEnv(t *testing.T) {
 }
 
 func startTokenOfAnother(t *testing.T) string {
-	r, _ := startReceiver(t, cli.OTLPMaxBody, 1)
+	r, _ := startReceiver(t, receiver.DefaultMaxBody, 1)
 	return r.Token()
 }
 
@@ -256,6 +256,18 @@ func toProto(stubs tracetest.SpanStubs) []*tracepb.ResourceSpans {
 		spans = append(spans, sp)
 	}
 	return []*tracepb.ResourceSpans{{ScopeSpans: []*tracepb.ScopeSpans{{Spans: spans}}}}
+}
+
+// shortTraceID is a request whose one span has a 3-byte trace id.
+func shortTraceID(t *testing.T) []byte {
+	t.Helper()
+	req := &coltracepb.ExportTraceServiceRequest{ResourceSpans: toProto(testStubs(1))}
+	req.ResourceSpans[0].ScopeSpans[0].Spans[0].TraceId = []byte{1, 2, 3}
+	b, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func gzipped(t *testing.T, b []byte) []byte {
@@ -347,6 +359,14 @@ func TestOTLPReceiverRefuses(t *testing.T) {
 		{"malformed JSON", "POST", "", with(map[string]string{"Content-Type": "application/json"}), []byte(`{"resourceSpans": [`), http.StatusBadRequest},
 		{"JSON of the wrong shape", "POST", "", with(map[string]string{"Content-Type": "application/json"}), []byte(`{"resourceSpans": 3}`), http.StatusBadRequest},
 		{"JSON with data after it", "POST", "", with(map[string]string{"Content-Type": "application/json"}), []byte(`{} {}`), http.StatusBadRequest},
+		{"JSON with data after a nested object", "POST", "", with(map[string]string{"Content-Type": "application/json"}), []byte(`{"resourceSpans":[{"resource":{"attributes":[{"key":"}","value":{"stringValue":"\\\"{"}}]}}]} x`), http.StatusBadRequest},
+		{"JSON with data after a string ending in a backslash", "POST", "", with(map[string]string{"Content-Type": "application/json"}), []byte(`{"resourceSpans":[],"x":"a\\\\"} {}`), http.StatusBadRequest},
+		// pdata holds ids of fixed size: one of another length fails the
+		// request, as in the Collector (an all-zero id is a partial success).
+		{"protobuf with a 3-byte trace id", "POST", "", protoHdr, shortTraceID(t), http.StatusBadRequest},
+		{"JSON with base64 ids", "POST", "", with(map[string]string{"Content-Type": "application/json"}),
+			[]byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"AQIDBAUGBwgJCgsMDQ4PEA==","spanId":"AQEBAQEBAQE="}]}]}]}`), http.StatusBadRequest},
+		{"JSON with invalid UTF-8 in the error", "POST", "", with(map[string]string{"Content-Type": "application/json"}), []byte("{\"resourceSpans\": \xff\xfe}"), http.StatusBadRequest},
 		{"corrupt gzip", "POST", "", with(map[string]string{"Content-Encoding": "gzip"}), good, http.StatusBadRequest},
 		{"body over the limit", "POST", "", protoHdr, bytes.Repeat([]byte{0}, maxBody+1), http.StatusRequestEntityTooLarge},
 		{"gzip body over the limit once inflated", "POST", "", with(map[string]string{"Content-Encoding": "gzip"}), bomb, http.StatusRequestEntityTooLarge},
@@ -388,7 +408,7 @@ func TestOTLPReceiverRefuses(t *testing.T) {
 // TestOTLPReceiverJSON: a hand-written OTLP/JSON body with hex ids, as
 // other SDKs (Node, Python) send, and the JSON reply.
 func TestOTLPReceiverJSON(t *testing.T) {
-	r, sink := startReceiver(t, cli.OTLPMaxBody, 100)
+	r, sink := startReceiver(t, receiver.DefaultMaxBody, 100)
 	body := fmt.Sprintf(`{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"node"}}]},
 	  "scopeSpans":[{"scope":{"name":"pipeline"},"spans":[
 	    {"traceId":"%s","spanId":"%s","name":"extract","kind":1,"startTimeUnixNano":"1764666000000000000","endTimeUnixNano":1764666001000000000,
@@ -420,11 +440,30 @@ func TestOTLPReceiverJSON(t *testing.T) {
 	}
 }
 
+// TestOTLPReceiverJSONEnd: the end of the request object is found past
+// braces, brackets and escaped quotes inside strings; white space may
+// follow it.
+func TestOTLPReceiverJSONEnd(t *testing.T) {
+	r, _ := startReceiver(t, receiver.DefaultMaxBody, 100)
+	hdr := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + r.Token()}
+	for _, tc := range []struct{ name, body string }{
+		{"braces in strings", `{"resourceSpans":[{"resource":{"attributes":[{"key":"}]}","value":{"stringValue":"{[\"}"}}]}}]}`},
+		{"a string ending in a backslash", `{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":{"stringValue":"a\\"}}]}}]}`},
+		{"white space after", "{\"resourceSpans\":[]} \r\n\t"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := post(t, "POST", r.URL(), hdr, []byte(tc.body)); got.code != http.StatusOK {
+				t.Errorf("status %d: %s", got.code, got.body)
+			}
+		})
+	}
+}
+
 // TestOTLPReceiverPartialSuccess: spans over the run's limit, and spans
 // with invalid ids, are refused with a partial success, as the OTLP spec
 // says: the request itself succeeded, so the SDK must not retry it.
 func TestOTLPReceiverPartialSuccess(t *testing.T) {
-	r, sink := startReceiver(t, cli.OTLPMaxBody, 3)
+	r, sink := startReceiver(t, receiver.DefaultMaxBody, 3)
 	hdr := map[string]string{"Content-Type": "application/x-protobuf", "Authorization": "Bearer " + r.Token()}
 	send := func(body []byte) *coltracepb.ExportTraceServiceResponse {
 		t.Helper()
@@ -440,10 +479,10 @@ func TestOTLPReceiverPartialSuccess(t *testing.T) {
 	}
 
 	bad := &coltracepb.ExportTraceServiceRequest{ResourceSpans: toProto(testStubs(1))}
-	bad.ResourceSpans[0].ScopeSpans[0].Spans[0].TraceId = []byte{1, 2, 3}
+	bad.ResourceSpans[0].ScopeSpans[0].Spans[0].TraceId = make([]byte, 16)
 	badBody, _ := proto.Marshal(bad)
-	if resp := send(badBody); resp.GetPartialSuccess().GetRejectedSpans() != 1 || !strings.Contains(resp.GetPartialSuccess().GetErrorMessage(), "invalid") {
-		t.Errorf("a span with a 3-byte trace id: %v", resp)
+	if resp := send(badBody); resp.GetPartialSuccess().GetRejectedSpans() != 1 || !strings.Contains(resp.GetPartialSuccess().GetErrorMessage(), "invalid (all-zero) trace id") {
+		t.Errorf("a span with an all-zero trace id: %v", resp)
 	}
 
 	if resp := send(requestBody(t, testStubs(2))); resp.PartialSuccess != nil {
@@ -471,14 +510,14 @@ func TestOTLPReceiverPartialSuccess(t *testing.T) {
 // its port is closed.
 func TestOTLPReceiverShutdown(t *testing.T) {
 	sink := &spanSink{}
-	r, err := cli.StartOTLPReceiver(sink.end, cli.OTLPMaxBody, 10)
+	r, err := receiver.Start(t.Context(), sink.end, receiver.WithMaxBody(receiver.DefaultMaxBody), receiver.WithMaxSpans(10))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := exportSDK(t, r, testStubs(1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := cli.OTLPShutdown(r, t.Context()); err != nil {
+	if err := r.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	tr := &http.Transport{}
@@ -497,7 +536,7 @@ func TestOTLPReceiverShutdown(t *testing.T) {
 // handed on or counted as rejected.
 func TestOTLPReceiverSpanLimitConcurrentSafe(t *testing.T) {
 	const senders, requests, perRequest, limit = 6, 5, 3, 50
-	r, sink := startReceiver(t, cli.OTLPMaxBody, limit)
+	r, sink := startReceiver(t, receiver.DefaultMaxBody, limit)
 	hdr := map[string]string{"Content-Type": "application/x-protobuf", "Authorization": "Bearer " + r.Token()}
 	body := requestBody(t, testStubs(perRequest))
 	var (
