@@ -7,9 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 
-	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
@@ -42,32 +40,25 @@ type Exporter struct {
 	// procs caches the process of the stages' resource (proc.go).
 	procs procCache
 
-	mu   sync.Mutex
-	open map[string]*openRun // runs not yet written, joined ones included
-	// memQ holds the runs counted in inMem in arrival order, oldest first,
-	// for eviction; it may also hold runs no longer counted, skipped there.
-	memQ    []*openRun
-	inMem   int // open runs with inMemory set
+	// mu guards what follows but count, lateMu and wg, and the fields of
+	// each openRun that say so. An openRun's own lock may be taken under
+	// it, never the other way round.
+	mu sync.Mutex
+	// stopped: Shutdown began; every span is ignored from then.
 	stopped bool
-	// done holds the runs this exporter finished lately, doneQ their ids
-	// oldest first; which runs are finished is known from disk
-	// (finished.go).
-	done  map[string]*finishing
-	doneQ []string
+	// runs are the open runs and the memory bound (runtable.go).
+	runs runTable
+	// router routes spans that name no run by their trace (router.go).
+	router traceRouter
+	// done holds the runs this exporter finished lately; which runs are
+	// finished is known from disk (finished.go).
+	done finishedRuns
 	// closed holds runs whose spans are dropped here by design: disowned,
 	// not joinable, or detached for a later Resume.
 	closed recentRuns
 	count  counters
-	lateMu sync.Mutex // serialises late merges (finished.go)
-
-	// Routing by trace id (routing.go).
-	byTrace map[trace.TraceID]*openRun // the open run, or waiting bucket, of each trace seen
-	// traced is len(byTrace), read without the lock: while it is 0 a span
-	// that names no run is ignored at the cost of an atomic load.
-	traced     atomic.Int64
-	doneTraces recentSet[trace.TraceID] // traces of runs written lately
-	pendQ      []*openRun               // buckets, oldest first, for WithPendingSpans' wait
-	wg         sync.WaitGroup           // WithLateStageWait's timers that may be running
+	lateMu sync.Mutex     // serialises late merges (finished.go)
+	wg     sync.WaitGroup // WithLateStageWait's timers that may be running
 }
 
 var _ sdktrace.SpanExporter = (*Exporter)(nil)
@@ -80,12 +71,12 @@ func New(opts ...Option) (*Exporter, error) {
 	}
 	host, _ := os.Hostname()
 	return &Exporter{
-		cfg:     cfg,
-		w:       runWriter{dir: cfg.dir, history: cfg.history, perm: cfg.perm, dirOnly: cfg.dirOnly},
-		host:    host,
-		res:     newResults(),
-		open:    make(map[string]*openRun),
-		byTrace: make(map[trace.TraceID]*openRun),
+		cfg:    cfg,
+		w:      runWriter{dir: cfg.dir, history: cfg.history, perm: cfg.perm, dirOnly: cfg.dirOnly},
+		host:   host,
+		res:    newResults(),
+		runs:   newRunTable(cfg.maxPendingRuns),
+		router: newTraceRouter(cfg.pendingWait),
 	}, nil
 }
 
@@ -115,7 +106,7 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 // other instrumentation stop at, to spare them a method call.
 func (e *Exporter) export(s sdktrace.ReadOnlySpan, checkSampled bool) error {
 	runID, role := classify(s, e.cfg.roots)
-	if role == roleNone && !e.routesByTrace() {
+	if role == roleNone && !e.router.routes() {
 		return nil // no run is known by its trace: nothing to look up
 	}
 	if checkSampled && !s.SpanContext().IsSampled() {
@@ -143,6 +134,42 @@ func (e *Exporter) export(s sdktrace.ReadOnlySpan, checkSampled bool) error {
 	return e.traceStage(s)
 }
 
+// traceStage routes a span that names no run; export calls it only when
+// the router routes.
+func (e *Exporter) traceStage(s sdktrace.ReadOnlySpan) error {
+	tid := s.SpanContext().TraceID()
+	if e.router.wait == 0 {
+		e.mu.Lock()
+		r := e.router.lookup(tid)
+		e.mu.Unlock()
+		if r == nil || r.marksRes(s.Resource().Equivalent()) {
+			return nil
+		}
+		return e.addStages(r, nil, newStageRecord(s, &e.procs))
+	}
+	rec := newStageRecord(s, &e.procs)
+	e.mu.Lock()
+	if e.stopped || e.router.done.has(tid) {
+		e.mu.Unlock()
+		return nil
+	}
+	if r := e.router.lookup(tid); r != nil && !r.pending {
+		e.mu.Unlock()
+		return e.addStages(r, nil, rec)
+	}
+	e.router.hold(tid, rec, e.cfg.clock.Now(), &e.runs)
+	evicted := e.evictLocked()
+	e.mu.Unlock()
+	return e.spill(evicted)
+}
+
+// traceHasRun reports whether trace tid belongs to a run, open or written.
+func (e *Exporter) traceHasRun(tid trace.TraceID) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.router.hasRun(tid)
+}
+
 // route returns the open run of runID, opening it (with journal j, when
 // not nil) when there is none, and links trace tid to it: the stages that
 // waited for the trace are returned, to add, with the runs to evict to
@@ -155,7 +182,7 @@ func (e *Exporter) route(runID string, tid trace.TraceID, j *runJournal) (_ *ope
 	if e.stopped {
 		return nil, nil, nil, false
 	}
-	r := e.open[runID]
+	r := e.runs.get(runID)
 	if r == nil {
 		if e.closed.has(runID) {
 			return nil, nil, nil, false
@@ -163,13 +190,12 @@ func (e *Exporter) route(runID string, tid trace.TraceID, j *runJournal) (_ *ope
 		if e.finishedLocked(runID) {
 			return nil, nil, nil, true
 		}
-		r = &openRun{id: runID, journal: j, inMemory: true}
-		e.open[runID] = r
-		e.memQ = append(e.memQ, r)
-		e.inMem++
-		evicted = e.evictLocked(e.cfg.maxPendingRuns)
+		r = &openRun{id: runID, journal: j}
+		e.runs.add(r)
+		e.runs.hold(r)
+		evicted = e.evictLocked()
 	}
-	return r, e.linkLocked(r, tid), evicted, false
+	return r, e.router.link(r, tid, &e.runs), evicted, false
 }
 
 // addStages adds the stages that waited for r's trace, then rec when it
@@ -201,34 +227,20 @@ func (e *Exporter) addStages(r *openRun, adopted []stageRecord, recs ...stageRec
 	return errors.Join(errs...)
 }
 
-// evictLocked takes the oldest runs off the memory count until at most keep
-// remain and returns them for spilling; traces waiting for their run are
-// dropped instead. e.mu must be held.
-func (e *Exporter) evictLocked(keep int) []*openRun {
-	var out []*openRun
-	for e.inMem > keep && len(e.memQ) > 0 {
-		r := e.memQ[0]
-		e.memQ = e.memQ[1:]
-		if r.inMemory {
-			r.inMemory = false
-			e.inMem--
-			if r.pending {
-				e.dropBucketLocked(r)
-			} else {
-				out = append(out, r)
-			}
+// evictLocked applies the memory bound (runTable.evict): it returns the
+// evicted runs, for spilling, and drops the evicted buckets. e.mu must be
+// held.
+func (e *Exporter) evictLocked() []*openRun {
+	evicted := e.runs.evict()
+	runs := evicted[:0]
+	for _, r := range evicted {
+		if r.pending {
+			e.router.dropBucket(r, &e.runs)
+		} else {
+			runs = append(runs, r)
 		}
 	}
-	if len(e.memQ) > 2*e.inMem+64 {
-		kept := make([]*openRun, 0, e.inMem)
-		for _, r := range e.memQ {
-			if r.inMemory {
-				kept = append(kept, r)
-			}
-		}
-		e.memQ = kept
-	}
-	return out
+	return runs
 }
 
 // spill moves the stages of evicted runs to their journals.
@@ -244,122 +256,26 @@ func (e *Exporter) spill(runs []*openRun) error {
 	return errors.Join(errs...)
 }
 
-// take removes runID from the open runs and returns it, or nil; its traces
-// are remembered as written, so that their late spans are dropped. e.mu
-// must be held.
+// takeLocked removes runID from the open runs and returns it, or nil; its
+// traces are remembered as written, so that their late spans are not kept
+// waiting. e.mu must be held.
 func (e *Exporter) takeLocked(runID string) *openRun {
-	r := e.open[runID]
-	if r == nil {
-		return nil
+	r := e.runs.take(runID)
+	if r != nil {
+		e.router.unlink(r)
 	}
-	delete(e.open, runID)
-	if r.inMemory {
-		r.inMemory = false
-		e.inMem--
-	}
-	e.unlinkLocked(r)
 	return r
 }
 
-// rootArrived writes the run file of a run whose run span arrived, now or,
-// with WithLateStageWait, once its last stages are in. A run has one run
-// span: the first to start here (Processor) or to end here owns it; any
-// other is refused, and changes nothing.
-func (e *Exporter) rootArrived(root *rootRecord, runID string) error {
-	e.mu.Lock()
-	if e.stopped || e.closed.has(runID) {
-		e.mu.Unlock()
-		return nil
-	}
-	r := e.open[runID]
-	if r == nil && e.finishedLocked(runID) {
-		e.mu.Unlock()
-		return e.rootOfFinished(root, runID)
-	}
-	switch {
-	case r == nil:
-		r = &openRun{id: runID}
-		e.open[runID] = r
-	case r.joined:
-		e.mu.Unlock()
-		return e.refuseRoot(runID, root, "this process joined the run, which another process owns")
-	case r.owner.IsValid() && r.owner != root.spanID:
-		e.mu.Unlock()
-		return e.refuseRoot(runID, root, "the run's run span is "+r.owner.String())
-	case r.root != nil:
-		e.mu.Unlock()
-		return nil // the root arrived twice: the first one waits already
-	}
-	r.owner = root.spanID
-	adopted := e.linkLocked(r, root.traceID)
-	r.markRoot(root)
-	if e.cfg.lateWait > 0 {
-		r.root = root
-		claimRun(root) // a Finalize waiting for it waits for the file, not only the flush
-		e.wg.Add(1)
-		r.timer = e.cfg.clock.AfterFunc(e.cfg.lateWait, func() {
-			defer e.wg.Done()
-			if err := e.complete(r, false); err != nil {
-				otel.Handle(err)
-			}
-		})
-		e.mu.Unlock()
-		// Adding the stages that waited may be all the run needs.
-		return e.addStages(r, adopted)
-	}
-	e.markFinishingLocked(r, root)
-	e.mu.Unlock()
-	if err := e.addStages(r, adopted); err != nil {
-		otel.Handle(err)
-	}
-	return e.finishTaken(r, root)
-}
-
-// stageArrived writes the file of a run waiting for its late stages when
-// the last of them, by its root's stage count, has arrived.
-func (e *Exporter) stageArrived(r *openRun) error {
-	if e.cfg.lateWait == 0 {
-		return nil
-	}
-	e.mu.Lock()
-	root := r.root
-	e.mu.Unlock()
-	if root == nil || root.stageCount < 0 {
-		return nil
-	}
-	r.mu.Lock()
-	n := r.arrived
-	if root.tracker {
-		n = r.own.of(root) // its count covers its own process
-	}
-	r.mu.Unlock()
-	if n < root.stageCount {
-		return nil
-	}
-	return e.complete(r, true)
-}
-
-// complete writes the file of r, whose root waits for late stages, unless
-// that happened already. stop: stop the wait's timer.
-func (e *Exporter) complete(r *openRun, stop bool) error {
-	e.mu.Lock()
-	root := r.root
-	if root == nil || e.open[r.id] != r {
-		e.mu.Unlock()
-		return nil
-	}
-	r.root = nil
-	if stop && r.timer.Stop() {
-		e.wg.Done()
-	}
-	e.markFinishingLocked(r, root)
-	e.mu.Unlock()
-	return e.finishTaken(r, root)
-}
-
-// finishTaken writes the run file of r, taken off the open runs.
+// finishTaken writes the run file of r, taken off the open runs: with its
+// root, or, at Shutdown, without one (nil) as incomplete.
 func (e *Exporter) finishTaken(r *openRun, root *rootRecord) error {
-	res := r.finish(root, &e.w)
+	res := r.writeFile(root, &e.w)
+	if root == nil {
+		// No run span: the run was not marked finishing, and no tracker
+		// waits for it by its run span.
+		return e.settle(r.id, nil, res)
+	}
 	e.written(r.id, res.path)
 	return e.settle(r.id, root, res)
 }
@@ -404,9 +320,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	e.stopped = true
-	open := e.open
-	e.open = map[string]*openRun{}
-	e.memQ, e.inMem = nil, 0
+	open := e.runs.takeAll()
 	roots := make(map[*openRun]*rootRecord)
 	for _, r := range open {
 		if r.root != nil {
@@ -417,22 +331,19 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 			}
 		}
 	}
-	// Waiting traces that never met their run are dropped, unwritten.
-	e.byTrace, e.pendQ = nil, nil
-	e.traced.Store(0)
+	e.router.reset()
 	e.mu.Unlock()
 	e.wg.Wait() // a wait that ended as Shutdown began finds nothing to do
 
 	var errs []error
-	for id, r := range open {
+	for _, r := range open {
 		switch {
 		case r.joined:
 			errs = append(errs, r.closeJoined())
-		case roots[r] != nil:
-			// Its root arrived: the run is complete as far as it goes.
-			errs = append(errs, e.finishTaken(r, roots[r]))
 		default:
-			errs = append(errs, e.settle(id, nil, r.abandon("the run was not finalised before the exporter shut down", &e.w)))
+			// With its root (it waited for late stages) the run is
+			// complete as far as it goes; without, incomplete.
+			errs = append(errs, e.finishTaken(r, roots[r]))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -494,7 +405,7 @@ func (e *Exporter) startJournal(root *rootRecord, runID string) error {
 // process keeps one.
 func (e *Exporter) journalStage(rec *stageRecord, runID string) error {
 	e.mu.Lock()
-	r := e.open[runID]
+	r := e.runs.get(runID)
 	e.mu.Unlock()
 	if r == nil {
 		return nil

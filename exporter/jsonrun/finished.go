@@ -36,6 +36,46 @@ type finishing struct {
 	written chan struct{}
 }
 
+// finishedRuns are the runs this exporter finished lately, the last
+// maxResults of them at least: the disk knows the rest. Not safe for
+// concurrent use: Exporter.mu guards it.
+type finishedRuns struct {
+	// byID holds each run's finishing. Invariant: a run whose written is
+	// not nil (its file is being written) stays, whatever the bound.
+	byID map[string]*finishing
+	// order holds the ids of byID, oldest first.
+	order []string
+}
+
+// get returns what is kept of runID, or nil.
+func (f *finishedRuns) get(runID string) *finishing { return f.byID[runID] }
+
+// add records that runID's file is being written, by its run span root,
+// and forgets the oldest runs written beyond the bound.
+func (f *finishedRuns) add(runID string, root trace.SpanID) {
+	if f.byID == nil {
+		f.byID = make(map[string]*finishing)
+	}
+	f.byID[runID] = &finishing{root: root, written: make(chan struct{})}
+	f.order = append(f.order, runID)
+	for len(f.order) > maxResults {
+		id := f.order[0]
+		if old := f.byID[id]; old != nil && old.written != nil {
+			break // still being written
+		}
+		delete(f.byID, id)
+		f.order = f.order[1:]
+	}
+}
+
+// written records that runID's file was written, or failed to be.
+func (f *finishedRuns) written(runID string) {
+	if r := f.byID[runID]; r != nil && r.written != nil {
+		close(r.written)
+		r.written = nil
+	}
+}
+
 // Stats counts what an Exporter did with spans that did not simply join an
 // open run.
 type Stats struct {
@@ -80,7 +120,7 @@ func (e *Exporter) refuse(n *atomic.Int64, err error) error {
 // written by this exporter lately, or its run file on disk. e.mu must be
 // held.
 func (e *Exporter) finishedLocked(runID string) bool {
-	if _, ok := e.done[runID]; ok {
+	if e.done.get(runID) != nil {
 		return true
 	}
 	_, ok := e.runFilePath(runID)
@@ -91,20 +131,7 @@ func (e *Exporter) finishedLocked(runID string) bool {
 // root. e.mu must be held.
 func (e *Exporter) markFinishingLocked(r *openRun, root *rootRecord) {
 	e.takeLocked(r.id)
-	if e.done == nil {
-		e.done = make(map[string]*finishing)
-	}
-	e.done[r.id] = &finishing{root: root.spanID, written: make(chan struct{})}
-	e.doneQ = append(e.doneQ, r.id)
-	// Only the lately finished are kept: the disk knows the rest.
-	for len(e.doneQ) > maxResults {
-		id := e.doneQ[0]
-		if f := e.done[id]; f != nil && f.written != nil {
-			break // still being written
-		}
-		delete(e.done, id)
-		e.doneQ = e.doneQ[1:]
-	}
+	e.done.add(r.id, root.spanID)
 }
 
 // written records that the file of runID, marked finishing, was written to
@@ -117,10 +144,7 @@ func (e *Exporter) written(runID, path string) {
 		}
 	}
 	e.mu.Lock()
-	if f := e.done[runID]; f != nil && f.written != nil {
-		close(f.written)
-		f.written = nil
-	}
+	e.done.written(runID)
 	e.mu.Unlock()
 }
 
@@ -179,7 +203,7 @@ func (e *Exporter) runFilePath(runID string) (string, bool) {
 func (e *Exporter) waitWritten(runID string) {
 	e.mu.Lock()
 	var ch chan struct{}
-	if f := e.done[runID]; f != nil {
+	if f := e.done.get(runID); f != nil {
 		ch = f.written
 	}
 	e.mu.Unlock()
@@ -194,7 +218,7 @@ func (e *Exporter) waitWritten(runID string) {
 // completes it.
 func (e *Exporter) rootOfFinished(root *rootRecord, runID string) error {
 	e.mu.Lock()
-	f := e.done[runID]
+	f := e.done.get(runID)
 	e.mu.Unlock()
 	if f != nil {
 		if f.root == root.spanID {

@@ -46,7 +46,7 @@ func (e *Exporter) Join(runID, path string) error {
 		e.closed.add(runID)
 		return fmt.Errorf("jsonrun: join run %s: %w", runID, err)
 	}
-	e.open[runID] = &openRun{id: runID, joined: true, journal: j, self: proc{host: e.host, pid: os.Getpid()}}
+	e.runs.add(&openRun{id: runID, joined: true, journal: j, self: proc{host: e.host, pid: os.Getpid()}})
 	return nil
 }
 

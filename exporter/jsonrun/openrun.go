@@ -20,12 +20,17 @@ import (
 //	  └─────────────────────┴──────────────────────────┘
 //	                    Shutdown, no run span ─▶ abandoned (incomplete file, result)
 //
-// A run whose owner is another process (Exporter.Join) is joined: its
-// stages go to the owner's journal only, and it is closed, never finished,
-// here.
+// Finished and abandoned are both writeFile, the one way its file is
+// written. A run whose owner is another process (Exporter.Join) is joined:
+// its stages go to the owner's journal only, and it is closed
+// (closeJoined), never written, here. A run kept for a later Resume is
+// detached (detach).
 //
-// The exporter's lock guards inMemory; mu guards the rest. An openRun is
-// safe for concurrent use.
+// The trace router's waiting buckets are openRuns too, marked pending:
+// they hold stages, and count against the memory bound, like a run.
+//
+// The exporter's lock (Exporter.mu) guards the fields that say so; mu
+// guards the rest. An openRun is safe for concurrent use.
 type openRun struct {
 	id     string
 	joined bool // set at creation: another process owns the run and its file
@@ -35,14 +40,16 @@ type openRun struct {
 	self proc
 
 	// inMemory: the run counts against the bound on runs holding stages in
-	// memory. Guarded by Exporter.mu, which alone moves it to false.
+	// memory. Guarded by Exporter.mu; only the runTable moves it.
 	inMemory bool
 
-	// Routing by trace id (routing.go), guarded by Exporter.mu.
+	// Routing by trace id (router.go), guarded by Exporter.mu.
 	traces  []trace.TraceID // the traces whose spans go to this run
 	pending bool            // a bucket of a trace whose run is not known yet; its stages too are guarded by Exporter.mu
 	since   time.Time       // when a bucket got its first span
-	root    *rootRecord     // arrived and waiting for late stages (WithLateStageWait)
+
+	// The finish, guarded by Exporter.mu.
+	root *rootRecord // arrived and waiting for late stages (WithLateStageWait)
 	// owner is the run span that owns the run, once known: started here
 	// (Processor) or the first to end here. Any other is refused.
 	owner trace.SpanID
@@ -56,7 +63,7 @@ type openRun struct {
 	// marks are the processes that mark this run's stages (marks.go).
 	marks marks
 	// notes are warnings for the run file, such as spans dropped while
-	// they waited for the run (routing.go).
+	// they waited for the run (router.go).
 	notes []string
 	// overflow counts the spans a bucket dropped: more than
 	// maxWaitingSpans waited. Guarded by Exporter.mu.
@@ -70,7 +77,7 @@ type openRun struct {
 	journal *runJournal
 	// spilled: evicted from memory; every stage is in journal only.
 	spilled bool
-	// done: finish, abandon or closeJoined ran; later stages are dropped.
+	// done: writeFile, closeJoined or detach ran; later stages are dropped.
 	done bool
 }
 
@@ -170,10 +177,24 @@ func (r *openRun) newJournal(path string, perm os.FileMode, sync bool, host stri
 	return nil
 }
 
-// finish builds and writes the run file of a run whose run span arrived,
-// then removes its journal. Its result is final. When the file cannot be
-// written the journal stays, so that recovery can still rebuild the run.
-func (r *openRun) finish(root *rootRecord, w *runWriter) result {
+// abandonedWhy is why a run that Shutdown writes without its run span is
+// incomplete.
+const abandonedWhy = "the run was not finalised before the exporter shut down"
+
+// writeFile writes the run file of r, taken off the open runs, then
+// removes its journal; when the file cannot be written the journal stays,
+// closed, so that recovery can still rebuild the run. Its result is final:
+// the run is done, and later stages are dropped. It is the one way an open
+// run's file is written:
+//
+//   - with root, the run finished: its stages are those held in memory,
+//     merged with its journal's when it spilled or other processes joined
+//     it (the file is then assembled), else streamed from a flat buffer
+//     (stream.go), with the run's notes and the journal's warnings;
+//   - without root (Shutdown), the run is abandoned: written as
+//     incomplete, from its journal when it has one, never over an
+//     existing run file.
+func (r *openRun) writeFile(root *rootRecord, w *runWriter) result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.done {
@@ -182,43 +203,43 @@ func (r *openRun) finish(root *rootRecord, w *runWriter) result {
 	r.done = true
 	j := r.journal
 	merge := j != nil && (r.spilled || j.foreign())
-	if !merge && w.history == "" && r.stages.flat() {
-		return r.finishFlat(root, w)
-	}
-	stages := r.stages.take()
-	var journalWarnings []string
-	if merge {
-		stages, journalWarnings = journalStages(stages, root.end, j)
-	}
-	run := assemble(root, r.id, stages, "")
-	run.Warnings = append(run.Warnings, r.notes...)
-	if j != nil {
-		if err := j.failed(); err != nil {
-			run.Warnings = append(run.Warnings, "journal stopped early ("+err.Error()+"); the run file is complete, but a crash would have lost later stages")
+	var (
+		run             *Run
+		outputFile      string
+		flat            bool
+		journalWarnings []string
+	)
+	switch {
+	case root == nil:
+		run, outputFile = r.abandonedRun(abandonedWhy)
+	case !merge && w.history == "" && r.stages.flat():
+		run, flat = assembleFlat(root, r.id, &r.stages), true
+	default:
+		stages := r.stages.take()
+		if merge {
+			stages, journalWarnings = journalStages(stages, root.end, j)
 		}
+		run = assemble(root, r.id, stages, "")
 	}
-	run.Warnings = append(run.Warnings, journalWarnings...)
-	path, err := w.write(run, root.outputFile, true)
-	if j != nil && err == nil {
-		err = j.remove()
-	} else if j != nil {
-		j.close()
-	}
-	return result{path: path, err: err}
-}
-
-// finishFlat is finish for a run whose buffer is flat (stageBuffer.flat)
-// and needs no journal merged: its file is streamed from the buffer.
-func (r *openRun) finishFlat(root *rootRecord, w *runWriter) result {
-	run := assembleFlat(root, r.id, &r.stages)
-	run.Warnings = append(run.Warnings, r.notes...)
-	j := r.journal
-	if j != nil {
-		if err := j.failed(); err != nil {
-			run.Warnings = append(run.Warnings, "journal stopped early ("+err.Error()+"); the run file is complete, but a crash would have lost later stages")
+	if root != nil {
+		outputFile = root.outputFile
+		run.Warnings = append(run.Warnings, r.notes...)
+		if j != nil {
+			if err := j.failed(); err != nil {
+				run.Warnings = append(run.Warnings, "journal stopped early ("+err.Error()+"); the run file is complete, but a crash would have lost later stages")
+			}
 		}
+		run.Warnings = append(run.Warnings, journalWarnings...)
 	}
-	path, err := w.writeFlat(run, &r.stages, root.proc, root.outputFile, true)
+	var (
+		path string
+		err  error
+	)
+	if flat {
+		path, err = w.writeFlat(run, &r.stages, root.proc, outputFile, true)
+	} else {
+		path, err = w.write(run, outputFile, root != nil)
+	}
 	r.stages = stageBuffer{}
 	if j != nil && err == nil {
 		err = j.remove()
@@ -228,44 +249,38 @@ func (r *openRun) finishFlat(root *rootRecord, w *runWriter) result {
 	return result{path: path, err: err}
 }
 
-// abandon writes the run, whose run span never arrived, as incomplete, and
-// removes its journal once the file holds what it did. It never replaces an
-// existing run file.
-func (r *openRun) abandon(why string, w *runWriter) result {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.done {
-		return result{err: fmt.Errorf("jsonrun: run %s: %w", r.id, errRunDone)}
-	}
-	r.done = true
-	var (
-		run        *Run
-		outputFile string
-	)
+// abandonedRun builds the run file of r, whose run span never arrived, as
+// incomplete (why), and returns where its journal's run event says to write
+// it: from the journal when it can be read (a spill holds stages only; a
+// run span that started here makes it a recovered run), else from the
+// stages in memory. r.mu must be held.
+func (r *openRun) abandonedRun(why string) (*Run, string) {
 	if j := r.journal; j != nil {
 		jc, err := j.read()
 		switch {
 		case err != nil || jc.run == nil:
 		case jc.run.SpanID == "":
 			// A spill: stages only, the run span was never seen.
-			run = assemble(nil, r.id, jc.ended, why)
+			return assemble(nil, r.id, jc.ended, why), ""
 		default:
 			if rr, err := jc.recoveredRun(j.path, StatusIncomplete, why); err == nil {
-				run, outputFile = rr, jc.run.OutputFile
+				return rr, jc.run.OutputFile
 			}
 		}
 	}
-	if run == nil {
-		run = assemble(nil, r.id, r.stages.take(), why)
+	return assemble(nil, r.id, r.stages.take(), why), ""
+}
+
+// detach closes the journal of r, left for a later exporter's Resume
+// (Exporter.Detach).
+func (r *openRun) detach() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return nil
 	}
-	r.stages = stageBuffer{}
-	path, err := w.write(run, outputFile, false)
-	if r.journal != nil && err == nil {
-		err = r.journal.remove()
-	} else if r.journal != nil {
-		r.journal.close()
-	}
-	return result{path: path, err: err}
+	r.done = true
+	return r.journal.close()
 }
 
 // closeJoined ends this process's part in a joined run. It reports an

@@ -98,14 +98,14 @@ func (e *Exporter) resumeJournal(path string) (string, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.stopped || e.open[ev.RunID] != nil || e.closed.has(ev.RunID) || e.finishedLocked(ev.RunID) {
+	if e.stopped || e.runs.get(ev.RunID) != nil || e.closed.has(ev.RunID) || e.finishedLocked(ev.RunID) {
 		return "", nil
 	}
 	// The stages in the journal count towards the root's stage count
 	// (WithLateStageWait), as if they had arrived here; the journal does
 	// not say which were loose, so all count as the tracker's.
 	n := len(jc.ended)
-	e.open[ev.RunID] = &openRun{id: ev.RunID, journal: &runJournal{File: journal.Locked(path, f, e.cfg.journalSync), path: path}, spilled: true, arrived: n, own: procCounts{{n: n}}}
+	e.runs.add(&openRun{id: ev.RunID, journal: &runJournal{File: journal.Locked(path, f, e.cfg.journalSync), path: path}, spilled: true, arrived: n, own: procCounts{{n: n}}})
 	keep = true
 	return ev.RunID, nil
 }
@@ -122,26 +122,19 @@ func (e *Exporter) Detach(ctx context.Context) error {
 		e.mu.Unlock()
 		return nil
 	}
-	open := e.open
-	keep := make(map[string]*openRun)
-	for id, r := range open {
+	var keep []*openRun
+	for id, r := range e.runs.byID {
 		// A run whose root arrived and waits for late stages is finished
 		// by Shutdown, not kept.
 		if !r.joined && r.journal != nil && r.root == nil {
-			keep[id] = r
-			delete(open, id)
+			keep = append(keep, e.runs.take(id))
 			e.closed.add(id) // spans still arriving are dropped, not written as a second run
 		}
 	}
 	e.mu.Unlock()
 	var errs []error
 	for _, r := range keep {
-		r.mu.Lock()
-		if !r.done {
-			r.done = true
-			errs = append(errs, r.journal.close())
-		}
-		r.mu.Unlock()
+		errs = append(errs, r.detach())
 	}
 	// What is left, Shutdown ends as always.
 	errs = append(errs, e.Shutdown(ctx))
