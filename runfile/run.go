@@ -121,15 +121,6 @@ func (s Stages) Get(key string) (Stage, bool) {
 	return Stage{}, false
 }
 
-// count returns the number of stage records, nested ones included.
-func (s Stages) count() int {
-	n := len(s)
-	for _, st := range s {
-		n += st.Stages.count()
-	}
-	return n
-}
-
 // Walk calls fn with every stage record, parents before their children,
 // in file order.
 func (s Stages) Walk(fn func(*Stage)) {
