@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // The binaries: the script builds them into a cache outside the repository
@@ -285,7 +286,7 @@ type normalRun struct {
 
 func readNormalised(t *testing.T, path string) normalRun {
 	t.Helper()
-	r, err := jsonrun.ReadFile(path)
+	r, err := runfile.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +294,7 @@ func readNormalised(t *testing.T, path string) normalRun {
 		StageCount: r.StageCount, MissingStages: r.MissingStages, Stages: normalise(r.Stages)}
 }
 
-func normalise(ss jsonrun.Stages) []normalStage {
+func normalise(ss runfile.Stages) []normalStage {
 	var out []normalStage
 	for _, s := range ss {
 		out = append(out, normalStage{Key: s.Key, Name: s.Name, Status: s.Status, Error: s.Error,

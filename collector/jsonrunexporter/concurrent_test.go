@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Many hosts send the stages of the same runs at once, as exporterhelper's
@@ -44,7 +44,7 @@ func TestConcurrentSendersOfOneRun(t *testing.T) {
 		if err := exp.ConsumeTraces(ctx, traces(id, byte(r+1), spanSpec{id: 1, count: senders * perSender})); err != nil {
 			t.Fatal(err)
 		}
-		run, err := jsonrun.ReadFile(filepath.Join(dir, id+".json"))
+		run, err := runfile.ReadFile(filepath.Join(dir, id+".json"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,10 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 )
 
 // foreignTraces is a trace of an SDK that knows nothing of stage-tracker:
@@ -52,7 +51,7 @@ func TestTraceRootRunsFromAnySDK(t *testing.T) {
 	if err := exp.ConsumeTraces(ctx, foreignTraces(7)); err != nil {
 		t.Fatal(err)
 	}
-	run, err := jsonrun.ReadFile(filepath.Join(dir, "ab000000-0000-0000-0000-000000000007.json"))
+	run, err := runfile.ReadFile(filepath.Join(dir, "ab000000-0000-0000-0000-000000000007.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

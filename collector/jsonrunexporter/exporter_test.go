@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stage-tracker/stage-tracker/runfile"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
@@ -17,8 +18,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/goleak"
-
-	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -119,7 +118,7 @@ func TestStagesAcrossRequestsMakeOneRunFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run, err := jsonrun.ReadFile(filepath.Join(dir, runID+".json"))
+	run, err := runfile.ReadFile(filepath.Join(dir, runID+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +213,7 @@ func TestRestartMidRunLosesNoStage(t *testing.T) {
 	if err := second.ConsumeTraces(ctx, traces(runID, 1, spanSpec{id: 3, parent: 1, stage: "load"}, spanSpec{id: 1, count: 2})); err != nil {
 		t.Fatal(err)
 	}
-	run, err := jsonrun.ReadFile(filepath.Join(dir, runID+".json"))
+	run, err := runfile.ReadFile(filepath.Join(dir, runID+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // ring models the loadbalancing exporter with routing_key: traceID: a
@@ -97,10 +98,10 @@ func send(t *testing.T, shards []shard, r *ring, tds ...ptrace.Traces) {
 }
 
 // where lists, for run i, the shards holding its run file and their files.
-func where(t *testing.T, shards []shard, i int) (files []*jsonrun.Run, at []int) {
+func where(t *testing.T, shards []shard, i int) (files []*runfile.Run, at []int) {
 	t.Helper()
 	for k, s := range shards {
-		r, err := jsonrun.ReadFile(filepath.Join(s.dir, shardRunID(i)+".json"))
+		r, err := runfile.ReadFile(filepath.Join(s.dir, shardRunID(i)+".json"))
 		if os.IsNotExist(err) || (err != nil && os.IsNotExist(unwrapAll(err))) {
 			continue
 		}
@@ -136,7 +137,7 @@ func TestShardingByTraceIDKeepsRunsWhole(t *testing.T) {
 		if len(files) != 1 {
 			t.Fatalf("run %d: %d run files (in shards %v); want exactly one", i, len(files), at)
 		}
-		if got := len(files[0].Stages); got != shardStages || files[0].MissingStages != 0 || files[0].Status != jsonrun.StatusOK {
+		if got := len(files[0].Stages); got != shardStages || files[0].MissingStages != 0 || files[0].Status != runfile.StatusOK {
 			t.Errorf("run %d: %d stages, %d missing, status %s; want whole", i, got, files[0].MissingStages, files[0].Status)
 		}
 		used[at[0]] = true
@@ -186,7 +187,7 @@ func TestRingChangeMidRunSplitsMovedRuns(t *testing.T) {
 		if newOwner != 3 {
 			t.Errorf("run %d moved between old Collectors (%d to %d): a consistent ring moves traces only to the new one", i, oldOwner, newOwner)
 		}
-		var newFile *jsonrun.Run
+		var newFile *runfile.Run
 		for k, f := range files {
 			if at[k] == newOwner {
 				newFile = f
@@ -195,7 +196,7 @@ func TestRingChangeMidRunSplitsMovedRuns(t *testing.T) {
 		if newFile == nil {
 			t.Fatalf("moved run %d: no run file at its new owner %d (files in %v)", i, newOwner, at)
 		}
-		if newFile.MissingStages == 0 || newFile.Status != jsonrun.StatusIncomplete {
+		if newFile.MissingStages == 0 || newFile.Status != runfile.StatusIncomplete {
 			t.Errorf("moved run %d: %d missing, status %s; want its earlier stages missing", i, newFile.MissingStages, newFile.Status)
 		}
 		// The earlier stages stay with the old owner: in a journal kept
