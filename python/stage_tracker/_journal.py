@@ -37,11 +37,12 @@ def run_event(t, run_id, trace_id, span_id, parent_span_id, name, args, pid, hos
                   ("args", args), ("pid", _int(pid)), ("host", _str(host))])
 
 
-def stage_event(rec, end, pid=0, host=""):
-    """The start (end False) or end event of rec, a _runfile.Record."""
+def stage_event(rec, end, pid=0, host="", parent=None):
+    """The start (end False) or end event of rec, a _runfile.Record; parent
+    is the parent span id of a top-level stage (None: the run's span)."""
     f = [("e", '"end"' if end else '"start"'), ("t", str(rec.end if end else rec.start)),
          ("span_id", _str(rec.span_id)),
-         ("parent_span_id", _str(rec.parent.span_id) if rec.parent else None),
+         ("parent_span_id", _str(rec.parent.span_id if rec.parent else parent)),
          ("name", _str(rec.name))]
     if end:
         f += [("pid", _int(pid)), ("host", _str(host))]
@@ -75,6 +76,27 @@ class Journal:
             os.unlink(path)
             raise
         self._fd = fd
+
+    @classmethod
+    def join(cls, path):
+        """Open the journal of a run another process owns (stagetrack start,
+        run or exec), to append events after its own. Raises OSError when
+        it is gone or being recovered."""
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            if fcntl is not None:
+                # Non-blocking: an exclusive holder is a recovery under way.
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            if not os.path.exists(path):
+                raise FileNotFoundError(path)
+        except BaseException:
+            os.close(fd)
+            raise
+        self = cls.__new__(cls)
+        self.path = path
+        self._lock = threading.Lock()
+        self._fd = fd
+        return self
 
     def write(self, line):
         with self._lock:

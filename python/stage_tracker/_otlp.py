@@ -133,22 +133,22 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def post(cfg, spans):
     """Send spans; return None, or why they were not accepted (one line)."""
-    body = json.dumps(request_body(cfg, spans), separators=(",", ":")).encode("utf-8")
-    req = urllib.request.Request(cfg.endpoint, data=body, method="POST")
-    req.add_header("Content-Type", "application/json")
-    for k, v in cfg.headers.items():
-        req.add_header(k, v)
-    handlers = [_NoRedirect()]
-    host = urllib.parse.urlsplit(cfg.endpoint).hostname or ""
-    if host in ("localhost", "127.0.0.1", "::1"):
-        handlers.append(urllib.request.ProxyHandler({}))
-    opener = urllib.request.build_opener(*handlers)
     try:
+        body = json.dumps(request_body(cfg, spans), separators=(",", ":")).encode("utf-8")
+        req = urllib.request.Request(cfg.endpoint, data=body, method="POST")
+        req.add_header("Content-Type", "application/json")
+        for k, v in cfg.headers.items():
+            req.add_header(k, v)
+        handlers = [_NoRedirect()]
+        host = urllib.parse.urlsplit(cfg.endpoint).hostname or ""
+        if host in ("localhost", "127.0.0.1", "::1"):
+            handlers.append(urllib.request.ProxyHandler({}))
+        opener = urllib.request.build_opener(*handlers)
         with opener.open(req, timeout=cfg.timeout) as resp:
             resp.read()
         return None
     except urllib.error.HTTPError as e:
         return "%s: HTTP %d" % (cfg.endpoint, e.code)
-    except (urllib.error.URLError, OSError, ValueError) as e:
+    except (urllib.error.URLError, OSError, ValueError, TypeError) as e:
         reason = getattr(e, "reason", e)
         return "%s: %s" % (cfg.endpoint, reason)

@@ -153,14 +153,26 @@ class Tracker:
         self._otlp_err = None
         tp = _otlp.parse_traceparent(env.get("TRACEPARENT"))
         env_run = env.get("STAGE_TRACKER_RUN_ID", "").strip()
-        # Joined: a stagetrack run is around, with a receiver for our spans.
-        self.joined = bool(tp and _UUID.match(env_run) and self._otlp.endpoint)
+        in_run = bool(tp and _UUID.match(env_run))
+        # Joined: a stagetrack run is around. Its receiver (stagetrack run)
+        # takes our stages as spans; without one (stagetrack start, exec)
+        # they go into the run's journal, as a joined Go process's do.
+        self._run_journal = None
+        if in_run and not self._otlp.endpoint and env.get("STAGE_TRACKER_JOURNAL"):
+            try:
+                self._run_journal = _journal.Journal.join(env["STAGE_TRACKER_JOURNAL"])
+            except OSError as e:
+                self._warn("could not join the run's journal %s (%s); recorded on its own"
+                           % (env["STAGE_TRACKER_JOURNAL"], e))
+        self.joined = in_run and (bool(self._otlp.endpoint) or self._run_journal is not None)
         if tp:
             self.trace_id, self.parent_span_id = tp
         else:
             self.trace_id = secrets.token_hex(16)
         self.run_id = env_run.lower() if self.joined else str(uuid.uuid4())
-        if journal and not self.joined:
+        if self._run_journal is not None:
+            self._journal = self._run_journal
+        elif journal and not self.joined:
             self._open_journal()
 
     # --- the original's API -------------------------------------------
@@ -184,7 +196,7 @@ class Tracker:
             self._records.append(rec)
             self._open.append(rec)
             if self._journal is not None:
-                self._journal_write(_journal.stage_event(rec, False))
+                self._journal_write(_journal.stage_event(rec, False, parent=self._top_parent()))
             return Stage(self, rec)
 
     def end_stage(self, name, data=None, error=None):
@@ -221,7 +233,10 @@ class Tracker:
             content = _runfile.encode(run)
         _runfile.write_atomic(os.fspath(path), content)
         if first:
-            if self._journal is not None:
+            if self._run_journal is not None:
+                self._run_journal.close()  # the run's, not ours to remove
+                self._journal = self._run_journal = None
+            elif self._journal is not None:
                 self._journal.remove()
                 self._journal = None
                 if self._made_dir:
@@ -266,7 +281,7 @@ class Tracker:
             if rec is None or rec not in self._open:
                 return  # ended already (or by finalize): a no-op
             self._close(rec, data, error, None)
-        if self.joined:
+        if self.joined and self._run_journal is None:
             self._export([self._stage_span(rec)])
 
     def _close(self, rec, data, error, status):
@@ -279,7 +294,13 @@ class Tracker:
             rec.status = "error" if rec.error is not None else "ok"
         self._open.remove(rec)
         if self._journal is not None:
-            self._journal_write(_journal.stage_event(rec, True, self.pid, self.host))
+            self._journal_write(_journal.stage_event(rec, True, self.pid, self.host, self._top_parent()))
+
+    def _top_parent(self):
+        """The parent span of a top-level stage in the journal: the stage
+        (or run) that started this process when joined; else the run's
+        span, which recovery treats as top level."""
+        return self.parent_span_id if self._run_journal is not None else None
 
     def _open_journal(self):
         d = self._dir
