@@ -56,7 +56,7 @@ class OriginalAPITest(Base):
             start = datetime.datetime.fromisoformat(st["start_time"])
             end = datetime.datetime.fromisoformat(st["end_time"])
             self.assertEqual(start.utcoffset(), datetime.timedelta(0))
-            self.assertLessEqual(abs((end - start).total_seconds() - st["duration_sec"]), 1e-6)
+            self.assertLessEqual(abs((end - start).total_seconds() - st["duration_sec"]), 1.5e-6)  # truncated times: 1 µs
             self.assertEqual((st["status"], st["attempt"], st["error"]), ("ok", 1, None))
             self.assertRegex(st["span_id"], "^[0-9a-f]{16}$")
         self.assertRegex(run["trace_id"], "^[0-9a-f]{32}$")
