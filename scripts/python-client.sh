@@ -112,8 +112,7 @@ pid=$!
 pids+=("$pid")
 run_id=$(head -n1 "$tmp/kill/ready") # the stages are journaled once it prints
 check "a live run's journal is left alone" bash -c "'$st' recover '$tmp/kill/runs' && test -e '$tmp/kill/runs/$run_id.journal'"
-kill -9 "$pid"
-wait "$pid" 2>/dev/null || true
+{ kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true # quiet: bash reports the kill
 check "stagetrack recover after SIGKILL" "$st" recover "$tmp/kill/runs"
 check "recovered run passes stagetrack validate" "$st" validate "$tmp/kill/runs/$run_id.json"
 check "recovered run: crashed, with the ended stages and the running one" python3 - "$tmp/kill/runs/$run_id.json" <<'EOF'

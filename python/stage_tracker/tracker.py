@@ -118,8 +118,9 @@ class Tracker:
 
     Standalone, the run keeps a journal at <dir>/<run_id>.journal until
     finalize, so that `stagetrack recover <dir>` turns a killed run into a
-    run file. Inside a `stagetrack run` (its environment is present) the
-    stages join that run instead, as spans sent to its receiver. With
+    run file. Inside a `stagetrack run`, `start` or `exec` (the run's
+    environment is present) the stages join that run instead: appended to
+    its journal and sent as spans to its receiver. With
     OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT set, finalize also sends the run
     as OTLP/HTTP JSON spans.
     """
@@ -154,11 +155,13 @@ class Tracker:
         tp = _otlp.parse_traceparent(env.get("TRACEPARENT"))
         env_run = env.get("STAGE_TRACKER_RUN_ID", "").strip()
         in_run = bool(tp and _UUID.match(env_run))
-        # Joined: a stagetrack run is around. Its receiver (stagetrack run)
-        # takes our stages as spans; without one (stagetrack start, exec)
-        # they go into the run's journal, as a joined Go process's do.
+        # Joined: a stagetrack run is around. Our stages go into the run's
+        # journal, as a joined Go process's do (stagetrack start, exec and
+        # run all read it, and it outlives a kill of this process), and,
+        # when an OTLP endpoint is set (stagetrack run's receiver, or the
+        # user's backend), as spans too: the run merges them by span id.
         self._run_journal = None
-        if in_run and not self._otlp.endpoint and env.get("STAGE_TRACKER_JOURNAL"):
+        if in_run and env.get("STAGE_TRACKER_JOURNAL"):
             try:
                 self._run_journal = _journal.Journal.join(env["STAGE_TRACKER_JOURNAL"])
             except OSError as e:
@@ -281,7 +284,7 @@ class Tracker:
             if rec is None or rec not in self._open:
                 return  # ended already (or by finalize): a no-op
             self._close(rec, data, error, None)
-        if self.joined and self._run_journal is None:
+        if self.joined and self._otlp.endpoint:
             self._export([self._stage_span(rec)])
 
     def _close(self, rec, data, error, status):
