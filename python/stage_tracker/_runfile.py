@@ -138,9 +138,11 @@ def failure(top):
 
     def walk(level, path, counts):
         recs = _ordered(level)
+        total = {}
+        for r in recs:
+            total[r.name] = total.get(r.name, 0) + 1
         for rec, (_key, attempt) in zip(recs, keys([r.name for r in recs])):
-            last = attempt == sum(1 for r in recs if r.name == rec.name)
-            c = counts and last
+            c = counts and attempt == total[rec.name]  # the last attempt of its name
             p = path + [rec.name]
             if c and rec.failed:
                 why = rec.error if rec.status == "error" else "did not finish"
