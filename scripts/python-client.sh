@@ -12,7 +12,10 @@
 #    are in the run file, nested under the exec stage, with data and errors,
 #    and its own finalize(path) file is written too;
 # 5. the same script under stagetrack start / exec / finish (no receiver:
-#    its stages go through the run's journal).
+#    its stages go through the run's journal);
+# 6. the same script standalone with an OTLP endpoint (stagetrack run's
+#    receiver, whose jsonrun exporter the Collector runs too): the run file
+#    the exporter writes from its spans is finalize's, byte for byte.
 #
 # Everything happens in a temporary directory. Prints one line per failed
 # check and "python-client: N passed, M failed"; exits 1 when a check
@@ -182,6 +185,18 @@ started_run=$(ls "$tmp/started/runs/"*.json 2>/dev/null | head -n1)
 check "under stagetrack start: run file passes validate" "$st" validate "$started_run"
 check "under stagetrack start: Python stages nested under exec, with data and errors" \
 	python3 "$tmp/joined/check.py" "$started_run" "$tmp/started/run_output.json"
+
+# 6. standalone with an OTLP endpoint: the spans finalize sends, written
+#    by the jsonrun exporter (the one the Collector runs; here behind
+#    stagetrack run's receiver, the script's run variables removed so that
+#    it does not join), make the same run file, byte for byte, as finalize.
+mkdir -p "$tmp/otlp"
+cp "$tmp/joined/pipeline.py" "$tmp/otlp/"
+(cd "$tmp/otlp" && "$st" run --quiet --dir runs -- \
+	env -u STAGE_TRACKER_RUN_ID -u STAGE_TRACKER_JOURNAL -u TRACEPARENT python3 pipeline.py) >"$tmp/otlp/out" 2>&1 || true
+otlp_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$tmp/otlp/run_output.json" 2>/dev/null || echo none)
+check "OTLP export: the exporter's run file from the spans equals finalize's" \
+	cmp "$tmp/otlp/runs/$otlp_id.json" "$tmp/otlp/run_output.json"
 
 echo "python-client: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
