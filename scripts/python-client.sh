@@ -64,24 +64,7 @@ check "unit tests (python3 -m unittest discover python/tests)" \
 
 # 2. the quick start, verbatim from the Python stage-tracker's README
 mkdir -p "$tmp/quickstart"
-cat >"$tmp/quickstart/quickstart.py" <<'EOF'
-from stage_tracker import Tracker
-
-# Initialize a tracker for a given run
-tracker = Tracker(args="Reconnaissance_M1")
-
-# Track stages
-tracker.start_stage("Detection")
-# ... run detection logic ...
-tracker.end_stage("Detection", data={"status": "clean"})
-
-tracker.start_stage("Enrichment")
-# ... enrichment logic ...
-tracker.end_stage("Enrichment", data={"added_cves": 3})
-
-# Finalize and save
-tracker.finalize("run_output.json")
-EOF
+cp "$repo/testdata/python/quickstart.py" "$tmp/quickstart/quickstart.py" # the README quick start, verbatim
 check "quick start runs" bash -c "cd '$tmp/quickstart' && python3 quickstart.py"
 check "quick start: stagetrack validate run_output.json" "$st" validate "$tmp/quickstart/run_output.json"
 check "quick start: check-python-compat.sh" bash "$repo/scripts/check-python-compat.sh" "$tmp/quickstart/run_output.json"
