@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -141,18 +142,29 @@ func (e *Exporter) traceStage(s sdktrace.ReadOnlySpan) error {
 	if e.router.wait == 0 {
 		e.mu.Lock()
 		r := e.router.lookup(tid)
+		d, done := e.router.finished(tid)
 		e.mu.Unlock()
-		if r == nil || r.marksRes(s.Resource().Equivalent()) {
-			return nil
+		switch {
+		case r != nil:
+			if r.marksRes(s.Resource().Equivalent()) {
+				return nil
+			}
+			return e.addStages(r, nil, newStageRecord(s, &e.procs))
+		case done:
+			return e.lateTraceStage(d, s)
 		}
-		return e.addStages(r, nil, newStageRecord(s, &e.procs))
+		return nil
 	}
-	rec := newStageRecord(s, &e.procs)
 	e.mu.Lock()
-	if e.stopped || e.router.done.has(tid) {
+	if e.stopped {
 		e.mu.Unlock()
 		return nil
 	}
+	if d, done := e.router.finished(tid); done {
+		e.mu.Unlock()
+		return e.lateTraceStage(d, s)
+	}
+	rec := newStageRecord(s, &e.procs)
 	if r := e.router.lookup(tid); r != nil && !r.pending {
 		e.mu.Unlock()
 		return e.addStages(r, nil, rec)
@@ -161,6 +173,18 @@ func (e *Exporter) traceStage(s sdktrace.ReadOnlySpan) error {
 	evicted := e.evictLocked()
 	e.mu.Unlock()
 	return e.spill(evicted)
+}
+
+// lateTraceStage merges into the run file of d a span of its trace that
+// names no run and arrived after the file was written (another SDK's
+// spans, forwarded in a later batch than the run span), unless its process
+// marks its stages: then it is a library's span, as it would have been
+// while the run was open.
+func (e *Exporter) lateTraceStage(d doneTrace, s sdktrace.ReadOnlySpan) error {
+	if slices.Contains(d.marks, s.Resource().Equivalent()) {
+		return nil
+	}
+	return e.mergeLate(d.runID, nil, []stageRecord{newStageRecord(s, &e.procs)})
 }
 
 // traceHasRun reports whether trace tid belongs to a run, open or written.

@@ -382,3 +382,30 @@ func TestStageCountCoversItsProcess(t *testing.T) {
 		}
 	})
 }
+
+// TestLateTraceStageMerged: a span that names no run (another SDK's,
+// routed by its trace) and arrives after its run's file was written, as a
+// Collector gets a forwarded batch after the run span's, is merged into
+// the file as a late stage, once; a span of the process that marks the
+// run's stages is its library's, and stays out.
+func TestLateTraceStageMerged(t *testing.T) {
+	exp, dir := newExporter(t, jsonrun.WithPendingSpans(time.Minute))
+	s := runStubs(id1, 1, 1)
+	export(t, exp, inProc(1, s...)...)
+	late := func(name string, n byte) tracetest.SpanStub {
+		return tracetest.SpanStub{
+			Name: name, SpanContext: sc(traceID(1), spanID(n)), Parent: s[1].SpanContext,
+			StartTime: t0.Add(2 * time.Second), EndTime: t0.Add(3 * time.Second),
+		}
+	}
+	export(t, exp, inProc(2, late("extract", 9))...)
+	export(t, exp, inProc(2, late("extract", 9))...) // again: nothing more
+	export(t, exp, inProc(1, late("http GET", 10))...)
+	r := readRun(t, filepath.Join(dir, id1+".json"))
+	if _, ok := r.Stages.Get("extract"); !ok || r.StageCount != 2 || r.LateStages != 1 {
+		t.Errorf("stages %d (extract there: %v), late %d; want 2 with extract, 1 late", r.StageCount, ok, r.LateStages)
+	}
+	if _, ok := r.Stages.Get("http GET"); ok {
+		t.Error("the library span of the process that marks the run's stages is in the run file")
+	}
+}

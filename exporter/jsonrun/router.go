@@ -2,6 +2,7 @@ package jsonrun
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -22,8 +23,9 @@ const maxWaitingSpans = 10000
 // traceRouter maps trace ids to the open run their spans go to, and keeps
 // the buckets of traces waiting for their run. A trace is in one of three
 // states: linked (byTrace names an open run), waiting (byTrace names a
-// bucket), or done (its run was written: in done, its later spans are not
-// kept waiting). A bucket ends adopted by its run (link), swept after
+// bucket), or done (its run was written: in done, with the run's id and
+// the processes that mark its stages, so that its later spans are merged
+// into the run file, as late stages, and not kept waiting). A bucket ends adopted by its run (link), swept after
 // WithPendingSpans' wait, evicted by the memory bound (runTable.evict), or
 // at Shutdown.
 //
@@ -41,8 +43,9 @@ type traceRouter struct {
 	// traced is len(byTrace), read without the lock: while it is 0 a span
 	// that names no run is ignored at the cost of an atomic load.
 	traced atomic.Int64
-	// done holds the traces of runs written lately.
-	done recentSet[trace.TraceID]
+	// done holds the traces of runs written lately, the last maxResults.
+	done  map[trace.TraceID]doneTrace
+	doneQ []trace.TraceID // done's traces, oldest first, for its bound
 	// pendQ holds the buckets in the order they were made, oldest first,
 	// for the sweep; it may hold buckets dropped already (pending unset),
 	// skipped there.
@@ -65,7 +68,38 @@ func (t *traceRouter) lookup(tid trace.TraceID) *openRun { return t.byTrace[tid]
 // hasRun reports whether trace tid belongs to a run, open or written.
 func (t *traceRouter) hasRun(tid trace.TraceID) bool {
 	r := t.byTrace[tid]
-	return (r != nil && !r.pending) || t.done.has(tid)
+	_, done := t.done[tid]
+	return (r != nil && !r.pending) || done
+}
+
+// doneTrace is what the router keeps of a trace whose run was written: the
+// run, and the resources of the processes that mark its stages (marks.go),
+// whose spans that name no run are their libraries', not late stages.
+type doneTrace struct {
+	runID string
+	marks marks
+}
+
+// finished returns the run of trace tid, when it was written lately.
+func (t *traceRouter) finished(tid trace.TraceID) (doneTrace, bool) {
+	d, ok := t.done[tid]
+	return d, ok
+}
+
+// addDone remembers tid as a trace of run d, forgetting the oldest beyond
+// maxResults.
+func (t *traceRouter) addDone(tid trace.TraceID, d doneTrace) {
+	if t.done == nil {
+		t.done = make(map[trace.TraceID]doneTrace)
+	}
+	if _, ok := t.done[tid]; !ok {
+		t.doneQ = append(t.doneQ, tid)
+	}
+	t.done[tid] = d
+	for len(t.doneQ) > maxResults {
+		delete(t.done, t.doneQ[0])
+		t.doneQ = t.doneQ[1:]
+	}
 }
 
 // hold keeps rec in the bucket of trace tid, a trace that has no run yet
@@ -120,11 +154,17 @@ func (t *traceRouter) link(r *openRun, tid trace.TraceID, mem *runTable) []stage
 // remembers them as done, so that their late spans are not kept waiting
 // for a run that will not come.
 func (t *traceRouter) unlink(r *openRun) {
+	var d doneTrace
+	if len(r.traces) > 0 {
+		r.mu.Lock()
+		d = doneTrace{runID: r.id, marks: slices.Clone(r.marks)}
+		r.mu.Unlock()
+	}
 	for _, tid := range r.traces {
 		if t.byTrace[tid] == r {
 			delete(t.byTrace, tid)
 			t.traced.Add(-1)
-			t.done.add(tid)
+			t.addDone(tid, d)
 		}
 	}
 	r.traces = nil
