@@ -505,18 +505,51 @@ func DecodeRuns(b []byte, path string) ([]*Run, error) {
 }
 
 // isJSONLines reports whether b holds more than one top-level JSON value,
-// one a line, as a history written with WithHistory does.
+// one a line, as a history written with WithHistory does. It finds where
+// the first value ends by its brackets, and checks that value's syntax only
+// when something follows it: a run file, one value, costs one quick pass.
 func isJSONLines(b []byte) bool {
 	if len(b) == 0 || b[0] != '{' {
 		return false
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	var first json.RawMessage
-	if dec.Decode(&first) != nil {
+	end := valueEnd(b)
+	if end < 0 {
 		return false
 	}
-	rest := bytes.TrimLeft(b[dec.InputOffset():], " \t\r")
-	return len(rest) > 0 && rest[0] == '\n' && len(bytes.TrimSpace(rest)) > 0
+	rest := bytes.TrimLeft(b[end:], " \t\r")
+	return len(rest) > 0 && rest[0] == '\n' && len(bytes.TrimSpace(rest)) > 0 && json.Valid(b[:end])
+}
+
+// valueEnd returns the offset just past the object or array that b starts
+// with, matching brackets outside strings, or -1 when it does not end.
+// For a valid value that is where a JSON decoder stops; an invalid one
+// may end elsewhere, and its syntax is for the caller to check.
+func valueEnd(b []byte) int {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b); i++ { // to the closing quote
+				j := bytes.IndexAny(b[i:], `"\`)
+				if j < 0 {
+					return -1
+				}
+				i += j
+				if b[i] == '"' {
+					break
+				}
+				i++ // the escaped byte
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
 }
 
 func decodeArray(b []byte, path string) ([]*Run, error) {
