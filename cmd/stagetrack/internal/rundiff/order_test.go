@@ -8,6 +8,7 @@ import (
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/rundiff"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/benchcpu"
 	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
 	"github.com/stage-tracker/stage-tracker/runfile"
 )
@@ -101,9 +102,11 @@ func BenchmarkCompare(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		ra, rb := runfixture.Large(n, 0), runfixture.Large(n, 1)
 		b.Run(fmt.Sprintf("stages=%d", n), func(b *testing.B) {
+			cpu := benchcpu.Start()
 			for b.Loop() {
 				rundiff.Compare(ra, rb)
 			}
+			cpu.Report(b)
 		})
 	}
 }
