@@ -212,15 +212,20 @@ func (s *scanner) stage(key string, depth int) (_ Stage, naive, ok bool) {
 	return st, start.naive || end.naive || nestedNaive, true
 }
 
+// fields are the names of a stage's fields, in lower case.
+var fields = [...]string{"stages", "start_time", "duration_sec", "data", "error", "name", "attempt",
+	"end_time", "status", "span_id", "data_error", "stack", "host", "pid"}
+
 // fieldName is the stage field raw (a quoted key) names, as decodeStage
 // matches it: "stages" case-folded, the others by their lower case; ""
-// for a field a stage does not have.
+// for a field a stage does not have. The name returned is one of fields,
+// so that matching a plain key allocates nothing.
 func fieldName(raw []byte) (string, bool) {
-	if plainASCII(raw) { // no escape, no upper case: no allocation
-		switch f := string(raw[1 : len(raw)-1]); f {
-		case "stages", "start_time", "duration_sec", "data", "error", "name", "attempt",
-			"end_time", "status", "span_id", "data_error", "stack", "host", "pid":
-			return f, true
+	if plainASCII(raw) { // no escape, no upper case
+		for _, f := range fields {
+			if string(raw[1:len(raw)-1]) == f {
+				return f, true
+			}
 		}
 		return "", true
 	}
@@ -231,10 +236,11 @@ func fieldName(raw []byte) (string, bool) {
 	if strings.EqualFold(key, "stages") {
 		return "stages", true
 	}
-	switch f := strings.ToLower(key); f {
-	case "start_time", "duration_sec", "data", "error", "name", "attempt",
-		"end_time", "status", "span_id", "data_error", "stack", "host", "pid":
-		return f, true
+	lower := strings.ToLower(key)
+	for _, f := range fields[1:] {
+		if lower == f {
+			return f, true
+		}
 	}
 	return "", true
 }
