@@ -64,3 +64,38 @@ func BenchmarkReadRuns(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDiff runs `stagetrack diff` (table and --json) on two run files
+// of n stages that differ as later runs do (runfixture.Large): reading
+// both files and comparing them, issue 23's "two 100,000-stage runs".
+//
+//	go test -run '^$' -bench 'BenchmarkDiff$' -benchtime 3x ./cmd/stagetrack/internal/cli/
+func BenchmarkDiff(b *testing.B) {
+	env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	for _, n := range []int{10_000, 100_000} {
+		dir := b.TempDir()
+		a, c := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+		if err := os.WriteFile(a, runfixture.Large(n, 0).AppendIndent(nil), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(c, runfixture.Large(n, 1).AppendIndent(nil), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		for _, json := range []bool{false, true} {
+			args := []string{"diff", a, c}
+			name := fmt.Sprintf("stages=%d", n)
+			if json {
+				args, name = []string{"diff", "--json", a, c}, name+"/json"
+			}
+			b.Run(name, func(b *testing.B) {
+				cpu := benchcpu.Start()
+				for b.Loop() {
+					if code := cli.Main(b.Context(), args, env); code != cli.ExitOK && code != cli.ExitFailure {
+						b.Fatalf("exit code %d", code)
+					}
+				}
+				cpu.Report(b)
+			})
+		}
+	}
+}
