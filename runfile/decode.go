@@ -155,15 +155,17 @@ type stagesJSON struct {
 	naive bool
 }
 
+// UnmarshalJSON is called by encoding/json only, with b checked to be
+// valid JSON.
 func (sj *stagesJSON) UnmarshalJSON(b []byte) error {
-	s, naive, err := decodeStages(b)
+	s, naive, err := decodeStages(b, true)
 	*sj = stagesJSON{s, naive}
 	return err
 }
 
 // UnmarshalJSON decodes a stages object, keeping its keys in file order.
 func (s *Stages) UnmarshalJSON(b []byte) error {
-	out, _, err := decodeStages(b)
+	out, _, err := decodeStages(b, false)
 	if err != nil {
 		return err
 	}
@@ -172,11 +174,19 @@ func (s *Stages) UnmarshalJSON(b []byte) error {
 }
 
 // decodeStages decodes a stages object, and reports whether any of its
-// timestamps had no offset. Nested stages are decoded from the same token
-// stream, so that a file is read once whatever its depth.
-func decodeStages(b []byte) (_ Stages, naive bool, _ error) {
+// timestamps had no offset. valid says b is known to be valid JSON. The
+// stages of a file that reads without error are scanned from the bytes
+// (scanStages); the others, and every error, are the token decoder's, in
+// which nested stages are decoded from the same token stream, so that a
+// file is read once whatever its depth.
+func decodeStages(b []byte, valid bool) (_ Stages, naive bool, _ error) {
 	if d := Nesting(b); d > MaxNesting {
 		return nil, false, fmt.Errorf("stages nested %d levels deep, more than %d", d, MaxNesting)
+	}
+	if valid || json.Valid(b) {
+		if s, naive, ok := scanStages(b); ok {
+			return s, naive, nil
+		}
 	}
 	return decodeStagesFrom(json.NewDecoder(bytes.NewReader(b)))
 }
@@ -341,7 +351,9 @@ func (it *isoTime) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	if plainString(b) { // what the writers write: no reflection
+		s = string(b[1 : len(b)-1])
+	} else if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("timestamp %s is not a string", truncate(b))
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
@@ -353,6 +365,20 @@ func (it *isoTime) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	return fmt.Errorf("timestamp %q is not an ISO 8601 time such as 2025-05-05T23:14:10.235518+00:00", truncate([]byte(s)))
+}
+
+// plainString reports whether b is a quoted JSON string of printable
+// ASCII without escapes, whose value is b without its quotes.
+func plainString(b []byte) bool {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return false
+	}
+	for _, c := range b[1 : len(b)-1] {
+		if c < 0x20 || c > 0x7e || c == '\\' || c == '"' {
+			return false
+		}
+	}
+	return true
 }
 
 // truncate shortens a value quoted in an error to one readable line.
@@ -505,18 +531,51 @@ func DecodeRuns(b []byte, path string) ([]*Run, error) {
 }
 
 // isJSONLines reports whether b holds more than one top-level JSON value,
-// one a line, as a history written with WithHistory does.
+// one a line, as a history written with WithHistory does. It finds where
+// the first value ends by its brackets, and checks that value's syntax only
+// when something follows it: a run file, one value, costs one quick pass.
 func isJSONLines(b []byte) bool {
 	if len(b) == 0 || b[0] != '{' {
 		return false
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	var first json.RawMessage
-	if dec.Decode(&first) != nil {
+	end := valueEnd(b)
+	if end < 0 {
 		return false
 	}
-	rest := bytes.TrimLeft(b[dec.InputOffset():], " \t\r")
-	return len(rest) > 0 && rest[0] == '\n' && len(bytes.TrimSpace(rest)) > 0
+	rest := bytes.TrimLeft(b[end:], " \t\r")
+	return len(rest) > 0 && rest[0] == '\n' && len(bytes.TrimSpace(rest)) > 0 && json.Valid(b[:end])
+}
+
+// valueEnd returns the offset just past the object or array that b starts
+// with, matching brackets outside strings, or -1 when it does not end.
+// For a valid value that is where a JSON decoder stops; an invalid one
+// may end elsewhere, and its syntax is for the caller to check.
+func valueEnd(b []byte) int {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b); i++ { // to the closing quote
+				j := bytes.IndexAny(b[i:], `"\`)
+				if j < 0 {
+					return -1
+				}
+				i += j
+				if b[i] == '"' {
+					break
+				}
+				i++ // the escaped byte
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
 }
 
 func decodeArray(b []byte, path string) ([]*Run, error) {

@@ -160,13 +160,19 @@ func validateFile(sch *runschema.Schema, path string, strict bool) ([]validated,
 	if err != nil {
 		return nil, err
 	}
-	ix, err := jsonpos.New(data)
-	if err != nil {
-		var se *jsonpos.Error
-		if errors.As(err, &se) {
-			return []validated{{-1, []problem{{Line: se.Line, Reason: "not valid JSON: " + se.Msg}}}}, nil
+	// The line index costs more than checking the file: build it only for
+	// a file with something to report. json.Valid accepts no document that
+	// jsonpos.New rejects, so the syntax errors are jsonpos's as before.
+	ix := &lineIndex{data: data}
+	if !json.Valid(data) {
+		var err error
+		if ix.ix, err = jsonpos.New(data); err != nil {
+			var se *jsonpos.Error
+			if errors.As(err, &se) {
+				return []validated{{-1, []problem{{Line: se.Line, Reason: "not valid JSON: " + se.Msg}}}}, nil
+			}
+			return []validated{{-1, []problem{{Line: 1, Reason: "not valid JSON: " + err.Error()}}}}, nil
 		}
-		return []validated{{-1, []problem{{Line: 1, Reason: "not valid JSON: " + err.Error()}}}}, nil
 	}
 	var elems []json.RawMessage
 	if b := bytes.TrimLeft(data, " \t\r\n"); len(b) > 0 && b[0] == '[' && json.Unmarshal(data, &elems) == nil {
@@ -184,7 +190,7 @@ func validateFile(sch *runschema.Schema, path string, strict bool) ([]validated,
 // validateRun checks one run, whose JSON is at prefix in the file that ix
 // indexes. A Python stage-tracker run that stagetrack can read gets its
 // problems as notes, unless strict.
-func validateRun(sch *runschema.Schema, data []byte, ix *jsonpos.Index, prefix string, python, strict bool) []problem {
+func validateRun(sch *runschema.Schema, data []byte, ix *lineIndex, prefix string, python, strict bool) []problem {
 	found, err := sch.Validate(data)
 	if err != nil {
 		return []problem{{Line: ix.Line(prefix), Reason: "not valid JSON: " + err.Error()}}
@@ -207,6 +213,21 @@ func validateRun(sch *runschema.Schema, data []byte, ix *jsonpos.Index, prefix s
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Pointer, b.Pointer), cmp.Compare(a.Reason, b.Reason))
 	})
 	return slices.Compact(out)
+}
+
+// lineIndex is the line index of a file's JSON, built when first asked
+// for a line.
+type lineIndex struct {
+	data []byte
+	ix   *jsonpos.Index
+}
+
+// Line is the line of the value at pointer in the file.
+func (l *lineIndex) Line(pointer string) int {
+	if l.ix == nil {
+		l.ix, _ = jsonpos.New(l.data) // valid JSON: no error, and a partial index otherwise
+	}
+	return l.ix.Line(pointer)
 }
 
 // reason words a schema error; a timestamp that does not match the

@@ -1,6 +1,7 @@
 package jsonpos_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -86,4 +87,21 @@ func TestPointer(t *testing.T) {
 	if got := jsonpos.Pointer(nil); got != "" {
 		t.Errorf("Pointer(nil) = %q, want the root, \"\"", got)
 	}
+}
+
+// FuzzValidIsIndexed checks what validate relies on to build the index
+// only for a file with problems: New accepts every document json.Valid
+// accepts.
+func FuzzValidIsIndexed(f *testing.F) {
+	for _, s := range []string{doc, `{}`, `[1,{"a":[]}]`, `"x"`, `1e5`, " null ", `{"a":"\u00e9\"}"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		if _, err := jsonpos.New(b); err != nil {
+			t.Errorf("json.Valid accepts %q, New says %v", b, err)
+		}
+	})
 }

@@ -107,22 +107,44 @@ func Compare(a, b *runfile.Run) Diff {
 	for i := range bRows {
 		bByKey[bRows[i].KeyPath] = &bRows[i]
 	}
-	aKeys := make(map[string]bool, len(aRows))
-	out := make([]StageDiff, 0, len(aRows)+len(bRows))
+	aIndex := make(map[string]int, len(aRows)) // a key's first row in a
 	for i := range aRows {
-		ar := &aRows[i]
-		aKeys[ar.KeyPath] = true
-		out = append(out, stageDiff(ar, bByKey[ar.KeyPath]))
+		if _, dup := aIndex[aRows[i].KeyPath]; !dup {
+			aIndex[aRows[i].KeyPath] = i
+		}
 	}
-	last := -1 // where the stage before the current one of b sits in out
+	// A run of b's stages that a lacks goes right after the stage of a
+	// that b showed last before it (anchor 0 is before a's first stage).
+	// A later run after the same stage goes closer to it than an earlier
+	// one, which only a key repeated in b can make happen.
+	groups := make(map[int][][]int)
+	anchor, open := 0, false
 	for i := range bRows {
-		br := &bRows[i]
-		if aKeys[br.KeyPath] {
-			last = slices.IndexFunc(out, func(s StageDiff) bool { return s.Key == br.KeyPath })
+		if ai, shared := aIndex[bRows[i].KeyPath]; shared {
+			anchor, open = ai+1, false
 			continue
 		}
-		last++
-		out = slices.Insert(out, last, stageDiff(nil, br))
+		g := groups[anchor]
+		if !open {
+			g, open = append(g, nil), true
+		}
+		g[len(g)-1] = append(g[len(g)-1], i)
+		groups[anchor] = g
+	}
+	out := make([]StageDiff, 0, len(aRows)+len(bRows))
+	onlyB := func(anchor int) {
+		g := groups[anchor]
+		for j := len(g) - 1; j >= 0; j-- {
+			for _, bi := range g[j] {
+				out = append(out, stageDiff(nil, &bRows[bi]))
+			}
+		}
+	}
+	onlyB(0)
+	for i := range aRows {
+		ar := &aRows[i]
+		out = append(out, stageDiff(ar, bByKey[ar.KeyPath]))
+		onlyB(i + 1)
 	}
 	d.Stages = out
 	return d

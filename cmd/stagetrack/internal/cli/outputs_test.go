@@ -1,0 +1,147 @@
+package cli_test
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/runfixture"
+)
+
+// TestOutputsUnchanged runs show, diff --json, stats --json, report and
+// validate over the committed run files and over generated ones (synthetic
+// runs, two large runs that differ, broken files) and compares a hash of
+// each command's stdout, stderr and exit code with
+// testdata/outputs.sha256, recorded before the performance work of issue
+// 23: faster reading and comparing must not change a byte of any output.
+// Run with -update to record new hashes when an output changes on purpose.
+func TestOutputsUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	var committed []string // copied, so that every path is the same in every run
+	for _, f := range []string{"runs/train-a.json", "runs/train-b.json", "runs/security.json",
+		"v1/train-a.json", "v1/train-b.json", "v1/retried.json", "v1/retried-v2.json",
+		"wide/cjk.json", "wide/cjk-b.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		committed = append(committed, f)
+	}
+	hashes := filepath.Join(mustAbs(t, "testdata"), "outputs.sha256")
+	t.Chdir(dir)
+	synth := "synthetic"
+	if err := os.Mkdir(synth, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSynthetic(t, synth, 60)
+	write := func(name string, b []byte) string {
+		t.Helper()
+		if err := os.WriteFile(name, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	largeA := write("large-a.json", runfixture.Large(3000, 0).AppendIndent(nil))
+	largeB := write("large-b.json", runfixture.Large(3000, 1).AppendIndent(nil))
+	largeC := write("large-c.json", runfixture.Large(3000, 5).AppendIndent(nil))
+	s0, s9 := runfixture.Synthetic(0).AppendIndent(nil), runfixture.Synthetic(9).AppendIndent(nil)
+	history := write("history.jsonl", slices.Concat([]byte(compact(t, s0)), []byte("\n"), []byte(compact(t, s9)), []byte("\n")))
+	oneLine := write("one-line.json", append([]byte(compact(t, s0)), '\n'))
+	array := write("array.json", slices.Concat([]byte("[\n"), s0, []byte(",\n"), s9, []byte("\n]\n")))
+	broken := write("broken.json", s0[:len(s0)/2])
+	badStatus := write("bad-status.json", []byte(strings.Replace(string(s9), `"status": "error"`, `"status": "weird"`, 1)))
+	badTime := write("bad-time.json", []byte(strings.Replace(string(s0), `"start_time": "2025`, `"start_time": "yesterday 2025`, 2)))
+	trailing := write("trailing.json", slices.Concat(s0, []byte("\n}\n")))
+	twoValues := write("two-values.json", slices.Concat(s0, s9))
+
+	generated := []string{largeA, largeB, history, oneLine, array, broken, badStatus, badTime, trailing, twoValues}
+
+	type invocation struct {
+		name string
+		args []string
+	}
+	var cases []invocation
+	for _, f := range slices.Concat(committed, generated) {
+		base := f
+		cases = append(cases,
+			invocation{"show " + base, []string{"show", f}},
+			invocation{"validate " + base, []string{"validate", f}},
+			invocation{"validate --strict " + base, []string{"validate", "--strict", f}},
+			invocation{"stats --json " + base, []string{"stats", "--json", f}},
+			invocation{"report " + base, []string{"report", "-o", "-", f}},
+		)
+	}
+	pairs := [][2]string{
+		{"runs/train-a.json", "runs/train-b.json"}, {"runs/train-b.json", "runs/train-a.json"},
+		{"runs/train-a.json", "runs/security.json"}, {"v1/train-a.json", "v1/train-b.json"},
+		{"v1/retried.json", "v1/retried-v2.json"}, {"wide/cjk.json", "wide/cjk-b.json"},
+		{largeA, largeB}, {largeB, largeA}, {largeB, largeC}, {largeA, largeA},
+		{filepath.Join(synth, runfixture.Synthetic(3).RunID+".json"), filepath.Join(synth, runfixture.Synthetic(9).RunID+".json")},
+	}
+	for _, p := range pairs {
+		name := "diff --json " + p[0] + " " + p[1]
+		cases = append(cases, invocation{name, []string{"diff", "--json", p[0], p[1]}},
+			invocation{strings.Replace(name, " --json", "", 1), []string{"diff", p[0], p[1]}})
+	}
+	cases = append(cases,
+		invocation{"stats --json synthetic", []string{"stats", "--json", synth}},
+		invocation{"stats synthetic", []string{"stats", synth}},
+		invocation{"stats --json runs", []string{"stats", "--json", "runs"}},
+	)
+	files, err := filepath.Glob(filepath.Join(synth, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases,
+		invocation{"validate synthetic/*", append([]string{"validate"}, files...)},
+		invocation{"report synthetic/*", append([]string{"report", "-o", "-"}, files...)},
+		invocation{"show synthetic/*", append([]string{"show"}, files...)},
+	)
+
+	var got strings.Builder
+	for _, c := range cases {
+		r := stagetrack(t, c.args...)
+		h := sha256.New()
+		fmt.Fprintf(h, "%d\x00%s\x00%s", r.code, r.stdout, r.stderr)
+		fmt.Fprintf(&got, "%x  %s\n", h.Sum(nil), c.name)
+	}
+	path := hashes
+	if *update {
+		if err := os.WriteFile(path, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotLines, wantLines := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n")
+	if len(gotLines) != len(wantLines) {
+		t.Fatalf("%d outputs, %s records %d", len(gotLines)-1, path, len(wantLines)-1)
+	}
+	for i := range gotLines {
+		if gotLines[i] != wantLines[i] {
+			t.Errorf("output changed: got %q, recorded %q", gotLines[i], wantLines[i])
+		}
+	}
+}
+
+func mustAbs(t *testing.T, path string) string {
+	t.Helper()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
