@@ -50,6 +50,7 @@ type stageJSON struct {
 	EndTime     isoTime         `json:"end_time"`
 	Status      string          `json:"status"`
 	SpanID      string          `json:"span_id"`
+	ParentSpan  string          `json:"parent_span_id"`
 	DataError   string          `json:"data_error"`
 	Stack       string          `json:"stack"`
 	Host        string          `json:"host"`
@@ -264,20 +265,21 @@ func decodeStage(dec *json.Decoder, key string) (_ Stage, naive bool, _ error) {
 		return Stage{}, false, err
 	}
 	st := Stage{
-		Key:       key,
-		StartTime: j.StartTime.t,
-		Data:      nullToEmpty(j.Data),
-		Error:     deref(j.Error),
-		Name:      key,
-		Attempt:   j.Attempt,
-		EndTime:   j.EndTime.t,
-		Status:    j.Status,
-		SpanID:    j.SpanID,
-		DataError: j.DataError,
-		Stack:     j.Stack,
-		Host:      j.Host,
-		PID:       j.PID,
-		Stages:    nested,
+		Key:          key,
+		StartTime:    j.StartTime.t,
+		Data:         nullToEmpty(j.Data),
+		Error:        deref(j.Error),
+		Name:         key,
+		Attempt:      j.Attempt,
+		EndTime:      j.EndTime.t,
+		Status:       j.Status,
+		SpanID:       j.SpanID,
+		DataError:    j.DataError,
+		ParentSpanID: j.ParentSpan,
+		Stack:        j.Stack,
+		Host:         j.Host,
+		PID:          j.PID,
+		Stages:       nested,
 	}
 	if j.Name != nil {
 		st.Name = *j.Name
@@ -320,6 +322,8 @@ func decodeStageField(dec *json.Decoder, j *stageJSON, field string) error {
 		dst = &j.Status
 	case "span_id":
 		dst = &j.SpanID
+	case "parent_span_id":
+		dst = &j.ParentSpan
 	case "data_error":
 		dst = &j.DataError
 	case "stack":

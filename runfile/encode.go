@@ -220,6 +220,10 @@ func (e *encoder) stage(st *Stage) {
 	e.string(st.Status)
 	e.key("span_id")
 	e.string(st.SpanID)
+	if st.ParentSpanID != "" {
+		e.key("parent_span_id")
+		e.string(st.ParentSpanID)
+	}
 	if st.DataError != "" {
 		e.key("data_error")
 		e.string(st.DataError)

@@ -91,16 +91,22 @@ type Stage struct {
 	Data        json.RawMessage // data: any JSON value; null when none
 	Error       string          // error: the error message; "" is written as null
 
-	Name      string    // name: the stage name (Key without the #N suffix)
-	Attempt   int       // attempt: 1 for the first occurrence of Name at its level, 2 for the next...
-	EndTime   time.Time // end_time
-	Status    string    // status: one of the Stage* constants
-	SpanID    string    // span_id, hex
-	DataError string    // data_error: why Data is null or incomplete
-	Stack     string    // stack: the goroutine stack of a panic in the stage
-	Host      string    // host: the host that ran the stage, where it differs from the run's
-	PID       int       // pid: the process that ran the stage, where it differs from the run's
-	Stages    Stages    // stages: the stages started inside this one
+	Name    string    // name: the stage name (Key without the #N suffix)
+	Attempt int       // attempt: 1 for the first occurrence of Name at its level, 2 for the next...
+	EndTime time.Time // end_time
+	Status  string    // status: one of the Stage* constants
+	SpanID  string    // span_id, hex
+	// ParentSpanID is parent_span_id: the span the stage was started under,
+	// written only where the file does not say it otherwise: a top-level
+	// stage whose parent is not the run span (a stage whose parent has not
+	// arrived, or a run file without its run span). Readers that merge
+	// parts of a run nest the stage by it.
+	ParentSpanID string
+	DataError    string // data_error: why Data is null or incomplete
+	Stack        string // stack: the goroutine stack of a panic in the stage
+	Host         string // host: the host that ran the stage, where it differs from the run's
+	PID          int    // pid: the process that ran the stage, where it differs from the run's
+	Stages       Stages // stages: the stages started inside this one
 
 	// DurationUnknown: duration_sec was null (the Python tool's default)
 	// and there is no end_time to compute it from; DurationSec is 0.

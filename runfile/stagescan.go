@@ -175,6 +175,8 @@ func (s *scanner) stage(key string, depth int) (_ Stage, naive, ok bool) {
 					st.Status, ok = keepString(v, isNull, st.Status)
 				case "span_id":
 					st.SpanID, ok = keepString(v, isNull, st.SpanID)
+				case "parent_span_id":
+					st.ParentSpanID, ok = keepString(v, isNull, st.ParentSpanID)
 				case "data_error":
 					st.DataError, ok = keepString(v, isNull, st.DataError)
 				case "stack":
@@ -214,7 +216,7 @@ func (s *scanner) stage(key string, depth int) (_ Stage, naive, ok bool) {
 
 // fields are the names of a stage's fields, in lower case.
 var fields = [...]string{"stages", "start_time", "duration_sec", "data", "error", "name", "attempt",
-	"end_time", "status", "span_id", "data_error", "stack", "host", "pid"}
+	"end_time", "status", "span_id", "parent_span_id", "data_error", "stack", "host", "pid"}
 
 // fieldName is the stage field raw (a quoted key) names, as decodeStage
 // matches it: "stages" case-folded, the others by their lower case; ""

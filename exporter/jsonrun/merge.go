@@ -209,6 +209,12 @@ func recordsOf(run *Run) (*rootRecord, []stageRecord, error) {
 			if st.Status != StageOK && st.Status != StageError {
 				rec.status = st.Status
 			}
+			if st.ParentSpanID != "" {
+				// A stage whose parent the file did not hold: its own.
+				if p, err := journal.ParseSpanID(st.ParentSpanID); err == nil {
+					rec.parentID = p
+				}
+			}
 			if len(st.Data) > 0 && !bytes.Equal(st.Data, []byte("null")) {
 				rec.data = string(st.Data)
 			}

@@ -409,3 +409,36 @@ func TestLateTraceStageMerged(t *testing.T) {
 		t.Error("the library span of the process that marks the run's stages is in the run file")
 	}
 }
+
+// TestLateChildBeforeParentNests: two late stages of another process, a
+// child before its parent, each merged into the run file on its own (as
+// separate requests bring them): the file written in between names the
+// child's parent (parent_span_id), so the parent nests it when it comes,
+// as one exporter that received both in time would have.
+func TestLateChildBeforeParentNests(t *testing.T) {
+	exp, dir := newExporter(t, jsonrun.WithPendingSpans(time.Minute))
+	s := runStubs(id1, 1, 1)
+	export(t, exp, inProc(1, s...)...)
+	extract := tracetest.SpanStub{
+		Name: "extract", SpanContext: sc(traceID(1), spanID(9)), Parent: s[1].SpanContext,
+		StartTime: t0.Add(2 * time.Second), EndTime: t0.Add(4 * time.Second),
+	}
+	parse := tracetest.SpanStub{
+		Name: "parse", SpanContext: sc(traceID(1), spanID(10)), Parent: extract.SpanContext,
+		StartTime: t0.Add(3 * time.Second), EndTime: t0.Add(3500 * time.Millisecond),
+	}
+	export(t, exp, inProc(2, parse)...)
+	between := readRun(t, filepath.Join(dir, id1+".json"))
+	if st, ok := between.Stages.Get("parse"); !ok || st.ParentSpanID != spanID(9).String() {
+		t.Fatalf("parse before its parent: %+v, %v; want it top-level with parent_span_id %s", st, ok, spanID(9))
+	}
+	export(t, exp, inProc(2, extract)...)
+	r := readRun(t, filepath.Join(dir, id1+".json"))
+	ex, ok := r.Stages.Get("extract")
+	if !ok || len(ex.Stages) != 1 || ex.Stages[0].Name != "parse" || ex.Stages[0].ParentSpanID != "" {
+		t.Errorf("extract %+v, %v; want parse nested in it (and no parent_span_id, which nesting says)", ex, ok)
+	}
+	if _, top := r.Stages.Get("parse"); top || r.LateStages != 2 || r.StageCount != 3 {
+		t.Errorf("parse top-level %v, late %d, stages %d; want nested, 2, 3", top, r.LateStages, r.StageCount)
+	}
+}

@@ -225,7 +225,11 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 		r.Warnings = append(r.Warnings, note)
 	}
 	var flattened bool
-	r.Stages, flattened = buildTree(stages)
+	var runSpan trace.SpanID
+	if root != nil {
+		runSpan = root.spanID
+	}
+	r.Stages, flattened = buildTree(stages, runSpan)
 	if flattened {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("stages nested deeper than %d levels are attached at level %d", MaxStageDepth, MaxStageDepth))
 	}
@@ -367,7 +371,7 @@ func stagesFailure(stages Stages) string {
 // ones. stages must be in start order. Stages nested deeper than
 // MaxStageDepth become children of their ancestor at that depth, in start
 // order; flattened reports whether any did.
-func buildTree(stages []stageRecord) (tree Stages, flattened bool) {
+func buildTree(stages []stageRecord, runSpan trace.SpanID) (tree Stages, flattened bool) {
 	if len(stages) == 0 {
 		return nil, false
 	}
@@ -432,6 +436,11 @@ func buildTree(stages []stageRecord) (tree Stages, flattened bool) {
 			s := &stages[i]
 			st := toStage(s)
 			st.Key, st.Attempt = names.Next(jsonscalar.ValidUTF8(s.name))
+			if parent[i] < 0 && s.parentID.IsValid() && s.parentID != runSpan {
+				// Not nested, and not the run span's child: say whose it is,
+				// so that a later merge can nest it (recordsOf).
+				st.ParentSpanID = s.parentID.String()
+			}
 			st.Stages = build(children[i])
 			out = append(out, st)
 		}

@@ -212,7 +212,7 @@ func (r *openRun) writeFile(root *rootRecord, w *runWriter) result {
 	switch {
 	case root == nil:
 		run, outputFile = r.abandonedRun(abandonedWhy)
-	case !merge && w.history == "" && r.stages.flat():
+	case !merge && w.history == "" && r.stages.flat(root.spanID):
 		run, flat = assembleFlat(root, r.id, &r.stages), true
 	default:
 		stages := r.stages.take()

@@ -9,6 +9,7 @@ import (
 	"github.com/stage-tracker/stage-tracker/internal/runstatus"
 	"github.com/stage-tracker/stage-tracker/internal/stagekey"
 	"github.com/stage-tracker/stage-tracker/runfile"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Streaming a run file from the buffer. A run's file, built whole, costs
@@ -19,20 +20,17 @@ import (
 // time; any other run is assembled as a tree, as before.
 
 // flat reports whether the buffer's stages can be streamed: all children
-// of one span that is not among them (the run span, for the tracker's
-// top-level stages), in start order, and every stage named its run (none is
+// of the run span (runSpan; buildTree names any other parent of a
+// top-level stage, which the stream does not), in start order, and every stage named its run (none is
 // loose, so dropMarked keeps them all and the run span's count counts them
 // all). This is the rule under which assemble makes a flat tree in buffer
 // order, which writeFlatStages keys as buildTree does.
-func (b *stageBuffer) flat() bool {
-	var first, prev *packedStage
+func (b *stageBuffer) flat(runSpan trace.SpanID) bool {
+	var prev *packedStage
 	for _, c := range b.chunks {
 		for i := range c {
 			p := &c[i]
-			if first == nil {
-				first = p
-			}
-			if p.parentID != first.parentID || p.spanID == first.parentID || (p.origin != nil && p.origin.loose) {
+			if p.parentID != runSpan || p.spanID == runSpan || (p.origin != nil && p.origin.loose) {
 				return false
 			}
 			// Equal: one span twice, which assemble merges (merge.go).

@@ -77,7 +77,7 @@ func TestStreamedFileSameAsAssembled(t *testing.T) {
 			for _, s := range c.stages {
 				b.add(s)
 			}
-			if !b.flat() {
+			if !b.flat(runSpan) {
 				t.Fatal("not flat")
 			}
 			var want bytes.Buffer
@@ -109,13 +109,14 @@ func TestFlatRefusesWhatBuildTreeNests(t *testing.T) {
 		{"two parents", []stageRecord{rec(1, 9, "a", 1), rec(2, 8, "b", 2)}},
 		{"out of order", []stageRecord{rec(1, 9, "a", 2), rec(2, 9, "b", 1)}},
 		{"loose", []stageRecord{rec(1, 9, "a", 1), func() stageRecord { s := rec(2, 9, "b", 2); s.loose = true; return s }()}},
+		{"children of another span", []stageRecord{rec(1, 8, "a", 1), rec(2, 8, "b", 2)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var b stageBuffer
 			for _, s := range c.stages {
 				b.add(s)
 			}
-			if b.flat() {
+			if b.flat(trace.SpanID{9}) {
 				t.Fatal("flat")
 			}
 		})
