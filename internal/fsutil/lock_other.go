@@ -11,6 +11,8 @@ const LocksWork = false
 
 func LockShared(*os.File) error { return nil }
 
+func LockSharedWait(*os.File) error { return nil }
+
 func TryLockExclusive(*os.File) (bool, error) { return true, nil }
 
 func OpenNoFollow(path string, flag int) (*os.File, error) { return os.OpenFile(path, flag, 0) }

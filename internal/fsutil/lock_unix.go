@@ -20,6 +20,14 @@ func LockShared(f *os.File) error {
 	return flock(f, syscall.LOCK_SH|syscall.LOCK_NB)
 }
 
+// LockSharedWait takes a shared lock on f, waiting while another holds it
+// exclusively. For a file this process just created (O_EXCL): the only
+// exclusive holder can be a recovery looking at it, which leaves an empty
+// journal alone and lets go at once.
+func LockSharedWait(f *os.File) error {
+	return flock(f, syscall.LOCK_SH)
+}
+
 // TryLockExclusive takes an exclusive lock on f without waiting and reports
 // whether it got it: false means a live process holds the file.
 func TryLockExclusive(f *os.File) (bool, error) {

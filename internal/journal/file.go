@@ -54,7 +54,9 @@ func Create(path string, perm os.FileMode, sync bool) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := fsutil.LockShared(f); err != nil {
+	// Wait, rather than fail, while a recovery (another process's, or this
+	// one's own Processor's, in the background) holds the new, empty file.
+	if err := fsutil.LockSharedWait(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
