@@ -56,13 +56,7 @@ func TestCollectorEndToEndMixedPipeline(t *testing.T) {
 	stagetrack := binary(t, "STAGETRACK", "./cmd/stagetrack", "../..")
 
 	tmp := t.TempDir()
-	colDir := filepath.Join(tmp, "collector-runs")
-	grpcAddr, httpAddr := freePort(t), freePort(t)
-	cfgPath := filepath.Join(tmp, "config.yaml")
-	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, config, grpcAddr, httpAddr, colDir), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c := startCollector(t, col, cfgPath)
+	c, colDir, httpAddr := startTestCollector(t, col, tmp)
 
 	// One stagetrack run after another, each in a directory of its own.
 	bin := filepath.Dir(stagetrack)
@@ -230,4 +224,18 @@ func withoutOTEL(env []string) []string {
 	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
 		return strings.HasPrefix(kv, "OTEL_") || strings.HasPrefix(kv, "STAGE_TRACKER_") || strings.HasPrefix(kv, "TRACEPARENT=")
 	})
+}
+
+// startTestCollector starts the Collector binary col with the test config,
+// on free ports, writing run files to dir/collector-runs; it returns the
+// Collector, that directory and its OTLP/HTTP address.
+func startTestCollector(t *testing.T, col, dir string) (_ *collector, runs, httpAddr string) {
+	t.Helper()
+	runs = filepath.Join(dir, "collector-runs")
+	grpcAddr, httpAddr := freePort(t), freePort(t)
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, config, grpcAddr, httpAddr, runs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return startCollector(t, col, cfgPath), runs, httpAddr
 }

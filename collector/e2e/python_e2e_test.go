@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,13 +35,7 @@ func TestCollectorEndToEndPythonClient(t *testing.T) {
 	col := binary(t, "STAGETRACK_COLLECTOR", "./cmd/stagetrack-collector", "..")
 
 	tmp := t.TempDir()
-	colDir := filepath.Join(tmp, "collector-runs")
-	grpcAddr, httpAddr := freePort(t), freePort(t)
-	cfgPath := filepath.Join(tmp, "config.yaml")
-	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, config, grpcAddr, httpAddr, colDir), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c := startCollector(t, col, cfgPath)
+	c, colDir, httpAddr := startTestCollector(t, col, tmp)
 
 	work := filepath.Join(tmp, "work")
 	if err := os.MkdirAll(work, 0o755); err != nil {

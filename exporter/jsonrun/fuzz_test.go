@@ -44,6 +44,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/journal"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/jsontest"
 
 	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 	"github.com/stage-tracker/stage-tracker/internal/keys"
@@ -158,7 +159,7 @@ func (d *differ) eq(field string, want, got any) {
 	}
 }
 
-func (d *differ) str(field, want, got string) { d.eq(field, encodedString(want), got) }
+func (d *differ) str(field, want, got string) { d.eq(field, jsontest.Decoded(want), got) }
 
 func (d *differ) time(field string, want, got time.Time) {
 	if !want.Truncate(time.Microsecond).Equal(got.Truncate(time.Microsecond)) {
@@ -167,7 +168,7 @@ func (d *differ) time(field string, want, got time.Time) {
 }
 
 func (d *differ) raw(field string, want, got json.RawMessage) {
-	if w, g := compactJSON(want), compactJSON(got); w != g {
+	if w, g := jsontest.Compact(want), jsontest.Compact(got); w != g {
 		d.fail(field, w, g)
 	}
 }
@@ -196,43 +197,13 @@ func (d *differ) stages(field string, want, got Stages) {
 	}
 }
 
-// compactJSON returns raw compacted, "null" for no value, with invalid
-// UTF-8 (which can only be inside strings) as a JSON decoder reads it.
-func compactJSON(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return "null"
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return "invalid JSON: " + string(raw)
-	}
-	return encodedString(b.String())
-}
-
-// encodedString returns s as a JSON decoder reads it back after encoding:
-// every byte that is not part of valid UTF-8 becomes U+FFFD. It is written
-// independently of appendString, which FuzzAppendString checks against
-// encoding/json.
-func encodedString(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		b.WriteRune(r) // RuneError for an invalid byte, with n == 1
-		i += n
-	}
-	return b.String()
-}
-
 // checkKeysUnique fails t when a stages object, at any level, would hold a
 // key twice once written: a JSON reader keeps only one of them.
 func checkKeysUnique(t *testing.T, name string, s Stages) {
 	t.Helper()
 	seen := make(map[string]bool, len(s))
 	for _, st := range s {
-		k := encodedString(st.Key)
+		k := jsontest.Decoded(st.Key)
 		if seen[k] {
 			t.Fatalf("%s: key %q twice at one level", name, k)
 		}
@@ -293,9 +264,9 @@ func FuzzJournal(f *testing.F) {
 			seen[st.SpanID]++
 			switch ev := ended[st.SpanID]; {
 			case ev != nil:
-				if st.Name != ev.Name || compactJSON(st.Data) != compactJSON(ev.Data) || st.Error != ev.Error && ev.Failed {
+				if st.Name != ev.Name || jsontest.Compact(st.Data) != jsontest.Compact(ev.Data) || st.Error != ev.Error && ev.Failed {
 					t.Errorf("stage %s: name %q, data %s, error %q; its end event has name %q, data %s, error %q",
-						st.SpanID, st.Name, compactJSON(st.Data), st.Error, ev.Name, compactJSON(ev.Data), ev.Error)
+						st.SpanID, st.Name, jsontest.Compact(st.Data), st.Error, ev.Name, jsontest.Compact(ev.Data), ev.Error)
 				}
 			case started[st.SpanID]:
 				if st.Status != StageRunning {
@@ -829,8 +800,8 @@ func FuzzAppendString(f *testing.F) {
 		if got != want {
 			t.Fatalf("jsonscalar.AppendText(%q) = %q reads back as %q; encoding/json's %q reads back as %q", s, out, got, ref, want)
 		}
-		if want != encodedString(s) {
-			t.Fatalf("encodedString(%q) = %q, encoding/json reads back %q", s, encodedString(s), want)
+		if want != jsontest.Decoded(s) {
+			t.Fatalf("jsontest.Decoded(%q) = %q, encoding/json reads back %q", s, jsontest.Decoded(s), want)
 		}
 	})
 }

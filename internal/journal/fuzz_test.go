@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/stage-tracker/stage-tracker/internal/journal"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/jsontest"
 )
 
 // FuzzAppendEvent checks the hand-written journal line encoder: any event,
@@ -81,36 +80,10 @@ func (d *differ) eq(field string, want, got any) {
 	}
 }
 
-func (d *differ) str(field, want, got string) { d.eq(field, encodedString(want), got) }
+func (d *differ) str(field, want, got string) { d.eq(field, jsontest.Decoded(want), got) }
 
 func (d *differ) raw(field string, want, got json.RawMessage) {
-	if w, g := compactJSON(want), compactJSON(got); w != g {
+	if w, g := jsontest.Compact(want), jsontest.Compact(got); w != g {
 		d.fail(field, w, g)
 	}
-}
-
-func compactJSON(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return "null"
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return "invalid JSON: " + string(raw)
-	}
-	return encodedString(b.String())
-}
-
-// encodedString returns s as a JSON decoder reads it back after encoding:
-// every byte that is not part of valid UTF-8 becomes U+FFFD.
-func encodedString(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		b.WriteRune(r) // RuneError for an invalid byte, with n == 1
-		i += n
-	}
-	return b.String()
 }
