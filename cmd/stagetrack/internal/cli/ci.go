@@ -132,8 +132,8 @@ func withCIArgs(args json.RawMessage, ci map[string]string) json.RawMessage {
 }
 
 // ciFinish tells the CI system about a finished run: on GitHub Actions, a
-// Markdown summary appended to $GITHUB_STEP_SUMMARY and an ::error::
-// annotation per failed stage on stdout (where the runner reads workflow
+// Markdown summary appended to $GITHUB_STEP_SUMMARY and an annotation per
+// failed (::error) or flaky (::warning) stage on stdout (where the runner reads workflow
 // commands). Elsewhere it does nothing. Failures to write are one line on
 // stderr: the run file is written already.
 func ciFinish(env *Env, path string, rf *runfile.Run) {
@@ -201,20 +201,45 @@ func mdCell(s string) string {
 	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
-// annotations are the ::error:: workflow commands of the failed stages.
+// annotations are the workflow commands that tell a person watching the
+// job how each stage ended, by the attempt that decides it: ::error for a
+// stage that failed (or never ended), ::warning for a flaky one (it passed
+// after a failed attempt). Earlier attempts say nothing of their own, so a
+// green job shows no error.
 func annotations(rf *runfile.Run) string {
 	var b strings.Builder
 	for _, row := range runtree.Flatten(rf) {
-		if row.Status != runfile.StageError {
-			continue
+		switch {
+		case !row.Decides:
+		case runtree.Failed(row.Status):
+			title := "stage " + row.KeyPath + " failed"
+			if row.Status != runfile.StageError {
+				title = "stage " + row.KeyPath + " " + row.Status
+			}
+			fmt.Fprintf(&b, "::error title=%s::%s\n", escapeProperty(title), escapeData(stageProblem(row.Stage)))
+		case row.Flaky():
+			var msgs []string
+			failed := 0
+			for _, e := range row.Earlier {
+				if runtree.Failed(runtree.Status(e)) {
+					failed++
+					msgs = append(msgs, fmt.Sprintf("attempt %d: %s", e.Attempt, orDefault(stageProblem(e), runtree.Status(e))))
+				}
+			}
+			title := fmt.Sprintf("stage %s is flaky (passed on attempt %d after %d failed)", row.KeyPath, len(row.Earlier)+1, failed)
+			fmt.Fprintf(&b, "::warning title=%s::%s\n", escapeProperty(title), escapeData(strings.Join(msgs, "\n")))
 		}
-		msg := row.Stage.Error
-		if tail := report.StderrTail(row.Stage.Data); tail != "" {
-			msg += "\n" + tail
-		}
-		fmt.Fprintf(&b, "::error title=%s::%s\n", escapeProperty("stage "+row.KeyPath+" failed"), escapeData(msg))
 	}
 	return b.String()
+}
+
+// stageProblem is a stage's error with its stderr tail.
+func stageProblem(st *runfile.Stage) string {
+	msg := st.Error
+	if tail := report.StderrTail(st.Data); tail != "" {
+		msg += "\n" + tail
+	}
+	return msg
 }
 
 // escapeData and escapeProperty escape a workflow command's message and
