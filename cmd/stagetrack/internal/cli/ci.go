@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"unicode"
 
 	"go.opentelemetry.io/otel/attribute"
 
@@ -160,32 +161,112 @@ func appendFile(path, s string) error {
 	return errors.Join(werr, f.Close())
 }
 
+// summaryLimit bounds the step summary: GitHub drops a step's summary
+// over 1 MiB, and the step may have written some of its own.
+const summaryLimit = 1000 * 1000
+
 // stepSummary is the Markdown summary of a run for $GITHUB_STEP_SUMMARY.
+// Every string from the run is escaped: a code span is fenced with more
+// backticks than it holds, other text has Markdown punctuation
+// backslash-escaped and HTML's characters as entities, so no name or error
+// can add a link, an image or markup. It stays under summaryLimit: the
+// failed stages are kept first, then the longest, and the rest counted.
 func stepSummary(path string, rf *runfile.Run) string {
-	var b strings.Builder
-	mark := map[string]string{runfile.StageOK: "✅", runfile.StageError: "❌"}
+	return boundedSummary(path, rf, summaryLimit)
+}
+
+func boundedSummary(path string, rf *runfile.Run, limit int) string {
 	status := runtree.RunStatus(rf)
 	runMark := "❌"
 	if status == runfile.StatusOK {
 		runMark = "✅"
 	}
-	fmt.Fprintf(&b, "### %s stagetrack run `%s`: %s in %s\n\n", runMark, mdCell(rf.Name), status, view.Duration(rf.CompletedAt.Sub(rf.StartTime)))
+	var head strings.Builder
+	fmt.Fprintf(&head, "### %s stagetrack run %s: %s in %s\n\n", runMark, mdCode(rf.Name), status, view.Duration(rf.CompletedAt.Sub(rf.StartTime)))
 	if rf.Error != "" {
-		fmt.Fprintf(&b, "**Error:** %s\n\n", mdCell(rf.Error))
+		fmt.Fprintf(&head, "**Error:** %s\n\n", mdText(rf.Error))
 	}
-	b.WriteString("| Stage | Status | Duration | Error |\n|---|---|---|---|\n")
+	head.WriteString("| Stage | Status | Duration | Error |\n|---|---|---|---|\n")
+	foot := fmt.Sprintf("\nRun file %s, trace %s.\n\n", mdCode(path), mdCode(rf.TraceID))
+
 	rows := runtree.Flatten(rf)
-	for _, row := range rows {
-		fmt.Fprintf(&b, "| %s%s | %s %s | %s | %s |\n", strings.Repeat("&nbsp;&nbsp;", row.Depth), mdCell(row.KeyPath),
-			orDefault(mark[row.Status], "⚠️"), row.Status, view.Duration(row.End.Sub(row.Start)), mdCell(row.Stage.Error))
+	lines := make([]string, len(rows))
+	for i, row := range rows {
+		lines[i] = fmt.Sprintf("| %s%s | %s | %s | %s |\n", strings.Repeat("&nbsp;&nbsp;", row.Depth), mdText(row.KeyPath),
+			statusCell(row), view.Duration(row.End.Sub(row.Start)), mdText(row.Stage.Error))
 	}
-	for _, row := range rows {
-		if tail := report.StderrTail(row.Stage.Data); tail != "" {
-			fmt.Fprintf(&b, "\n<details><summary>stderr of %s</summary>\n\n```text\n%s\n```\n\n</details>\n", mdCell(row.KeyPath), strings.ReplaceAll(tail, "```", "'''"))
+	// Failures that decide the run first, then other failures and flaky
+	// stages, then the longest stages; start order among equals.
+	rank := func(row runtree.Row) int {
+		switch {
+		case row.Decides && runtree.Failed(row.Status):
+			return 0
+		case runtree.Failed(row.Status) || row.Flaky():
+			return 1
+		}
+		return 2
+	}
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		ra, rb := rows[order[a]], rows[order[b]]
+		if x, y := rank(ra), rank(rb); x != y {
+			return x < y
+		}
+		return ra.End.Sub(ra.Start) > rb.End.Sub(rb.Start)
+	})
+	const moreReserve = 100 // the "… and N more stages" line
+	budget := limit - head.Len() - len(foot) - moreReserve
+	// A kept stage's stderr tail comes with it, when it fits.
+	keep := make([]bool, len(rows))
+	tails := make([]string, len(rows))
+	kept := 0
+	for _, i := range order {
+		if len(lines[i]) > budget {
+			continue
+		}
+		keep[i], budget = true, budget-len(lines[i])
+		kept++
+		if tail := report.StderrTail(rows[i].Stage.Data); tail != "" {
+			d := fmt.Sprintf("\n<details><summary>stderr of %s</summary>\n\n%stext\n%s\n%s\n\n</details>\n",
+				mdText(rows[i].KeyPath), fence(tail, 3), tail, fence(tail, 3))
+			if len(d) <= budget {
+				tails[i], budget = d, budget-len(d)
+			}
 		}
 	}
-	fmt.Fprintf(&b, "\nRun file `%s`, trace `%s`.\n\n", path, rf.TraceID)
+	var details strings.Builder
+	for _, d := range tails {
+		details.WriteString(d)
+	}
+
+	var b strings.Builder
+	b.WriteString(head.String())
+	for i, l := range lines {
+		if keep[i] {
+			b.WriteString(l)
+		}
+	}
+	if n := len(rows) - kept; n > 0 {
+		fmt.Fprintf(&b, "\n… and %d more stages (the run file has them all).\n", n)
+	}
+	b.WriteString(details.String())
+	b.WriteString(foot)
 	return b.String()
+}
+
+func statusCell(row runtree.Row) string {
+	switch {
+	case row.Flaky():
+		return "⚠️ ok (flaky)"
+	case row.Status == runfile.StageOK:
+		return "✅ ok"
+	case row.Status == runfile.StageError:
+		return "❌ error"
+	}
+	return "⚠️ " + mdText(row.Status)
 }
 
 func orDefault(s, d string) string {
@@ -195,10 +276,58 @@ func orDefault(s, d string) string {
 	return s
 }
 
-// mdCell makes s safe in a Markdown table cell: one line, pipes escaped.
-func mdCell(s string) string {
+// mdText makes s inert Markdown text on one line, also in a table cell:
+// HTML's special characters become entities and every other ASCII
+// punctuation character is backslash-escaped, so no link, image, emphasis,
+// code span or cell break can start in it.
+func mdText(s string) string {
 	s = strings.Join(strings.Fields(view.Clean(s)), " ")
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '"':
+			b.WriteString("&quot;")
+		case r < 0x80 && unicode.IsPunct(r) || r < 0x80 && unicode.IsSymbol(r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// mdCode is s on one line as a code span, fenced by more backticks than any
+// run of them in s, so that s cannot end it; nothing inside a code span is
+// Markdown or HTML.
+func mdCode(s string) string {
+	s = strings.Join(strings.Fields(view.Clean(s)), " ")
+	f := fence(s, 1)
+	pad := ""
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || s == "" {
+		pad = " "
+	}
+	return f + pad + s + pad + f
+}
+
+// fence is a run of backticks longer than any in s, and at least min long.
+func fence(s string, min int) string {
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(min, longest+1))
 }
 
 // annotations are the workflow commands that tell a person watching the
