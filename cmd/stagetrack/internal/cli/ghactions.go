@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,127 +9,12 @@ import (
 	"strings"
 	"unicode"
 
-	"go.opentelemetry.io/otel/attribute"
-
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/report"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
 	"github.com/stage-tracker/stage-tracker/runfile"
-	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
-
-// CI providers whose documented environment variables stagetrack reads.
-//
-// GitHub Actions: https://docs.github.com/en/actions/reference/variables-reference
-// GitLab CI: https://docs.gitlab.com/ci/variables/predefined_variables/
-const (
-	providerGitHub = "github_actions"
-	providerGitLab = "gitlab_ci"
-)
-
-// detectCI returns the attributes of the CI job stagetrack runs in, keyed
-// by OpenTelemetry attribute name (cicd.*, vcs.* and the provider's own),
-// or nil outside a CI system it knows.
-func detectCI(getenv func(string) string) map[string]string {
-	m := map[string]string{}
-	set := func(k, v string) {
-		if v != "" {
-			m[k] = v
-		}
-	}
-	switch {
-	case getenv("GITHUB_ACTIONS") == "true":
-		server, repo, runID, attempt := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), getenv("GITHUB_RUN_ID"), getenv("GITHUB_RUN_ATTEMPT")
-		if server == "" {
-			server = "https://github.com"
-		}
-		set("ci.provider", providerGitHub)
-		set("cicd.pipeline.name", getenv("GITHUB_WORKFLOW"))
-		set("cicd.pipeline.run.id", runID)
-		set("cicd.pipeline.task.name", getenv("GITHUB_JOB"))
-		set("vcs.ref.head.revision", getenv("GITHUB_SHA"))
-		set("vcs.ref.head.name", getenv("GITHUB_REF_NAME"))
-		set("github.repository", repo)
-		set("github.run_attempt", attempt)
-		set("github.run_number", getenv("GITHUB_RUN_NUMBER"))
-		set("github.actor", getenv("GITHUB_ACTOR"))
-		if repo != "" {
-			set("vcs.repository.url.full", server+"/"+repo)
-			if runID != "" {
-				url := server + "/" + repo + "/actions/runs/" + runID
-				if attempt != "" {
-					url += "/attempts/" + attempt
-				}
-				set("cicd.pipeline.run.url.full", url)
-			}
-		}
-	case getenv("GITLAB_CI") == "true":
-		set("ci.provider", providerGitLab)
-		name := getenv("CI_PIPELINE_NAME")
-		if name == "" {
-			name = getenv("CI_PROJECT_PATH")
-		}
-		set("cicd.pipeline.name", name)
-		set("cicd.pipeline.run.id", getenv("CI_PIPELINE_ID"))
-		set("cicd.pipeline.run.url.full", getenv("CI_PIPELINE_URL"))
-		set("cicd.pipeline.task.name", getenv("CI_JOB_NAME"))
-		set("cicd.pipeline.task.run.id", getenv("CI_JOB_ID"))
-		set("cicd.pipeline.task.run.url.full", getenv("CI_JOB_URL"))
-		set("vcs.ref.head.revision", getenv("CI_COMMIT_SHA"))
-		set("vcs.ref.head.name", getenv("CI_COMMIT_REF_NAME"))
-		set("vcs.repository.url.full", getenv("CI_PROJECT_URL"))
-		set("gitlab.project.path", getenv("CI_PROJECT_PATH"))
-	default:
-		return nil
-	}
-	return m
-}
-
-// ciResource is the setup option that puts the CI attributes on the
-// resource of every span this process exports (the run span among them);
-// nil when there are none.
-func ciResource(ci map[string]string) []setup.Option {
-	if len(ci) == 0 {
-		return nil
-	}
-	keys := sortedKeys(ci)
-	attrs := make([]attribute.KeyValue, 0, len(keys))
-	for _, k := range keys {
-		attrs = append(attrs, attribute.String(k, ci[k]))
-	}
-	return []setup.Option{setup.WithResourceAttributes(attrs...)}
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// withCIArgs returns the run's args with the CI attributes under "ci", when
-// args is a JSON object or absent; other args are left as they are.
-func withCIArgs(args json.RawMessage, ci map[string]string) json.RawMessage {
-	if len(ci) == 0 {
-		return args
-	}
-	obj := map[string]json.RawMessage{}
-	if len(args) > 0 && string(args) != "null" {
-		if json.Unmarshal(args, &obj) != nil || obj == nil {
-			return args
-		}
-	}
-	b, _ := json.Marshal(ci)
-	obj["ci"] = b
-	out, err := json.Marshal(obj)
-	if err != nil {
-		return args
-	}
-	return out
-}
 
 // ciFinish tells the CI system about a finished run: on GitHub Actions, a
 // Markdown summary appended to $GITHUB_STEP_SUMMARY and an annotation per
