@@ -35,6 +35,15 @@ func StderrTail(data json.RawMessage) string {
 // <testcase> per stage, named by its key path; a failed stage has a
 // <failure> with its error and stderr tail, a stage that never ended an
 // <error>.
+//
+// A repeated stage (a retry) is one <testcase>, the attempt that decides it
+// (see docs/run-file.md, "Repeated stage names"), with its earlier failed
+// attempts marked as Maven Surefire marks reruns, which GitHub's and
+// GitLab's test reports read: <flakyFailure> (or <flakyError>) inside a
+// passing case, <rerunFailure> (or <rerunError>) beside the <failure> of a
+// case that failed every time. Only deciding attempts count in failures
+// and errors; the stages of an earlier attempt of their parent are told by
+// that attempt.
 type (
 	junitSuites struct {
 		XMLName  xml.Name     `xml:"testsuites"`
@@ -66,7 +75,18 @@ type (
 		Time      string        `xml:"time,attr"`
 		Failure   *junitProblem `xml:"failure,omitempty"`
 		Error     *junitProblem `xml:"error,omitempty"`
-		SystemErr string        `xml:"system-err,omitempty"`
+		// Surefire's rerun elements, one per earlier failed attempt.
+		RerunFailures []junitRerun `xml:"rerunFailure"`
+		RerunErrors   []junitRerun `xml:"rerunError"`
+		FlakyFailures []junitRerun `xml:"flakyFailure"`
+		FlakyErrors   []junitRerun `xml:"flakyError"`
+		SystemErr     string       `xml:"system-err,omitempty"`
+	}
+	junitRerun struct {
+		Message    string `xml:"message,attr"`
+		Type       string `xml:"type,attr,omitempty"`
+		StackTrace string `xml:"stackTrace,omitempty"`
+		SystemErr  string `xml:"system-err,omitempty"`
 	}
 	junitProblem struct {
 		Message string `xml:"message,attr"`
@@ -103,11 +123,13 @@ func WriteJUnit(w io.Writer, runs []Input, title string) error {
 			s.Properties = append(s.Properties, junitProperty{Name: "error", Value: r.Error})
 		}
 		for _, row := range runtree.Flatten(r) {
+			if !row.Decides {
+				continue
+			}
 			c := junitCase{Name: row.KeyPath, ClassName: s.Name, Time: seconds(row.End.Sub(row.Start))}
 			tail := StderrTail(row.Stage.Data)
-			text := row.Stage.Error
+			text := problemText(row.Stage)
 			if tail != "" {
-				text += "\n\nstderr (last lines):\n" + tail
 				c.SystemErr = tail
 			}
 			switch row.Status {
@@ -118,6 +140,30 @@ func WriteJUnit(w io.Writer, runs []Input, title string) error {
 			default:
 				c.Error = &junitProblem{Message: "stage " + row.Status, Type: row.Status, Text: text}
 				s.Errors++
+			}
+			passed := row.Status == runfile.StageOK
+			for _, e := range row.Earlier {
+				st := runtree.Status(e)
+				if !runtree.Failed(st) {
+					continue
+				}
+				rr := junitRerun{Type: st, StackTrace: problemText(e), SystemErr: StderrTail(e.Data)}
+				isErr := st != runfile.StageError
+				if isErr {
+					rr.Message = fmt.Sprintf("attempt %d: stage %s", e.Attempt, st)
+				} else {
+					rr.Message = fmt.Sprintf("attempt %d: %s", e.Attempt, orName(e.Error, "failed"))
+				}
+				switch {
+				case passed && isErr:
+					c.FlakyErrors = append(c.FlakyErrors, rr)
+				case passed:
+					c.FlakyFailures = append(c.FlakyFailures, rr)
+				case isErr:
+					c.RerunErrors = append(c.RerunErrors, rr)
+				default:
+					c.RerunFailures = append(c.RerunFailures, rr)
+				}
 			}
 			s.Cases = append(s.Cases, c)
 			s.Tests++
@@ -140,6 +186,15 @@ func WriteJUnit(w io.Writer, runs []Input, title string) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
+}
+
+// problemText is a stage's error followed by its stderr tail.
+func problemText(st *runfile.Stage) string {
+	text := st.Error
+	if tail := StderrTail(st.Data); tail != "" {
+		text += "\n\nstderr (last lines):\n" + tail
+	}
+	return text
 }
 
 func orName(s, d string) string {

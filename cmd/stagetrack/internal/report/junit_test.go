@@ -103,3 +103,89 @@ func derefOr(s *string) string {
 	}
 	return *s
 }
+
+// TestWriteJUnitRetries: a repeated stage is one test case, its deciding
+// attempt, with its earlier failed attempts marked as Surefire marks
+// reruns; failures count deciding attempts only.
+func TestWriteJUnitRetries(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	at := func(key, name string, attempt int, status, errMsg string) runfile.Stage {
+		return runfile.Stage{Key: key, Name: name, Attempt: attempt, Status: status, Error: errMsg, StartTime: t0, EndTime: t0.Add(time.Second)}
+	}
+	run := &runfile.Run{
+		RunID: "r1", Name: "ci", Status: runfile.StatusFailed, StartTime: t0, CompletedAt: t0.Add(5 * time.Second),
+		Stages: runfile.Stages{
+			at("fetch#1", "fetch", 1, runfile.StageError, "timeout"),
+			at("fetch", "fetch", 2, runfile.StageOK, ""),
+			at("deploy#1", "deploy", 1, runfile.StageUnfinished, ""),
+			at("deploy", "deploy", 2, runfile.StageOK, ""),
+			at("test#1", "test", 1, runfile.StageError, "exit status 1"),
+			at("test", "test", 2, runfile.StageError, "exit status 2"),
+			at("lint", "lint", 1, runfile.StageError, "exit status 3"),
+		},
+	}
+	var b bytes.Buffer
+	if err := report.WriteJUnit(&b, []report.Input{{File: "r.json", Run: run}}, ""); err != nil {
+		t.Fatal(err)
+	}
+	type rerun struct {
+		Message    string `xml:"message,attr"`
+		StackTrace string `xml:"stackTrace"`
+	}
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Suite    struct {
+			Failures int `xml:"failures,attr"`
+			Cases    []struct {
+				Name          string   `xml:"name,attr"`
+				Failure       *rerun   `xml:"failure"`
+				FlakyFailures []rerun  `xml:"flakyFailure"`
+				FlakyErrors   []rerun  `xml:"flakyError"`
+				RerunFailures []rerun  `xml:"rerunFailure"`
+				Other         []string `xml:"error"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatalf("not XML: %v\n%s", err, b.String())
+	}
+	if doc.Tests != 4 || doc.Failures != 2 || doc.Errors != 0 || doc.Suite.Failures != 2 {
+		t.Errorf("tests %d failures %d (suite %d) errors %d, want 4 tests, 2 failures, 0 errors\n%s",
+			doc.Tests, doc.Failures, doc.Suite.Failures, doc.Errors, b.String())
+	}
+	got := map[string]string{}
+	for _, c := range doc.Suite.Cases {
+		var parts []string
+		if c.Failure != nil {
+			parts = append(parts, "failure "+c.Failure.Message)
+		}
+		for _, r := range c.RerunFailures {
+			parts = append(parts, "rerunFailure "+r.Message)
+		}
+		for _, r := range c.FlakyFailures {
+			parts = append(parts, "flakyFailure "+r.Message+" / "+r.StackTrace)
+		}
+		for _, r := range c.FlakyErrors {
+			parts = append(parts, "flakyError "+r.Message)
+		}
+		got[c.Name] = strings.Join(parts, "; ")
+	}
+	want := map[string]string{
+		"fetch":  "flakyFailure attempt 1: timeout / timeout",
+		"deploy": "flakyError attempt 1: stage unfinished",
+		"test":   "failure exit status 2; rerunFailure attempt 1: exit status 1",
+		"lint":   "failure exit status 3",
+	}
+	for name, w := range want {
+		t.Run(name, func(t *testing.T) {
+			if g, ok := got[name]; !ok || g != w {
+				t.Errorf("case %s: %q, want %q\n%s", name, g, w, b.String())
+			}
+		})
+	}
+	if len(got) != len(want) {
+		t.Errorf("cases %v, want %d", got, len(want))
+	}
+}

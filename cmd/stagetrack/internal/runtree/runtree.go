@@ -24,25 +24,42 @@ type Row struct {
 	Status   string // Status(Stage)
 	Start    time.Time
 	End      time.Time // End(Stage)
+	// Decides is true when the stage is the last attempt of its name at its
+	// level and every stage it is nested in is the last attempt of its own
+	// name: the record that counts for the run's status (see
+	// internal/runstatus). False for name#1, name#2… and their children.
+	Decides bool
+	// Earlier are the earlier attempts of the stage's name at its level,
+	// in start order; empty for a name used once.
+	Earlier []*runfile.Stage
 }
 
 // Flatten returns the stages of r depth-first, each parent before its
 // children, siblings in file (start) order.
 func Flatten(r *runfile.Run) []Row {
 	var rows []Row
-	var walk func(s runfile.Stages, depth int, keys, names string)
-	walk = func(s runfile.Stages, depth int, keys, names string) {
+	var walk func(s runfile.Stages, depth int, keys, names string, decides bool)
+	walk = func(s runfile.Stages, depth int, keys, names string, decides bool) {
+		last := make(map[string]int, len(s))
+		for i := range s {
+			last[name(&s[i])] = i
+		}
+		seen := map[string][]*runfile.Stage{}
 		for i := range s {
 			st := &s[i]
-			kp, np := join(keys, st.Key), join(names, name(st))
+			n := name(st)
+			kp, np := join(keys, st.Key), join(names, n)
+			d := decides && last[n] == i
 			rows = append(rows, Row{
 				Stage: st, Depth: depth, KeyPath: kp, NamePath: np, Parent: names,
 				Status: Status(st), Start: st.StartTime, End: End(st),
+				Decides: d, Earlier: seen[n],
 			})
-			walk(st.Stages, depth+1, kp, np)
+			seen[n] = append(seen[n][:len(seen[n]):len(seen[n])], st)
+			walk(st.Stages, depth+1, kp, np, d)
 		}
 	}
-	walk(r.Stages, 0, "", "")
+	walk(r.Stages, 0, "", "", true)
 	return rows
 }
 
@@ -71,6 +88,20 @@ func Status(st *runfile.Stage) string {
 	default:
 		return runfile.StageOK
 	}
+}
+
+// Flaky reports whether the row decides its stage, passed, and an earlier
+// attempt of its name at its level did not.
+func (r Row) Flaky() bool {
+	if !r.Decides || Failed(r.Status) {
+		return false
+	}
+	for _, e := range r.Earlier {
+		if Failed(Status(e)) {
+			return true
+		}
+	}
+	return false
 }
 
 // Failed reports whether a stage with this status did not end well: any

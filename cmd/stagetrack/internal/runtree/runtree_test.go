@@ -65,3 +65,43 @@ func TestShortID(t *testing.T) {
 		})
 	}
 }
+
+// TestDecidesAndFlaky: only the last attempt of a name, nested in last
+// attempts, decides; it is flaky when it passed after a failed attempt.
+func TestDecidesAndFlaky(t *testing.T) {
+	r := &runfile.Run{Stages: runfile.Stages{
+		{Key: "fetch#1", Name: "fetch", Status: runfile.StageError, Error: "timeout"},
+		{Key: "fetch", Name: "fetch", Status: runfile.StageOK},
+		{Key: "test#1", Name: "test", Status: runfile.StageError, Error: "exit 1"},
+		{Key: "test", Name: "test", Status: runfile.StageError, Error: "exit 1"},
+		{Key: "train#1", Name: "train", Status: runfile.StageError, Stages: runfile.Stages{
+			{Key: "epoch", Name: "epoch", Status: runfile.StageError},
+		}},
+		{Key: "train", Name: "train", Status: runfile.StageOK, Stages: runfile.Stages{
+			{Key: "epoch", Name: "epoch", Status: runfile.StageOK},
+		}},
+		{Key: "lint", Name: "lint", Status: runfile.StageOK},
+	}}
+	type got struct {
+		Decides, Flaky bool
+		Earlier        int
+	}
+	want := map[string]got{
+		"fetch#1": {}, "fetch": {Decides: true, Flaky: true, Earlier: 1},
+		"test#1": {}, "test": {Decides: true, Earlier: 1},
+		"train#1": {}, "train#1/epoch": {}, "train": {Decides: true, Flaky: true, Earlier: 1},
+		"train/epoch": {Decides: true}, "lint": {Decides: true},
+	}
+	rows := runtree.Flatten(r)
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for _, row := range rows {
+		t.Run(row.KeyPath, func(t *testing.T) {
+			g := got{Decides: row.Decides, Flaky: row.Flaky(), Earlier: len(row.Earlier)}
+			if g != want[row.KeyPath] {
+				t.Errorf("got %+v, want %+v", g, want[row.KeyPath])
+			}
+		})
+	}
+}
