@@ -485,10 +485,13 @@ func testTimeout(t *testing.T, bin binaries) {
 		name string
 		args []string
 		sig  string // the signal that ended CMD
+		line string // the line that says so
 	}{
-		{name: "SIGTERM ends sleep 60", args: []string{"--timeout", "1s", "--", "sleep", "60"}, sig: "terminated"},
+		{name: "SIGTERM ends sleep 60", args: []string{"--timeout", "1s", "--", "sleep", "60"}, sig: "terminated",
+			line: `stagetrack: stage "s" timed out after 1s; sent SIGTERM to its process group` + "\n"},
 		{name: "SIGKILL after --kill-after when SIGTERM is ignored, the whole group",
-			args: []string{"--timeout", "1s", "--kill-after", "500ms", "--", "sh", "-c", `trap "" TERM; sleep 60; echo survived`}, sig: "killed"},
+			args: []string{"--timeout", "1s", "--kill-after", "500ms", "--", "sh", "-c", `trap "" TERM; sleep 60; echo survived`}, sig: "killed",
+			line: `stagetrack: stage "s" timed out after 1s; sent SIGTERM to its process group, then SIGKILL after 500ms` + "\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -501,6 +504,9 @@ func testTimeout(t *testing.T, bin binaries) {
 			}
 			if took > 15*time.Second {
 				t.Errorf("took %v; a 1s timeout should end it in a few seconds", took)
+			}
+			if n := strings.Count(r.stderr, "timed out"); n != 1 || !strings.Contains(r.stderr, tc.line) {
+				t.Errorf("stderr, want the one line %q:\n%s", tc.line, r.stderr)
 			}
 			_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
 			st := rf.Stages[0]
