@@ -18,11 +18,13 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/contrib/propagators/envcar"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/keys"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -239,6 +241,8 @@ func (a *attempter) run(ctx, cmdCtx context.Context, run *tracker.Run, journal, 
 	}
 	if out.timedOut {
 		data["timed_out"] = true
+		// The run file's own stage field, beside the data.
+		trace.SpanFromContext(sctx).SetAttributes(attribute.Bool(keys.StageTimedOut, true))
 	}
 	if out.err != nil && lim.tail != nil {
 		if t := lim.tail.String(); t != "" {
