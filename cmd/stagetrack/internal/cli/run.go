@@ -66,8 +66,11 @@ to the base name of CMD.
 
 While CMD runs, run prints each stage on stderr as it starts and ends, with
 the time since the run started, its duration and its error: coloured on a
-terminal, plain (no colour, no line cut) in a file or CI log. At the end it prints the run's status, the run file
-and the trace id on stderr. --quiet prints neither.
+terminal, plain (no colour, no line cut) in a file or CI log; after 5
+minutes without a line (STAGETRACK_STILL_RUNNING, a Go duration; 0: never)
+it says which stages are still running and for how long. At the end it
+prints the run's status, the run file and the trace id on stderr. --quiet
+prints neither.
 
 run exits with CMD's exit code: 128+N when signal N ended CMD or stagetrack
 passed it on (130 for SIGINT, 143 for SIGTERM), 127 when CMD is not found,
