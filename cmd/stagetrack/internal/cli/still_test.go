@@ -5,6 +5,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -86,5 +87,39 @@ func TestProgressStillRunningNamesThree(t *testing.T) {
 	got, ok := p.stillRunning(t0 + int64(time.Minute) + 10)
 	if want := "»  1m00s  still running: s0 1m00s, s1 1m00s, s2 1m00s, and 2 more"; !ok || got != want {
 		t.Errorf("got %q (%v), want %q", got, ok, want)
+	}
+}
+
+// STAGETRACK_STILL_RUNNING sets the interval; a value that is not a
+// duration is one warning line, and the default.
+func TestProgressStillRunningSetting(t *testing.T) {
+	tests := []struct {
+		name, value string
+		want        time.Duration
+		warn        bool
+	}{
+		{name: "unset", want: defaultStillEvery},
+		{name: "a minute", value: "1m", want: time.Minute},
+		{name: "off", value: "0", want: 0},
+		{name: "not a duration", value: "soon\x1b[2J", want: defaultStillEvery, warn: true},
+		{name: "negative", value: "-1m", want: defaultStillEvery, warn: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr strings.Builder
+			env := &Env{Stderr: &stderr, Getenv: func(k string) string {
+				if k == EnvStillRunning {
+					return tc.value
+				}
+				return ""
+			}}
+			p := env.progress()
+			if p.stillEvery != tc.want {
+				t.Errorf("interval %v, want %v", p.stillEvery, tc.want)
+			}
+			if got := stderr.String(); (got != "") != tc.warn || strings.Contains(got, "\x1b") || strings.Count(got, "\n") > 1 {
+				t.Errorf("stderr %q, want a warning line: %v", got, tc.warn)
+			}
+		})
 	}
 }
