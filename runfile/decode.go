@@ -55,6 +55,7 @@ type stageJSON struct {
 	Stack       string          `json:"stack"`
 	Host        string          `json:"host"`
 	PID         int             `json:"pid"`
+	TimedOut    bool            `json:"timed_out"`
 	// Stages are decoded by decodeStagesFrom, from the same token stream.
 }
 
@@ -279,6 +280,7 @@ func decodeStage(dec *json.Decoder, key string) (_ Stage, naive bool, _ error) {
 		Stack:        j.Stack,
 		Host:         j.Host,
 		PID:          j.PID,
+		TimedOut:     j.TimedOut,
 		Stages:       nested,
 	}
 	if j.Name != nil {
@@ -328,6 +330,8 @@ func decodeStageField(dec *json.Decoder, j *stageJSON, field string) error {
 		dst = &j.DataError
 	case "stack":
 		dst = &j.Stack
+	case "timed_out":
+		dst = &j.TimedOut
 	case "host":
 		dst = &j.Host
 	case "pid":

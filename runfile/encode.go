@@ -240,6 +240,10 @@ func (e *encoder) stage(st *Stage) {
 		e.key("pid")
 		e.int(st.PID)
 	}
+	if st.TimedOut {
+		e.key("timed_out")
+		e.b = append(e.b, "true"...)
+	}
 	if len(st.Stages) > 0 {
 		e.key("stages")
 		e.stageSet(st.Stages)

@@ -106,6 +106,7 @@ type Stage struct {
 	Stack        string // stack: the goroutine stack of a panic in the stage
 	Host         string // host: the host that ran the stage, where it differs from the run's
 	PID          int    // pid: the process that ran the stage, where it differs from the run's
+	TimedOut     bool   // timed_out: a time limit ended the stage (stagetrack exec --timeout); written only when true
 	Stages       Stages // stages: the stages started inside this one
 
 	// DurationUnknown: duration_sec was null (the Python tool's default)

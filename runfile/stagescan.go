@@ -183,6 +183,17 @@ func (s *scanner) stage(key string, depth int) (_ Stage, naive, ok bool) {
 					st.Stack, ok = keepString(v, isNull, st.Stack)
 				case "host":
 					st.Host, ok = keepString(v, isNull, st.Host)
+				case "timed_out":
+					// As encoding/json: null leaves it, anything but a
+					// boolean is an error (the slow path says which).
+					switch string(v) {
+					case "true":
+						st.TimedOut = true
+					case "false":
+						st.TimedOut = false
+					default:
+						ok = isNull
+					}
 				}
 				if !ok {
 					return Stage{}, false, false
@@ -216,7 +227,7 @@ func (s *scanner) stage(key string, depth int) (_ Stage, naive, ok bool) {
 
 // fields are the names of a stage's fields, in lower case.
 var fields = [...]string{"stages", "start_time", "duration_sec", "data", "error", "name", "attempt",
-	"end_time", "status", "span_id", "parent_span_id", "data_error", "stack", "host", "pid"}
+	"end_time", "status", "span_id", "parent_span_id", "data_error", "stack", "host", "pid", "timed_out"}
 
 // fieldName is the stage field raw (a quoted key) names, as decodeStage
 // matches it: "stages" case-folded, the others by their lower case; ""

@@ -36,6 +36,10 @@ var stageSeeds = []struct{ name, in string }{
 	{"stage not an object", `{"a":[1]}`},
 	{"stages not an object", `{"a":{"stages":[]}}`},
 	{"escaped time", `{"a":{"start_time":"2025-05-05T23:14:10\u002e5Z"}}`},
+	{"timed out", `{"a":{"status":"error","error":"timed out after 2s","timed_out":true},"b":{"timed_out":false}}`},
+	{"timed out: null and duplicates", `{"a":{"timed_out":true,"timed_out":null},"b":{"TIMED_OUT":true,"timed_out":false}}`},
+	{"timed out: wrong type", `{"a":{"timed_out":"yes"}}`},
+	{"timed out: number", `{"a":{"timed_out":1}}`},
 	{"array", `[]`},
 	{"number", `1`},
 }

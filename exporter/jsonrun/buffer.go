@@ -51,7 +51,7 @@ type origin struct {
 
 // rareStage is what few stages carry: an error, a status, a stack.
 type rareStage struct {
-	failed                         bool
+	failed, timedOut               bool
 	errMsg, status, dataErr, stack string
 }
 
@@ -77,8 +77,8 @@ func (b *stageBuffer) pack(r *stageRecord) packedStage {
 		startSec: r.start.Unix(), startNs: int32(r.start.Nanosecond()),
 		endSec: r.end.Unix(), endNs: int32(r.end.Nanosecond()),
 	}
-	if r.failed || r.errMsg != "" || r.status != "" || r.dataErr != "" || r.stack != "" {
-		p.rare = &rareStage{failed: r.failed, errMsg: r.errMsg, status: r.status, dataErr: r.dataErr, stack: r.stack}
+	if r.failed || r.errMsg != "" || r.status != "" || r.dataErr != "" || r.stack != "" || r.timedOut {
+		p.rare = &rareStage{failed: r.failed, errMsg: r.errMsg, status: r.status, dataErr: r.dataErr, stack: r.stack, timedOut: r.timedOut}
 	}
 	if o := (origin{proc: r.proc, res: r.res, loose: r.loose}); o != (origin{}) {
 		if b.origin == nil || *b.origin != o {
@@ -100,6 +100,7 @@ func (p *packedStage) unpack() stageRecord {
 	}
 	if p.rare != nil {
 		r.failed, r.errMsg, r.status, r.dataErr, r.stack = p.rare.failed, p.rare.errMsg, p.rare.status, p.rare.dataErr, p.rare.stack
+		r.timedOut = p.rare.timedOut
 	}
 	if o := p.origin; o != nil {
 		r.proc, r.res, r.loose = o.proc, o.res, o.loose

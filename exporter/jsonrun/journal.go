@@ -50,6 +50,7 @@ func journalStage(r *stageRecord) journal.Stage {
 		Data:         r.data,
 		DataError:    r.dataErr,
 		Stack:        r.stack,
+		TimedOut:     r.timedOut,
 	}
 }
 
@@ -78,6 +79,7 @@ func stageFromEvent(ev *journal.Event) (stageRecord, error) {
 		data:     s.Data,
 		dataErr:  s.DataError,
 		stack:    s.Stack,
+		timedOut: s.TimedOut,
 		proc:     proc{host: s.Host, pid: s.PID},
 	}, nil
 }

@@ -72,6 +72,7 @@ func better(a, b *stageRecord) bool {
 		cmp.Compare(a.stack, b.stack),
 		bytes.Compare(a.parentID[:], b.parentID[:]),
 		boolCompare(a.failed, b.failed),
+		boolCompare(a.timedOut, b.timedOut),
 		boolCompare(!a.loose, !b.loose),
 		cmp.Compare(a.proc.host, b.proc.host),
 		cmp.Compare(a.proc.pid, b.proc.pid),
@@ -204,6 +205,7 @@ func recordsOf(run *Run) (*rootRecord, []stageRecord, error) {
 				failed:   st.Status == StageError || st.Error != "",
 				dataErr:  st.DataError,
 				stack:    st.Stack,
+				timedOut: st.TimedOut,
 				proc:     proc{host: st.Host, pid: st.PID},
 			}
 			if st.Status != StageOK && st.Status != StageError {

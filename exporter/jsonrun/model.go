@@ -77,13 +77,14 @@ type stageRecord struct {
 	// loose: the span named no run (no stage_tracker.run.id); it is a stage
 	// by its trace. The tracker's run span counts only the others. Records
 	// read back from a journal are never loose. (Beside failed: no padding.)
-	loose   bool
-	errMsg  string
-	status  string // keys.StatusUnfinished, or "" when it ended normally
-	data    string // JSON as the tracker encoded it
-	dataErr string
-	stack   string
-	proc    proc // the process that ran the stage, when known
+	loose    bool
+	errMsg   string
+	status   string // keys.StatusUnfinished, or "" when it ended normally
+	data     string // JSON as the tracker encoded it
+	dataErr  string
+	stack    string
+	timedOut bool // a time limit ended the stage
+	proc     proc // the process that ran the stage, when known
 	// res identifies the span's resource (its process), for the rule that
 	// a process that names its stages' run marks its stages (marks.go). The
 	// zero value, for records from a journal, is unknown.
@@ -120,6 +121,8 @@ func newStageRecord(s sdktrace.ReadOnlySpan, procs *procCache) stageRecord {
 			r.status = kv.Value.AsString()
 		case keys.StageStack:
 			r.stack = kv.Value.AsString()
+		case keys.StageTimedOut:
+			r.timedOut = kv.Value.AsBool()
 		case keys.StageParent:
 			if id, err := trace.SpanIDFromHex(kv.Value.AsString()); err == nil {
 				r.parentID = id
@@ -505,6 +508,7 @@ func toStage(s *stageRecord) Stage {
 		SpanID:      s.spanID.String(),
 		DataError:   s.dataErr,
 		Stack:       s.stack,
+		TimedOut:    s.timedOut,
 		Status:      StageOK,
 		Host:        s.proc.host,
 		PID:         s.proc.pid,

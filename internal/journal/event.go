@@ -46,6 +46,7 @@ type Event struct {
 	Data         json.RawMessage `json:"data,omitempty"`
 	DataError    string          `json:"data_error,omitempty"`
 	Stack        string          `json:"stack,omitempty"`
+	TimedOut     bool            `json:"timed_out,omitempty"`
 	// Detached marks the run event of a run that stagetrack start opened:
 	// no process owns it until stagetrack finish.
 	Detached bool `json:"detached,omitempty"`
@@ -101,6 +102,9 @@ func Append(b []byte, ev *Event) []byte {
 	raw(`,"data":`, ev.Data, false)
 	str(`,"data_error":`, ev.DataError)
 	str(`,"stack":`, ev.Stack)
+	if ev.TimedOut {
+		b = append(b, `,"timed_out":true`...)
+	}
 	if ev.Detached {
 		b = append(b, `,"detached":true`...)
 	}
@@ -150,6 +154,7 @@ type Stage struct {
 	Data         string // JSON, valid (or empty)
 	DataError    string
 	Stack        string
+	TimedOut     bool // a time limit ended the stage
 }
 
 // AppendStage appends the start (end false) or end event of stage s as
@@ -211,6 +216,9 @@ func AppendStage(b []byte, s *Stage, end bool) []byte {
 	}
 	str(`,"data_error":`, s.DataError)
 	str(`,"stack":`, s.Stack)
+	if s.TimedOut {
+		b = append(b, `,"timed_out":true`...)
+	}
 	return append(b, '}', '\n')
 }
 
@@ -227,6 +235,7 @@ func StageOf(ev *Event) (Stage, error) {
 		Status:    ev.Status,
 		DataError: ev.DataError,
 		Stack:     ev.Stack,
+		TimedOut:  ev.TimedOut,
 	}
 	if len(ev.Data) > 0 {
 		s.Data = string(ev.Data)
@@ -259,7 +268,7 @@ func StageEvent(s *Stage, end bool) Event {
 	if s.Data != "" {
 		ev.Data = json.RawMessage(s.Data)
 	}
-	ev.DataError, ev.Stack = s.DataError, s.Stack
+	ev.DataError, ev.Stack, ev.TimedOut = s.DataError, s.Stack, s.TimedOut
 	return ev
 }
 

@@ -120,7 +120,7 @@ func TestAppendStageIsTheEventFormat(t *testing.T) {
 		{"plain", testStage(3)},
 		{"no parent", Stage{Name: "a", SpanID: [8]byte{1}, Start: 1e9, End: 2e9}},
 		{"failed with everything", Stage{Name: "b\n\"q\"", SpanID: [8]byte{2}, ParentSpanID: [8]byte{3}, Start: 1e9 + 5, End: 2e9 + 5,
-			Failed: true, Error: "boom", Status: "unfinished", DataError: "dropped", Stack: "goroutine 1\n", Host: "h", PID: 7}},
+			Failed: true, Error: "boom", Status: "unfinished", DataError: "dropped", Stack: "goroutine 1\n", Host: "h", PID: 7, TimedOut: true}},
 		{"pretty data", Stage{Name: "c", SpanID: [8]byte{4}, Start: 1e9, End: 2e9, Data: "{\n  \"a\": 1\n}"}},
 		{"data that will not compact", Stage{Name: "d", SpanID: [8]byte{5}, Start: 1e9, End: 2e9, Data: "{\n"}},
 	}
@@ -130,7 +130,7 @@ func TestAppendStageIsTheEventFormat(t *testing.T) {
 			id := fmt.Sprintf("%x", r.SpanID)
 			start := Event{Kind: KindStart, T: r.Start, SpanID: id, Name: r.Name, Start: r.Start}
 			end := Event{Kind: KindEnd, T: r.End, SpanID: id, Name: r.Name, Start: r.Start, End: r.End,
-				Failed: r.Failed, Error: r.Error, Status: r.Status, DataError: r.DataError, Stack: r.Stack, PID: r.PID, Host: r.Host}
+				Failed: r.Failed, Error: r.Error, Status: r.Status, DataError: r.DataError, Stack: r.Stack, TimedOut: r.TimedOut, PID: r.PID, Host: r.Host}
 			if r.ParentSpanID != [8]byte{} {
 				start.ParentSpanID = fmt.Sprintf("%x", r.ParentSpanID)
 				end.ParentSpanID = start.ParentSpanID
@@ -146,6 +146,9 @@ func TestAppendStageIsTheEventFormat(t *testing.T) {
 			}
 			if got, want := StageEvent(&r, true), end; !bytes.Equal(Append(nil, &got), Append(nil, &want)) {
 				t.Errorf("StageEvent = %+v, want %+v", got, want)
+			}
+			if got, err := StageOf(&end); err != nil || got != r {
+				t.Errorf("StageOf(end event) = %+v, %v; want %+v", got, err, r)
 			}
 		})
 	}

@@ -56,6 +56,9 @@ const (
 	StageStatus = "stage_tracker.stage.status"
 	// StageStack is the goroutine stack of a panic inside the stage.
 	StageStack = "stage_tracker.stage.stack"
+	// StageTimedOut is true when a time limit ended the stage
+	// (stagetrack exec --timeout); absent otherwise.
+	StageTimedOut = "stage_tracker.stage.timed_out"
 	// RunStack is the goroutine stack of a panic that crashed the run.
 	RunStack = "stage_tracker.run.stack"
 	// RunArgsError says why the run's args could not be recorded.

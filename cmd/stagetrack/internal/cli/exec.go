@@ -18,11 +18,13 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/contrib/propagators/envcar"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/keys"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -222,6 +224,9 @@ func (a *attempter) run(ctx, cmdCtx context.Context, run *tracker.Run, journal, 
 	sctx, stage := run.StartStage(ctx, name)
 	extra := append(a.tr.ChildEnv(sctx, run.ID(), journal), EnvDataFile+"="+df.path)
 	out := runCommandWith(cmdCtx, a.env, a.argv, extra, sigs, lim)
+	if out.timedOut {
+		fmt.Fprintln(a.env.Stderr, timeoutLine(name, lim, out.killed))
+	}
 	data := map[string]any{}
 	maps.Copy(data, a.userData)
 	if fromFile, err := readDataFile(df.path); err != nil {
@@ -236,6 +241,8 @@ func (a *attempter) run(ctx, cmdCtx context.Context, run *tracker.Run, journal, 
 	}
 	if out.timedOut {
 		data["timed_out"] = true
+		// The run file's own stage field, beside the data.
+		trace.SpanFromContext(sctx).SetAttributes(attribute.Bool(keys.StageTimedOut, true))
 	}
 	if out.err != nil && lim.tail != nil {
 		if t := lim.tail.String(); t != "" {
@@ -385,6 +392,9 @@ type outcome struct {
 	startErr error
 	// timedOut is set when exec's --timeout ended CMD.
 	timedOut bool
+	// killed is set when CMD outlived the timeout's SIGTERM by
+	// --kill-after and was sent SIGKILL.
+	killed bool
 }
 
 // forwarded are the signals stagetrack passes on to the command.
@@ -493,6 +503,7 @@ func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *s
 		mu       sync.Mutex // guards exited and the kills, against pid reuse
 		exited   bool
 		timedOut bool
+		killed   bool
 	)
 	signalCmd := func(sig os.Signal) {
 		mu.Lock()
@@ -514,7 +525,12 @@ func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *s
 			timedOut = !exited
 			mu.Unlock()
 			signalCmd(syscall.SIGTERM)
-		}), time.AfterFunc(lim.timeout+lim.killAfter, func() { signalCmd(syscall.SIGKILL) }))
+		}), time.AfterFunc(lim.timeout+lim.killAfter, func() {
+			mu.Lock()
+			killed = !exited
+			mu.Unlock()
+			signalCmd(syscall.SIGKILL)
+		}))
 	}
 	wg.Go(func() {
 		for {
@@ -556,7 +572,7 @@ func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *s
 		out.err = fmt.Errorf("%s: %w", argv[0], waitErr)
 	}
 	mu.Lock()
-	out.timedOut = timedOut
+	out.timedOut, out.killed = timedOut, killed
 	mu.Unlock()
 	switch {
 	case received != nil:
@@ -566,6 +582,19 @@ func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *s
 		out.err = fmt.Errorf("timed out after %s", lim.timeout)
 	}
 	return out
+}
+
+// timeoutLine says that --timeout ended stage name's command, and how:
+//
+//	stagetrack: stage "train" timed out after 2s; sent SIGTERM to its process group, then SIGKILL after 10s
+//
+// The SIGKILL part only when the command outlived SIGTERM by --kill-after.
+func timeoutLine(name string, lim commandLimits, killed bool) string {
+	line := fmt.Sprintf("stagetrack: stage %q timed out after %s; sent SIGTERM to its process group", name, lim.timeout)
+	if killed {
+		line += fmt.Sprintf(", then SIGKILL after %s", lim.killAfter)
+	}
+	return line
 }
 
 // exitTimedOut is exec's exit code when --timeout ended CMD, as timeout(1).

@@ -5,6 +5,7 @@ package cli_test
 import (
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -58,7 +59,11 @@ func TestRunStatusAgreesWithExitCode(t *testing.T) {
 			wantStatus: runfile.StatusFailed, wantErr: `stage "test" failed: exit status 1`},
 		{name: "failed then passed on retry", script: `"$0" exec --stage test -- false; "$0" exec --stage test -- true`,
 			wantStatus: runfile.StatusOK},
-		{name: "command's own exit status wins", script: `"$0" exec --stage test -- false; exit 3`, code: 3,
+		{name: "set -e pipeline names the failed stage", script: `set -e; "$0" exec --stage test -- false; "$0" exec --stage deploy -- true`, code: 1,
+			wantStatus: runfile.StatusFailed, wantErr: `stage "test" failed: exit status 1`},
+		{name: "stage named, command's exit code kept", script: `"$0" exec --stage test -- false; exit 3`, code: 3,
+			wantStatus: runfile.StatusFailed, wantErr: `stage "test" failed: exit status 1`},
+		{name: "command fails, no stage failed", script: `"$0" exec --stage test -- false; "$0" exec --stage test -- true; exit 3`, code: 3,
 			wantStatus: runfile.StatusFailed, wantErr: "exit status 3"},
 	}
 	for _, tc := range tests {
@@ -75,8 +80,8 @@ func TestRunStatusAgreesWithExitCode(t *testing.T) {
 			if len(rf.Stages) == 0 || rf.Stages[0].Error != "exit status 1" {
 				t.Errorf("first attempt %+v, want its error kept", rf.Stages)
 			}
-			if tc.wantErr != "" && !strings.Contains(r.stderr, "stagetrack: run failed in ") {
-				t.Errorf("stderr does not say the run failed:\n%s", r.stderr)
+			if tc.wantErr != "" && !regexp.MustCompile(`(?m)^stagetrack: run failed in \S+: `+regexp.QuoteMeta(tc.wantErr)+`$`).MatchString(r.stderr) {
+				t.Errorf("stderr does not say the run failed with %q:\n%s", tc.wantErr, r.stderr)
 			}
 			runSpan := consoleSpanStatus(t, r.stderr, rf.SpanID)
 			wantCode := "Unset"

@@ -31,6 +31,9 @@ func TestPipelineCommands(t *testing.T) {
 	t.Run("--timeout ends the command and records it", func(t *testing.T) {
 		testTimeout(t, bin)
 	})
+	t.Run("--timeout in a run: timed_out through the journal", func(t *testing.T) {
+		testTimeoutJoined(t, bin)
+	})
 	t.Run("--retry records each attempt", func(t *testing.T) {
 		testRetry(t, bin)
 	})
@@ -485,10 +488,13 @@ func testTimeout(t *testing.T, bin binaries) {
 		name string
 		args []string
 		sig  string // the signal that ended CMD
+		line string // the line that says so
 	}{
-		{name: "SIGTERM ends sleep 60", args: []string{"--timeout", "1s", "--", "sleep", "60"}, sig: "terminated"},
+		{name: "SIGTERM ends sleep 60", args: []string{"--timeout", "1s", "--", "sleep", "60"}, sig: "terminated",
+			line: `stagetrack: stage "s" timed out after 1s; sent SIGTERM to its process group` + "\n"},
 		{name: "SIGKILL after --kill-after when SIGTERM is ignored, the whole group",
-			args: []string{"--timeout", "1s", "--kill-after", "500ms", "--", "sh", "-c", `trap "" TERM; sleep 60; echo survived`}, sig: "killed"},
+			args: []string{"--timeout", "1s", "--kill-after", "500ms", "--", "sh", "-c", `trap "" TERM; sleep 60; echo survived`}, sig: "killed",
+			line: `stagetrack: stage "s" timed out after 1s; sent SIGTERM to its process group, then SIGKILL after 500ms` + "\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -502,9 +508,15 @@ func testTimeout(t *testing.T, bin binaries) {
 			if took > 15*time.Second {
 				t.Errorf("took %v; a 1s timeout should end it in a few seconds", took)
 			}
+			if n := strings.Count(r.stderr, "timed out"); n != 1 || !strings.Contains(r.stderr, tc.line) {
+				t.Errorf("stderr, want the one line %q:\n%s", tc.line, r.stderr)
+			}
 			_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
 			st := rf.Stages[0]
 			d := stageData(t, st)
+			if !st.TimedOut {
+				t.Errorf("stage timed_out %v, want true", st.TimedOut)
+			}
 			if st.Error != "timed out after 1s" || d["timed_out"] != true || d["signal"] != tc.sig {
 				t.Errorf("stage error %q data %s; want timed out after 1s, timed_out, signal %s", st.Error, st.Data, tc.sig)
 			}
@@ -512,6 +524,23 @@ func testTimeout(t *testing.T, bin binaries) {
 				t.Errorf("run status %q error %q", rf.Status, rf.Error)
 			}
 		})
+	}
+}
+
+// testTimeoutJoined: a stage of a run records timed_out through the
+// run's journal, as one of its own process does through its span.
+func testTimeoutJoined(t *testing.T, bin binaries) {
+	work := t.TempDir()
+	r := runAsUser(t, work, userEnv(), bin.stagetrack, "run", "--", bin.stagetrack, "exec", "--stage", "train", "--timeout", "1s", "--", "sleep", "60")
+	if r.code != 124 {
+		t.Fatalf("exit %d, want 124\nstderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, `stagetrack: stage "train" timed out after 1s; sent SIGTERM to its process group`+"\n") {
+		t.Errorf("stderr lacks the timeout line:\n%s", r.stderr)
+	}
+	_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
+	if len(rf.Stages) != 1 || !rf.Stages[0].TimedOut || rf.Error != `stage "train" failed: timed out after 1s` {
+		t.Errorf("run error %q stages %+v; want train timed out, and named", rf.Error, rf.Stages)
 	}
 }
 

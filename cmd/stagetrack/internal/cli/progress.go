@@ -2,8 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
+	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,7 +31,7 @@ import (
 // stage, indented by its depth in the stage tree (stages of joined
 // processes included: they name their parent span), then, for an end, its
 // duration and error. It is a pure function of the lines fed to it, with no
-// clock of its own.
+// clock of its own: stillRunning is given the time.
 //
 // A progress is not safe for concurrent use.
 type progress struct {
@@ -37,10 +40,58 @@ type progress struct {
 	origin int64             // the run's start, Unix ns; 0 until known
 	depth  map[string]int    // span id → depth of every stage seen
 	names  map[string]string // span id → name, for ends that carry none
+	// running holds the start (Unix ns) of each stage started and not
+	// yet ended, by span id.
+	running map[string]int64
+	// stillEvery is the quiet time after which stillRunning says which
+	// stages are running; 0: never.
+	stillEvery time.Duration
+	last       int64 // when the last line shown happened, Unix ns
 }
 
 func newProgress(color bool, width int) *progress {
-	return &progress{color: color, width: width, depth: map[string]int{}, names: map[string]string{}}
+	return &progress{color: color, width: width, depth: map[string]int{}, names: map[string]string{}, running: map[string]int64{}}
+}
+
+// defaultStillEvery is how long stagetrack run stays quiet while a stage
+// runs before it prints a "still running" line: often enough that a CI
+// log, and CI systems that end a job silent for 10 minutes, see the run
+// alive; rarely enough that a three-hour stage adds 36 lines.
+const defaultStillEvery = 5 * time.Minute
+
+// maxStillNames bounds the stages a "still running" line names.
+const maxStillNames = 3
+
+// stillRunning returns, when stages are running and no line was shown
+// for p.stillEvery before now (Unix ns), the line that says so:
+//
+//	» 5m0s  still running: train 5m0s
+//
+// naming the running stages in start order with the time since each
+// started, at most maxStillNames of them ("and 2 more"). It counts as a
+// line shown.
+func (p *progress) stillRunning(now int64) (string, bool) {
+	if p.stillEvery <= 0 || len(p.running) == 0 || now-p.last < int64(p.stillEvery) {
+		return "", false
+	}
+	p.last = now
+	ids := make([]string, 0, len(p.running))
+	for id := range p.running {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b string) int {
+		return cmp.Or(cmp.Compare(p.running[a], p.running[b]), cmp.Compare(a, b))
+	})
+	var names []string
+	for i, id := range ids {
+		if i == maxStillNames {
+			names = append(names, fmt.Sprintf("and %d more", len(ids)-i))
+			break
+		}
+		el := time.Duration(max(now-p.running[id], 0))
+		names = append(names, view.Clean(p.names[id])+" "+view.Duration(el.Truncate(time.Second)))
+	}
+	return p.format(now, 0, p.paint(sgrYellow, "still running:")+" "+strings.Join(names, ", ")), true
 }
 
 // line returns the display line for one journal line, without a newline,
@@ -59,9 +110,13 @@ func (p *progress) line(journalLine []byte) (string, bool) {
 	}
 	switch ev.Kind {
 	case journal.KindStart:
+		p.last = max(p.last, ev.T)
+		p.running[ev.SpanID] = cmp.Or(ev.Start, ev.T)
 		d := p.place(&ev)
 		return p.format(ev.T, d, p.paint(sgrDim, "▶")+" "+view.Clean(p.names[ev.SpanID])), true
 	case journal.KindEnd:
+		p.last = max(p.last, ev.T)
+		delete(p.running, ev.SpanID)
 		d := p.place(&ev)
 		status := ev.Status
 		if status == "" {
@@ -197,7 +252,8 @@ func (p *progress) paint(code, text string) string {
 const pollInterval = 100 * time.Millisecond
 
 // followJournal prints to w the progress lines of what is appended to the
-// journal at path, reading it every interval, until stop is called. stop
+// journal at path, reading it every interval, and a "still running" line
+// when p says one is due (progress.stillRunning), until stop is called. stop
 // reads and prints what is left, and returns once nothing more will be
 // written to w. A journal that cannot be opened yet is tried again at the
 // next tick; write errors are ignored (progress is a courtesy).
@@ -217,6 +273,9 @@ func followJournal(path string, every time.Duration, w io.Writer, p *progress) (
 				return
 			}
 			t.read(w, p, false)
+			if s, ok := p.stillRunning(time.Now().UnixNano()); ok {
+				_, _ = io.WriteString(w, s+"\n")
+			}
 		}
 	})
 	var once sync.Once
@@ -334,10 +393,28 @@ func (t *tailer) close() {
 // progress returns the progress printer for stderr: coloured and cut to
 // the width on a terminal; plain and whole elsewhere (a file, a CI log),
 // one line per stage start and end.
+//
+// Both print a "still running" line after STAGETRACK_STILL_RUNNING (a Go
+// duration, default 5m; 0 turns it off) without one.
 func (e *Env) progress() *progress {
-	if isTerm, _ := e.terminal(e.Stderr); !isTerm {
-		return newProgress(false, 0)
+	p := newProgress(false, 0)
+	if isTerm, _ := e.terminal(e.Stderr); isTerm {
+		o := e.viewOptions(e.Stderr, 0)
+		p = newProgress(o.Color, o.Width)
 	}
-	o := e.viewOptions(e.Stderr, 0)
-	return newProgress(o.Color, o.Width)
+	p.stillEvery = defaultStillEvery
+	if v := e.getenv(EnvStillRunning); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			fmt.Fprintf(e.Stderr, "stagetrack: warning: %s=%q is not a duration of 0 or more (such as 10m); using %s\n", EnvStillRunning, v, defaultStillEvery)
+		} else {
+			p.stillEvery = d
+		}
+	}
+	return p
 }
+
+// EnvStillRunning names the variable that sets how long stagetrack run
+// stays quiet while a stage runs before it says which stages are still
+// running: a Go duration; 0 turns the lines off.
+const EnvStillRunning = "STAGETRACK_STILL_RUNNING"

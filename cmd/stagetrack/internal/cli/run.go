@@ -32,12 +32,13 @@ func newRunCommand(env *Env) *cobra.Command {
 		Long: `run starts a run, runs CMD, and finalises the run when CMD exits: its run
 file, DIR/<run_id>.json, holds every stage that CMD and the processes it
 starts record, through "stagetrack exec" or a Go program calling
-tracker.StartOrJoin. Its status follows CMD's exit: "failed" with the error
-"exit status N" for a non-zero exit, "interrupted" when stagetrack received
-SIGINT or SIGTERM, which it passes on to CMD; for 0, "ok" unless the last
-attempt of a stage failed, when the run is "failed" with an error naming the
-stage (stage "test" failed: exit status 1) and run exits 1. A stage that
-failed and then passed on retry does not fail the run.
+tracker.StartOrJoin. Its status follows CMD's exit and its stages: when the
+last attempt of a stage failed, the run is "failed" with an error naming the
+stage (stage "test" failed: exit status 1), whatever CMD's exit, and run
+exits 1 if CMD exited 0; else "failed" with the error "exit status N" for a
+non-zero exit, "signal: S" when signal S ended CMD, and "interrupted" when
+stagetrack received SIGINT or SIGTERM, which it passes on to CMD. A stage
+that failed and then passed on retry does not fail the run.
 
 CMD's environment carries what a child needs to join the run:
 STAGE_TRACKER_RUN_ID, STAGE_TRACKER_JOURNAL (the run's journal, where joined
@@ -65,8 +66,11 @@ to the base name of CMD.
 
 While CMD runs, run prints each stage on stderr as it starts and ends, with
 the time since the run started, its duration and its error: coloured on a
-terminal, plain (no colour, no line cut) in a file or CI log. At the end it prints the run's status, the run file
-and the trace id on stderr. --quiet prints neither.
+terminal, plain (no colour, no line cut) in a file or CI log; after 5
+minutes without a line (STAGETRACK_STILL_RUNNING, a Go duration; 0: never)
+it says which stages are still running and for how long. At the end it
+prints the run's status, the run file and the trace id on stderr. --quiet
+prints neither.
 
 run exits with CMD's exit code: 128+N when signal N ended CMD or stagetrack
 passed it on (130 for SIGINT, 143 for SIGTERM), 127 when CMD is not found,
@@ -127,14 +131,14 @@ run file could not be written; 2 for a usage error.`,
 				}
 			}
 			stopProgress()
-			if out.err == nil && out.received == nil {
-				// CMD succeeded, but the stages its processes recorded may
-				// fail the run: the run file, the run span and the exit
-				// code must all say so.
-				// A journal that cannot be read fails nothing here: the run
-				// file still says what the exporter found.
-				if why, _ := jsonrun.JournalFailure(journal); why != "" {
-					out.err, out.code = errors.New(why), 1
+			if why := stageFailure(out, journal); why != "" {
+				// The stage that decided the run says more than CMD's
+				// "exit status 1" (a set -e script): the run file, the run
+				// span and the last line all name it. When CMD succeeded,
+				// the failed stage fails the run and run exits 1.
+				out.err = errors.New(why)
+				if out.code == 0 {
+					out.code = 1
 				}
 			}
 
@@ -166,6 +170,20 @@ run file could not be written; 2 for a usage error.`,
 	// Everything after CMD is CMD's, flags included: run make -j4.
 	f.SetInterspersed(false)
 	return cmd
+}
+
+// stageFailure is why the stages in journal fail the run (the status rule,
+// as jsonrun.JournalFailure applies it), when CMD exited on its own: with 0,
+// or with a non-zero status. It is "" when no stage fails the run, when CMD
+// was interrupted, ended by a signal or not started (that says more than a
+// stage left unfinished), or when the journal cannot be read: the run file
+// still says what the exporter found.
+func stageFailure(out outcome, journal string) string {
+	if out.received != nil || out.signal != "" || out.startErr != nil {
+		return ""
+	}
+	why, _ := jsonrun.JournalFailure(journal)
+	return why
 }
 
 // argsValue is the run's args for --args s: s itself when it is valid

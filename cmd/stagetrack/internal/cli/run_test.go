@@ -212,8 +212,8 @@ func testPipeline(t *testing.T, bin binaries) {
 		t.Errorf("the nested command's output is not on stdout:\n%s", r.stdout)
 	}
 	_, rf := onlyRunFile(t, filepath.Join(work, "runs"))
-	if rf.Name != "pipeline" || rf.Status != runfile.StatusFailed || rf.Error != "exit status 3" {
-		t.Errorf("run %q status %q error %q; want pipeline, failed, exit status 3", rf.Name, rf.Status, rf.Error)
+	if rf.Name != "pipeline" || rf.Status != runfile.StatusFailed || rf.Error != `stage "lint" failed: exit status 3` {
+		t.Errorf("run %q status %q error %q; want pipeline, failed, stage \"lint\" failed: exit status 3", rf.Name, rf.Status, rf.Error)
 	}
 	if got, want := compact(t, rf.Args), mustJSON(t, map[string]any{"command": []string{"sh", "-c", pipelineScript}}); got != want {
 		t.Errorf("args %s, want %s", got, want)

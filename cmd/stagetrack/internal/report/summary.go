@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,8 @@ type failure struct {
 	RunID   string
 	Started when
 	Reason  string
+	Stage   string // key path of the stage that decided the run, "" if none
+	Tail    string // that stage's stderr tail, "" if it recorded none
 }
 
 // item is one run, sorted, with what the page needs of it more than once.
@@ -80,7 +83,7 @@ func newSummary(items []item) summary {
 		}
 		if it.status != runfile.StatusOK {
 			if len(s.Failures) < maxFailures {
-				s.Failures = append(s.Failures, failure{Anchor: it.anchor, Name: runName(it.in.Run), RunID: runtree.ShortID(it.in.Run.RunID), Started: newWhen(it.in.Run.StartTime), Reason: reason(it)})
+				s.Failures = append(s.Failures, newFailure(it))
 			} else {
 				s.MoreFailures++
 			}
@@ -104,6 +107,60 @@ func newSummary(items []item) summary {
 	}
 	s.Trend = newTrend(items, sum.Stages)
 	return s
+}
+
+// newFailure is run it's entry in the newest failures: why it failed,
+// naming the stage that decided it, and that stage's stderr tail.
+func newFailure(it item) failure {
+	r := it.in.Run
+	f := failure{Anchor: it.anchor, Name: runName(r), RunID: runtree.ShortID(r.RunID), Started: newWhen(r.StartTime), Reason: reason(it)}
+	path, st := decidingStage(r.Stages)
+	if st == nil {
+		return f
+	}
+	f.Stage, f.Tail = path, StderrTail(st.Data)
+	if !strings.HasPrefix(r.Error, "stage ") && r.Status != runfile.StatusInterrupted {
+		// A run file that says only what its command exited with
+		// ("exit status 1", as files written before run named the stage
+		// do): name the stage, as the run's error does today.
+		why := st.Error
+		if why == "" {
+			why = runtree.Status(st)
+		}
+		f.Reason = firstLine(fmt.Sprintf("stage %q failed: %s", path, why))
+	}
+	return f
+}
+
+// decidingStage returns the stage that failed the run by the status rule
+// (internal/runstatus), and its path: the earliest-started stage that did
+// not end ok and is, like every stage it is nested in, the last attempt of
+// its name (keyed by the plain name, see internal/stagekey). nil when no
+// stage fails the run.
+func decidingStage(stages runfile.Stages) (string, *runfile.Stage) {
+	var (
+		best     *runfile.Stage
+		bestPath string
+	)
+	var walk func(s runfile.Stages, prefix string)
+	walk = func(s runfile.Stages, prefix string) {
+		for i := range s {
+			st := &s[i]
+			if st.Name != "" && st.Key != st.Name {
+				continue // an earlier attempt: it decides nothing
+			}
+			path := st.Key
+			if prefix != "" {
+				path = prefix + "/" + st.Key
+			}
+			if runtree.Failed(runtree.Status(st)) && (best == nil || st.StartTime.Before(best.StartTime)) {
+				best, bestPath = st, path
+			}
+			walk(st.Stages, path)
+		}
+	}
+	walk(stages, "")
+	return bestPath, best
 }
 
 // reason says in a few words why a run did not pass: its error, else the
