@@ -64,7 +64,7 @@ func outsideCode(md, bad string) bool {
 	in := ""
 	for _, l := range strings.Split(md, "\n") {
 		if strings.HasPrefix(l, "```") {
-			f := strings.TrimRight(l, "text")
+			f := strings.TrimSuffix(l, "text")
 			switch {
 			case in == "":
 				in = f
