@@ -5,6 +5,7 @@ package cli_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stage-tracker/stage-tracker/runfile"
 )
@@ -213,6 +215,56 @@ func TestFinishWaitsForARunningExec(t *testing.T) {
 			}
 			if tc.status == runfile.StageOK && (rf.Status != runfile.StatusOK || slow.ProcessState.ExitCode() != 0 || slowErr.Len() != 0) {
 				t.Errorf("run %s, slow step exit %d stderr %q; want ok, 0 and nothing", rf.Status, slow.ProcessState.ExitCode(), slowErr.String())
+			}
+		})
+	}
+}
+
+// TestNonRegularDataFileRefused: a FIFO as exec's data file is refused
+// with one line and never opened blocking (issue 21: exec blocked after
+// its command ended, deaf to SIGTERM): given as --data-file, exec refuses
+// it before its command runs; put in the data file's place by the command,
+// exec ignores it with one line.
+func TestNonRegularDataFileRefused(t *testing.T) {
+	bin := buildBinaries(t)
+	for _, tc := range []struct {
+		name     string
+		script   string
+		wantCode int
+		wantErr  string
+	}{
+		{
+			name:     "--data-file FIFO",
+			script:   `mkfifo data.fifo && "$ST" exec --stage s --data-file data.fifo -- touch ran`,
+			wantCode: 1,
+			wantErr:  "is not a regular file (p",
+		},
+		{
+			name:     "the command makes its data file a FIFO",
+			script:   `"$ST" exec --stage s -- sh -c 'rm -f "$STAGE_TRACKER_DATA_FILE" && mkfifo "$STAGE_TRACKER_DATA_FILE" && touch ran'`,
+			wantCode: 0,
+			wantErr:  "ignored: ",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			work := t.TempDir()
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "sh", "-c", tc.script)
+			cmd.Dir, cmd.Env = work, userEnv("ST="+bin.stagetrack)
+			cmd.WaitDelay = 5 * time.Second // a blocked exec keeps stderr open
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			_ = cmd.Run()
+			if ctx.Err() != nil {
+				t.Fatalf("exec blocked on the FIFO (killed after a minute)")
+			}
+			if code := cmd.ProcessState.ExitCode(); code != tc.wantCode || strings.Count(stderr.String(), "\n") != 1 || !strings.Contains(stderr.String(), tc.wantErr) {
+				t.Errorf("exit %d stderr %q; want %d and one line with %q", code, stderr.String(), tc.wantCode, tc.wantErr)
+			}
+			_, err := os.Stat(filepath.Join(work, "ran"))
+			if ran := err == nil; ran != (tc.wantCode == 0) {
+				t.Errorf("command ran: %v", ran)
 			}
 		})
 	}
