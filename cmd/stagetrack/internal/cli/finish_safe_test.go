@@ -269,3 +269,44 @@ func TestNonRegularDataFileRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedStartLeavesNothing: a start whose env file is refused exits
+// non-zero with one line and leaves no journal (issue 21: the journal was
+// later recovered as an interrupted run).
+func TestRefusedStartLeavesNothing(t *testing.T) {
+	bin := buildBinaries(t)
+	for _, tc := range []struct {
+		name   string
+		script string
+	}{
+		{name: "a directory as --env-file", script: `mkdir env.d && "$ST" start --env-file env.d`},
+		{name: "a FIFO as --env-file", script: `mkfifo env.fifo && "$ST" start --env-file env.fifo`},
+		{name: "a newline in --dir", script: `"$ST" start --dir 'runs
+x' --env-file job.env`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			work := t.TempDir()
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "sh", "-c", tc.script)
+			cmd.Dir, cmd.Env = work, userEnv("ST="+bin.stagetrack)
+			cmd.WaitDelay = 5 * time.Second
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			_ = cmd.Run()
+			if code := cmd.ProcessState.ExitCode(); code == 0 || strings.Count(stderr.String(), "\n") != 1 {
+				t.Errorf("exit %d stderr %q; want non-zero and one line", code, stderr.String())
+			}
+			var left []string
+			filepath.WalkDir(work, func(path string, d os.DirEntry, err error) error {
+				if err == nil && strings.Contains(d.Name(), ".journal") {
+					left = append(left, path)
+				}
+				return nil
+			})
+			if len(left) != 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
+	}
+}
