@@ -162,9 +162,16 @@ func (e *Exporter) Recover(ctx context.Context) ([]string, error) {
 	if !fsutil.LocksWork {
 		return nil, nil // see lock_other.go: nothing tells a live journal from a dead one
 	}
-	matches, err := filepath.Glob(filepath.Join(fsutil.GlobEscape(e.cfg.dir), "*"+JournalSuffix))
-	if err != nil {
-		return nil, fmt.Errorf("jsonrun: recover %s: %w", e.cfg.dir, err)
+	// Journals of interrupted finishes first: the run file is theirs, and
+	// the journal their finish's exporter may have left beside one is then
+	// only a finalised run's leftover.
+	var matches []string
+	for _, suffix := range []string{journal.FinishingSuffix, JournalSuffix} {
+		m, err := filepath.Glob(filepath.Join(fsutil.GlobEscape(e.cfg.dir), "*"+suffix))
+		if err != nil {
+			return nil, fmt.Errorf("jsonrun: recover %s: %w", e.cfg.dir, err)
+		}
+		matches = append(matches, m...)
 	}
 	var (
 		paths []string
@@ -243,7 +250,10 @@ func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
 	// between its steps: its run event alone says whether to wait for it,
 	// so that every step's start-up recovery costs the same however many
 	// stages the run has.
-	if !explicit && waitForDetached(f, time.Now()) {
+	// A journal that stagetrack finish renamed aside is not waited for: its
+	// finish was asked for, and died (its lock is free).
+	finishing := strings.HasSuffix(path, journal.FinishingSuffix)
+	if !explicit && !finishing && waitForDetached(f, time.Now()) {
 		return "", fmt.Errorf("jsonrun: journal %s: %w", path, errJournalLive)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -253,7 +263,10 @@ func (e *Exporter) recoverJournal(path string, explicit bool) (string, error) {
 	if jc.run == nil && len(jc.bad) == 0 && !explicit {
 		return "", nil // empty: a run starting right now, or nothing to recover
 	}
-	status, why, skip := detachedRun(jc.run, explicit, time.Now())
+	status, why, skip := detachedRun(jc.run, explicit || finishing, time.Now())
+	if finishing && status != "" {
+		why = "stagetrack finish was interrupted; recovered from its journal"
+	}
 	if skip {
 		return "", fmt.Errorf("jsonrun: journal %s: %w", path, errJournalLive)
 	}

@@ -13,7 +13,13 @@ func LockShared(*os.File) error { return nil }
 
 func LockSharedWait(*os.File) error { return nil }
 
+func LockExclusiveWait(*os.File) error { return nil }
+
+func Unlock(*os.File) error { return nil }
+
 func TryLockExclusive(*os.File) (bool, error) { return true, nil }
+
+const NonBlock = 0
 
 func OpenNoFollow(path string, flag int) (*os.File, error) { return os.OpenFile(path, flag, 0) }
 

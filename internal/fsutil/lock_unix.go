@@ -38,6 +38,13 @@ func TryLockExclusive(f *os.File) (bool, error) {
 	return err == nil, err
 }
 
+// LockExclusiveWait takes an exclusive lock on f, waiting while others
+// hold it. Released by Unlock or when f is closed.
+func LockExclusiveWait(f *os.File) error { return flock(f, syscall.LOCK_EX) }
+
+// Unlock drops this file's lock.
+func Unlock(f *os.File) error { return flock(f, syscall.LOCK_UN) }
+
 func flock(f *os.File, how int) error {
 	for {
 		err := syscall.Flock(int(f.Fd()), how)
@@ -46,6 +53,10 @@ func flock(f *os.File, how int) error {
 		}
 	}
 }
+
+// NonBlock is the open flag that keeps an open of a FIFO from blocking
+// (O_NONBLOCK); the caller then checks the file is regular.
+const NonBlock = syscall.O_NONBLOCK
 
 // OpenNoFollow opens path for reading without following a symlink at its
 // end and without blocking on a FIFO; the caller checks it is regular.

@@ -17,6 +17,12 @@ import (
 // Suffix ends the name of every journal file: <run_id>.journal.
 const Suffix = ".journal"
 
+// FinishingSuffix ends the name of the journal of a run that stagetrack
+// finish is writing: <run_id>.journal.finishing. Its finish holds its
+// exclusive lock; a free one is an interrupted finish, which the next
+// finish or recovery completes.
+const FinishingSuffix = Suffix + ".finishing"
+
 // Event kinds, the "e" field of each line.
 const (
 	KindRun   = "run"   // the run started: ids, name, args, owner pid and host

@@ -4,8 +4,9 @@ package locktest
 
 import (
 	"os"
-	"syscall"
 	"testing"
+
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 )
 
 // HoldShared holds a shared flock on path until the test ends.
@@ -16,7 +17,7 @@ func HoldShared(t testing.TB, path string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+	if err := fsutil.LockShared(f); err != nil {
 		t.Fatal(err)
 	}
 }

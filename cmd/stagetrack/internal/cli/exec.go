@@ -262,12 +262,17 @@ type dataFile struct {
 }
 
 // newDataFile returns the data file given by --data-file, or a fresh empty
-// temporary one.
+// temporary one. It refuses a given path that is there and not a regular
+// file.
 func newDataFile(given string) (*dataFile, error) {
 	if given != "" {
 		abs, err := filepath.Abs(given)
 		if err != nil {
 			return nil, fmt.Errorf("data file: %w", err)
+		}
+		// A FIFO or device would block the read after the command ends.
+		if fi, err := os.Lstat(abs); err == nil && !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("data file %s is not a regular file (%s)", abs, fi.Mode().Type())
 		}
 		return &dataFile{path: abs}, nil
 	}

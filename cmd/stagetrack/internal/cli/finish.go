@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"github.com/stage-tracker/stage-tracker/internal/journal"
 	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
@@ -28,9 +29,10 @@ func newFinishCommand(env *Env) *cobra.Command {
 		status   string
 		errMsg   string
 		quiet    bool
+		wait     time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "finish [--exit-code N | --status ok|failed] [--error MSG]",
+		Use:   "finish [--exit-code N | --status ok|failed] [--error MSG] [--wait DURATION]",
 		Short: "Write the run file of the run that start opened",
 		Long: `finish ends the run that "stagetrack start" opened (named by
 STAGE_TRACKER_RUN_ID and STAGE_TRACKER_JOURNAL, as start set them): it writes
@@ -45,9 +47,12 @@ passed on retry fails nothing), and the flags: --exit-code N (N not 0) or
 (--error); without them, a failed stage names itself in the run's error.
 --status ok adds no error, but a failed stage still fails the run.
 
+finish waits for the run's exec steps that still run, up to --wait, and
+says so; past it, it finishes without them (their stages are unfinished).
 finish exits 0 once the run file is written, whatever the run's status; 1
-when it cannot be written (the journal is kept). A second finish of the same
-run prints one line on stderr, leaves the file as it is and exits 0.`,
+when it cannot be written (the journal is kept). Another finish of the same
+run, at the same time or later, prints one line on stderr, leaves the file
+as it is and exits 0. A finish killed midway is completed by the next one.`,
 		Example: example(
 			`stagetrack finish`,
 			`stagetrack finish --exit-code "$status"`,
@@ -80,7 +85,7 @@ run prints one line on stderr, leaves the file as it is and exits 0.`,
 			if errMsg != "" && status == runfile.StatusOK {
 				return usagef("--error goes with a failed run, not --status ok")
 			}
-			path, err := finishStarted(cmd.Context(), env, runID, journal, runErr)
+			path, err := finishStarted(cmd.Context(), env, runID, journal, wait, runErr)
 			if errors.Is(err, errFinished) {
 				fmt.Fprintf(env.Stderr, "stagetrack: run %s is finished already: %s\n", runID, path)
 				return nil
@@ -100,6 +105,7 @@ run prints one line on stderr, leaves the file as it is and exits 0.`,
 	f.IntVar(&exitCode, "exit-code", 0, "the job's exit code: not 0 makes the run failed with \"exit status N\"")
 	f.StringVar(&status, "status", "", "ok or failed")
 	f.StringVar(&errMsg, "error", "", "the run's error (makes it failed)")
+	f.DurationVar(&wait, "wait", 30*time.Second, "how long to wait for steps of the run (exec) that still run")
 	f.BoolVarP(&quiet, "quiet", "q", false, "write no CI summary or annotations")
 	return cmd
 }
@@ -107,30 +113,36 @@ run prints one line on stderr, leaves the file as it is and exits 0.`,
 var errFinished = errors.New("finished already")
 
 // finishStarted writes the run file of the started run whose journal is at
-// journal, and returns its path.
+// live, and returns its path.
 //
-// The journal is renamed aside first, so that a second finish (or a late
-// exec) finds no journal, and recovery of other commands does not see it
-// while the run file is being made. The exporter of this process then opens
-// the run with start's ids and start time, which writes a fresh journal
-// with its run event; the stages of the steps are appended to it as a
-// joined process appends them, and Finalize merges them into the run file
-// as it merges any joined process's stages.
-func finishStarted(ctx context.Context, env *Env, runID, journal string, runErr error) (string, error) {
-	runFile := filepath.Join(filepath.Dir(journal), runID+".json")
-	if filepath.Base(journal) != runID+jsonrun.JournalSuffix {
-		return "", fmt.Errorf("%s is not the journal of run %s", journal, runID)
+// It takes the journal's exclusive lock first: steps still running (exec)
+// hold its shared lock, so finish waits for them, up to wait; and of
+// several finish calls, one gets it, and the others wait for it and then
+// find the run file. The holder renames the journal aside
+// (<id>.journal.finishing), keeping the lock until the run file is written
+// and the journal removed, so that a late exec finds no journal and
+// recovery leaves it alone while this process lives. The exporter of this
+// process then opens the run with start's ids and start time, which writes
+// a fresh journal with its run event; the stages of the steps are appended
+// to it as a joined process appends them, and Finalize merges them into the
+// run file as it merges any joined process's stages.
+func finishStarted(ctx context.Context, env *Env, runID, live string, wait time.Duration, runErr error) (string, error) {
+	runFile := filepath.Join(filepath.Dir(live), runID+".json")
+	if filepath.Base(live) != runID+jsonrun.JournalSuffix {
+		return "", fmt.Errorf("%s is not the journal of run %s", live, runID)
 	}
-	aside := journal + ".finishing"
-	if err := os.Rename(journal, aside); err != nil {
-		if _, serr := os.Stat(runFile); serr == nil {
-			return runFile, errFinished
+	aside := strings.TrimSuffix(live, journal.Suffix) + journal.FinishingSuffix
+	f, err := claimStarted(ctx, env, runID, live, aside, runFile, wait)
+	if err != nil {
+		if errors.Is(err, errFinished) {
+			return runFile, err
 		}
-		return "", fmt.Errorf("run %s: %w", runID, err)
+		return "", err
 	}
+	defer f.Close() // drops the lock, after aside is removed
 	h, stages, err := readStarted(aside, runID)
 	if err != nil {
-		_ = os.Rename(aside, journal)
+		_ = os.Rename(aside, live)
 		return "", err
 	}
 	// This process owns the run now: setup must not join it as a step.
@@ -139,13 +151,117 @@ func finishStarted(ctx context.Context, env *Env, runID, journal string, runErr 
 	}
 	path, err := assembleStarted(ctx, env, h, stages, runErr)
 	if err != nil {
-		if _, serr := os.Stat(journal); serr != nil {
-			_ = os.Rename(aside, journal) // keep what the steps recorded
+		if _, serr := os.Stat(live); serr != nil {
+			_ = os.Rename(aside, live) // keep what the steps recorded
 		}
 		return "", err
 	}
 	os.Remove(aside)
 	return path, nil
+}
+
+// claimStarted returns the started run's journal, renamed to aside and
+// locked exclusively by this process, or errFinished once the run file
+// exists. A journal at aside whose lock is free is a finish that died
+// between its rename and its run file: this one completes it.
+func claimStarted(ctx context.Context, env *Env, runID, live, aside, runFile string, wait time.Duration) (*os.File, error) {
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for {
+		if _, err := os.Lstat(runFile); err == nil {
+			return nil, errFinished
+		}
+		f, err := lockJournal(wctx, aside, nil)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("run %s: %w", runID, err)
+		}
+		if f != nil {
+			if _, err := os.Lstat(runFile); err == nil {
+				f.Close()
+				os.Remove(aside) // the finish that died had written the run file
+				return nil, errFinished
+			}
+			// The finish that died may have left its exporter's journal of
+			// the run (not start's: not detached); this one makes its own.
+			if g, err := fsutil.OpenNoFollow(live, os.O_RDONLY); err == nil {
+				if !journal.IsDetached(journal.FirstLine(g)) {
+					os.Remove(live)
+				}
+				g.Close()
+			}
+			fmt.Fprintf(env.Stderr, "stagetrack: run %s: completing a finish that was interrupted (%s)\n", runID, filepath.Base(aside))
+			return f, nil
+		}
+		f, err = lockJournal(wctx, live, func() {
+			fmt.Fprintf(env.Stderr, "stagetrack: run %s: waiting up to %s (--wait) for its running steps to end\n", runID, wait)
+		})
+		switch {
+		case errors.Is(err, errStillHeld):
+			// Steps still write the journal after --wait: finish without
+			// them, as a finish without --wait always did.
+			if f, err = fsutil.OpenNoFollow(live, os.O_RDONLY); err != nil {
+				return nil, fmt.Errorf("run %s: %w", runID, err)
+			}
+			fmt.Fprintf(env.Stderr, "stagetrack: run %s: a step still ran after %s (--wait); finishing without its end\n", runID, wait)
+		case errors.Is(err, os.ErrNotExist):
+			if _, serr := os.Lstat(runFile); serr == nil {
+				return nil, errFinished
+			}
+			if _, serr := os.Lstat(aside); serr == nil {
+				continue
+			}
+			return nil, fmt.Errorf("run %s: no journal %s: it was not started in this directory, or it was recovered", runID, live)
+		case err != nil:
+			return nil, fmt.Errorf("run %s: %w", runID, err)
+		case f == nil:
+			continue // renamed by another finish: wait for it at aside
+		}
+		if err := os.Rename(live, aside); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("run %s: %w", runID, err)
+		}
+		return f, nil
+	}
+}
+
+var errStillHeld = errors.New("still held")
+
+// lockJournal opens the journal at path and takes its exclusive lock,
+// waiting until ctx is done (errStillHeld); onWait, if not nil, is called
+// when the lock is not free at once. It returns nil, nil when the
+// file it locked is no longer at path (another finish renamed or removed
+// it), and an error wrapping os.ErrNotExist when there is none.
+func lockJournal(ctx context.Context, path string, onWait func()) (*os.File, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	f, err := fsutil.OpenNoFollow(path, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := fsutil.TryLockExclusive(f)
+	if err == nil && !ok {
+		if onWait != nil {
+			onWait()
+		}
+		ok, err = fsutil.LockExclusiveContext(ctx, f)
+	}
+	if err == nil && !ok {
+		err = errStillHeld
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fsutil.SameFile(f, path) {
+		f.Close()
+		return nil, nil
+	}
+	return f, nil
 }
 
 // readStarted reads a started run's journal: its run event and the
@@ -212,7 +328,7 @@ func assembleStarted(ctx context.Context, env *Env, h *startedRun, stages []jour
 	if run.SpanContext().SpanID() != sid {
 		return "", errors.Join(fmt.Errorf("run %s: the run span did not get start's span id", h.RunID), finish(rctx, run, shutdown, nil))
 	}
-	owned := strings.TrimSuffix(h.path, ".finishing")
+	owned := strings.TrimSuffix(h.path, journal.FinishingSuffix) + journal.Suffix
 	if err := joinStages(owned, stages); err != nil {
 		return "", errors.Join(err, finish(rctx, run, shutdown, nil))
 	}

@@ -9,9 +9,10 @@ import (
 	"maps"
 	"os"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 )
 
 // EnvDataFile names the JSON object file in which a command run by exec
@@ -81,30 +82,46 @@ func dataValue(v string) any {
 	return x
 }
 
-// lockFile holds an flock on f until the returned function is called.
-func lockFile(f *os.File, how int) (unlock func(), err error) {
-	for {
-		err = syscall.Flock(int(f.Fd()), how)
-		if !errors.Is(err, syscall.EINTR) {
-			break
-		}
+// lockFile holds an flock on f (exclusive or shared) until the returned
+// function is called.
+func lockFile(f *os.File, exclusive bool) (unlock func(), err error) {
+	if exclusive {
+		err = fsutil.LockExclusiveWait(f)
+	} else {
+		err = fsutil.LockSharedWait(f)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
 	}
-	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }, nil
+	return func() { _ = fsutil.Unlock(f) }, nil
+}
+
+// regularFile refuses f unless it is a regular file: a FIFO or a device
+// would block a read, or never end one.
+func regularFile(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (%s)", f.Name(), fi.Mode().Type())
+	}
+	return nil
 }
 
 // mergeDataFile adds kv to the JSON object in the file at path (created
 // when missing; empty counts as {}), under an exclusive flock so that
 // concurrent merges do not lose each other's keys.
 func mergeDataFile(path string, kv map[string]any) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|fsutil.NonBlock, 0o600)
 	if err != nil {
 		return fmt.Errorf("data file: %w", err)
 	}
 	defer f.Close()
-	unlock, err := lockFile(f, syscall.LOCK_EX)
+	if err := regularFile(f); err != nil {
+		return fmt.Errorf("data file: %w", err)
+	}
+	unlock, err := lockFile(f, true)
 	if err != nil {
 		return err
 	}
@@ -133,9 +150,10 @@ func mergeDataFile(path string, kv map[string]any) error {
 }
 
 // readDataFile returns the JSON object in the file at path, read under a
-// shared flock; nil, nil when the file is missing or empty.
+// shared flock; nil, nil when the file is missing or empty. It never blocks
+// on a FIFO or follows a symlink that the command put there.
 func readDataFile(path string) (map[string]any, error) {
-	f, err := os.Open(path)
+	f, err := fsutil.OpenNoFollow(path, os.O_RDONLY)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -143,7 +161,10 @@ func readDataFile(path string) (map[string]any, error) {
 		return nil, err
 	}
 	defer f.Close()
-	unlock, err := lockFile(f, syscall.LOCK_SH)
+	if err := regularFile(f); err != nil {
+		return nil, err
+	}
+	unlock, err := lockFile(f, false)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"github.com/stage-tracker/stage-tracker/internal/journal"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -73,9 +74,16 @@ records it as interrupted with the stages it had, and "stagetrack recover
 					k, v, _ := strings.Cut(kv, "=")
 					fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(v))
 				}
-				return write(env.Stdout, b.String())
+				if err := write(env.Stdout, b.String()); err != nil {
+					os.Remove(h.path)
+					return err
+				}
+				return nil
 			}
 			if err := appendEnvFile(envFile, vars); err != nil {
+				// A refused start leaves nothing behind: no journal to be
+				// recovered later as an interrupted run.
+				os.Remove(h.path)
 				return err
 			}
 			fmt.Fprintf(env.Stderr, "stagetrack: started run %s; its variables are in %s\n", h.RunID, envFile)
@@ -177,9 +185,14 @@ func appendEnvFile(path string, vars []string) error {
 		}
 		b.WriteString(kv + "\n")
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	// Not blocking on a FIFO; only a regular file is appended to.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|fsutil.NonBlock, 0o644)
 	if err != nil {
 		return fmt.Errorf("start: env file: %w", err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return fmt.Errorf("start: env file %s is not a regular file", path)
 	}
 	_, werr := io.WriteString(f, b.String())
 	if err := errors.Join(werr, f.Close()); err != nil {
