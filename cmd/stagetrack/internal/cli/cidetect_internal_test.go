@@ -73,7 +73,7 @@ func TestDetectCI(t *testing.T) {
 				"COMMIT_SHA": "abc", "BRANCH_NAME": "main"},
 			want: map[string]string{"ci.provider": "google_cloud_build", "cicd.pipeline.name": "on-push", "cicd.pipeline.run.id": "b-1",
 				"cicd.pipeline.run.url.full": "https://console.cloud.google.com/cloud-build/builds;region=europe-west1/b-1?project=acme-prod",
-				"vcs.ref.head.revision": "abc", "vcs.ref.head.name": "main", "gcp.project_id": "acme-prod"}},
+				"vcs.ref.head.revision":      "abc", "vcs.ref.head.name": "main", "gcp.project_id": "acme-prod"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -489,7 +489,7 @@ func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *s
 	if group {
 		// As timeout(1) does: its own process group, so that the timeout
 		// ends what CMD started too.
-		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		ownGroup(c)
 	}
 	c.Env = childEnviron(os.Environ(), extra)
 	if err := c.Start(); err != nil {
@@ -516,8 +516,7 @@ func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *s
 		if exited {
 			return
 		}
-		if s, ok := sig.(syscall.Signal); ok && group {
-			_ = syscall.Kill(-c.Process.Pid, s)
+		if group && signalGroup(c.Process, sig) {
 			return
 		}
 		// It fails only when CMD has exited already.
