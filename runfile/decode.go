@@ -38,24 +38,28 @@ type runJSON struct {
 	Warnings         []string        `json:"warnings"`
 	Host             string          `json:"host"`
 	PID              int             `json:"pid"`
+	Provenance       *Provenance     `json:"provenance"`
 }
 
 type stageJSON struct {
-	StartTime   isoTime         `json:"start_time"`
-	DurationSec *float64        `json:"duration_sec"`
-	Data        json.RawMessage `json:"data"`
-	Error       *string         `json:"error"`
-	Name        *string         `json:"name"`
-	Attempt     int             `json:"attempt"`
-	EndTime     isoTime         `json:"end_time"`
-	Status      string          `json:"status"`
-	SpanID      string          `json:"span_id"`
-	ParentSpan  string          `json:"parent_span_id"`
-	DataError   string          `json:"data_error"`
-	Stack       string          `json:"stack"`
-	Host        string          `json:"host"`
-	PID         int             `json:"pid"`
-	TimedOut    bool            `json:"timed_out"`
+	StartTime   isoTime           `json:"start_time"`
+	DurationSec *float64          `json:"duration_sec"`
+	Data        json.RawMessage   `json:"data"`
+	Error       *string           `json:"error"`
+	Name        *string           `json:"name"`
+	Attempt     int               `json:"attempt"`
+	EndTime     isoTime           `json:"end_time"`
+	Status      string            `json:"status"`
+	SpanID      string            `json:"span_id"`
+	ParentSpan  string            `json:"parent_span_id"`
+	DataError   string            `json:"data_error"`
+	Stack       string            `json:"stack"`
+	Host        string            `json:"host"`
+	PID         int               `json:"pid"`
+	TimedOut    bool              `json:"timed_out"`
+	Inputs      []File            `json:"inputs"`
+	Outputs     []File            `json:"outputs"`
+	Tools       map[string]string `json:"tools"`
 	// Stages are decoded by decodeStagesFrom, from the same token stream.
 }
 
@@ -120,6 +124,7 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 		Warnings:         j.Warnings,
 		Host:             j.Host,
 		PID:              j.PID,
+		Provenance:       j.Provenance,
 	}
 	if j.StartTime.naive || j.CompletedAt.naive || j.Stages.naive {
 		r.Notes = append(r.Notes, naiveNote)
@@ -281,6 +286,9 @@ func decodeStage(dec *json.Decoder, key string) (_ Stage, naive bool, _ error) {
 		Host:         j.Host,
 		PID:          j.PID,
 		TimedOut:     j.TimedOut,
+		Inputs:       j.Inputs,
+		Outputs:      j.Outputs,
+		Tools:        j.Tools,
 		Stages:       nested,
 	}
 	if j.Name != nil {
@@ -336,6 +344,12 @@ func decodeStageField(dec *json.Decoder, j *stageJSON, field string) error {
 		dst = &j.Host
 	case "pid":
 		dst = &j.PID
+	case "inputs":
+		dst = &j.Inputs
+	case "outputs":
+		dst = &j.Outputs
+	case "tools":
+		dst = &j.Tools
 	default:
 		dst = new(json.RawMessage)
 	}

@@ -136,17 +136,11 @@ func (e *encoder) run(r *Run) {
 	}
 	if len(r.Warnings) > 0 {
 		e.key("warnings")
-		e.b = append(e.b, '[')
-		for i, w := range r.Warnings {
-			if i > 0 {
-				e.b = append(e.b, ',')
-				if e.indent {
-					e.b = append(e.b, ' ')
-				}
-			}
-			e.string(w)
-		}
-		e.b = append(e.b, ']')
+		e.stringList(r.Warnings)
+	}
+	if r.Provenance != nil {
+		e.key("provenance")
+		e.provenance(r.Provenance)
 	}
 	e.close()
 	if indent {
@@ -244,6 +238,18 @@ func (e *encoder) stage(st *Stage) {
 		e.key("timed_out")
 		e.b = append(e.b, "true"...)
 	}
+	if len(st.Inputs) > 0 {
+		e.key("inputs")
+		e.fileList(st.Inputs)
+	}
+	if len(st.Outputs) > 0 {
+		e.key("outputs")
+		e.fileList(st.Outputs)
+	}
+	if len(st.Tools) > 0 {
+		e.key("tools")
+		e.stringMap(st.Tools)
+	}
 	if len(st.Stages) > 0 {
 		e.key("stages")
 		e.stageSet(st.Stages)
@@ -304,6 +310,8 @@ func (e *encoder) nullableString(s string) {
 }
 
 func (e *encoder) int(n int) { e.b = strconv.AppendInt(e.b, int64(n), 10) }
+
+func appendInt64(b []byte, n int64) []byte { return strconv.AppendInt(b, n, 10) }
 
 func (e *encoder) float(f float64) { e.b = strconv.AppendFloat(e.b, f, 'f', -1, 64) }
 
@@ -371,9 +379,10 @@ func appendDigits(b []byte, n, width int) []byte {
 
 // sizeHint estimates the size of run's indented file.
 func sizeHint(run *Run) int {
-	n := 1024 + len(run.Args)
+	n := 1024 + len(run.Args) + provenanceSize(run.Provenance)
 	run.Stages.Walk(func(st *Stage) {
-		n += 400 + 2*len(st.Key) + len(st.Data) + len(st.Error) + len(st.DataError) + len(st.Stack)
+		n += 400 + 2*len(st.Key) + len(st.Data) + len(st.Error) + len(st.DataError) + len(st.Stack) +
+			200*(len(st.Inputs)+len(st.Outputs)) + 40*len(st.Tools)
 	})
 	return n
 }

@@ -73,6 +73,10 @@ type Run struct {
 	Warnings      []string
 	Host          string // host: the host the run span came from, when its resource says (host.name)
 	PID           int    // pid: its process (process.pid), or the journal's owner
+	// Provenance is provenance: what the run was made of (code, command,
+	// machine, tools, environment); nil when nothing was captured, and then
+	// the file has no such key.
+	Provenance *Provenance
 
 	Notes []string // not in the file: what reading it assumed ("timestamps have no UTC offset; read as UTC")
 }
@@ -102,12 +106,15 @@ type Stage struct {
 	// arrived, or a run file without its run span). Readers that merge
 	// parts of a run nest the stage by it.
 	ParentSpanID string
-	DataError    string // data_error: why Data is null or incomplete
-	Stack        string // stack: the goroutine stack of a panic in the stage
-	Host         string // host: the host that ran the stage, where it differs from the run's
-	PID          int    // pid: the process that ran the stage, where it differs from the run's
-	TimedOut     bool   // timed_out: a time limit ended the stage (stagetrack exec --timeout); written only when true
-	Stages       Stages // stages: the stages started inside this one
+	DataError    string            // data_error: why Data is null or incomplete
+	Stack        string            // stack: the goroutine stack of a panic in the stage
+	Host         string            // host: the host that ran the stage, where it differs from the run's
+	PID          int               // pid: the process that ran the stage, where it differs from the run's
+	TimedOut     bool              // timed_out: a time limit ended the stage (stagetrack exec --timeout); written only when true
+	Inputs       []File            // inputs: the files the stage read, as they were when it started; written only when not empty
+	Outputs      []File            // outputs: the files the stage wrote, as they were when it ended; written only when not empty
+	Tools        map[string]string // tools: tool name → version of what the stage ran (stagetrack exec's interpreter); written only when not empty
+	Stages       Stages            // stages: the stages started inside this one
 
 	// DurationUnknown: duration_sec was null (the Python tool's default)
 	// and there is no end_time to compute it from; DurationSec is 0.

@@ -183,6 +183,14 @@ func (s *scanner) stage(key string, depth int) (_ Stage, naive, ok bool) {
 					st.Stack, ok = keepString(v, isNull, st.Stack)
 				case "host":
 					st.Host, ok = keepString(v, isNull, st.Host)
+				case "inputs":
+					// Rare and small: encoding/json, into the same value
+					// as the slow path, keeps its semantics exactly.
+					ok = json.Unmarshal(v, &st.Inputs) == nil
+				case "outputs":
+					ok = json.Unmarshal(v, &st.Outputs) == nil
+				case "tools":
+					ok = json.Unmarshal(v, &st.Tools) == nil
 				case "timed_out":
 					// As encoding/json: null leaves it, anything but a
 					// boolean is an error (the slow path says which).
@@ -227,7 +235,8 @@ func (s *scanner) stage(key string, depth int) (_ Stage, naive, ok bool) {
 
 // fields are the names of a stage's fields, in lower case.
 var fields = [...]string{"stages", "start_time", "duration_sec", "data", "error", "name", "attempt",
-	"end_time", "status", "span_id", "parent_span_id", "data_error", "stack", "host", "pid", "timed_out"}
+	"end_time", "status", "span_id", "parent_span_id", "data_error", "stack", "host", "pid", "timed_out",
+	"inputs", "outputs", "tools"}
 
 // fieldName is the stage field raw (a quoted key) names, as decodeStage
 // matches it: "stages" case-folded, the others by their lower case; ""

@@ -40,6 +40,13 @@ var stageSeeds = []struct{ name, in string }{
 	{"timed out: null and duplicates", `{"a":{"timed_out":true,"timed_out":null},"b":{"TIMED_OUT":true,"timed_out":false}}`},
 	{"timed out: wrong type", `{"a":{"timed_out":"yes"}}`},
 	{"timed out: number", `{"a":{"timed_out":1}}`},
+	{"inputs and outputs", `{"a":{"inputs":[{"path":"d.csv","size":3,"mtime":"2025-05-05T23:14:10.235518+00:00","sha256":"ab"},{"path":"m","size":0,"mtime":null}],"outputs":[],"tools":{"python":"Python 3.11.2"}}}`},
+	{"inputs: null and duplicates", `{"a":{"inputs":[{"path":"x"}],"inputs":null,"tools":{"a":"1"},"tools":{"b":"2"},"OUTPUTS":[{"path":"y"}],"outputs":[{"size":1}]}}`},
+	{"inputs: naive mtime", `{"a":{"inputs":[{"path":"x","mtime":"2025-05-05T23:14:10"}]}}`},
+	{"inputs: wrong types", `{"a":{"inputs":{"path":"x"}}}`},
+	{"inputs: bad mtime", `{"a":{"inputs":[{"mtime":"yesterday"}]}}`},
+	{"inputs: year 10000", `{"a":{"inputs":[{"mtime":"9999-12-31T23:30:00-01:00"}]}}`},
+	{"tools: not strings", `{"a":{"tools":{"python":3}}}`},
 	{"array", `[]`},
 	{"number", `1`},
 }
