@@ -1,0 +1,80 @@
+package provenance
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"os/exec"
+
+	"github.com/stage-tracker/stage-tracker/runfile"
+)
+
+// GitState returns the state of the git repository that holds dir, through
+// the git command: HEAD's commit and branch, whether tracked files differ
+// from HEAD (dirty) and the SHA-256 of that difference (git diff HEAD
+// --binary), and how many untracked, not ignored entries the work tree
+// holds (a directory of untracked files counts once, as git status shows
+// it). It returns nil when git is not on PATH or dir is in no repository.
+//
+// It runs one git status, and one git diff only when the tree is dirty;
+// neither takes the index lock (GIT_OPTIONAL_LOCKS=0), so a capture never
+// gets in the way of a git command the user runs at the same time.
+func GitState(ctx context.Context, dir string) *runfile.Code {
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		return nil
+	}
+	status, err := git(ctx, gitPath, dir, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal", "--ignore-submodules=dirty")
+	if err != nil {
+		return nil // not a repository, or git refused it (an unsafe owner, say)
+	}
+	c := parseStatus(status)
+	if c.Dirty && c.Commit != "" {
+		h := sha256.New()
+		cmd := gitCommand(ctx, gitPath, dir, "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff", "--no-textconv")
+		cmd.Stdout = h // hashed as it streams: a large diff is never held
+		if cmd.Run() == nil {
+			c.DiffSHA256 = hex.EncodeToString(h.Sum(nil))
+		}
+	}
+	return c
+}
+
+func gitCommand(ctx context.Context, gitPath, dir string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, gitPath, append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C", "GIT_TERMINAL_PROMPT=0")
+	return cmd
+}
+
+func git(ctx context.Context, gitPath, dir string, args ...string) ([]byte, error) {
+	return gitCommand(ctx, gitPath, dir, args...).Output()
+}
+
+// parseStatus reads git status --porcelain=v2 --branch -z.
+func parseStatus(b []byte) *runfile.Code {
+	c := &runfile.Code{VCS: "git"}
+	fields := bytes.Split(b, []byte{0})
+	for i := 0; i < len(fields); i++ {
+		f := fields[i]
+		switch {
+		case bytes.HasPrefix(f, []byte("# branch.oid ")):
+			if oid := string(f[len("# branch.oid "):]); oid != "(initial)" {
+				c.Commit = oid
+			}
+		case bytes.HasPrefix(f, []byte("# branch.head ")):
+			if head := string(f[len("# branch.head "):]); head != "(detached)" {
+				c.Branch = head
+			}
+		case bytes.HasPrefix(f, []byte("? ")):
+			c.Untracked++
+		case bytes.HasPrefix(f, []byte("2 ")):
+			c.Dirty = true
+			i++ // a rename or copy: its original path follows
+		case bytes.HasPrefix(f, []byte("1 ")), bytes.HasPrefix(f, []byte("u ")):
+			c.Dirty = true
+		}
+	}
+	return c
+}
