@@ -7,6 +7,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Option configures a Tracker.
@@ -31,6 +33,8 @@ type config struct {
 
 	redactKeys  []string
 	maxDataSize int // 0: no cap
+
+	capture captureConfig // WithCapture, WithoutProvenance, WithEnv, WithToolVersion
 }
 
 func newConfig(opts []Option) config {
@@ -143,6 +147,9 @@ type runConfig struct {
 	name       string
 	outputFile string
 	spansOnly  bool // WithoutRunFile
+
+	capture captureConfig       // the run's own capture options
+	given   *runfile.Provenance // WithProvenance: recorded as given
 }
 
 // WithRunID sets the run's id. It must be a UUID (any version); anything else

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
 	"github.com/stage-tracker/stage-tracker/internal/runstatus"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Stage is one stage of a run: a child span of the run span, or of the stage
@@ -30,6 +31,8 @@ type Stage struct {
 	ended   bool               // guarded by run.mu
 	started time.Time          // for the stage histogram; zero when it records nothing
 	scope   scope              // what the stage's context holds; in the Stage to spare an allocation
+	inputs  []runfile.File     // Input's files; guarded by run.mu
+	outputs []string           // Output's paths, recorded at End; guarded by run.mu
 }
 
 // Name returns the stage's name.
@@ -95,6 +98,7 @@ func (s *Stage) end(data any, err error, status, stack string) {
 	case status == keys.StatusUnfinished:
 		r.attempts.Fail(s.attempt, "did not finish")
 	}
+	inputs, outputs := s.inputs, s.outputs
 	r.inflight.Add(1) // Finalize waits for this span to end before the run's
 	r.mu.Unlock()
 	defer r.inflight.Done()
@@ -119,6 +123,9 @@ func (s *Stage) end(data any, err error, status, stack string) {
 		}
 		if stack != "" {
 			attrs = append(attrs, attribute.String(keys.StageStack, stack))
+		}
+		if inputs != nil || outputs != nil {
+			attrs = r.tracker.fileAttrs(attrs, inputs, outputs)
 		}
 		if encoded != nil {
 			attrs = appendScalars(attrs, data, encoded, &r.tracker.dataKeys)

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
+	"github.com/stage-tracker/stage-tracker/internal/provenance"
 )
 
 // Errors reported by Run.Err and Run.Finalize. Test for them with errors.Is.
@@ -57,6 +58,10 @@ type Tracker struct {
 	// without Finalize is not kept alive here.
 	mu   sync.Mutex
 	open map[weak.Pointer[Run]]struct{}
+
+	process    processProvenance // what describes the process, captured once
+	hasherOnce sync.Once
+	fileHasher *provenance.Hasher // Stage.Input and Output's, made at first use
 }
 
 // New returns a Tracker configured by opts.
@@ -137,6 +142,9 @@ func (t *Tracker) Start(ctx context.Context, args any, opts ...RunOption) (conte
 	}
 	if rc.outputFile != "" {
 		attrs = append(attrs, attribute.String(keys.RunOutputFile, rc.outputFile))
+	}
+	if kv, ok := t.provenanceAttr(ctx, &rc); ok {
+		attrs = append(attrs, kv)
 	}
 	// The semantic conventions' names, after ours: the exporter needs
 	// only ours, so a count limit drops these first.

@@ -407,6 +407,9 @@ func (e *Exporter) startJournal(root *rootRecord, runID string) error {
 	if root.args != "" {
 		ev.Args = []byte(root.args)
 	}
+	if root.provenance != "" {
+		ev.Provenance = []byte(root.provenance) // left out by Append when not JSON
+	}
 	werr := j.write(journal.Append(nil, &ev))
 	r, adopted, evicted, _ := e.route(runID, root.traceID, j)
 	if r == nil || r.journal != j {

@@ -51,6 +51,7 @@ func journalStage(r *stageRecord) journal.Stage {
 		DataError:    r.dataErr,
 		Stack:        r.stack,
 		TimedOut:     r.timedOut,
+		Provenance:   r.prov,
 	}
 }
 
@@ -81,6 +82,7 @@ func stageFromEvent(ev *journal.Event) (stageRecord, error) {
 		stack:    s.Stack,
 		timedOut: s.TimedOut,
 		proc:     proc{host: s.Host, pid: s.PID},
+		prov:     s.Provenance,
 	}, nil
 }
 

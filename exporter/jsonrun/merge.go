@@ -207,6 +207,7 @@ func recordsOf(run *Run) (*rootRecord, []stageRecord, error) {
 				stack:    st.Stack,
 				timedOut: st.TimedOut,
 				proc:     proc{host: st.Host, pid: st.PID},
+				prov:     stageFilesJSON(st),
 			}
 			if st.Status != StageOK && st.Status != StageError {
 				rec.status = st.Status
@@ -261,6 +262,9 @@ func recordsOf(run *Run) (*rootRecord, []stageRecord, error) {
 	}
 	if len(run.Args) > 0 && !bytes.Equal(run.Args, []byte("null")) {
 		root.args = string(run.Args)
+	}
+	if run.Provenance != nil {
+		root.provenance = provenanceJSON(run.Provenance)
 	}
 	if run.MissingStages > 0 {
 		root.stageCount = counted(root, stages) + run.MissingStages

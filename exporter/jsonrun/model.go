@@ -85,6 +85,9 @@ type stageRecord struct {
 	stack    string
 	timedOut bool // a time limit ended the stage
 	proc     proc // the process that ran the stage, when known
+	// prov is the stage's inputs, outputs and tools as one JSON object
+	// (stageProvenance), "" when it has none.
+	prov string
 	// res identifies the span's resource (its process), for the rule that
 	// a process that names its stages' run marks its stages (marks.go). The
 	// zero value, for records from a journal, is unknown.
@@ -111,8 +114,15 @@ func newStageRecord(s sdktrace.ReadOnlySpan, procs *procCache) stageRecord {
 			r.errMsg = "error"
 		}
 	}
+	var inputs, outputs, tools string
 	for _, kv := range s.Attributes() {
 		switch kv.Key {
+		case keys.StageInputs:
+			inputs = kv.Value.AsString()
+		case keys.StageOutputs:
+			outputs = kv.Value.AsString()
+		case keys.StageTools:
+			tools = kv.Value.AsString()
 		case keys.StageName:
 			r.name = kv.Value.AsString()
 		case keys.RunID:
@@ -130,6 +140,7 @@ func newStageRecord(s sdktrace.ReadOnlySpan, procs *procCache) stageRecord {
 		}
 	}
 	r.data, r.dataErr = stageData(s)
+	r.prov = stageProvenance(inputs, outputs, tools)
 	if !byTracker(s) {
 		conventionFields(&r, s)
 	}
@@ -152,6 +163,7 @@ type rootRecord struct {
 	outputFile   string
 	stageCount   int // -1 when the attribute did not arrive
 	stack        string
+	provenance   string // the provenance object's JSON; "" for none
 	droppedAttrs int
 	proc         proc
 	tracker      bool // the tracker's run span: its stage count counts only its stages
@@ -197,6 +209,8 @@ func newRootRecord(s sdktrace.ReadOnlySpan) rootRecord {
 			r.status = kv.Value.AsString()
 		case keys.RunStack:
 			r.stack = kv.Value.AsString()
+		case keys.RunProvenance:
+			r.provenance = kv.Value.AsString()
 		}
 	}
 	return r
@@ -289,6 +303,13 @@ func describeRun(r *Run, root *rootRecord, count int, stageFailure string) {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("args nested %d levels deep, more than the run file's limit of %d; args not recorded", runfile.Nesting([]byte(root.args)), MaxDataDepth))
 	default:
 		r.Args = json.RawMessage(root.args)
+	}
+	if root.provenance != "" {
+		if p, err := decodeProvenance(root.provenance); err != nil {
+			r.Warnings = append(r.Warnings, err.Error())
+		} else {
+			r.Provenance = p
+		}
 	}
 	switch {
 	case root.stageCount < 0:
@@ -520,6 +541,14 @@ func toStage(s *stageRecord) Stage {
 			st.DataError = fmt.Sprintf("data nested %d levels deep, more than the run file's limit of %d; the value was dropped", d, MaxDataDepth)
 		} else {
 			st.Data = json.RawMessage(s.data)
+		}
+	}
+	if s.prov != "" {
+		// Checked where the record was made (stageProvenance); a journal
+		// line that says otherwise loses only this.
+		var p stageFiles
+		if json.Unmarshal([]byte(s.prov), &p) == nil {
+			st.Inputs, st.Outputs, st.Tools = p.Inputs, p.Outputs, p.Tools
 		}
 	}
 	if s.failed {

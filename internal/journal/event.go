@@ -53,6 +53,10 @@ type Event struct {
 	DataError    string          `json:"data_error,omitempty"`
 	Stack        string          `json:"stack,omitempty"`
 	TimedOut     bool            `json:"timed_out,omitempty"`
+	// Provenance is, in a run event, the run file's provenance object;
+	// in an end event, the stage's inputs, outputs and tools
+	// ({"inputs":[…],"outputs":[…],"tools":{…}}).
+	Provenance json.RawMessage `json:"provenance,omitempty"`
 	// Detached marks the run event of a run that stagetrack start opened:
 	// no process owns it until stagetrack finish.
 	Detached bool `json:"detached,omitempty"`
@@ -111,6 +115,7 @@ func Append(b []byte, ev *Event) []byte {
 	if ev.TimedOut {
 		b = append(b, `,"timed_out":true`...)
 	}
+	raw(`,"provenance":`, ev.Provenance, true)
 	if ev.Detached {
 		b = append(b, `,"detached":true`...)
 	}
@@ -160,7 +165,8 @@ type Stage struct {
 	Data         string // JSON, valid (or empty)
 	DataError    string
 	Stack        string
-	TimedOut     bool // a time limit ended the stage
+	TimedOut     bool   // a time limit ended the stage
+	Provenance   string // JSON, valid (or empty): the stage's inputs, outputs and tools
 }
 
 // AppendStage appends the start (end false) or end event of stage s as
@@ -225,6 +231,9 @@ func AppendStage(b []byte, s *Stage, end bool) []byte {
 	if s.TimedOut {
 		b = append(b, `,"timed_out":true`...)
 	}
+	if s.Provenance != "" {
+		b = appendRaw(b, `,"provenance":`, []byte(s.Provenance))
+	}
 	return append(b, '}', '\n')
 }
 
@@ -245,6 +254,9 @@ func StageOf(ev *Event) (Stage, error) {
 	}
 	if len(ev.Data) > 0 {
 		s.Data = string(ev.Data)
+	}
+	if len(ev.Provenance) > 0 {
+		s.Provenance = string(ev.Provenance)
 	}
 	var err error
 	if s.SpanID, err = ParseSpanID(ev.SpanID); err != nil {
@@ -275,6 +287,9 @@ func StageEvent(s *Stage, end bool) Event {
 		ev.Data = json.RawMessage(s.Data)
 	}
 	ev.DataError, ev.Stack, ev.TimedOut = s.DataError, s.Stack, s.TimedOut
+	if s.Provenance != "" {
+		ev.Provenance = json.RawMessage(s.Provenance)
+	}
 	return ev
 }
 

@@ -27,6 +27,11 @@ const (
 	// only when another span sits between them (a library's span inside a
 	// stage), so that the run file still nests the stage under its stage.
 	StageParent = "stage_tracker.stage.parent_span_id"
+	// RunProvenance is what the run was made of (code, command, machine,
+	// tools, allow-listed env), the run file's provenance object as JSON,
+	// on the run span: set at start, so the journal has it from the first
+	// line.
+	RunProvenance = "stage_tracker.run.provenance"
 )
 
 // Attributes set when a span ends. The most important come first: when the
@@ -59,6 +64,12 @@ const (
 	// StageTimedOut is true when a time limit ended the stage
 	// (stagetrack exec --timeout); absent otherwise.
 	StageTimedOut = "stage_tracker.stage.timed_out"
+	// StageInputs and StageOutputs are the files a stage read and wrote,
+	// a JSON array of the run file's file objects (path, size, mtime,
+	// sha256); StageTools the versions of what it ran, a JSON object.
+	StageInputs  = "stage_tracker.stage.inputs"
+	StageOutputs = "stage_tracker.stage.outputs"
+	StageTools   = "stage_tracker.stage.tools"
 	// RunStack is the goroutine stack of a panic that crashed the run.
 	RunStack = "stage_tracker.run.stack"
 	// RunArgsError says why the run's args could not be recorded.
