@@ -38,6 +38,8 @@ func newExecCommand(env *Env) *cobra.Command {
 		dir       string
 		dataArgs  []string
 		dataFile  string
+		capture   captureFlags
+		files     = stageFiles{capture: &capture}
 		tailLines int
 		retries   int
 		lim       commandLimits
@@ -142,7 +144,11 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 			if ci != nil {
 				runArgs = map[string]any{"ci": ci}
 			}
-			ctx, run := tr.StartOrJoin(ctx, runArgs, tracker.WithRunName(stageName))
+			provOpt, err := execRunOption(cmd.Context(), env, &capture, argv, os.Getenv(tracker.EnvRunID) != "" && os.Getenv(tracker.EnvJournal) != "")
+			if err != nil {
+				return errors.Join(err, shutdown(context.WithoutCancel(cmd.Context())))
+			}
+			ctx, run := tr.StartOrJoin(ctx, runArgs, tracker.WithRunName(stageName), provOpt)
 			// A joined run's span is the parent's: remote to this process.
 			joined := run.SpanContext().IsRemote()
 			if !joined {
@@ -150,7 +156,7 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 					return errors.Join(err, finish(ctx, run, shutdown, nil))
 				}
 			}
-			att := attempter{env: env, tr: tr, argv: argv, userData: userData, dataFile: dataFile, limits: lim}
+			att := attempter{env: env, tr: tr, argv: argv, userData: userData, dataFile: dataFile, limits: lim, files: &files}
 			var out outcome
 			for attempt := 1; ; attempt++ {
 				if attempt > 1 {
@@ -191,6 +197,8 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 	cmd.Flags().DurationVar(&lim.killAfter, "kill-after", 5*time.Second, "with --timeout: how long after SIGTERM to send SIGKILL")
 	cmd.Flags().IntVar(&retries, "retry", 0, "run a failing CMD again up to N times, each attempt a stage of the same name")
 	cmd.Flags().StringArrayVar(&dataArgs, "data", nil, "add KEY=VALUE to the stage's data (VALUE as JSON where it parses, else a string); repeatable")
+	files.register(cmd.Flags())
+	capture.register(cmd.Flags())
 	cmd.Flags().StringVar(&dataFile, "data-file", "", "a JSON object file CMD writes its data to (default: a fresh temporary file); its path is in "+EnvDataFile)
 	// Everything after CMD is CMD's, flags included: exec ls -l.
 	cmd.Flags().SetInterspersed(false)
@@ -205,6 +213,7 @@ type attempter struct {
 	userData map[string]any
 	dataFile string
 	limits   commandLimits
+	files    *stageFiles
 }
 
 // run runs one attempt as a stage of run named name, under ctx, and ends
@@ -222,6 +231,7 @@ func (a *attempter) run(ctx, cmdCtx context.Context, run *tracker.Run, journal, 
 		lim.tail = &tailWriter{maxLines: lim.tail.maxLines}
 	}
 	sctx, stage := run.StartStage(ctx, name)
+	endFiles := a.files.begin(sctx, stage, a.argv, a.env.Stderr)
 	extra := append(a.tr.ChildEnv(sctx, run.ID(), journal), EnvDataFile+"="+df.path)
 	out := runCommandWith(cmdCtx, a.env, a.argv, extra, sigs, lim)
 	if out.timedOut {
@@ -251,6 +261,7 @@ func (a *attempter) run(ctx, cmdCtx context.Context, run *tracker.Run, journal, 
 	}
 	// The semantic conventions' names for what ran, beside the data.
 	trace.SpanFromContext(sctx).SetAttributes(semconv.ProcessCommandArgs(a.argv...), semconv.ProcessExitCode(out.code))
+	endFiles()
 	stage.End(data, out.err)
 	return out, nil
 }

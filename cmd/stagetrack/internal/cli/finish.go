@@ -323,7 +323,7 @@ func assembleStarted(ctx context.Context, env *Env, h *startedRun, stages []jour
 	if a := withCIArgs(h.Args, h.CI); len(a) > 0 {
 		args = a
 	}
-	rctx, run := tr.Start(pctx, args, tracker.WithRunID(h.RunID), tracker.WithRunName(h.Name))
+	rctx, run := tr.Start(pctx, args, tracker.WithRunID(h.RunID), tracker.WithRunName(h.Name), startedProvenance(h.Provenance))
 	clk.release()
 	if run.SpanContext().SpanID() != sid {
 		return "", errors.Join(fmt.Errorf("run %s: the run span did not get start's span id", h.RunID), finish(rctx, run, shutdown, nil))

@@ -25,6 +25,8 @@ func newRunCommand(env *Env) *cobra.Command {
 		runArgs, name, dir string
 		quiet              bool
 		serveOTLP          bool
+		capture            captureFlags
+		params             paramFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run [--args ARGS] [--name NAME] [--dir DIR] [--quiet] [--otlp=false] -- CMD [ARG...]",
@@ -92,8 +94,14 @@ run file could not be written; 2 for a usage error.`,
 			if ci != nil {
 				a = map[string]any{"command": argv, "ci": ci}
 			}
-			if cmd.Flags().Changed("args") {
-				a = argsValue(runArgs)
+			if given, ok, err := params.runArgs(cmd.Flags().Changed("args"), runArgs); err != nil {
+				return err
+			} else if ok {
+				a = given
+			}
+			prov, err := capture.provenance(cmd.Context(), env, argv)
+			if err != nil {
+				return err
 			}
 			sigs := catchSignals()
 			defer sigs.stop()
@@ -102,7 +110,7 @@ run file could not be written; 2 for a usage error.`,
 			if err != nil {
 				return err
 			}
-			ctx, run := tr.Start(parentFromEnv(cmd.Context()), a, tracker.WithRunName(name))
+			ctx, run := tr.Start(parentFromEnv(cmd.Context()), a, tracker.WithRunName(name), provenanceOption(prov))
 			journal, err := journalPath(dir, run.ID())
 			if err != nil {
 				return errors.Join(err, finish(ctx, run, shutdown, nil))
@@ -162,7 +170,9 @@ run file could not be written; 2 for a usage error.`,
 		}),
 	}
 	f := cmd.Flags()
-	f.StringVar(&runArgs, "args", "", `the run's args: JSON, or any text (default {"command": [CMD, ARG...]})`)
+	f.StringVar(&runArgs, "args", "", `the run's args: JSON, any text, or @FILE of JSON (default {"command": [CMD, ARG...]})`)
+	params.register(f)
+	capture.register(f)
 	f.StringVar(&name, "name", "", "the run's name (default: the base name of CMD)")
 	f.StringVar(&dir, "dir", "runs", "directory of the run file")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print no progress and no summary")

@@ -22,7 +22,11 @@ import (
 )
 
 func newStartCommand(env *Env) *cobra.Command {
-	var name, dir, envFile, runArgs string
+	var (
+		name, dir, envFile, runArgs string
+		capture                     captureFlags
+		params                      paramFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "start [--name NAME] [--dir DIR] [--env-file FILE] [--args ARGS]",
 		Short: "Open a run whose steps run in separate shells; finish ends it",
@@ -55,13 +59,24 @@ records it as interrupted with the stages it had, and "stagetrack recover
 		Args:    args(cobra.NoArgs),
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			var a json.RawMessage
-			if cmd.Flags().Changed("args") {
-				b, _ := json.Marshal(argsValue(runArgs))
+			if given, ok, err := params.runArgs(cmd.Flags().Changed("args"), runArgs); err != nil {
+				return err
+			} else if ok {
+				b, _ := json.Marshal(given)
 				a = b
+			}
+			// The job's provenance is start's: its working directory, its
+			// machine; its command is start's own command line.
+			prov, err := capture.provenance(cmd.Context(), env, os.Args)
+			if err != nil {
+				return err
 			}
 			h, err := newStartedRun(cmd.Context(), name, dir, a, time.Now())
 			if err != nil {
 				return err
+			}
+			if prov != nil {
+				h.Provenance, _ = prov.MarshalJSON()
 			}
 			h.CI = detectCI(env.getenv)
 			if err := h.write(); err != nil {
@@ -94,7 +109,9 @@ records it as interrupted with the stages it had, and "stagetrack recover
 	f.StringVar(&name, "name", "run", "the run's name")
 	f.StringVar(&dir, "dir", "runs", "directory of the journal and, at finish, the run file")
 	f.StringVar(&envFile, "env-file", "", "append KEY=VALUE lines to FILE (as $GITHUB_ENV) instead of printing export lines")
-	f.StringVar(&runArgs, "args", "", "the run's args: JSON, or any text")
+	f.StringVar(&runArgs, "args", "", "the run's args: JSON, any text, or @FILE of JSON")
+	params.register(f)
+	capture.register(f)
 	return cmd
 }
 
