@@ -76,6 +76,7 @@ func better(a, b *stageRecord) bool {
 		boolCompare(!a.loose, !b.loose),
 		cmp.Compare(a.proc.host, b.proc.host),
 		cmp.Compare(a.proc.pid, b.proc.pid),
+		cmp.Compare(a.prov, b.prov),
 	) > 0
 }
 
