@@ -18,26 +18,29 @@ import (
 // holds (a directory of untracked files counts once, as git status shows
 // it). It returns nil when git is not on PATH or dir is in no repository.
 //
-// It runs one git status, and one git diff only when the tree is dirty;
-// neither takes the index lock (GIT_OPTIONAL_LOCKS=0), so a capture never
-// gets in the way of a git command the user runs at the same time.
+// It runs git status and git diff side by side (the diff of a clean tree
+// is empty, and what it costs is the status's time again, not added to
+// it); neither takes the index lock (GIT_OPTIONAL_LOCKS=0), so a capture
+// never gets in the way of a git command the user runs at the same time.
 func GitState(ctx context.Context, dir string) *runfile.Code {
 	gitPath, err := exec.LookPath("git")
 	if err != nil {
 		return nil
 	}
+	h := sha256.New()
+	diff := gitCommand(ctx, gitPath, dir, "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", "--ignore-submodules=dirty")
+	diff.Stdout = h // hashed as it streams: a large diff is never held
+	diffErr := diff.Start()
 	status, err := git(ctx, gitPath, dir, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal", "--ignore-submodules=dirty")
+	if diffErr == nil {
+		diffErr = diff.Wait()
+	}
 	if err != nil {
 		return nil // not a repository, or git refused it (an unsafe owner, say)
 	}
 	c := parseStatus(status)
-	if c.Dirty && c.Commit != "" {
-		h := sha256.New()
-		cmd := gitCommand(ctx, gitPath, dir, "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff", "--no-textconv")
-		cmd.Stdout = h // hashed as it streams: a large diff is never held
-		if cmd.Run() == nil {
-			c.DiffSHA256 = hex.EncodeToString(h.Sum(nil))
-		}
+	if c.Dirty && c.Commit != "" && diffErr == nil {
+		c.DiffSHA256 = hex.EncodeToString(h.Sum(nil))
 	}
 	return c
 }
