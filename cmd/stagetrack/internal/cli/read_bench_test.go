@@ -99,3 +99,33 @@ func BenchmarkDiff(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReadLarge runs `show` and `validate -q` on one run of 100,000
+// stages (runfixture.Large, 33 MB), issue 23's one big run: one op is one
+// whole command.
+//
+//	go test -run '^$' -bench ReadLarge -benchtime 3x ./cmd/stagetrack/internal/cli/
+func BenchmarkReadLarge(b *testing.B) {
+	f := filepath.Join(b.TempDir(), "large.json")
+	if err := os.WriteFile(f, runfixture.Large(100_000, 0).AppendIndent(nil), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"show", []string{"show", f}},
+		{"validate", []string{"validate", "-q", f}},
+	} {
+		b.Run(c.name+"/stages=100000", func(b *testing.B) {
+			cpu := benchcpu.Start()
+			for b.Loop() {
+				if code := cli.Main(b.Context(), c.args, env); code != cli.ExitOK {
+					b.Fatalf("exit code %d", code)
+				}
+			}
+			cpu.Report(b)
+		})
+	}
+}
