@@ -2,6 +2,7 @@ package runfile
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -148,5 +149,28 @@ func TestReadRegularSized(t *testing.T) {
 	got, err := readSized(strings.NewReader(want), 10)
 	if err != nil || string(got) != want {
 		t.Fatalf("grown: read %d bytes, %v", len(got), err)
+	}
+}
+
+// TestScanStagesSizedOnce checks that the run's stages are allocated once,
+// at their number: a slice grown by appending has room to spare.
+func TestScanStagesSizedOnce(t *testing.T) {
+	for _, n := range []int{1, 2, 5, 1000} {
+		var b strings.Builder
+		b.WriteString(`{"stages":{`)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `"s%d":{"status":"ok","stages":{"x":{},"y":{}}}`, i)
+		}
+		b.WriteString(`}}`)
+		var r Run
+		if !r.scan([]byte(b.String())) {
+			t.Fatalf("%d stages: not scanned", n)
+		}
+		if len(r.Stages) != n || cap(r.Stages) != n {
+			t.Errorf("%d stages: len %d, cap %d; want both %d", n, len(r.Stages), cap(r.Stages), n)
+		}
 	}
 }

@@ -79,15 +79,15 @@ func isDelim(c byte) bool {
 
 // stages reads a stages object at depth (1 for the run's).
 func (s *scanner) stages(depth int) (_ Stages, naive, ok bool) {
-	if depth > MaxNesting || !s.next('{') {
-		return nil, false, false
-	}
 	var out Stages
 	if depth == 1 {
 		// Room for every stage at once: growing the slice by appending
 		// copies the records again and again (a third of reading a
 		// 100,000-stage run) and leaves up to twice the room they need.
 		out = make(Stages, 0, s.members())
+	}
+	if depth > MaxNesting || !s.next('{') {
+		return nil, false, false
 	}
 	if s.next('}') {
 		return nil, false, true
