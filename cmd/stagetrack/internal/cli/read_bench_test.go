@@ -52,6 +52,7 @@ func BenchmarkReadRuns(b *testing.B) {
 		{"stats", []string{"stats", dir}},
 		{"stats--json", []string{"stats", "--json", dir}},
 		{"validate", append([]string{"validate", "-q"}, files...)},
+		{"report", append([]string{"report", "-o", filepath.Join(b.TempDir(), "report.html")}, files...)},
 	} {
 		b.Run(c.name+"/runs=1000", func(b *testing.B) {
 			cpu := benchcpu.Start()
