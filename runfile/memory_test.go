@@ -19,7 +19,7 @@ import (
 // the stages grown by appending, encoding/json's passes).
 func TestReadRunsMemory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "large.json")
-	if err := os.WriteFile(path, runfixture.Large(20_000, 0).AppendIndent(nil), 0o644); err != nil {
+	if err := os.WriteFile(path, runfixture.Large(5_000, 0).AppendIndent(nil), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path)

@@ -10,9 +10,10 @@ import (
 
 // TestValidSameAsValidate checks the byte-level check against Validate on
 // the repository's run files and their mutations (TestSameAsLibrary's):
-// Valid says true exactly when Validate finds no problem, for every
-// document of the writers' form; and for the original files, which are
-// valid, it takes the quick way.
+// Valid says true only when Validate finds no problem, and false only when
+// it finds one (checked on every eighth variant), for documents of the
+// writers' form; for the original files, which are valid, it takes the
+// quick way.
 func TestValidSameAsValidate(t *testing.T) {
 	sch, err := runschema.Compile(runfile.Schema())
 	if err != nil {
@@ -21,15 +22,22 @@ func TestValidSameAsValidate(t *testing.T) {
 	quick := 0
 	for name, doc := range corpus(t) {
 		for i, m := range mutations(doc) {
-			b, err := json.MarshalIndent(m, "", "  ")
+			b, err := json.Marshal(m)
 			if err != nil {
 				t.Fatal(err)
+			}
+			valid := sch.Valid(b)
+			if !valid && i%8 != 0 {
+				// Validate is the cost: asked for every document Valid
+				// passes, which must have no problem, and for every
+				// eighth it refuses, which should have one.
+				continue
 			}
 			found, err := sch.Validate(b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			switch valid := sch.Valid(b); {
+			switch {
 			case valid && len(found) > 0:
 				t.Fatalf("%s, mutation %d: Valid says yes, Validate finds %d problems:\n%s", name, i, len(found), b)
 			case !valid && len(found) == 0:
