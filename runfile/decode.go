@@ -82,14 +82,27 @@ type stageJSON struct {
 //
 // A file nested deeper than MaxNesting levels of JSON is refused before it
 // is decoded.
-func (r *Run) UnmarshalJSON(b []byte) error {
+func (r *Run) UnmarshalJSON(b []byte) error { return r.decode(b, false) }
+
+// decode is UnmarshalJSON of b; valid says b is known to be valid JSON.
+// A valid run is scanned from its bytes (scanRun); anything the scanner
+// does not expect, and every error, is encoding/json's as before.
+func (r *Run) decode(b []byte, valid bool) error {
 	if d := Nesting(b); d > MaxNesting {
 		return fmt.Errorf("run file nested %d levels deep, more than %d", d, MaxNesting)
+	}
+	if (valid || json.Valid(b)) && r.scan(b) {
+		return nil
 	}
 	var j runJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
+	return r.set(&j)
+}
+
+// set makes r the run j decodes to.
+func (r *Run) set(j *runJSON) error {
 	if err := checkTime("start_time", j.StartTime.t); err != nil {
 		return err
 	}
@@ -519,7 +532,31 @@ func ReadRegular(path string) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, fileKind(fi.Mode()))
 	}
-	return io.ReadAll(f)
+	return readSized(f, fi.Size())
+}
+
+// readSized reads f to its end into a buffer of the size f had: io.ReadAll
+// grows its buffer by copying, a file's worth of garbage and copies for a
+// large run. A file that grew meanwhile is still read whole.
+func readSized(f io.Reader, size int64) ([]byte, error) {
+	n := 512
+	if size > 0 && size < 1<<40 {
+		n = int(size) + 1 // the 1: the read that sees the end
+	}
+	b := make([]byte, 0, n)
+	for {
+		m, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 func fileKind(m os.FileMode) string {
@@ -545,11 +582,22 @@ func DecodeRuns(b []byte, path string) ([]*Run, error) {
 	case isJSONLines(trimmed):
 		return readHistory(bytes.NewReader(b), path)
 	}
-	var r Run
-	if err := json.Unmarshal(b, &r); err != nil {
+	r, err := decodeOne(b)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, readable(err))
 	}
-	return []*Run{&r}, nil
+	return []*Run{r}, nil
+}
+
+// decodeOne is json.Unmarshal of b into a Run, checking b's syntax once
+// (json.Unmarshal checks it, then Run.UnmarshalJSON again).
+func decodeOne(b []byte) (*Run, error) {
+	var r Run
+	if v := bytes.Trim(b, " \t\r\n"); len(v) > 0 && v[0] == '{' && json.Valid(v) {
+		// What encoding/json hands UnmarshalJSON: the value, no space.
+		return &r, r.decode(v, true)
+	}
+	return &r, json.Unmarshal(b, &r)
 }
 
 // isJSONLines reports whether b holds more than one top-level JSON value,
@@ -611,8 +659,8 @@ func decodeArray(b []byte, path string) ([]*Run, error) {
 	runs := make([]*Run, 0, len(elems))
 	var errs []error
 	for i, el := range elems {
-		var r Run
-		if err := json.Unmarshal(el, &r); err != nil {
+		r, err := decodeOne(el)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s[%d]: %w", path, i, readable(err)))
 			continue
 		}
@@ -620,7 +668,7 @@ func decodeArray(b []byte, path string) ([]*Run, error) {
 			errs = append(errs, fmt.Errorf("%s[%d]: not a run (no run_id, start_time or stages)", path, i))
 			continue
 		}
-		runs = append(runs, &r)
+		runs = append(runs, r)
 	}
 	return runs, errors.Join(errs...)
 }

@@ -16,11 +16,11 @@ func ReadFile(path string) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runfile: read %s: %w", path, err)
 	}
-	var r Run
-	if err := json.Unmarshal(b, &r); err != nil {
+	r, err := decodeOne(b)
+	if err != nil {
 		return nil, fmt.Errorf("runfile: read %s: %w", path, err)
 	}
-	return &r, nil
+	return r, nil
 }
 
 // LineError reports a history line that could not be read.
@@ -54,13 +54,12 @@ func readHistory(rd io.Reader, path string) ([]*Run, error) {
 	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
-			var r Run
 			switch {
 			case err == io.EOF: // no newline: the writer died mid-line
 				errs = append(errs, &LineError{Line: n, Err: errors.New("torn line (no newline at end of file)")})
 			default:
-				if uerr := json.Unmarshal(line, &r); uerr == nil {
-					runs = append(runs, &r)
+				if r, uerr := decodeOne(line); uerr == nil {
+					runs = append(runs, r)
 					break
 				} else if rec, ok := salvage(line); ok {
 					runs = append(runs, rec)

@@ -38,18 +38,20 @@ func perfHeap() int64 {
 // Without the journal it finishes 100,000 runs; with it (setup's wiring),
 // whose open, write, close and removal of a journal file per run make each
 // run 1.5 to 3.5 times slower, 10,000. Under -race, fewer: see
-// perfFinishedRuns.
+// perfFinishedRuns. Those are the STAGE_TRACKER_STRESS=1 sizes; by default
+// 1,500 and 300 runs after 300 of warm-up, which still catch a leak of a
+// few hundred bytes a run, in a second or two.
 func TestHeapAfterManyFinishedRuns(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		journal bool
 		runs    int
 	}{
-		{"journal=off", false, perfFinishedRuns},
-		{"journal=on", true, perfFinishedRunsJournal},
+		{"journal=off", false, stressSize(1_500, perfFinishedRuns)},
+		{"journal=on", true, stressSize(300, perfFinishedRunsJournal)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			const warmup = 1_000
+			warmup := stressSize(300, 1_000)
 			dir := perfTmpfsDir(t)
 			tr, _ := perfTracker(t, dir, tc.journal)
 			ctx := context.Background()

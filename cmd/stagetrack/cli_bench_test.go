@@ -118,7 +118,18 @@ func buildCLI(b testing.TB) cliBinaries {
 	return built
 }
 
+// runAsStagetrack, set in a test binary's environment, makes it run
+// stagetrack's main with its arguments instead of the tests: the binary
+// that go test builds is then the program, built once, and a test that
+// looks at the program as a whole (TestStartupInitWork) runs it without a
+// go build of its own.
+const runAsStagetrack = "STAGETRACK_TEST_RUN_MAIN"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(runAsStagetrack) == "1" {
+		main()
+		return
+	}
 	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)

@@ -107,11 +107,7 @@ func TestReadersStopWhenInterrupted(t *testing.T) {
 // the FIFO until killed).
 func TestStatsBinaryFIFODoesNotHang(t *testing.T) {
 	dir, fifo, _, _ := nonRegularDir(t)
-	bin := filepath.Join(t.TempDir(), "stagetrack")
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "github.com/stage-tracker/stage-tracker/cmd/stagetrack")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinaries(t).stagetrack
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "stats", dir)

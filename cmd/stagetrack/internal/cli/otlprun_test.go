@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,13 +24,8 @@ import (
 // stages of the run file, nested by parent, with their data and error,
 // and reach the exporter OTEL_TRACES_EXPORTER names (console) too.
 func TestRunReceivesOTLP(t *testing.T) {
-	dir := t.TempDir()
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", dir+string(filepath.Separator),
-		"github.com/stage-tracker/stage-tracker/cmd/stagetrack", "./testdata/otlpchild")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	stagetrack, child := filepath.Join(dir, "stagetrack"), filepath.Join(dir, "otlpchild")
+	bin := buildBinaries(t)
+	stagetrack, child, dir := bin.stagetrack, bin.otlpchild, filepath.Dir(bin.stagetrack)
 
 	t.Run("a program with only the OTel SDK", func(t *testing.T) {
 		work := t.TempDir()
@@ -92,11 +86,7 @@ func TestRunReceivesOTLPFromNodeSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", dir+string(filepath.Separator), "github.com/stage-tracker/stage-tracker/cmd/stagetrack")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir := filepath.Dir(buildBinaries(t).stagetrack)
 	work := t.TempDir()
 	env := userEnv("OTEL_TRACES_EXPORTER=console", "NODE_PATH="+modules)
 	r := runAsUser(t, work, env, filepath.Join(dir, "stagetrack"), "run", "-q", "--", "node", program)

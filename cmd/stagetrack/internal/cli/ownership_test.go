@@ -42,12 +42,7 @@ func TestRunChildSpanWithRunIDDoesNotEndRun(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 not on PATH")
 	}
-	dir := t.TempDir()
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", dir+string(filepath.Separator),
-		"github.com/stage-tracker/stage-tracker/cmd/stagetrack")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir := filepath.Dir(buildBinaries(t).stagetrack)
 	work := t.TempDir()
 	if err := os.WriteFile(filepath.Join(work, "post.py"), []byte(postRunSpan), 0o644); err != nil {
 		t.Fatal(err)

@@ -52,6 +52,7 @@ func BenchmarkReadRuns(b *testing.B) {
 		{"stats", []string{"stats", dir}},
 		{"stats--json", []string{"stats", "--json", dir}},
 		{"validate", append([]string{"validate", "-q"}, files...)},
+		{"report", append([]string{"report", "-o", filepath.Join(b.TempDir(), "report.html")}, files...)},
 	} {
 		b.Run(c.name+"/runs=1000", func(b *testing.B) {
 			cpu := benchcpu.Start()
@@ -97,5 +98,35 @@ func BenchmarkDiff(b *testing.B) {
 				cpu.Report(b)
 			})
 		}
+	}
+}
+
+// BenchmarkReadLarge runs `show` and `validate -q` on one run of 100,000
+// stages (runfixture.Large, 33 MB), issue 23's one big run: one op is one
+// whole command.
+//
+//	go test -run '^$' -bench ReadLarge -benchtime 3x ./cmd/stagetrack/internal/cli/
+func BenchmarkReadLarge(b *testing.B) {
+	f := filepath.Join(b.TempDir(), "large.json")
+	if err := os.WriteFile(f, runfixture.Large(100_000, 0).AppendIndent(nil), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"show", []string{"show", f}},
+		{"validate", []string{"validate", "-q", f}},
+	} {
+		b.Run(c.name+"/stages=100000", func(b *testing.B) {
+			cpu := benchcpu.Start()
+			for b.Loop() {
+				if code := cli.Main(b.Context(), c.args, env); code != cli.ExitOK {
+					b.Fatalf("exit code %d", code)
+				}
+			}
+			cpu.Report(b)
+		})
 	}
 }

@@ -61,22 +61,6 @@ func TestStagetrackAsUser(t *testing.T) {
 	})
 }
 
-// binaries are the programs buildBinaries built.
-type binaries struct{ stagetrack, joinchild string }
-
-// buildBinaries builds cmd/stagetrack and testdata/joinchild into a
-// temporary directory, in one go build.
-func buildBinaries(t *testing.T) binaries {
-	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", dir+string(filepath.Separator),
-		"github.com/stage-tracker/stage-tracker/cmd/stagetrack", "./testdata/joinchild")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return binaries{stagetrack: filepath.Join(dir, "stagetrack"), joinchild: filepath.Join(dir, "joinchild")}
-}
-
 // userEnv is the test's environment without what would make a run join
 // another or send spans anywhere (STAGE_TRACKER_*, TRACEPARENT, OTEL_*),
 // with OTEL_TRACES_EXPORTER=none, and then extra.

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/report"
-	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
 	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
@@ -112,19 +111,35 @@ func secretName(k string) bool {
 // "" when no stage has one.
 func stderrTails(r *runfile.Run) string {
 	var b strings.Builder
-	for _, row := range runtree.Flatten(r) {
-		tail := report.StderrTail(row.Stage.Data)
-		if tail == "" {
-			continue
-		}
-		fmt.Fprintf(&b, "\nstderr of %s", view.Clean(row.KeyPath))
-		if row.Stage.Error != "" {
-			fmt.Fprintf(&b, " (%s)", view.Clean(row.Stage.Error))
-		}
-		b.WriteString(":\n")
-		for line := range strings.SplitSeq(tail, "\n") {
-			b.WriteString("  │ " + view.Clean(line) + "\n")
+	// The stages in runtree.Flatten's order, without its rows: a path is
+	// made only for a stage with a tail, rare in a large run.
+	var walk func(s runfile.Stages, keys string)
+	walk = func(s runfile.Stages, keys string) {
+		for i := range s {
+			st := &s[i]
+			if tail := report.StderrTail(st.Data); tail != "" {
+				fmt.Fprintf(&b, "\nstderr of %s", view.Clean(keyPath(keys, st.Key)))
+				if st.Error != "" {
+					fmt.Fprintf(&b, " (%s)", view.Clean(st.Error))
+				}
+				b.WriteString(":\n")
+				for line := range strings.SplitSeq(tail, "\n") {
+					b.WriteString("  │ " + view.Clean(line) + "\n")
+				}
+			}
+			if len(st.Stages) > 0 {
+				walk(st.Stages, keyPath(keys, st.Key))
+			}
 		}
 	}
+	walk(r.Stages, "")
 	return b.String()
+}
+
+// keyPath is runtree.Row.KeyPath: the keys from the top, joined by "/".
+func keyPath(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "/" + key
 }

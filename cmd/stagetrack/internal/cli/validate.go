@@ -174,8 +174,15 @@ func validateFile(sch *runschema.Schema, path string, strict bool) ([]validated,
 			return []validated{{-1, []problem{{Line: 1, Reason: "not valid JSON: " + err.Error()}}}}, nil
 		}
 	}
+	b := bytes.TrimLeft(data, " \t\r\n")
+	if len(b) > 0 && b[0] == '{' && sch.Valid(data) {
+		// What nearly every file is: a valid run, nothing to report. The
+		// quick check reads the bytes once; the rest is for a file with
+		// problems, to say which.
+		return []validated{{-1, nil}}, nil
+	}
 	var elems []json.RawMessage
-	if b := bytes.TrimLeft(data, " \t\r\n"); len(b) > 0 && b[0] == '[' && json.Unmarshal(data, &elems) == nil {
+	if len(b) > 0 && b[0] == '[' && json.Unmarshal(data, &elems) == nil {
 		out := make([]validated, 0, len(elems))
 		for i, el := range elems {
 			out = append(out, validated{i, validateRun(sch, el, ix, "/"+strconv.Itoa(i), true, strict)})

@@ -37,7 +37,11 @@ type Row struct {
 // Flatten returns the stages of r depth-first, each parent before its
 // children, siblings in file (start) order.
 func Flatten(r *runfile.Run) []Row {
-	var rows []Row
+	n := count(r.Stages)
+	if n == 0 {
+		return nil
+	}
+	rows := make([]Row, 0, n) // one allocation, not a copy per doubling
 	var walk func(s runfile.Stages, depth int, keys, names string, decides bool)
 	walk = func(s runfile.Stages, depth int, keys, names string, decides bool) {
 		last := make(map[string]int, len(s))
@@ -61,6 +65,15 @@ func Flatten(r *runfile.Run) []Row {
 	}
 	walk(r.Stages, 0, "", "", true)
 	return rows
+}
+
+// count is how many stage records s holds, nested ones included.
+func count(s runfile.Stages) int {
+	n := len(s)
+	for i := range s {
+		n += count(s[i].Stages)
+	}
+	return n
 }
 
 func join(prefix, s string) string {
