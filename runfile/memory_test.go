@@ -44,7 +44,9 @@ func TestReadRunsMemory(t *testing.T) {
 	if allocated > 2.5 {
 		t.Errorf("reading allocated %.2f× the file's size; want at most 2.5×", allocated)
 	}
-	if live > 1.1 {
-		t.Errorf("the run read holds %.2f× the file's size; want at most 1.1×", live)
+	// 1.25×: a Stage is 336 bytes since it gained inputs, outputs and
+	// tools (issue 22); the fixture's stage records are about 340 bytes.
+	if live > 1.25 {
+		t.Errorf("the run read holds %.2f× the file's size; want at most 1.25×", live)
 	}
 }

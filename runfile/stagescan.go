@@ -215,11 +215,19 @@ func (s *scanner) stage(key string, depth int) (_ Stage, naive, ok bool) {
 				case "inputs":
 					// Rare and small: encoding/json, into the same value
 					// as the slow path, keeps its semantics exactly.
-					ok = json.Unmarshal(v, &st.Inputs) == nil
+					// Into a local: &st.Inputs would move every stage
+					// read to the heap.
+					files := st.Inputs
+					ok = json.Unmarshal(v, &files) == nil
+					st.Inputs = files
 				case "outputs":
-					ok = json.Unmarshal(v, &st.Outputs) == nil
+					files := st.Outputs
+					ok = json.Unmarshal(v, &files) == nil
+					st.Outputs = files
 				case "tools":
-					ok = json.Unmarshal(v, &st.Tools) == nil
+					tools := st.Tools
+					ok = json.Unmarshal(v, &tools) == nil
+					st.Tools = tools
 				case "timed_out":
 					// As encoding/json: null leaves it, anything but a
 					// boolean is an error (the slow path says which).
