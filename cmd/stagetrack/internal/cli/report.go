@@ -56,6 +56,10 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 			if charts < 1 {
 				return usagef("--charts must be at least 1, not %d", charts)
 			}
+			files, err := resolveRuns(cmd.Context(), files)
+			if err != nil {
+				return err
+			}
 			runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
 			if err != nil {
 				return err

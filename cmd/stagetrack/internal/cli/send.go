@@ -71,6 +71,10 @@ an http:// or https:// URL.`,
 			if err != nil {
 				return fmt.Errorf("OTLP exporter: %w", err)
 			}
+			files, err = resolveRuns(cmd.Context(), files)
+			if err != nil {
+				return errors.Join(err, exp.Shutdown(ctx))
+			}
 			runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
 			if err != nil {
 				return errors.Join(err, exp.Shutdown(ctx))

@@ -33,6 +33,10 @@ history) shows each of its runs; FILE[i] picks the run at index i.`,
 			if width < 0 {
 				return usagef("--width must be positive, not %d", width)
 			}
+			files, err := resolveRuns(cmd.Context(), files)
+			if err != nil {
+				return err
+			}
 			runs, err := readLabeled(cmd.Context(), files, env.Stderr)
 			if err != nil {
 				return err

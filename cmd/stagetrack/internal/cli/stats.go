@@ -52,7 +52,7 @@ exits 1.`,
 				return usagef("--jobs must be at least 1, not %d", jobs)
 			}
 			ctx := cmd.Context()
-			files, err := runFiles(ctx, paths)
+			files, err := resolveRuns(ctx, paths)
 			if err != nil {
 				return err
 			}

@@ -52,6 +52,10 @@ validate exits 0 when every file is valid and 1 when any is not.`,
 		GroupID: groupLook,
 		Args:    args(cobra.MinimumNArgs(1)),
 		RunE: runE(func(cmd *cobra.Command, files []string) error {
+			files, err := resolveRuns(cmd.Context(), files)
+			if err != nil {
+				return err
+			}
 			sch, err := compileSchema()
 			if err != nil {
 				return err
