@@ -64,7 +64,7 @@ func resolveRun(ctx context.Context, arg string) ([]string, error) {
 			return nil, err
 		}
 		if len(files) == 0 {
-			return nil, fmt.Errorf("%s: no run files (*.json) in the directory", arg)
+			return nil, fmt.Errorf("no run files (*.json) in %s", arg)
 		}
 		return files, nil
 	case err == nil, !errors.Is(err, fs.ErrNotExist), arg == "":
@@ -77,7 +77,7 @@ func resolveRun(ctx context.Context, arg string) ([]string, error) {
 	}
 	dir, name := filepath.Split(arg)
 	if strings.HasSuffix(name, jsonrun.JournalSuffix) || strings.HasSuffix(name, ".json") || name == "" {
-		return []string{arg}, nil // a file name: reading it says it is missing
+		return nil, fileErr(arg, err) // a file name, not an id
 	}
 	if dir == "" {
 		dir = defaultRunDir

@@ -34,6 +34,7 @@ var commands = []func(*Env) *cobra.Command{
 	newFinishCommand,
 	newRecoverCommand,
 	newMergeCommand,
+	newLsCommand,
 	newShowCommand,
 	newReportCommand,
 	newDiffCommand,
