@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -60,28 +61,44 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 			if err != nil {
 				return err
 			}
-			runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
-			if err != nil {
-				return err
-			}
-			in := make([]report.Input, len(runs))
-			for i, r := range runs {
-				in[i] = report.Input{File: r.label, Run: r.run}
-			}
-			var buf bytes.Buffer
-			render := func() error { return report.Write(&buf, in, report.Options{Title: title, Charts: charts}) }
+			var (
+				buf bytes.Buffer
+				n   int
+			)
 			switch format { // h5: issue 11
 			case "html":
+				// The report keeps the runs it draws and a summary of the
+				// others: runs are read ahead in parallel and handed to it
+				// one at a time, never all held at once.
+				rp := report.New(report.Options{Title: title, Charts: charts})
+				err := streamRuns(cmd.Context(), files, max(4, 2*runtime.GOMAXPROCS(0)), env.Stderr, func(l loadedRun) {
+					rp.Add(report.Input{File: l.label, Run: l.run})
+					n++
+				})
+				if err != nil {
+					return err
+				}
+				if err := rp.Write(&buf); err != nil {
+					return err
+				}
 			case "junit":
-				render = func() error { return report.WriteJUnit(&buf, in, title) }
+				runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
+				if err != nil {
+					return err
+				}
+				in := make([]report.Input, len(runs))
+				for i, r := range runs {
+					in[i] = report.Input{File: r.label, Run: r.run}
+				}
+				if err := report.WriteJUnit(&buf, in, title); err != nil {
+					return err
+				}
+				n = len(runs)
 				if !cmd.Flags().Changed("output") {
 					out = "junit.xml"
 				}
 			default:
 				return usagef("--format is html or junit, not %q", format)
-			}
-			if err := render(); err != nil {
-				return err
 			}
 			if out == "-" {
 				return write(env.Stdout, buf.String())
@@ -89,7 +106,7 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
 				return fmt.Errorf("cannot write the report to %s: %w", out, err)
 			}
-			fmt.Fprintf(env.Stderr, "wrote %s (%s)\n", out, plural(len(runs), "run"))
+			fmt.Fprintf(env.Stderr, "wrote %s (%s)\n", out, plural(n, "run"))
 			return nil
 		}),
 	}
