@@ -136,7 +136,7 @@ type chart struct {
 	Error      string
 	Stack      string
 	Warnings   []string
-	NotOK      string // "1 error, 1 unfinished": stages by status, ok aside
+	NotOK      string      // "1 error, 1 unfinished": stages by status, ok aside
 	Params     []param     // args, flattened: shown as a table, not only on hover
 	Data       []stageData // every stage's data, flattened
 

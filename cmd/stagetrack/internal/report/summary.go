@@ -33,9 +33,9 @@ type summary struct {
 
 // metricRow is a row of the summary's data table.
 type metricRow struct {
-	Stage, Key                     string
-	Count                          int
-	Mean, Min, P50, Max, Last      string
+	Stage, Key                string
+	Count                     int
+	Mean, Min, P50, Max, Last string
 }
 
 type statusCount struct {
