@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/flatjson"
-	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
 )
 
@@ -245,13 +244,14 @@ func lsTable(es []runEntry, o view.Options) string {
 	keys := differing(ps)
 	head := append([]string{"ID", "NAME", "STATUS", "STARTED", "DURATION", "STAGES"}, keys...)
 	right := []bool{false, false, false, false, true, true}
+	ids := shortIDs(es)
 	rows := make([][]string, len(es))
 	for i, e := range es {
 		started := "-"
 		if !e.start.IsZero() {
 			started = e.start.UTC().Format("2006-01-02 15:04:05")
 		}
-		row := []string{runtree.ShortID(e.runID), e.name, e.status, started, view.Duration(e.dur), strconv.Itoa(e.stages)}
+		row := []string{ids[i], e.name, e.status, started, view.Duration(e.dur), strconv.Itoa(e.stages)}
 		for _, k := range keys {
 			v, ok := ps[i][k]
 			if !ok {

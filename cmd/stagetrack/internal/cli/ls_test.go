@@ -216,3 +216,30 @@ func TestLsHostileNames(t *testing.T) {
 		t.Errorf("ls printed %d lines, want 3:\n%s", n, r.stdout)
 	}
 }
+
+// TestLsIDsCanBeGivenBack: where listed runs share their first eight
+// characters, ls prints the shortest prefix that tells each apart, so that
+// every id it prints names one run for show.
+func TestLsIDsCanBeGivenBack(t *testing.T) {
+	t.Chdir(t.TempDir())
+	now := time.Now().UTC()
+	writeRuns(t, "runs",
+		lsRun{id: "abcdef12-0000-4000-8000-000000000001", name: "a", status: runfile.StatusOK, start: now},
+		lsRun{id: "abcdef12-0000-4000-8000-000000000002", name: "b", status: runfile.StatusOK, start: now.Add(-time.Second)},
+		lsRun{id: "12345678-0000-4000-8000-000000000003", name: "c", status: runfile.StatusOK, start: now.Add(-2 * time.Second)},
+	)
+	r := stagetrack(t, "ls")
+	var ids []string
+	for _, l := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")[1:] {
+		ids = append(ids, strings.Fields(l)[0])
+	}
+	want := []string{"abcdef12-0000-4000-8000-000000000001", "abcdef12-0000-4000-8000-000000000002", "12345678"}
+	if strings.Join(ids, " ") != strings.Join(want, " ") {
+		t.Fatalf("ids %q, want %q", ids, want)
+	}
+	for i, id := range ids {
+		if s := stagetrack(t, "show", id); s.code != cli.ExitOK || !strings.Contains(s.stdout, "  "+[]string{"a", "b", "c"}[i]+"\n") {
+			t.Errorf("show %s: code %d, stderr %q", id, s.code, s.stderr)
+		}
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 )
 
@@ -114,10 +113,7 @@ func resolveRun(ctx context.Context, arg string) ([]string, error) {
 		return []string{match[0].file}, nil
 	}
 	newestFirst(match)
-	ids := make([]string, 0, 3)
-	for _, e := range match[:min(3, len(match))] {
-		ids = append(ids, runtree.ShortID(e.runID))
-	}
+	ids := shortIDs(match)[:min(3, len(match))]
 	more := ""
 	if len(match) > 3 {
 		more = ", …"

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,7 +41,7 @@ func readEntries(path string) ([]runEntry, error) {
 		if h, ok := runfile.ScanHeader(b); ok {
 			dur := time.Duration(h.TotalDurationSec * float64(time.Second))
 			return []runEntry{{file: path, runID: h.RunID, name: h.Name, status: h.Status, start: h.StartTime,
-				dur: dur, stages: h.StageCount, args: h.Args}}, nil
+				dur: dur, stages: h.StageCount, args: bytes.Clone(h.Args)}}, nil // not the whole file's bytes
 		}
 	}
 	runs, err := readFileRuns(path)
@@ -112,4 +113,47 @@ func newestFirst(es []runEntry) {
 		}
 		return strings.Compare(a.file, b.file)
 	})
+}
+
+// shortIDs returns each entry's id as ls prints it: its first eight
+// characters (runtree.ShortID), or, where other listed runs share those,
+// the shortest prefix no other listed run has, so that every id printed can
+// be given back to show.
+func shortIDs(es []runEntry) []string {
+	out := make([]string, len(es))
+	count := map[string]int{}
+	for i, e := range es {
+		out[i] = runtree.ShortID(e.runID)
+		count[out[i]]++
+	}
+	sorted := make([]string, 0, len(es))
+	for _, e := range es {
+		sorted = append(sorted, e.runID)
+	}
+	slices.Sort(sorted)
+	common := func(a, b string) int {
+		n := 0
+		for n < len(a) && n < len(b) && a[n] == b[n] {
+			n++
+		}
+		return n
+	}
+	for i, e := range es {
+		if count[out[i]] < 2 {
+			continue
+		}
+		j, _ := slices.BinarySearch(sorted, e.runID)
+		n := 0
+		if j > 0 {
+			n = max(n, common(e.runID, sorted[j-1]))
+		}
+		for k := j + 1; k < len(sorted); k++ {
+			if sorted[k] != e.runID {
+				n = max(n, common(e.runID, sorted[k]))
+				break
+			}
+		}
+		out[i] = e.runID[:min(len(e.runID), n+1)]
+	}
+	return out
 }
