@@ -22,16 +22,23 @@ func newReportCommand(env *Env) *cobra.Command {
 		format string
 	)
 	cmd := &cobra.Command{
-		Use:   "report RUNFILE... -o report.html",
+		Use:   "report RUN... -o report.html",
 		Short: "Write an HTML report: a summary of many runs and a Gantt chart of the newest",
 		Long: `report writes one self-contained HTML file (inline CSS and SVG, a few lines
 of inline script, nothing fetched from the network). It opens with a summary
 of every run given: how many passed and failed, the median and p95 duration
-of the runs and of each stage, a chart of run and stage durations over time,
-and the newest failures first. Then come the newest runs (--charts, default
+of the runs and of each stage and how often it was flaky, a chart of run and
+stage durations over time, a chart of each number the stages record in their
+data (evaluate · accuracy) over the runs with a table summarising them, and
+the newest failures first. Then come the newest runs (--charts, default
 10), newest first, each with its metadata (id, status, start, duration, trace
-id, args, error, warnings) and a Gantt chart of its stages; the older runs
-are a list that opens on click. Times are shown readable; hovering one shows
+id, args, error, warnings), a table of its parameters (args) and of its
+stages' data, and a Gantt chart of its stages; the older runs are a list
+(with their parameters) that opens on click. Only the drawn runs are kept in
+memory whole, so thousands of runs make a report in little memory.
+
+A RUN is a file, a directory (its runs), latest, or the start of a run id
+(see stagetrack show --help). Times are shown readable; hovering one shows
 its exact ISO value.
 
 Hovering a bar shows the stage's duration, status, error and data; clicking
@@ -45,7 +52,7 @@ systems display as test results: one test suite per run, one test case per
 stage, a failed stage a <failure> with its error and stderr tail.`,
 		Example: example(
 			"stagetrack report run_output.json -o report.html",
-			"stagetrack report runs/*.json -o runs.html --title 'nightly runs'",
+			"stagetrack report runs/ -o runs.html --title 'nightly runs'",
 			"stagetrack report --format junit runs/*.json -o junit.xml",
 		),
 		GroupID: groupLook,

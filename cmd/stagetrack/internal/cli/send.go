@@ -21,7 +21,7 @@ func newSendCommand(env *Env) *cobra.Command {
 		serviceName string
 	)
 	cmd := &cobra.Command{
-		Use:   "send RUNFILE...",
+		Use:   "send RUN...",
 		Short: "Send runs to a tracing backend over OTLP, with their original ids and times",
 		Long: `send replays run files as OpenTelemetry spans to the OTLP endpoint that the
 standard environment variables name, so that runs recorded offline can be

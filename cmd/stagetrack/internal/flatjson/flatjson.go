@@ -26,9 +26,9 @@ type Field struct {
 
 // Flatten returns the leaves of the JSON value raw in file order. A value
 // that is not an object is one field with the key "" (a run's args may be
-// a list). Empty for no value, null, or JSON that is not valid (the caller
-// read it from a file it has decoded, so that is a bug elsewhere, not a
-// reason to fail).
+// a list). Empty for no value or null. JSON that is not valid gives the
+// leaves read before the fault: callers pass values from files they have
+// decoded, so that is a bug elsewhere, not a reason to fail.
 func Flatten(raw []byte) []Field {
 	var out []Field
 	Walk(raw, func(k string, v []byte) { out = append(out, Field{k, v}) })
