@@ -1,15 +1,21 @@
 // Package report writes the HTML report of one or more runs: one
 // self-contained file (inline CSS and SVG, a few lines of inline script, no
-// network) with, per run, its metadata and a Gantt chart of its stages.
-// Several runs share one time scale, so their charts can be compared by
-// eye. Every bar is an SVG rect of class "bar" carrying its stage in data-*
-// attributes; hovering shows the stage's error and data (an SVG <title>),
-// clicking shows them in full below the chart.
+// network) with a summary of all the runs (durations and the numbers their
+// stages record, charted over the runs and summarised), then, per drawn
+// run, its metadata, tables of its parameters and data, and a Gantt chart
+// of its stages. Several runs share one time scale, so their charts can be
+// compared by eye. Every bar is an SVG rect of class "bar" carrying its
+// stage in data-* attributes; hovering shows the stage's error and data (an
+// SVG <title>), clicking shows them in full below the chart.
+//
+// A Report takes runs one at a time and keeps whole only the runs it draws,
+// so memory does not grow with the size of the others; Write is New, Add
+// and Report.Write in one call.
 //
 // Everything from the run files goes through html/template, which escapes
 // it for the context it lands in.
 //
-// Write is safe for concurrent use.
+// Write is safe for concurrent use; a Report is not.
 package report
 
 import (
