@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"strconv"
 	"math"
 	"slices"
 	"strings"
@@ -15,7 +16,7 @@ import (
 const (
 	dataW      = 360.0
 	dataH      = 150.0
-	dataLeft   = 58.0
+	dataLeft   = 66.0
 	dataRight  = 12.0
 	dataTop    = 10.0
 	dataBottom = 24.0
@@ -98,9 +99,10 @@ func (rp *Report) newDataCharts(runs []*runInfo, ax xAxis) []dataChart {
 		}
 		for k := range 3 {
 			v := lo + (hi-lo)*float64(k)/2
-			c.YTicks = append(c.YTicks, axisTick{Pos: num(py(v)), Label: view.Number(v)})
+			c.YTicks = append(c.YTicks, axisTick{Pos: num(py(v)), Label: strconv.FormatFloat(v, 'g', 4, 64)})
 		}
 		c.XTicks = ax.ticks(2, px)
+		c.XTicks[0].Anchor, c.XTicks[1].Anchor = "start", "end" // inside the chart
 		if count <= maxDots {
 			for i, v := range vs {
 				if math.IsNaN(v) {

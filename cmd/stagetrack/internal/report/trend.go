@@ -44,7 +44,7 @@ type series struct {
 
 type mark struct{ X, Y, Title string }
 
-type axisTick struct{ Pos, Label string }
+type axisTick struct{ Pos, Label, Anchor string }
 
 // xAxis places the runs on the charts' x axis, oldest first: seconds since
 // the first start, or the index when start times are missing or all equal.
