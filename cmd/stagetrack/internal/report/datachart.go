@@ -2,9 +2,9 @@ package report
 
 import (
 	"cmp"
-	"strconv"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
