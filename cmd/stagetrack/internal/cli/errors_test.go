@@ -40,7 +40,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 		want string
 	}{
 		{"show missing", []string{"show", missing}, cli.ExitFailure, missing + ": no such file"},
-		{"show directory", []string{"show", empty}, cli.ExitFailure, empty + " is a directory: give the run files in it"},
+		{"show empty directory", []string{"show", empty}, cli.ExitFailure, "no run files (*.json) in " + empty},
 		{"show not JSON", []string{"show", garbage}, cli.ExitFailure, garbage + ": not valid JSON at byte 1"},
 		{"show bad timestamp", []string{"show", badTime}, cli.ExitFailure, `"2025-05-05 23:14:10" is not an ISO 8601 time`},
 		{"show array of numbers", []string{"show", array}, cli.ExitFailure, array + "[0]: a JSON number where a run object belongs"},
@@ -52,7 +52,8 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{"report missing", []string{"report", missing, "-o", filepath.Join(dir, "r.html")}, cli.ExitFailure, missing + ": no such file"},
 		{"report unwritable", []string{"report", good, "-o", filepath.Join(dir, "no", "r.html")}, cli.ExitFailure, "cannot write the report to " + filepath.Join(dir, "no", "r.html") + ": no such file or directory"},
 		{"validate missing", []string{"validate", missing}, cli.ExitFailure, missing + ": no such file"},
-		{"validate directory", []string{"validate", empty}, cli.ExitFailure, empty + " is a directory"},
+		{"validate empty directory", []string{"validate", empty}, cli.ExitFailure, "no run files (*.json) in " + empty},
+		{"show no such id", []string{"show", filepath.Join(dir, "0ddba11")}, cli.ExitFailure, filepath.Join(dir, "0ddba11") + ": no such file, and no run in " + dir + " has an id starting with 0ddba11"},
 		{"send missing", []string{"send", missing}, cli.ExitFailure, missing + ": no such file"},
 		{"recover missing directory", []string{"recover", filepath.Join(dir, "gone")}, cli.ExitFailure, filepath.Join(dir, "gone") + ": no such file"},
 		{"recover a file", []string{"recover", good}, cli.ExitFailure, good + " is not a directory"},

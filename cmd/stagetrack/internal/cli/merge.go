@@ -38,6 +38,10 @@ The run file goes to OUT (written atomically), or to standard output.`,
 		GroupID: groupRunning,
 		Args:    args(cobra.MinimumNArgs(1)),
 		RunE: runE(func(cmd *cobra.Command, a []string) error {
+			a, err := resolveRuns(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
 			var (
 				runs     []*runfile.Run
 				journals []string

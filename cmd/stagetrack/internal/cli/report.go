@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -21,16 +22,23 @@ func newReportCommand(env *Env) *cobra.Command {
 		format string
 	)
 	cmd := &cobra.Command{
-		Use:   "report RUNFILE... -o report.html",
+		Use:   "report RUN... -o report.html",
 		Short: "Write an HTML report: a summary of many runs and a Gantt chart of the newest",
 		Long: `report writes one self-contained HTML file (inline CSS and SVG, a few lines
 of inline script, nothing fetched from the network). It opens with a summary
 of every run given: how many passed and failed, the median and p95 duration
-of the runs and of each stage, a chart of run and stage durations over time,
-and the newest failures first. Then come the newest runs (--charts, default
+of the runs and of each stage and how often it was flaky, a chart of run and
+stage durations over time, a chart of each number the stages record in their
+data (evaluate · accuracy) over the runs with a table summarising them, and
+the newest failures first. Then come the newest runs (--charts, default
 10), newest first, each with its metadata (id, status, start, duration, trace
-id, args, error, warnings) and a Gantt chart of its stages; the older runs
-are a list that opens on click. Times are shown readable; hovering one shows
+id, args, error, warnings), a table of its parameters (args) and of its
+stages' data, and a Gantt chart of its stages; the older runs are a list
+(with their parameters) that opens on click. Only the drawn runs are kept in
+memory whole, so thousands of runs make a report in little memory.
+
+A RUN is a file, a directory (its runs), latest, or the start of a run id
+(see stagetrack show --help). Times are shown readable; hovering one shows
 its exact ISO value.
 
 Hovering a bar shows the stage's duration, status, error and data; clicking
@@ -44,7 +52,7 @@ systems display as test results: one test suite per run, one test case per
 stage, a failed stage a <failure> with its error and stderr tail.`,
 		Example: example(
 			"stagetrack report run_output.json -o report.html",
-			"stagetrack report runs/*.json -o runs.html --title 'nightly runs'",
+			"stagetrack report runs/ -o runs.html --title 'nightly runs'",
 			"stagetrack report --format junit runs/*.json -o junit.xml",
 		),
 		GroupID: groupLook,
@@ -56,28 +64,48 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 			if charts < 1 {
 				return usagef("--charts must be at least 1, not %d", charts)
 			}
-			runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
+			files, err := resolveRuns(cmd.Context(), files)
 			if err != nil {
 				return err
 			}
-			in := make([]report.Input, len(runs))
-			for i, r := range runs {
-				in[i] = report.Input{File: r.label, Run: r.run}
-			}
-			var buf bytes.Buffer
-			render := func() error { return report.Write(&buf, in, report.Options{Title: title, Charts: charts}) }
+			var (
+				buf bytes.Buffer
+				n   int
+			)
 			switch format { // h5: issue 11
 			case "html":
+				// The report keeps the runs it draws and a summary of the
+				// others: runs are read ahead in parallel and handed to it
+				// one at a time, never all held at once.
+				rp := report.New(report.Options{Title: title, Charts: charts})
+				err := streamRuns(cmd.Context(), files, max(4, 2*runtime.GOMAXPROCS(0)), env.Stderr, func(l loadedRun) {
+					rp.Add(report.Input{File: l.label, Run: l.run})
+					n++
+				})
+				if err != nil {
+					return err
+				}
+				if err := rp.Write(&buf); err != nil {
+					return err
+				}
 			case "junit":
-				render = func() error { return report.WriteJUnit(&buf, in, title) }
+				runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
+				if err != nil {
+					return err
+				}
+				in := make([]report.Input, len(runs))
+				for i, r := range runs {
+					in[i] = report.Input{File: r.label, Run: r.run}
+				}
+				if err := report.WriteJUnit(&buf, in, title); err != nil {
+					return err
+				}
+				n = len(runs)
 				if !cmd.Flags().Changed("output") {
 					out = "junit.xml"
 				}
 			default:
 				return usagef("--format is html or junit, not %q", format)
-			}
-			if err := render(); err != nil {
-				return err
 			}
 			if out == "-" {
 				return write(env.Stdout, buf.String())
@@ -85,7 +113,7 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
 				return fmt.Errorf("cannot write the report to %s: %w", out, err)
 			}
-			fmt.Fprintf(env.Stderr, "wrote %s (%s)\n", out, plural(len(runs), "run"))
+			fmt.Fprintf(env.Stderr, "wrote %s (%s)\n", out, plural(n, "run"))
 			return nil
 		}),
 	}

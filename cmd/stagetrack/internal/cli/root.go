@@ -34,6 +34,7 @@ var commands = []func(*Env) *cobra.Command{
 	newFinishCommand,
 	newRecoverCommand,
 	newMergeCommand,
+	newLsCommand,
 	newShowCommand,
 	newReportCommand,
 	newDiffCommand,
@@ -58,6 +59,8 @@ or is invalid, runs that could not be sent); 2 a usage error. run and exec
 exit with their command's exit code.
 Colour is used only when stdout is a terminal and NO_COLOR is unset.`,
 		Example: `  stagetrack run -- sh -c 'stagetrack exec -- make && stagetrack exec -- make test'
+  stagetrack ls --param seed=12
+  stagetrack show latest
   stagetrack show runs/3f2c8a1e-5b7d-4c10-9e2f-6a1b2c3d4e5f.json
   stagetrack diff yesterday.json today.json
   stagetrack stats runs/

@@ -21,7 +21,7 @@ func newSendCommand(env *Env) *cobra.Command {
 		serviceName string
 	)
 	cmd := &cobra.Command{
-		Use:   "send RUNFILE...",
+		Use:   "send RUN...",
 		Short: "Send runs to a tracing backend over OTLP, with their original ids and times",
 		Long: `send replays run files as OpenTelemetry spans to the OTLP endpoint that the
 standard environment variables name, so that runs recorded offline can be
@@ -70,6 +70,10 @@ an http:// or https:// URL.`,
 			}
 			if err != nil {
 				return fmt.Errorf("OTLP exporter: %w", err)
+			}
+			files, err = resolveRuns(cmd.Context(), files)
+			if err != nil {
+				return errors.Join(err, exp.Shutdown(ctx))
 			}
 			runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
 			if err != nil {

@@ -9,12 +9,18 @@ import (
 func newShowCommand(env *Env) *cobra.Command {
 	var width int
 	cmd := &cobra.Command{
-		Use:   "show RUNFILE...",
+		Use:   "show RUN...",
 		Short: "Print a run as a waterfall of its stages",
 		Long: `show prints a run as a waterfall: a header with the run's id, status, start,
 duration and trace id, then one row per stage (nested stages indented under
 their parent) with a bar placed and sized by the stage's start and duration on
-the run's time axis, the duration, the status and the error.
+the run's time axis, the duration, the status and the error. Under it, DATA
+lists each stage's data as key=value (nested objects as dotted keys), and the
+stderr tails of failed stages follow.
+
+A RUN is a run file, a directory (each of its runs), latest (the newest run
+in runs/; DIR/latest in DIR), or the start of a run id (3f2c, looked for in
+runs/; DIR/3f2c in DIR) that only one run has.
 
 The table fits the width given by --width, else the COLUMNS environment
 variable, else the terminal's width; when stdout is not a terminal it is 100
@@ -23,6 +29,8 @@ columns. Several runs are shown one after the other, oldest first. A history
 history) shows each of its runs; FILE[i] picks the run at index i.`,
 		Example: example(
 			"stagetrack show runs/3f2c8a1e-5b7d-4c10-9e2f-6a1b2c3d4e5f.json",
+			"stagetrack show latest",
+			"stagetrack show 3f2c",
 			"stagetrack show --width 80 run_output.json",
 			"stagetrack show 'history/pipeline_history.json[3]'",
 			"NO_COLOR=1 stagetrack show run_output.json | less",
@@ -33,6 +41,10 @@ history) shows each of its runs; FILE[i] picks the run at index i.`,
 			if width < 0 {
 				return usagef("--width must be positive, not %d", width)
 			}
+			files, err := resolveRuns(cmd.Context(), files)
+			if err != nil {
+				return err
+			}
 			runs, err := readLabeled(cmd.Context(), files, env.Stderr)
 			if err != nil {
 				return err
@@ -42,6 +54,7 @@ history) shows each of its runs; FILE[i] picks the run at index i.`,
 			o := env.viewOptions(env.Stdout, width)
 			for i, r := range runs {
 				out := view.Waterfall(r.run, o)
+				out += view.Data(r.run, o)
 				out += stderrTails(r.run)
 				if i > 0 {
 					out = "\n" + out

@@ -21,14 +21,23 @@ func newStatsCommand(env *Env) *cobra.Command {
 		asJSON bool
 	)
 	cmd := &cobra.Command{
-		Use:   "stats FILE|DIR...",
-		Short: "Summarise many runs: per stage count, failures, p50, p95, max",
+		Use:   "stats RUN...",
+		Short: "Summarise many runs: per stage count, failures, flakes, p50, p95, max, and data",
 		Long: `stats summarises many runs of a pipeline. Directories are searched
 recursively for *.json files (names starting with a dot are skipped). For the
 runs themselves and for each stage it prints how many records there are, how
-many did not end ok (error, unfinished or running) and their share, and the
-median (p50), 95th percentile and maximum duration. Percentiles use the
-nearest-rank method, so each is a duration that occurred.
+many did not end ok (error, unfinished or running) and their share, the share
+of runs in which it was flaky (failed, then passed on retry: its last attempt
+ended ok and an earlier one did not), and the median (p50), 95th percentile
+and maximum duration. Percentiles use the nearest-rank method, so each is a
+duration that occurred.
+
+Then DATA: for each stage and each key of its data that holds a number
+(nested objects as dotted keys), the count, mean, min, p50, max, and the
+value of the newest run (last).
+
+A RUN is a file, a directory (searched recursively), latest, or the start of
+a run id (see stagetrack show --help).
 
 Stages are grouped by name path: nested stages as "train/epoch", and the
 repeated records of a stage (epoch#1, epoch#2, epoch) together. Stages are listed
@@ -52,7 +61,7 @@ exits 1.`,
 				return usagef("--jobs must be at least 1, not %d", jobs)
 			}
 			ctx := cmd.Context()
-			files, err := runFiles(ctx, paths)
+			files, err := resolveRuns(ctx, paths)
 			if err != nil {
 				return err
 			}

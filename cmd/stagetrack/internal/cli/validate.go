@@ -23,7 +23,7 @@ import (
 func newValidateCommand(env *Env) *cobra.Command {
 	var quiet, strict bool
 	cmd := &cobra.Command{
-		Use:   "validate FILE...",
+		Use:   "validate RUN...",
 		Short: "Check run files against the run file's JSON Schema",
 		Long: `validate checks each file against the JSON Schema of the run file (the one
 exporter/jsonrun ships, draft 2020-12). For every problem it prints a line
@@ -52,6 +52,10 @@ validate exits 0 when every file is valid and 1 when any is not.`,
 		GroupID: groupLook,
 		Args:    args(cobra.MinimumNArgs(1)),
 		RunE: runE(func(cmd *cobra.Command, files []string) error {
+			files, err := resolveRuns(cmd.Context(), files)
+			if err != nil {
+				return err
+			}
 			sch, err := compileSchema()
 			if err != nil {
 				return err

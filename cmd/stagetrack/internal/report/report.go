@@ -1,15 +1,21 @@
 // Package report writes the HTML report of one or more runs: one
 // self-contained file (inline CSS and SVG, a few lines of inline script, no
-// network) with, per run, its metadata and a Gantt chart of its stages.
-// Several runs share one time scale, so their charts can be compared by
-// eye. Every bar is an SVG rect of class "bar" carrying its stage in data-*
-// attributes; hovering shows the stage's error and data (an SVG <title>),
-// clicking shows them in full below the chart.
+// network) with a summary of all the runs (durations and the numbers their
+// stages record, charted over the runs and summarised), then, per drawn
+// run, its metadata, tables of its parameters and data, and a Gantt chart
+// of its stages. Several runs share one time scale, so their charts can be
+// compared by eye. Every bar is an SVG rect of class "bar" carrying its
+// stage in data-* attributes; hovering shows the stage's error and data (an
+// SVG <title>), clicking shows them in full below the chart.
+//
+// A Report takes runs one at a time and keeps whole only the runs it draws,
+// so memory does not grow with the size of the others; Write is New, Add
+// and Report.Write in one call.
 //
 // Everything from the run files goes through html/template, which escapes
 // it for the context it lands in.
 //
-// Write is safe for concurrent use.
+// Write is safe for concurrent use; a Report is not.
 package report
 
 import (
@@ -17,7 +23,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"io"
 	"maps"
 	"math"
@@ -80,72 +85,13 @@ const (
 // Write writes the report of runs to w: a summary of all of them, then the
 // newest o.Charts runs in full, then the rest as a collapsed list. Runs are
 // ordered by start time, newest first; runs without a start time come last.
+// It is New, Add for each run, and Report.Write.
 func Write(w io.Writer, runs []Input, o Options) error {
-	if len(runs) == 0 {
-		return fmt.Errorf("report: no runs")
+	rp := New(o)
+	for _, in := range runs {
+		rp.Add(in)
 	}
-	p := page{Title: o.Title}
-	if p.Title == "" {
-		p.Title = "stage-tracker report"
-	}
-	items := make([]item, len(runs))
-	for i, in := range runs {
-		rows := runtree.Flatten(in.Run)
-		items[i] = item{in: in, rows: rows, status: runtree.RunStatus(in.Run), dur: runtree.Duration(in.Run, rows)}
-	}
-	slices.SortStableFunc(items, func(a, b item) int {
-		ta, tb := a.in.Run.StartTime, b.in.Run.StartTime
-		switch {
-		case ta.IsZero() != tb.IsZero():
-			if ta.IsZero() {
-				return 1
-			}
-			return -1
-		case !ta.Equal(tb):
-			return tb.Compare(ta)
-		}
-		return strings.Compare(a.in.File, b.in.File)
-	})
-	for i := range items {
-		items[i].anchor = "run-" + strconv.Itoa(i)
-	}
-	charts := o.Charts
-	if charts == 0 {
-		charts = DefaultCharts
-	}
-	if charts < 0 || charts > len(items) {
-		charts = len(items)
-	}
-	p.Summary = newSummary(items)
-
-	var longest time.Duration
-	for _, it := range items[:charts] {
-		s, e := runtree.Bounds(it.in.Run, it.rows)
-		longest = max(longest, e.Sub(s))
-	}
-	if longest <= 0 {
-		longest = time.Second
-	}
-	sc := scale{total: longest, pxPerSec: plotW / longest.Seconds()}
-	ticks := sc.ticks()
-	for _, it := range items[:charts] {
-		p.Runs = append(p.Runs, newChart(it, sc, ticks))
-	}
-	for _, it := range items[charts:] {
-		p.More = append(p.More, newListRow(it))
-	}
-	p.Scale = view.Duration(longest)
-
-	tmpl, err := template.New("report").Parse(pageTemplate)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, p); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	_, err = w.Write(buf.Bytes())
-	return err
+	return rp.Write(w)
 }
 
 type page struct {
@@ -164,18 +110,15 @@ type listRow struct {
 	Duration, Reason string
 	Stages           int
 	File             string
+	Params           []param
 }
 
-func newListRow(it item) listRow {
-	r := it.in.Run
-	row := listRow{
-		ID: it.anchor, RunID: r.RunID, Name: r.Name, Status: it.status, Cls: statusClass(it.status),
-		Started: newWhen(r.StartTime), Duration: view.Duration(it.dur), Stages: len(it.rows), File: it.in.File,
+func newListRow(r *runInfo) listRow {
+	return listRow{
+		ID: r.anchor, RunID: r.runID, Name: r.name, Status: r.status, Cls: statusClass(r.status),
+		Started: newWhen(r.start), Duration: view.Duration(r.dur), Stages: r.stages, File: r.file,
+		Reason: r.reason, Params: r.params,
 	}
-	if it.status != runfile.StatusOK {
-		row.Reason = reason(it)
-	}
-	return row
 }
 
 type chart struct {
@@ -199,7 +142,9 @@ type chart struct {
 	Error      string
 	Stack      string
 	Warnings   []string
-	NotOK      string // "1 error, 1 unfinished": stages by status, ok aside
+	NotOK      string      // "1 error, 1 unfinished": stages by status, ok aside
+	Params     []param     // args, flattened: shown as a table, not only on hover
+	Data       []stageData // every stage's data, flattened
 
 	Width, Height string
 	PlotX, PlotW  string
@@ -327,6 +272,8 @@ func newChart(it item, sc scale, ticks []tick) chart {
 		Stack:      r.Stack,
 		Warnings:   r.Warnings,
 		Ticks:      ticks,
+		Params:     it.info.params,
+		Data:       runData(it),
 	}
 	if a := string(r.Args); len(a) <= maxInlineArgs {
 		c.Args = a

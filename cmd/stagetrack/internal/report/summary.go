@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runstats"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
 	"github.com/stage-tracker/stage-tracker/runfile"
@@ -26,8 +25,17 @@ type summary struct {
 	RunP95       string
 	Stages       []stageStat
 	Trend        *trend
-	Failures     []failure // newest first
+	DataCharts   []dataChart // the numbers stages recorded, over the runs
+	Metrics      []metricRow // and their summary, per stage and key
+	Failures     []failure   // newest first
 	MoreFailures int
+}
+
+// metricRow is a row of the summary's data table.
+type metricRow struct {
+	Stage, Key                string
+	Count                     int
+	Mean, Min, P50, Max, Last string
 }
 
 type statusCount struct {
@@ -42,6 +50,8 @@ type stageStat struct {
 	Failures     int
 	P50, P95     string
 	FailureShare string
+	Flaky        int
+	FlakyShare   string
 }
 
 type failure struct {
@@ -54,22 +64,23 @@ type failure struct {
 	Tail    string // that stage's stderr tail, "" if it recorded none
 }
 
-// item is one run, sorted, with what the page needs of it more than once.
+// item is one run kept whole, with what the page needs of it more than
+// once.
 type item struct {
 	in     Input
 	rows   []runtree.Row
 	status string
 	anchor string
 	dur    time.Duration
+	info   *runInfo
 }
 
-func newSummary(items []item) summary {
-	var agg runstats.Aggregator
-	s := summary{Runs: len(items)}
+// summary builds the top of the page from every run, newest first.
+func (rp *Report) summary(runs []*runInfo) summary {
+	s := summary{Runs: len(runs)}
 	other := map[string]int{}
 	var order []string
-	for _, it := range items {
-		agg.Add(it.in.Run)
+	for _, it := range runs {
 		switch it.status {
 		case runfile.StatusOK:
 			s.Passed++
@@ -81,31 +92,36 @@ func newSummary(items []item) summary {
 			}
 			other[it.status]++
 		}
-		if it.status != runfile.StatusOK {
-			if len(s.Failures) < maxFailures {
-				s.Failures = append(s.Failures, newFailure(it))
-			} else {
-				s.MoreFailures++
-			}
-		}
 	}
+	for _, r := range rp.fails {
+		f := *r.fail
+		f.Anchor = r.anchor
+		s.Failures = append(s.Failures, f)
+	}
+	s.MoreFailures = rp.nFail - len(s.Failures)
 	for _, st := range order {
 		s.Other = append(s.Other, statusCount{Status: st, Cls: statusClass(st), N: other[st]})
 	}
-	// items are newest first
-	if len(items) > 0 {
-		s.Last, s.First = newWhen(items[0].in.Run.StartTime), newWhen(items[len(items)-1].in.Run.StartTime)
+	if len(runs) > 0 {
+		s.Last, s.First = newWhen(runs[0].start), newWhen(runs[len(runs)-1].start)
 	}
-	sum := agg.Summary()
+	sum := rp.agg.Summary()
 	s.RunP50, s.RunP95 = view.Duration(secs(sum.Run.P50Sec)), view.Duration(secs(sum.Run.P95Sec))
 	for _, r := range sum.Stages {
 		s.Stages = append(s.Stages, stageStat{
 			Path: lastElem(r.Path), Depth: r.Depth, Count: r.Count, Failures: r.Failures,
 			P50: view.Duration(secs(r.P50Sec)), P95: view.Duration(secs(r.P95Sec)),
 			FailureShare: strconv.FormatFloat(100*r.FailureRate, 'f', 1, 64) + "%",
+			Flaky:        r.Flaky, FlakyShare: strconv.FormatFloat(100*r.FlakeRate, 'f', 1, 64) + "%",
 		})
+		for _, m := range r.Data {
+			s.Metrics = append(s.Metrics, metricRow{Stage: r.Path, Key: m.Key, Count: m.Count,
+				Mean: view.Number(m.Mean), Min: view.Number(m.Min), P50: view.Number(m.P50), Max: view.Number(m.Max), Last: view.Number(m.Last)})
+		}
 	}
-	s.Trend = newTrend(items, sum.Stages)
+	ax := newXAxis(runs)
+	s.Trend = rp.newTrend(runs, ax, sum.Stages)
+	s.DataCharts = rp.newDataCharts(runs, ax)
 	return s
 }
 
@@ -113,7 +129,7 @@ func newSummary(items []item) summary {
 // naming the stage that decided it, and that stage's stderr tail.
 func newFailure(it item) failure {
 	r := it.in.Run
-	f := failure{Anchor: it.anchor, Name: runName(r), RunID: runtree.ShortID(r.RunID), Started: newWhen(r.StartTime), Reason: reason(it)}
+	f := failure{Name: runName(r.Name, r.RunID), RunID: runtree.ShortID(r.RunID), Started: newWhen(r.StartTime), Reason: reason(it)}
 	path, st := decidingStage(r.Stages)
 	if st == nil {
 		return f
@@ -182,11 +198,11 @@ func reason(it item) string {
 	return strings.Join(names, ", ")
 }
 
-func runName(r *runfile.Run) string {
-	if r.Name != "" {
-		return r.Name
+func runName(name, id string) string {
+	if name != "" {
+		return name
 	}
-	return runtree.ShortID(r.RunID)
+	return runtree.ShortID(id)
 }
 
 func firstLine(s string) string {

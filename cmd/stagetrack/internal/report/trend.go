@@ -44,15 +44,62 @@ type series struct {
 
 type mark struct{ X, Y, Title string }
 
-type axisTick struct{ Pos, Label string }
+type axisTick struct{ Pos, Label, Anchor string }
 
-func newTrend(items []item, stages []runstats.Row) *trend {
-	if len(items) < 2 {
+// xAxis places the runs on the charts' x axis, oldest first: seconds since
+// the first start, or the index when start times are missing or all equal.
+type xAxis struct {
+	xs      []float64 // by run, oldest first
+	lo, hi  float64
+	byIndex bool
+}
+
+// newXAxis lays out runs, given newest first.
+func newXAxis(runs []*runInfo) xAxis {
+	n := len(runs)
+	ax := xAxis{xs: make([]float64, n), lo: math.Inf(1), hi: math.Inf(-1)}
+	valid := 0
+	for i := range n {
+		t := runs[n-1-i].start
+		if t.IsZero() {
+			continue
+		}
+		valid++
+		ax.xs[i] = float64(t.Unix()) + float64(t.Nanosecond())/1e9
+		ax.lo, ax.hi = math.Min(ax.lo, ax.xs[i]), math.Max(ax.hi, ax.xs[i])
+	}
+	if valid < n || ax.hi-ax.lo <= 0 {
+		ax.byIndex = true
+		for i := range ax.xs {
+			ax.xs[i] = float64(i)
+		}
+		ax.lo, ax.hi = 0, float64(max(n-1, 1))
+	}
+	return ax
+}
+
+// ticks labels count points of the axis between x0 and x1 (pixels).
+func (ax xAxis) ticks(count int, px func(float64) float64) []axisTick {
+	var out []axisTick
+	for k := range count {
+		x := ax.lo + (ax.hi-ax.lo)*float64(k)/float64(count-1)
+		label := "run " + strconv.Itoa(int(math.Round(x))+1)
+		if !ax.byIndex {
+			label = xLabel(x, ax.hi-ax.lo)
+		}
+		out = append(out, axisTick{Pos: num(px(x)), Label: label})
+	}
+	return out
+}
+
+// newTrend charts the durations of the runs (newest first) and of their
+// slowest top-level stages.
+func (rp *Report) newTrend(runs []*runInfo, ax xAxis, stages []runstats.Row) *trend {
+	if len(runs) < 2 {
 		return nil // one point is not a trend
 	}
-	// Oldest first, as a time axis reads.
-	n := len(items)
-	at := func(i int) item { return items[n-1-i] }
+	n := len(runs)
+	at := func(i int) *runInfo { return runs[n-1-i] } // oldest first, as a time axis reads
 
 	var paths []string
 	var top []runstats.Row
@@ -73,49 +120,28 @@ func newTrend(items []item, stages []runstats.Row) *trend {
 		top = append(top[:best], top[best+1:]...)
 	}
 
-	// x: seconds since the first start, or the index when times are missing
-	// or all equal.
-	xs := make([]float64, n)
-	lo, hi := math.Inf(1), math.Inf(-1)
-	valid := 0
-	for i := range n {
-		t := at(i).in.Run.StartTime
-		if t.IsZero() {
-			continue
-		}
-		valid++
-		xs[i] = float64(t.Unix()) + float64(t.Nanosecond())/1e9
-		lo, hi = math.Min(lo, xs[i]), math.Max(hi, xs[i])
-	}
-	tr := &trend{}
-	if valid < n || hi-lo <= 0 {
-		tr.ByIndex = true
-		for i := range xs {
-			xs[i] = float64(i)
-		}
-		lo, hi = 0, float64(n-1)
-	}
-
 	// y: durations in seconds, one value per run and series (NaN: absent).
 	vals := make([][]float64, len(paths)+1)
 	yMax := 0.0
 	for s := range vals {
 		vals[s] = make([]float64, n)
 	}
+	idx := make([]int32, len(paths))
+	for s, p := range paths {
+		idx[s] = -1
+		if i, ok := rp.paths.index[p]; ok {
+			idx[s] = i
+		}
+	}
 	for i := range n {
 		it := at(i)
 		vals[0][i] = math.Max(it.dur.Seconds(), 0)
-		for s, p := range paths {
-			v, seen := 0.0, false
-			for _, row := range it.rows {
-				if row.Depth == 0 && row.NamePath == p && !row.Start.IsZero() {
-					v += math.Max(row.End.Sub(row.Start).Seconds(), 0)
-					seen = true
-				}
-			}
+		for s := range paths {
 			vals[s+1][i] = math.NaN()
-			if seen {
-				vals[s+1][i] = v
+			for _, p := range it.top {
+				if p.i == idx[s] {
+					vals[s+1][i] = p.v
+				}
 			}
 		}
 		for s := range vals {
@@ -135,8 +161,9 @@ func newTrend(items []item, stages []runstats.Row) *trend {
 
 	x0, x1 := trendLeft, trendW-trendRight
 	y0, y1 := trendTop, trendH-trendBottom
-	px := func(x float64) float64 { return x0 + (x-lo)/(hi-lo)*(x1-x0) }
+	px := func(x float64) float64 { return x0 + (x-ax.lo)/(ax.hi-ax.lo)*(x1-x0) }
 	py := func(v float64) float64 { return y1 - v/yTop*(y1-y0) }
+	tr := &trend{ByIndex: ax.byIndex}
 	tr.W, tr.H = num(trendW), num(trendH)
 	tr.X0, tr.X1, tr.Y0, tr.Y1 = num(x0), num(x1), num(y0), num(y1)
 
@@ -147,32 +174,13 @@ func newTrend(items []item, stages []runstats.Row) *trend {
 		}
 		tr.YTicks = append(tr.YTicks, axisTick{Pos: num(py(v)), Label: tickLabel(secs(v))})
 	}
-	const xLabels = 5
-	for k := range xLabels {
-		x := lo + (hi-lo)*float64(k)/(xLabels-1)
-		label := "run " + strconv.Itoa(int(math.Round(x))+1)
-		if !tr.ByIndex {
-			label = xLabel(x, hi-lo)
-		}
-		tr.XTicks = append(tr.XTicks, axisTick{Pos: num(px(x)), Label: label})
-	}
+	tr.XTicks = ax.ticks(5, px)
 
 	names := append([]string{"run"}, paths...)
 	for s, name := range names {
-		var pts strings.Builder
-		for i := range n {
-			v := vals[s][i]
-			if math.IsNaN(v) {
-				continue
-			}
-			if pts.Len() > 0 {
-				pts.WriteByte(' ')
-			}
-			pts.WriteString(num1(px(xs[i])) + "," + num1(py(v)))
-		}
 		ly := y0 + 8 + float64(s)*20
 		tr.Series = append(tr.Series, series{
-			Name: name, Color: seriesColors[s%len(seriesColors)], Points: pts.String(),
+			Name: name, Color: seriesColors[s%len(seriesColors)], Points: polyline(ax.xs, vals[s], px, py),
 			LegendX1: num(x1 + 16), LegendX2: num(x1 + 36), LegendY: num(ly),
 			LegendTextX: num(x1 + 42), LegendTextY: num(ly + 4), Run: s == 0,
 		})
@@ -183,11 +191,27 @@ func newTrend(items []item, stages []runstats.Row) *trend {
 			continue
 		}
 		tr.Fails = append(tr.Fails, mark{
-			X: num1(px(xs[i])), Y: num1(py(vals[0][i])),
-			Title: runName(it.in.Run) + " " + it.status + " · " + view.Duration(it.dur) + " · " + newWhen(it.in.Run.StartTime).ISO,
+			X: num1(px(ax.xs[i])), Y: num1(py(vals[0][i])),
+			Title: runName(it.name, it.runID) + " " + it.status + " · " + view.Duration(it.dur) + " · " + newWhen(it.start).ISO,
 		})
 	}
 	return tr
+}
+
+// polyline is the points attribute of a line through (xs[i], vs[i]),
+// skipping NaN values.
+func polyline(xs, vs []float64, px, py func(float64) float64) string {
+	var pts strings.Builder
+	for i, v := range vs {
+		if math.IsNaN(v) {
+			continue
+		}
+		if pts.Len() > 0 {
+			pts.WriteByte(' ')
+		}
+		pts.WriteString(num1(px(xs[i])) + "," + num1(py(v)))
+	}
+	return pts.String()
 }
 
 // xLabel formats a point of the time axis (seconds since the epoch) with

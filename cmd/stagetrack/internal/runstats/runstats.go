@@ -1,6 +1,8 @@
 // Package runstats summarises many runs of a pipeline: per stage, how often
-// it ran, how often it failed, and its median, 95th percentile and maximum
-// duration. Stages are grouped by name path ("train/epoch"), so the
+// it ran, how often it failed, how often it was flaky (failed, then passed
+// on retry), its median, 95th percentile and maximum duration, and a
+// summary of each number its data recorded (count, mean, min, median, max,
+// last). Stages are grouped by name path ("train/epoch"), so the
 // repeated records of a stage (epoch#1, epoch#2, epoch) count together.
 //
 // An Aggregator is not safe for concurrent use: give each goroutine its own
@@ -31,6 +33,8 @@ type group struct {
 	failed    int
 	runs      int
 	records   int // stage records, timed or not
+	flaky     int // runs in which the stage failed, then passed on retry
+	data      map[string]*values
 }
 
 // Add adds one run.
@@ -39,6 +43,7 @@ func (a *Aggregator) Add(r *runfile.Run) {
 	a.run.durations = append(a.run.durations, runtree.Duration(r, rows).Seconds())
 	a.run.runs++
 	a.run.records++
+	runFlaky := false
 	if runtree.RunStatus(r) != runfile.StatusOK {
 		a.run.failed++
 	}
@@ -71,6 +76,16 @@ func (a *Aggregator) Add(r *runfile.Run) {
 			seen[row.NamePath] = true
 			g.runs++
 		}
+		// Only the deciding record of a name can be flaky (Row.Flaky), so
+		// a stage counts once a run.
+		if row.Flaky() {
+			g.flaky++
+			runFlaky = true
+		}
+		g.addData(row.Stage.Data, r.StartTime, r.RunID)
+	}
+	if runFlaky {
+		a.run.flaky++
 	}
 }
 
@@ -95,6 +110,8 @@ func (g *group) merge(o *group) {
 	g.failed += o.failed
 	g.runs += o.runs
 	g.records += o.records
+	g.flaky += o.flaky
+	g.mergeData(o)
 }
 
 // Summary is what `stagetrack stats --json` prints. It is a plain value,
@@ -125,6 +142,14 @@ type Row struct {
 	P50Sec      float64 `json:"p50_sec"`
 	P95Sec      float64 `json:"p95_sec"`
 	MaxSec      float64 `json:"max_sec"`
+	// Flaky counts the runs in which the stage failed and then passed on
+	// retry: its deciding record (the last attempt of its name) ended ok
+	// and an earlier attempt did not (runtree.Row.Flaky). For the run row,
+	// runs with at least one flaky stage.
+	Flaky     int     `json:"flaky"`
+	FlakeRate float64 `json:"flake_rate"` // Flaky / Runs, 0..1
+	// Data summarises the numbers the stage's data recorded, by key.
+	Data []Metric `json:"data,omitempty"`
 }
 
 // Summary returns the summary of the runs added so far. Percentiles use the
@@ -157,7 +182,8 @@ func (a *Aggregator) Summary() Summary {
 
 func (g *group) row(path string) Row {
 	slices.Sort(g.durations)
-	r := Row{Path: path, Depth: g.depth, Count: g.records, Timed: len(g.durations), Runs: g.runs, Failures: g.failed}
+	r := Row{Path: path, Depth: g.depth, Count: g.records, Timed: len(g.durations), Runs: g.runs, Failures: g.failed,
+		Flaky: g.flaky, Data: g.metrics()}
 	if r.Count > 0 {
 		r.FailureRate = float64(g.failed) / float64(r.Count)
 	}
@@ -168,6 +194,9 @@ func (g *group) row(path string) Row {
 	}
 	if path == "" {
 		r.Runs = r.Count
+	}
+	if r.Runs > 0 {
+		r.FlakeRate = float64(g.flaky) / float64(r.Runs)
 	}
 	return r
 }

@@ -1,0 +1,223 @@
+// Package flatjson flattens a JSON object into dotted keys and their
+// values, the way stagetrack shows a stage's data and a run's parameters
+// (its args): {"opt":{"lr":0.1},"seed":3} is opt.lr=0.1 and seed=3.
+// Objects are walked; every other value (a string, a number, an array,
+// true, false, null) is a leaf, kept as the JSON text the file has.
+//
+// It reads the bytes directly, without decoding into maps, because stats
+// and report flatten the data of every stage of thousands of runs.
+//
+// Its functions are pure and safe for concurrent use.
+package flatjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Field is one leaf of a flattened object.
+type Field struct {
+	Key   string // the keys from the top, joined by "."
+	Value []byte // the leaf's JSON text, whitespace around it removed; shares the input's memory
+}
+
+// Flatten returns the leaves of the JSON value raw in file order. A value
+// that is not an object is one field with the key "" (a run's args may be
+// a list). Empty for no value or null. JSON that is not valid gives the
+// leaves read before the fault: callers pass values from files they have
+// decoded, so that is a bug elsewhere, not a reason to fail.
+func Flatten(raw []byte) []Field {
+	var out []Field
+	Walk(raw, func(k string, v []byte) { out = append(out, Field{k, v}) })
+	return out
+}
+
+// Walk calls fn for each leaf of raw, as Flatten returns them, without
+// collecting them.
+func Walk(raw []byte, fn func(key string, value []byte)) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return
+	}
+	if raw[0] != '{' {
+		fn("", raw)
+		return
+	}
+	w := walker{b: raw, fn: fn}
+	w.object("")
+}
+
+type walker struct {
+	b  []byte
+	i  int
+	fn func(string, []byte)
+}
+
+func (w *walker) ws() {
+	for w.i < len(w.b) {
+		switch w.b[w.i] {
+		case ' ', '\t', '\r', '\n':
+			w.i++
+		default:
+			return
+		}
+	}
+}
+
+// object reads the object at i, calling fn for its leaves under prefix.
+func (w *walker) object(prefix string) bool {
+	w.i++ // {
+	w.ws()
+	if w.i < len(w.b) && w.b[w.i] == '}' {
+		w.i++
+		return true
+	}
+	for {
+		w.ws()
+		raw, ok := w.str()
+		if !ok {
+			return false
+		}
+		key := unquote(raw)
+		if prefix != "" {
+			key = prefix + "." + key
+		}
+		w.ws()
+		if w.i >= len(w.b) || w.b[w.i] != ':' {
+			return false
+		}
+		w.i++
+		w.ws()
+		if w.i < len(w.b) && w.b[w.i] == '{' && !w.emptyObject() {
+			if !w.object(key) {
+				return false
+			}
+		} else {
+			start := w.i
+			if !w.skip() {
+				return false
+			}
+			w.fn(key, w.b[start:w.i])
+		}
+		w.ws()
+		if w.i >= len(w.b) {
+			return false
+		}
+		switch w.b[w.i] {
+		case ',':
+			w.i++
+		case '}':
+			w.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// emptyObject reports whether the object at i is {}: a leaf, shown as it is.
+func (w *walker) emptyObject() bool {
+	j := w.i + 1
+	for j < len(w.b) && (w.b[j] == ' ' || w.b[j] == '\t' || w.b[j] == '\r' || w.b[j] == '\n') {
+		j++
+	}
+	return j < len(w.b) && w.b[j] == '}'
+}
+
+// str consumes a string at i and returns it with its quotes.
+func (w *walker) str() ([]byte, bool) {
+	if w.i >= len(w.b) || w.b[w.i] != '"' {
+		return nil, false
+	}
+	for j := w.i + 1; j < len(w.b); j++ {
+		switch w.b[j] {
+		case '\\':
+			j++
+		case '"':
+			raw := w.b[w.i : j+1]
+			w.i = j + 1
+			return raw, true
+		}
+	}
+	return nil, false
+}
+
+// skip consumes one value at i.
+func (w *walker) skip() bool {
+	if w.i >= len(w.b) {
+		return false
+	}
+	switch w.b[w.i] {
+	case '"':
+		_, ok := w.str()
+		return ok
+	case '{', '[':
+		depth := 0
+		for w.i < len(w.b) {
+			switch w.b[w.i] {
+			case '"':
+				if _, ok := w.str(); !ok {
+					return false
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					w.i++
+					return true
+				}
+			}
+			w.i++
+		}
+		return false
+	}
+	start := w.i
+	for w.i < len(w.b) {
+		switch w.b[w.i] {
+		case ' ', '\t', '\r', '\n', ',', '}', ']':
+			return w.i > start
+		}
+		w.i++
+	}
+	return w.i > start
+}
+
+func unquote(raw []byte) string {
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+		return string(body)
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return strings.ToValidUTF8(string(body), "\uFFFD")
+	}
+	return s
+}
+
+// Number returns the leaf v as a number, when it is a JSON number that a
+// float64 holds (not a string, however numeric it looks).
+func Number(v []byte) (float64, bool) {
+	d := v
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || d[0] < '0' || d[0] > '9' { // not Inf or NaN, which ParseFloat takes
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	return f, err == nil
+}
+
+// Text returns the leaf v as a person reads it: a string without its
+// quotes, anything else as its JSON text.
+func Text(v []byte) string {
+	if len(v) > 0 && v[0] == '"' {
+		return unquote(v)
+	}
+	return string(v)
+}

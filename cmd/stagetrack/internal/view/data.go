@@ -1,0 +1,70 @@
+package view
+
+import (
+	"strings"
+
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/flatjson"
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
+	"github.com/stage-tracker/stage-tracker/runfile"
+)
+
+// Data renders the data of a run's stages, a line per stage that has any,
+// nested stages indented as in Waterfall, after a "DATA" heading:
+//
+//	DATA
+//	load_data  rows=50000 source=s3://ml-data/cifar10
+//	train      best_loss=0.41 epochs=3
+//	  epoch#1  loss=0.93
+//
+// Objects are flattened to dotted keys (opt.lr=0.1); strings are shown
+// without quotes unless they hold a space, an equals sign or nothing. The
+// stderr tail (stderr_tail) is left out: show prints it under its own
+// heading. Lines are cut at o.Width columns. "" when no stage has data.
+func Data(r *runfile.Run, o Options) string {
+	st := style(o.Color)
+	W := o.width()
+	type line struct{ name, kv string }
+	var lines []line
+	nameW := 0
+	for _, row := range runtree.Flatten(r) {
+		var kv strings.Builder
+		flatjson.Walk(row.Stage.Data, func(k string, v []byte) {
+			if k == "stderr_tail" {
+				return
+			}
+			if kv.Len() > 0 {
+				kv.WriteByte(' ')
+			}
+			if k != "" {
+				kv.WriteString(Clean(k) + "=")
+			}
+			kv.WriteString(Clean(dataText(v)))
+		})
+		if kv.Len() == 0 {
+			continue
+		}
+		name := strings.Repeat("  ", row.Depth) + Clean(row.Stage.Key)
+		nameW = max(nameW, width(name))
+		lines = append(lines, line{name, kv.String()})
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	nameW = min(nameW, max(12, W/4))
+	var b strings.Builder
+	b.WriteString("\n" + st.bold("DATA") + "\n")
+	for _, l := range lines {
+		name := truncate(l.name, nameW)
+		b.WriteString(truncate(padRight(name, width(name), nameW)+"  "+l.kv, W) + "\n")
+	}
+	return b.String()
+}
+
+// dataText is a data value as show prints it after "key=".
+func dataText(v []byte) string {
+	s := flatjson.Text(v)
+	if v[0] == '"' && (s == "" || strings.ContainsAny(s, " =")) {
+		return string(v)
+	}
+	return s
+}
