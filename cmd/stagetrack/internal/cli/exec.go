@@ -41,6 +41,7 @@ func newExecCommand(env *Env) *cobra.Command {
 		tailLines int
 		retries   int
 		lim       commandLimits
+		strict    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "exec [--stage NAME] [--dir DIR] -- CMD [ARG...]",
@@ -84,6 +85,14 @@ CMD's stdin, stdout and stderr are stagetrack's own, untouched; CMD's
 environment also carries STAGE_TRACKER_* and TRACEPARENT for this stage, so
 an exec (or a Go program calling tracker.StartOrJoin) inside CMD nests under
 it. SIGINT and SIGTERM are passed on to CMD.
+
+With OTEL_TRACES_EXPORTER=otlp, spans that the OTLP endpoint does not
+take (it is down, or refuses them) are kept in the spool (STAGETRACK_SPOOL,
+default stagetrack/spool in the user's cache directory), one OTLP/JSON file
+of mode 0600 per failed export, and one line on stderr says where;
+"stagetrack send" sends them later, and a run or finish of the same run
+sends them when it ends. A failed export does not change exec's exit code
+unless --strict-export is given.
 
 exec exits with CMD's exit code (128+N when signal N ended it or stagetrack
 passed it on; 127 when CMD is not found, 126 when it cannot be started); 1
@@ -133,7 +142,8 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 			sigs := catchSignals()
 			defer sigs.stop()
 			ci := detectCI(env.getenv)
-			tr, shutdown, err := newTracker(cmd.Context(), env, dir, ciResource(ci)...)
+			sp := newSpooler(env) // what the OTLP exporter fails to send (spool.go)
+			tr, shutdown, err := newTracker(cmd.Context(), env, dir, append(ciResource(ci), sp.option()...)...)
 			if err != nil {
 				return err
 			}
@@ -181,6 +191,9 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 			if !joined {
 				ciFinishRun(env, run)
 			}
+			if strict {
+				ferr = errors.Join(ferr, sp.strictError())
+			}
 			return commandResult(out, ferr)
 		}),
 	}
@@ -191,6 +204,7 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 	cmd.Flags().DurationVar(&lim.killAfter, "kill-after", 5*time.Second, "with --timeout: how long after SIGTERM to send SIGKILL")
 	cmd.Flags().IntVar(&retries, "retry", 0, "run a failing CMD again up to N times, each attempt a stage of the same name")
 	cmd.Flags().StringArrayVar(&dataArgs, "data", nil, "add KEY=VALUE to the stage's data (VALUE as JSON where it parses, else a string); repeatable")
+	cmd.Flags().BoolVar(&strict, "strict-export", false, "exit 1 (or CMD's non-zero code) when the OTLP export failed, even if its spans were kept in the spool")
 	cmd.Flags().StringVar(&dataFile, "data-file", "", "a JSON object file CMD writes its data to (default: a fresh temporary file); its path is in "+EnvDataFile)
 	// Everything after CMD is CMD's, flags included: exec ls -l.
 	cmd.Flags().SetInterspersed(false)
