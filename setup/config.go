@@ -31,7 +31,7 @@ type config struct {
 	consoleWriter    io.Writer // nil: os.Stdout
 	serviceName      string    // "": the program name
 	resourceAttrs    []attribute.KeyValue
-	exportTimeout    time.Duration // >0: OTLP export timeout when the environment sets none
+	exportTimeout    time.Duration                                     // >0: OTLP export timeout when the environment sets none
 	wrapOTLP         func(sdktrace.SpanExporter) sdktrace.SpanExporter // nil: none
 }
 
