@@ -103,6 +103,7 @@ as it is and exits 0. A finish killed midway is completed by the next one.`,
 					ciFinish(env, path, rf)
 				}
 			}
+			pickUpSpool(cmd.Context(), env, runID)
 			return write(env.Stdout, path+"\n")
 		}),
 	}

@@ -151,6 +151,7 @@ run file could not be written; 2 for a usage error.`,
 				run.SetError(out.err)
 				ferr = finish(ctx, run, shutdown, nil)
 			}
+			pickUpSpool(cmd.Context(), env, run.ID())
 			if !quiet {
 				printRunSummary(env.Stderr, run)
 				ciFinishRun(env, run)

@@ -275,3 +275,37 @@ func (s *spooler) strictError() error {
 	}
 	return errors.New("--strict-export: the OTLP export failed")
 }
+
+// pickUpSpool sends what the run's steps kept in the spool (spool files
+// of run runID) to the OTLP endpoint of this process, when
+// OTEL_TRACES_EXPORTER selects otlp: run and finish call it once the run
+// is recorded. It takes at most one export timeout; it says what it sent
+// in one line, and what it could not in one warning line (the files stay,
+// for send). With nothing to send, it says nothing.
+func pickUpSpool(ctx context.Context, env *Env, runID string) {
+	if !slices.Contains(strings.Split(strings.ReplaceAll(env.getenv("OTEL_TRACES_EXPORTER"), " ", ""), ","), setup.ExporterOTLP) {
+		return
+	}
+	dir, err := spoolDir(env)
+	if err != nil {
+		return
+	}
+	if paths, err := spoolFiles(dir, runID); err != nil || len(paths) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), setup.ExportTimeout(cliExportTimeout)+shutdownSlack)
+	defer cancel()
+	exp, _, err := setup.OTLPExporter(ctx, env.getenv)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "stagetrack: warning: the spool's spans of run %s stay for \"stagetrack send\": %s\n", runID, oneLine(err))
+		return
+	}
+	files, spans, errs := sendSpool(ctx, exp, dir, runID, io.Discard)
+	errs = append(errs, exp.Shutdown(ctx))
+	if files > 0 {
+		fmt.Fprintf(env.Stderr, "stagetrack: sent %s that steps of run %s had kept in the spool\n", plural(spans, "span"), runID)
+	}
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintf(env.Stderr, "stagetrack: warning: spans of run %s stay in the spool for \"stagetrack send\": %s\n", runID, oneLine(err))
+	}
+}
