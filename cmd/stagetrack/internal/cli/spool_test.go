@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/cli"
+	"github.com/stage-tracker/stage-tracker/internal/keys"
+	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
 // flakyOTLP is an OTLP/HTTP endpoint that answers 503 while down is set,
@@ -36,20 +38,28 @@ func flakyOTLP(t *testing.T) (*httptest.Server, *collector, *atomic.Bool) {
 // "stagetrack send" delivers them, exactly once, and empties the spool.
 // On main the stage was gone after a warning.
 func TestExecSpoolsWhatTheEndpointRefused(t *testing.T) {
+	const runID = "af3c980c-3d22-46e8-83cd-7ff99abee586"
 	for _, tc := range []struct {
-		name     string
-		args     []string
-		wantCode int
-		sendArgs []string
+		name      string
+		args      []string
+		wantCode  int
+		sendArgs  []string
+		join      []string // TRACEPARENT and STAGE_TRACKER_RUN_ID: a step of a run a Collector writes
+		wantSpans int
 	}{
-		{name: "default", wantCode: 0, sendArgs: nil},
-		{name: "strict export", args: []string{"--strict-export"}, wantCode: 1, sendArgs: []string{"--spool"}},
+		{name: "default", wantCode: 0, sendArgs: nil, wantSpans: 2},
+		{name: "strict export", args: []string{"--strict-export"}, wantCode: 1, sendArgs: []string{"--spool"}, wantSpans: 2},
+		{
+			name:      "a step joined by TRACEPARENT, its run id in upper case",
+			join:      []string{tracker.EnvTraceParent, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tracker.EnvRunID, strings.ToUpper(runID)},
+			wantSpans: 1,
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			outsideRun(t)
 			srv, got, down := flakyOTLP(t)
 			spool := t.TempDir()
-			env := setenv(t, "OTEL_TRACES_EXPORTER", "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL, cli.EnvSpool, spool)
+			env := setenv(t, append([]string{"OTEL_TRACES_EXPORTER", "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL, cli.EnvSpool, spool}, tc.join...)...)
 			down.Store(true)
 
 			args := append([]string{"exec", "--dir", t.TempDir(), "--stage", "build"}, tc.args...)
@@ -63,6 +73,9 @@ func TestExecSpoolsWhatTheEndpointRefused(t *testing.T) {
 			files, _ := filepath.Glob(filepath.Join(spool, "*.otlp.json"))
 			if len(files) != 1 {
 				t.Fatalf("spool holds %v, want one file", files)
+			}
+			if tc.join != nil && !strings.HasPrefix(filepath.Base(files[0]), runID+"-") {
+				t.Errorf("spool file %s, want it named by the run's id in lower case", files[0])
 			}
 			if fi, err := os.Stat(files[0]); err != nil || fi.Mode().Perm() != 0o600 {
 				t.Errorf("spool file mode %v (%v), want 0600", fi.Mode().Perm(), err)
@@ -92,8 +105,15 @@ func TestExecSpoolsWhatTheEndpointRefused(t *testing.T) {
 			for _, sp := range got.spans {
 				ids[fmt.Sprintf("%s %x", sp.GetName(), sp.GetSpanId())]++
 			}
-			if len(got.spans) != 2 || len(ids) != 2 {
-				t.Errorf("the endpoint got %d spans %v; want the run's and the stage's, once each", len(got.spans), ids)
+			if len(got.spans) != tc.wantSpans || len(ids) != tc.wantSpans {
+				t.Errorf("the endpoint got %d spans %v; want %d (the run's, if its own, and the stage's), once each", len(got.spans), ids, tc.wantSpans)
+			}
+			for _, sp := range got.spans {
+				for _, kv := range sp.GetAttributes() {
+					if kv.GetKey() == keys.RunID && tc.join != nil && kv.GetValue().GetStringValue() != runID {
+						t.Errorf("span %s has run id %q, want %s", sp.GetName(), kv.GetValue().GetStringValue(), runID)
+					}
+				}
 			}
 		})
 	}
