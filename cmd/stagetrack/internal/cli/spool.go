@@ -242,12 +242,12 @@ func sendSpoolFile(ctx context.Context, exp sdktrace.SpanExporter, path string) 
 	return len(spans), nil
 }
 
-// newSpooler returns the spooler of the spool env names, or nil (nothing
-// kept, as before the spool) when there is no spool directory.
+// newSpooler returns the spooler of the spool env names, or nil when
+// there is no spool directory (no $HOME, no STAGETRACK_SPOOL): a failed
+// export is then the warning line it always was.
 func newSpooler(env *Env) *spooler {
 	dir, err := spoolDir(env)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "stagetrack: warning: %s\n", oneLine(err))
 		return nil
 	}
 	return &spooler{dir: dir, w: env.Stderr}
