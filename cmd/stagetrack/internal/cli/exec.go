@@ -246,7 +246,7 @@ func (a *attempter) run(ctx, cmdCtx context.Context, run *tracker.Run, journal, 
 	if fromFile, err := readDataFile(df.path); err != nil {
 		fmt.Fprintf(a.env.Stderr, "stagetrack: data file %s ignored: %v\n", df.path, oneLine(err))
 	} else {
-		maps.Copy(data, fromFile)
+		maps.Copy(data, redactHeaderSecrets(fromFile, os.Environ()))
 	}
 	// What exec measured is not the command's to overwrite.
 	data["command"], data["exit_code"] = a.argv, out.code

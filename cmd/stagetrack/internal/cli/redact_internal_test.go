@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -38,5 +39,21 @@ func TestRedactTextRunToken(t *testing.T) {
 	// Short header values are not secrets to hunt for: "acme" stays.
 	if got := redactText("tenant acme", environ); got != "tenant acme" {
 		t.Errorf("redactText of a short header value: %q", got)
+	}
+}
+
+// TestRedactHeaderSecretsInData: what CMD writes to its data file (its
+// environment, a response quoting its headers) loses the run's token too.
+func TestRedactHeaderSecretsInData(t *testing.T) {
+	const tok = "5d41402abc4b2a76b9719d911017c592aa5a4b1c3e2f1d0e9f8a7b6c5d4e3f2a"
+	environ := []string{"OTEL_EXPORTER_OTLP_TRACES_HEADERS=authorization=Bearer%20" + tok}
+	data := map[string]any{
+		"env":      "OTEL_EXPORTER_OTLP_TRACES_HEADERS=authorization=Bearer%20" + tok,
+		"nested":   map[string]any{"argv": []any{"curl", "-H", "Authorization: Bearer " + tok}, tok: 1.0},
+		"accuracy": 0.93,
+	}
+	got := fmt.Sprint(redactHeaderSecrets(data, environ))
+	if strings.Contains(got, tok) || strings.Count(got, "[REDACTED]") != 3 {
+		t.Errorf("redacted data %s: want the token replaced in each of 3 places", got)
 	}
 }

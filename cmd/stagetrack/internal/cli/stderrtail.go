@@ -139,6 +139,39 @@ func headerSecrets(environ []string) []string {
 	return out
 }
 
+// redactHeaderSecrets replaces the OTLP headers' credentials (headerSecrets)
+// in the strings of data, a decoded JSON object that CMD wrote (its data
+// file), keys and nested values included.
+func redactHeaderSecrets(data map[string]any, environ []string) map[string]any {
+	secrets := headerSecrets(environ)
+	if len(secrets) == 0 {
+		return data
+	}
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case string:
+			for _, s := range secrets {
+				v = strings.ReplaceAll(v, s, tracker.Redacted)
+			}
+			return v
+		case map[string]any:
+			out := make(map[string]any, len(v))
+			for k, x := range v {
+				out[walk(k).(string)] = walk(x)
+			}
+			return out
+		case []any:
+			for i := range v {
+				v[i] = walk(v[i])
+			}
+			return v
+		}
+		return v
+	}
+	return walk(data).(map[string]any)
+}
+
 func secretName(k string) bool {
 	k = strings.ToLower(k)
 	for _, s := range tracker.DefaultRedactKeys() {
