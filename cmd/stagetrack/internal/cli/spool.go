@@ -93,8 +93,12 @@ func (s *spooler) wrap(exp sdktrace.SpanExporter) sdktrace.SpanExporter {
 	return &spoolExporter{SpanExporter: exp, s: s}
 }
 
-// exportFailed reports whether an export failed, and the files kept.
+// exportFailed reports whether an export failed, and the files kept; no
+// spooler saw no failure.
 func (s *spooler) exportFailed() (bool, []string) {
+	if s == nil {
+		return false, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.failed, slices.Clone(s.kept)
@@ -263,9 +267,6 @@ func (s *spooler) option() []setup.Option {
 
 // strictError is --strict-export's failure: nil unless an export failed.
 func (s *spooler) strictError() error {
-	if s == nil {
-		return nil
-	}
 	failed, kept := s.exportFailed()
 	switch {
 	case !failed:
