@@ -66,3 +66,17 @@ func TestCanonicalNoAlloc(t *testing.T) {
 		t.Errorf("Canonical of a canonical id allocates %v times", n)
 	}
 }
+
+func BenchmarkCanonical(b *testing.B) {
+	for _, tc := range []struct{ name, id string }{
+		{"canonical", "3f2c8a1e-5b7d-4c10-9e2f-6a1b2c3d4e5f"},
+		{"upper case", "3F2C8A1E-5B7D-4C10-9E2F-6A1B2C3D4E5F"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = runid.Canonical(tc.id)
+			}
+		})
+	}
+}
