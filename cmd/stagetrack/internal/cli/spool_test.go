@@ -56,7 +56,10 @@ func TestExecSpoolsWhatTheEndpointRefused(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			outsideRun(t)
+			// Outside any run the test itself runs in.
+			for _, k := range []string{tracker.EnvRunID, tracker.EnvJournal, tracker.EnvTraceParent, tracker.EnvTraceState} {
+				t.Setenv(k, "")
+			}
 			srv, got, down := flakyOTLP(t)
 			spool := t.TempDir()
 			env := setenv(t, append([]string{"OTEL_TRACES_EXPORTER", "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL, cli.EnvSpool, spool}, tc.join...)...)
