@@ -188,6 +188,7 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 				run.SetError(out.err)
 				ferr = finish(ctx, run, shutdown, nil)
 			}
+			sp.settle()
 			if !joined {
 				ciFinishRun(env, run)
 			}

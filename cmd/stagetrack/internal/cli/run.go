@@ -155,6 +155,7 @@ run file could not be written; 2 for a usage error.`,
 				run.SetError(out.err)
 				ferr = finish(ctx, run, shutdown, nil)
 			}
+			sp.settle()
 			if failed, _ := sp.exportFailed(); !failed {
 				// The endpoint took the run: its steps' spool goes too.
 				pickUpSpool(cmd.Context(), env, run.ID())

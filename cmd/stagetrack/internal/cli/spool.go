@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -86,6 +87,56 @@ type spooler struct {
 	mu     sync.Mutex
 	failed bool     // an export failed, kept or not
 	kept   []string // the files written
+	// exporting counts the exports under way, and idle is closed when it
+	// drops to 0: an export that a flush gave up waiting for still ends,
+	// and keeps its spans, before the process exits (settle).
+	exporting int
+	idle      chan struct{}
+}
+
+// begin and end count an export in and out.
+func (s *spooler) begin() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.exporting == 0 {
+		s.idle = make(chan struct{})
+	}
+	s.exporting++
+}
+
+func (s *spooler) end() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.exporting--
+	if s.exporting == 0 {
+		close(s.idle)
+	}
+}
+
+// settleTimeout bounds settle: an export whose context has ended returns
+// at once; the spool write is one small file.
+const settleTimeout = 2 * time.Second
+
+// settle waits, at most settleTimeout, for the exports under way to end
+// and keep what they failed to send: a provider whose flush timed out
+// returns before its exporter does.
+func (s *spooler) settle() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	done := s.idle
+	busy := s.exporting > 0
+	s.mu.Unlock()
+	if !busy {
+		return
+	}
+	t := time.NewTimer(settleTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
 
 // wrap returns exp, keeping in the spool what it fails to deliver.
@@ -113,6 +164,8 @@ type spoolExporter struct {
 }
 
 func (e *spoolExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	e.s.begin()
+	defer e.s.end()
 	err := e.SpanExporter.ExportSpans(ctx, spans)
 	if err == nil || len(spans) == 0 {
 		return err
