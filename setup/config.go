@@ -31,7 +31,8 @@ type config struct {
 	consoleWriter    io.Writer // nil: os.Stdout
 	serviceName      string    // "": the program name
 	resourceAttrs    []attribute.KeyValue
-	exportTimeout    time.Duration // >0: OTLP export timeout when the environment sets none
+	exportTimeout    time.Duration                                     // >0: OTLP export timeout when the environment sets none
+	wrapOTLP         func(sdktrace.SpanExporter) sdktrace.SpanExporter // nil: none
 }
 
 func newConfig(opts []Option) config {
@@ -138,6 +139,18 @@ func WithServiceName(name string) Option {
 func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
 	return optionFunc(func(c config) config {
 		c.resourceAttrs = append(c.resourceAttrs, attrs...)
+		return c
+	})
+}
+
+// WithOTLPExporterWrapper wraps the OTLP exporter that OTEL_TRACES_EXPORTER
+// selects before its batch span processor gets it: to keep what it fails
+// to deliver and send it later, as stagetrack exec does, or to count what
+// it sends. wrap is called once, when Tracker builds the exporter; a nil
+// wrap, or a wrap that returns nil, leaves the exporter as it is.
+func WithOTLPExporterWrapper(wrap func(sdktrace.SpanExporter) sdktrace.SpanExporter) Option {
+	return optionFunc(func(c config) config {
+		c.wrapOTLP = wrap
 		return c
 	})
 }

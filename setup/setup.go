@@ -143,6 +143,11 @@ func Tracker(ctx context.Context, opts ...Option) (*tracker.Tracker, func(contex
 		if err != nil {
 			return nil, nil, errors.Join(err, runFiles.Shutdown(ctx))
 		}
+		if cfg.wrapOTLP != nil {
+			if w := cfg.wrapOTLP(otlp); w != nil {
+				otlp = w
+			}
+		}
 		procs = append(procs, sdktrace.NewBatchSpanProcessor(otlp))
 	}
 	for _, e := range cfg.exporters {

@@ -204,6 +204,9 @@ func TestHundredThousandStages(t *testing.T) {
 	}
 }
 
+// TestJournalAndRunFilePermissions: the run file takes the exporter's mode;
+// the journal is 0600 whatever it is (issue 20: another local user read a
+// 0644 journal).
 func TestJournalAndRunFilePermissions(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -217,8 +220,8 @@ func TestJournalAndRunFilePermissions(t *testing.T) {
 			tr, _, dir := journaled(t, tc.opts)
 			_, run := tr.Start(t.Context(), "perm")
 			fi, err := os.Stat(filepath.Join(dir, run.ID()+jsonrun.JournalSuffix))
-			if err != nil || fi.Mode().Perm() != tc.want {
-				t.Errorf("journal mode %v (%v), want %v", fi.Mode().Perm(), err, tc.want)
+			if err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("journal mode %v (%v), want 0600", fi.Mode().Perm(), err)
 			}
 			run.Finalize(t.Context())
 			fi, err = os.Stat(run.File())

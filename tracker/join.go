@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/stage-tracker/stage-tracker/internal/journal"
+	"github.com/stage-tracker/stage-tracker/internal/runid"
 )
 
 // ErrCannotJoin: Join or StartOrJoin was asked to join a run that cannot
@@ -75,6 +75,17 @@ func (t *Tracker) StartOrJoin(ctx context.Context, args any, opts ...RunOption) 
 // the other process's run id) and reports an error wrapping ErrCannotJoin
 // through Err and Finalize.
 func (t *Tracker) Join(ctx context.Context, runID string, parent trace.SpanContext) (context.Context, *Run) {
+	// The owner's file and the Collector know the run by one spelling;
+	// what is not a run id in any spelling names no run to join.
+	id, err := runid.Canonical(runID)
+	if err != nil {
+		ctx, r := t.Start(ctx, nil)
+		r.mu.Lock()
+		r.errs = append(r.errs, fmt.Errorf("%w: %s: %v; recorded as run %s", ErrInvalidRunID, EnvRunID, err, r.id))
+		r.mu.Unlock()
+		return ctx, r
+	}
+	runID = id
 	if !parent.IsValid() {
 		ctx, r := t.Start(ctx, nil)
 		r.mu.Lock()
@@ -120,7 +131,7 @@ func CanJoin(runID, path string) error {
 	refuse := func(format string, a ...any) error {
 		return fmt.Errorf("%w %s: %s", ErrCannotJoin, runID, fmt.Sprintf(format, a...))
 	}
-	if _, err := uuid.Parse(runID); err != nil {
+	if _, err := runid.Canonical(runID); err != nil {
 		return refuse("%s=%q is not a run id", EnvRunID, runID)
 	}
 	fi, err := os.Lstat(path)

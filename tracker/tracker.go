@@ -18,6 +18,7 @@ import (
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
 	"github.com/stage-tracker/stage-tracker/internal/provenance"
+	"github.com/stage-tracker/stage-tracker/internal/runid"
 )
 
 // Errors reported by Run.Err and Run.Finalize. Test for them with errors.Is.
@@ -105,14 +106,14 @@ func (t *Tracker) Start(ctx context.Context, args any, opts ...RunOption) (conte
 		open:      make(map[string][]*Stage),
 	}
 
-	switch id, err := uuid.Parse(rc.id); {
+	switch id, err := runid.Canonical(rc.id); {
 	case rc.id == "":
 		r.id = uuid.NewString()
 	case err != nil:
 		r.id = uuid.NewString()
-		r.errs = append(r.errs, fmt.Errorf("%w: %q (%v); recorded as run %s instead", ErrInvalidRunID, rc.id, err, r.id))
+		r.errs = append(r.errs, fmt.Errorf("%w: %v; recorded as run %s instead", ErrInvalidRunID, err, r.id))
 	default:
-		r.id = id.String() // one spelling, whatever form was given
+		r.id = id // one spelling, whatever form was given
 	}
 
 	name := rc.name

@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
+	"github.com/stage-tracker/stage-tracker/internal/runid"
 )
 
 // The run convention, version 1 (docs/attributes.md): which spans of any
@@ -40,6 +41,9 @@ const (
 	roleRoot               // the root of run runID
 	roleStage              // a stage that names its run: stage_tracker.run.id and a stage name
 	roleTraceRoot          // a trace's root span, a run's root by the trace-root rule
+	// roleBadRunID: the span's stage_tracker.run.id is not a UUID in any
+	// spelling (package runid): it names no run, and is refused.
+	roleBadRunID
 )
 
 // semconvPipelineRunID is the semantic conventions' CI/CD run id, which the
@@ -53,7 +57,8 @@ const semconvPipelineRunID = attribute.Key("cicd.pipeline.run.id")
 // most of what a span that is not part of a run cost.
 const classifyKeyLengths uint64 = 1<<len(keys.RunID) | 1<<len(keys.StageName) | 1<<len(semconvPipelineRunID)
 
-// classify applies the convention to one span. It is on the path of every
+// classify applies the convention to one span, and returns the run id in
+// its canonical spelling. It is on the path of every
 // span the exporter sees, so it reads the attributes once, without
 // allocating.
 func classify(s sdktrace.ReadOnlySpan, roots RunRoots) (runID string, role spanRole) {
@@ -74,6 +79,14 @@ func classify(s sdktrace.ReadOnlySpan, roots RunRoots) (runID string, role spanR
 		case semconvPipelineRunID:
 			pipelineID = kv.Value.AsString()
 		}
+	}
+	if runID != "" && !runid.IsCanonical(runID) {
+		// Another spelling of the run's id names the same run and file.
+		id, err := runid.Canonical(runID)
+		if err != nil {
+			return runID, roleBadRunID
+		}
+		runID = id
 	}
 	switch {
 	case runID != "" && named:

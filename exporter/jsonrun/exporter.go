@@ -114,6 +114,9 @@ func (e *Exporter) export(s sdktrace.ReadOnlySpan, checkSampled bool) error {
 		return nil
 	}
 	switch role {
+	case roleBadRunID:
+		return e.refuse(&e.count.badRunIDs, fmt.Errorf("jsonrun: span %q (trace %s, span %s) refused: %w",
+			s.Name(), s.SpanContext().TraceID(), s.SpanContext().SpanID(), badRunID(runID)))
 	case roleTraceRoot:
 		if e.traceHasRun(s.SpanContext().TraceID()) {
 			return nil // a run inside the trace (a tracker's under a CI job's span) is the trace's run
@@ -325,6 +328,7 @@ func (e *Exporter) settle(runID string, root *rootRecord, res result) error {
 // its own (Run.File and Finalize's error), however the exporter is
 // registered; Finalize no longer calls WaitRunFile.
 func (e *Exporter) WaitRunFile(ctx context.Context, runID string) (string, error) {
+	runID = canonicalOr(runID)
 	return e.res.take(ctx, runID)
 }
 

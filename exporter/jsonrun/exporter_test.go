@@ -251,12 +251,14 @@ func TestWaitRunFile(t *testing.T) {
 	}
 }
 
+// TestRunIDNeverBecomesAPath: spans whose run id is not a UUID are
+// refused and counted (runid_test.go), never a file name.
 func TestRunIDNeverBecomesAPath(t *testing.T) {
 	exp, dir := newExporter(t)
-	for _, bad := range []string{"../escape", "a/b", "..", "x\ny"} {
+	for i, bad := range []string{"../escape", "a/b", "..", "x\ny"} {
 		err := exp.ExportSpans(t.Context(), runStubs(bad, 1, 1).Snapshots())
-		if err == nil || !strings.Contains(err.Error(), "not a UUID") {
-			t.Errorf("run id %q: %v, want a not-a-UUID error", bad, err)
+		if err != nil || exp.Stats().BadRunIDs != int64(2*(i+1)) {
+			t.Errorf("run id %q: %v, %d refused; want nil and both spans refused", bad, err, exp.Stats().BadRunIDs)
 		}
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(dir)); len(entries) != 1 {

@@ -89,11 +89,16 @@ type Stats struct {
 	RefusedStages int64
 	// LateStages counts stages merged into a run file already written.
 	LateStages int64
+	// BadRunIDs counts spans refused because their stage_tracker.run.id
+	// is not a UUID in any spelling. Other spellings of a UUID (upper
+	// case, urn:uuid:, braces, no dashes) are taken, as the lower-case
+	// dashed form.
+	BadRunIDs int64
 }
 
 // counters are Stats, updated without the exporter's lock.
 type counters struct {
-	refusedRoots, refusedStages, lateStages atomic.Int64
+	refusedRoots, refusedStages, lateStages, badRunIDs atomic.Int64
 }
 
 // Stats returns what the exporter refused and merged late since New. It
@@ -103,6 +108,7 @@ func (e *Exporter) Stats() Stats {
 		RefusedRoots:  e.count.refusedRoots.Load(),
 		RefusedStages: e.count.refusedStages.Load(),
 		LateStages:    e.count.lateStages.Load(),
+		BadRunIDs:     e.count.badRunIDs.Load(),
 	}
 }
 

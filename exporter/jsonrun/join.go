@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/stage-tracker/stage-tracker/internal/runid"
 )
 
 // JournalPath returns where the exporter keeps the journal of an open run:
@@ -29,6 +31,7 @@ func (e *Exporter) JournalPath(runID, outputFile string) (string, error) {
 // run's journal (its first line is the run event of runID), when it is
 // gone (the run has finished), or when a recovery holds it.
 func (e *Exporter) Join(runID, path string) error {
+	runID = canonicalOr(runID)
 	j, err := e.joinJournal(runID, path)
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -65,10 +68,20 @@ func (e *Exporter) joinJournal(runID, path string) (*runJournal, error) {
 // owner through the provider's other exporters. Stages already buffered
 // for runID are dropped from here. Disown is safe for concurrent use.
 func (e *Exporter) Disown(runID string) {
+	runID = canonicalOr(runID)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if old := e.takeLocked(runID); old != nil && old.joined {
 		_ = old.closeJoined()
 	}
 	e.closed.add(runID)
+}
+
+// canonicalOr returns runID in its canonical spelling (package runid), or
+// as it is when it is not a UUID: the paths that use it refuse it then.
+func canonicalOr(runID string) string {
+	if id, err := runid.Canonical(runID); err == nil {
+		return id
+	}
+	return runID
 }

@@ -311,8 +311,10 @@ func Merge(runs ...*Run) (*Run, error) {
 		root   *rootRecord
 		stages []stageRecord
 	)
+	// Two spellings of one run id (an upper-case one, say) are one run.
+	runID := canonicalOr(runs[0].RunID)
 	for _, run := range runs {
-		if run.RunID != runs[0].RunID {
+		if canonicalOr(run.RunID) != runID {
 			return nil, fmt.Errorf("jsonrun: merge: runs %s and %s are not one run", runs[0].RunID, run.RunID)
 		}
 		rr, recs, err := recordsOf(run)
@@ -327,7 +329,7 @@ func Merge(runs ...*Run) (*Run, error) {
 		}
 		stages = append(stages, recs...)
 	}
-	merged := assemble(root, runs[0].RunID, stages, "")
+	merged := assemble(root, runID, stages, "")
 	if owner != nil {
 		merged.Warnings = carryWarnings(owner.Warnings, merged.Warnings)
 		merged.LateStages = owner.LateStages

@@ -244,11 +244,18 @@ func TestRootWithNewSpanIDIsRefused(t *testing.T) {
 			return next
 		}},
 		{"after 5000 other runs", func(t *testing.T, exp *jsonrun.Exporter, dir string) *jsonrun.Exporter {
-			// Run ids that are not UUIDs end as every run does, but
-			// their files fail fast (no fsync): 5,000 runs in milliseconds.
+			// Runs whose output file cannot be made (under a regular
+			// file) end as every run does, but fail fast (no fsync):
+			// 5,000 runs in milliseconds.
+			notDir := filepath.Join(t.TempDir(), "file")
+			if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
 			for i := range 5000 {
-				id := fmt.Sprintf("other-%d", i)
-				if err := exp.ExportSpans(ctx, runStubs(id, 2, 0).Snapshots()); err == nil {
+				id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+				stubs := runStubs(id, 2, 0)
+				stubs[0].Attributes = append(stubs[0].Attributes, attribute.String(keys.RunOutputFile, filepath.Join(notDir, "run.json")))
+				if err := exp.ExportSpans(ctx, stubs.Snapshots()); err == nil {
 					t.Fatalf("run %s written", id)
 				}
 			}

@@ -38,7 +38,7 @@ func ToRun(spans []sdktrace.ReadOnlySpan) (*Run, error) {
 	)
 	for _, s := range spans {
 		id, role := classify(s, AttributeRoots)
-		if role == roleNone {
+		if role == roleNone || role == roleBadRunID {
 			continue
 		}
 		if runID == "" {

@@ -66,7 +66,7 @@ func (p *Processor) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 		return
 	}
 	runID, role := classify(s, AttributeRoots)
-	if role == roleNone || !s.SpanContext().IsSampled() {
+	if role == roleNone || role == roleBadRunID || !s.SpanContext().IsSampled() {
 		return
 	}
 	var err error

@@ -12,7 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/stage-tracker/stage-tracker/internal/runid"
+
 	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"github.com/stage-tracker/stage-tracker/internal/journal"
 	"go.opentelemetry.io/otel/trace"
@@ -362,8 +363,8 @@ func (e *Exporter) completeHistory(runPath string) error {
 // checkJournalOf checks that path is the journal of run runID: a name
 // ending in JournalSuffix whose first line is the run event of runID.
 func checkJournalOf(path, runID string) error {
-	if _, err := uuid.Parse(runID); err != nil {
-		return fmt.Errorf("run id %q is not a UUID", runID)
+	if _, err := runid.Canonical(runID); err != nil {
+		return err
 	}
 	if !strings.HasSuffix(path, JournalSuffix) {
 		return fmt.Errorf("%s is not a journal (no %s suffix)", path, JournalSuffix)

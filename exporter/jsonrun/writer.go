@@ -6,7 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/google/uuid"
+	"github.com/stage-tracker/stage-tracker/internal/runid"
+
 	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"github.com/stage-tracker/stage-tracker/runfile"
 )
@@ -26,7 +27,8 @@ func (w *runWriter) path(runID, outputFile string) (string, error) {
 	if outputFile != "" && !w.dirOnly {
 		return filepath.Clean(outputFile), nil
 	}
-	if err := checkRunID(runID); err != nil {
+	runID, err := checkRunID(runID)
+	if err != nil {
 		return "", err
 	}
 	return filepath.Join(w.dir, runID+".json"), nil
@@ -36,17 +38,21 @@ func (w *runWriter) path(runID, outputFile string) (string, error) {
 // <dir>/<run_id>.journal, whatever the run's output file, so that two runs
 // writing one output file share no journal.
 func (w *runWriter) journalPath(runID string) (string, error) {
-	if err := checkRunID(runID); err != nil {
+	runID, err := checkRunID(runID)
+	if err != nil {
 		return "", err
 	}
 	return filepath.Join(w.dir, runID+JournalSuffix), nil
 }
 
-func checkRunID(runID string) error {
-	if _, err := uuid.Parse(runID); err != nil {
-		return fmt.Errorf("jsonrun: run id %q is not a UUID, so it is not used as a file name: %w", runID, err)
+// checkRunID returns runID's canonical spelling (package runid), the one
+// a file name holds, or an error when it is not a UUID.
+func checkRunID(runID string) (string, error) {
+	id, err := runid.Canonical(runID)
+	if err != nil {
+		return "", fmt.Errorf("jsonrun: %w, so it is not used as a file name", err)
 	}
-	return nil
+	return id, nil
 }
 
 // write writes run's file atomically, then appends it to the history. With
@@ -80,4 +86,10 @@ func (w *runWriter) appendHistory(run *Run) error {
 		return nil
 	}
 	return runfile.AppendHistory(w.history, run, w.perm)
+}
+
+// badRunID is why a span's run id is refused, in one line.
+func badRunID(id string) error {
+	_, err := runid.Canonical(id)
+	return err
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
+	"github.com/stage-tracker/stage-tracker/internal/runid"
 )
 
 // Suffix ends the name of every journal file: <run_id>.journal.
@@ -336,6 +337,11 @@ func Decode(line []byte) (Event, error) {
 	case KindRun:
 		if ev.RunID == "" {
 			return ev, errors.New("run event without run_id")
+		}
+		// One spelling of a run id, whoever wrote the line; one that is
+		// not a UUID is refused where it would name a file.
+		if id, err := runid.Canonical(ev.RunID); err == nil {
+			ev.RunID = id
 		}
 	case KindStart, KindEnd:
 		if _, err := StageOf(&ev); err != nil {

@@ -45,14 +45,27 @@ const (
 	maxChunk = 4 << 20
 )
 
-// Create creates the journal of a run that starts in this process. It
+// Perm is the mode of every journal, whatever the umask: only its owner
+// may read it (it holds what the run file will, before the run file's own
+// mode applies, and what joined processes append) or write it.
+const Perm os.FileMode = 0o600
+
+// Create creates the journal of a run that starts in this process, with
+// mode Perm; perm, the run file's mode, does not apply to journals. It
 // refuses a file that exists: run ids are unique, so one there is another
 // run's or a planted one. With sync, every event is written with write(2)
 // and fsynced.
 func Create(path string, perm os.FileMode, sync bool) (*File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, perm)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, Perm)
 	if err != nil {
 		return nil, err
+	}
+	// The umask can only take bits away; a umask of 0277 would leave the
+	// owner unable to append. The mode is set, not asked for.
+	if err := f.Chmod(Perm); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
 	// Wait, rather than fail, while a recovery (another process's, or this
 	// one's own Processor's, in the background) holds the new, empty file.

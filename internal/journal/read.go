@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/stage-tracker/stage-tracker/internal/runid"
 )
 
 // MaxLine bounds one journal line for readers: a stage's data is capped far
@@ -127,6 +129,9 @@ func FirstLine(r io.Reader) []byte {
 // start), is the run event of run runID. Only the start of the line is
 // needed: the run id comes before the long fields.
 func IsRunEventOf(line []byte, runID string) bool {
+	if id, err := runid.Canonical(runID); err == nil {
+		runID = id
+	}
 	return bytes.HasPrefix(line, []byte(`{"e":"run",`)) && bytes.Contains(line, []byte(`"run_id":"`+runID+`"`))
 }
 

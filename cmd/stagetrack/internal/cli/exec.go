@@ -43,6 +43,7 @@ func newExecCommand(env *Env) *cobra.Command {
 		tailLines int
 		retries   int
 		lim       commandLimits
+		strict    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "exec [--stage NAME] [--dir DIR] -- CMD [ARG...]",
@@ -86,6 +87,14 @@ CMD's stdin, stdout and stderr are stagetrack's own, untouched; CMD's
 environment also carries STAGE_TRACKER_* and TRACEPARENT for this stage, so
 an exec (or a Go program calling tracker.StartOrJoin) inside CMD nests under
 it. SIGINT and SIGTERM are passed on to CMD.
+
+With OTEL_TRACES_EXPORTER=otlp, spans that the OTLP endpoint does not
+take (it is down, or refuses them) are kept in the spool (STAGETRACK_SPOOL,
+default stagetrack/spool in the user's cache directory), one OTLP/JSON file
+of mode 0600 per failed export, and one line on stderr says where;
+"stagetrack send" sends them later, and a run or finish of the same run
+sends them when it ends. A failed export does not change exec's exit code
+unless --strict-export is given.
 
 exec exits with CMD's exit code (128+N when signal N ended it or stagetrack
 passed it on; 127 when CMD is not found, 126 when it cannot be started); 1
@@ -135,7 +144,8 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 			sigs := catchSignals()
 			defer sigs.stop()
 			ci := detectCI(env.getenv)
-			tr, shutdown, err := newTracker(cmd.Context(), env, dir, ciResource(ci)...)
+			sp := newSpooler(env) // what the OTLP exporter fails to send (spool.go)
+			tr, shutdown, err := newTracker(cmd.Context(), env, dir, append(ciResource(ci), sp.option()...)...)
 			if err != nil {
 				return err
 			}
@@ -184,8 +194,12 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 				run.SetError(out.err)
 				ferr = finish(ctx, run, shutdown, nil)
 			}
+			sp.settle()
 			if !joined {
 				ciFinishRun(env, run)
+			}
+			if strict {
+				ferr = errors.Join(ferr, sp.strictError())
 			}
 			return commandResult(out, ferr)
 		}),
@@ -199,6 +213,7 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 	cmd.Flags().StringArrayVar(&dataArgs, "data", nil, "add KEY=VALUE to the stage's data (VALUE as JSON where it parses, else a string); repeatable")
 	files.register(cmd.Flags())
 	capture.register(cmd.Flags())
+	cmd.Flags().BoolVar(&strict, "strict-export", false, "exit 1 (or CMD's non-zero code) when the OTLP export failed, even if its spans were kept in the spool")
 	cmd.Flags().StringVar(&dataFile, "data-file", "", "a JSON object file CMD writes its data to (default: a fresh temporary file); its path is in "+EnvDataFile)
 	// Everything after CMD is CMD's, flags included: exec ls -l.
 	cmd.Flags().SetInterspersed(false)
@@ -242,7 +257,7 @@ func (a *attempter) run(ctx, cmdCtx context.Context, run *tracker.Run, journal, 
 	if fromFile, err := readDataFile(df.path); err != nil {
 		fmt.Fprintf(a.env.Stderr, "stagetrack: data file %s ignored: %v\n", df.path, oneLine(err))
 	} else {
-		maps.Copy(data, fromFile)
+		maps.Copy(data, redactHeaderSecrets(fromFile, os.Environ()))
 	}
 	// What exec measured is not the command's to overwrite.
 	data["command"], data["exit_code"] = a.argv, out.code

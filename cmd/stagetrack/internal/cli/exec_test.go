@@ -36,7 +36,12 @@ func inProcess(t *testing.T, args ...string) procResult {
 	code := cli.Main(t.Context(), args, &cli.Env{
 		Stdout: &stdout,
 		Stderr: &stderr,
-		Getenv: func(string) string { return "" },
+		Getenv: func(k string) string {
+			if k == cli.EnvSpool {
+				return os.Getenv(k) // the test run's (TestMain)
+			}
+			return ""
+		},
 	})
 	return procResult{stdout: stdout.String(), stderr: stderr.String(), code: code}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"github.com/stage-tracker/stage-tracker/internal/journal"
+	"github.com/stage-tracker/stage-tracker/internal/runid"
 	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/setup"
 	"github.com/stage-tracker/stage-tracker/tracker"
@@ -73,6 +74,10 @@ as it is and exits 0. A finish killed midway is completed by the next one.`,
 			if runID == "" || journal == "" {
 				return fmt.Errorf("no started run: %s and %s are not set (stagetrack start sets them)", tracker.EnvRunID, tracker.EnvJournal)
 			}
+			runID, err := runid.Canonical(runID)
+			if err != nil {
+				return fmt.Errorf("%s: %w", tracker.EnvRunID, err)
+			}
 			var runErr error
 			switch {
 			case errMsg != "":
@@ -98,6 +103,7 @@ as it is and exits 0. A finish killed midway is completed by the next one.`,
 					ciFinish(env, path, rf)
 				}
 			}
+			pickUpSpool(cmd.Context(), env, runID)
 			return write(env.Stdout, path+"\n")
 		}),
 	}

@@ -36,7 +36,8 @@ func stagetrack(t *testing.T, args ...string) result {
 func (in invocation) run(t *testing.T, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	env := map[string]string{"NO_COLOR": "1"}
+	// The test run's spool (TestMain), unless the test names its own.
+	env := map[string]string{"NO_COLOR": "1", cli.EnvSpool: os.Getenv(cli.EnvSpool)}
 	for k, v := range in.env {
 		env[k] = v
 	}

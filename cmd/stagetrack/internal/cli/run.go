@@ -48,7 +48,10 @@ processes append their stages), and the W3C TRACEPARENT and TRACESTATE of the
 run span. A TRACEPARENT in stagetrack's own environment makes the run a span
 of that trace. The OTEL_* variables select other exporters as for any program
 using setup.Tracker (OTEL_TRACES_EXPORTER=otlp sends the trace to a
-backend); with "console", spans are printed on stderr.
+backend); with "console", spans are printed on stderr. Spans the OTLP
+endpoint does not take are kept in the spool, as exec keeps them (see
+"stagetrack exec --help" and "stagetrack send --help"); once the endpoint
+has taken the run, run sends what its steps kept there.
 
 While CMD runs, run serves OTLP/HTTP (/v1/traces, protobuf or JSON) on a
 free 127.0.0.1 port and gives CMD OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
@@ -106,7 +109,8 @@ run file could not be written; 2 for a usage error.`,
 			sigs := catchSignals()
 			defer sigs.stop()
 			feed := setup.NewFeed()
-			tr, shutdown, err := newTracker(cmd.Context(), env, dir, append(ciResource(ci), setup.WithFeed(feed))...)
+			sp := newSpooler(env) // what the OTLP exporter fails to send (spool.go)
+			tr, shutdown, err := newTracker(cmd.Context(), env, dir, append(append(ciResource(ci), setup.WithFeed(feed)), sp.option()...)...)
 			if err != nil {
 				return err
 			}
@@ -158,6 +162,11 @@ run file could not be written; 2 for a usage error.`,
 			} else {
 				run.SetError(out.err)
 				ferr = finish(ctx, run, shutdown, nil)
+			}
+			sp.settle()
+			if failed, _ := sp.exportFailed(); !failed {
+				// The endpoint took the run: its steps' spool goes too.
+				pickUpSpool(cmd.Context(), env, run.ID())
 			}
 			if !quiet {
 				printRunSummary(env.Stderr, run)

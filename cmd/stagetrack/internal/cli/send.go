@@ -19,9 +19,10 @@ func newSendCommand(env *Env) *cobra.Command {
 	var (
 		timeout     time.Duration
 		serviceName string
+		spool       bool
 	)
 	cmd := &cobra.Command{
-		Use:   "send RUN...",
+		Use:   "send [--spool] [RUN...]",
 		Short: "Send runs to a tracing backend over OTLP, with their original ids and times",
 		Long: `send replays run files as OpenTelemetry spans to the OTLP endpoint that the
 standard environment variables name, so that runs recorded offline can be
@@ -41,6 +42,13 @@ Environment:
   OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
       the resource of the spans (service.name defaults to "stagetrack")
 
+The spool: with --spool, or with no RUNFILE, send sends the spans that exec
+(and run) kept because their own OTLP export failed (STAGETRACK_SPOOL,
+default stagetrack/spool in the user's cache directory): each spool file in
+one export, removed once the endpoint has taken it, kept otherwise. Spans
+are sent with their own ids, so a backend that saw some of them before can
+tell.
+
 The endpoint and protocol variables are checked as setup.Tracker checks them.
 send exits 1 when any run could not be sent (the others still are), and 2 when
 the environment names a protocol it does not know or an endpoint that is not
@@ -48,12 +56,22 @@ an http:// or https:// URL.`,
 		Example: example(
 			"OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 stagetrack send runs/*.json",
 			"OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4317 stagetrack send run_output.json",
+			"OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 stagetrack send   # the spool",
 		),
 		GroupID: groupLook,
-		Args:    args(cobra.MinimumNArgs(1)),
+		Args:    args(cobra.ArbitraryArgs),
 		RunE: runE(func(cmd *cobra.Command, files []string) error {
 			if timeout <= 0 {
 				return usagef("--timeout must be positive, not %v", timeout)
+			}
+			spool = spool || len(files) == 0
+			var dir string
+			if spool {
+				d, err := spoolDir(env)
+				if err != nil {
+					return err
+				}
+				dir = d
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
@@ -71,15 +89,25 @@ an http:// or https:// URL.`,
 			if err != nil {
 				return fmt.Errorf("OTLP exporter: %w", err)
 			}
-			files, err = resolveRuns(cmd.Context(), files)
-			if err != nil {
-				return errors.Join(err, exp.Shutdown(ctx))
-			}
-			runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
-			if err != nil {
-				return errors.Join(err, exp.Shutdown(ctx))
-			}
 			var errs []error
+			if spool {
+				n, _, serrs := sendSpool(ctx, exp, dir, "", env.Stdout)
+				errs = append(errs, serrs...)
+				if n == 0 && len(serrs) == 0 {
+					fmt.Fprintf(env.Stderr, "stagetrack: the spool %s holds nothing to send\n", dir)
+				}
+			}
+			var runs []loadedRun
+			if len(files) > 0 {
+				files, err = resolveRuns(cmd.Context(), files)
+				if err != nil {
+					return errors.Join(err, exp.Shutdown(ctx))
+				}
+				runs, err = readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
+				if err != nil {
+					return errors.Join(err, exp.Shutdown(ctx))
+				}
+			}
 			for _, l := range runs {
 				r := l.run
 				stubs, err := replay.Spans(r, res)
@@ -103,6 +131,7 @@ an http:// or https:// URL.`,
 		}),
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "give up sending after this long, retries included")
+	cmd.Flags().BoolVar(&spool, "spool", false, "also send the spool: the spans exec and run kept when their OTLP export failed (the default with no RUNFILE)")
 	cmd.Flags().StringVar(&serviceName, "service-name", "", `service.name of the spans (default: $OTEL_SERVICE_NAME, else "stagetrack")`)
 	return cmd
 }

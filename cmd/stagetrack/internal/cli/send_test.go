@@ -304,7 +304,8 @@ func TestSendErrors(t *testing.T) {
 		{"unknown protocol", []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon"}, []string{"send", runFile("train-a")}, cli.ExitUsage, "unknown protocol"},
 		{"bad timeout", nil, []string{"send", "--timeout", "0s", runFile("train-a")}, cli.ExitUsage, "--timeout must be positive"},
 		{"missing file", nil, []string{"send", "nope.json"}, cli.ExitFailure, "nope.json"},
-		{"no file", nil, []string{"send"}, cli.ExitUsage, "requires at least 1 arg"},
+		// No RUNFILE sends the spool (spool_test.go): an empty one is no error.
+		{"no file, empty spool", []string{cli.EnvSpool, t.TempDir()}, []string{"send"}, cli.ExitOK, "holds nothing to send"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -159,9 +159,11 @@ func (h *startedRun) write() error {
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
+	// A journal's mode whatever the umask, as journal.Create sets it.
+	merr := tmp.Chmod(journal.Perm)
 	_, werr := tmp.Write(b)
 	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
+	if err := errors.Join(merr, werr, cerr); err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("start: write %s: %w", h.path, err)
 	}

@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -81,7 +83,14 @@ func secretAssignment() *regexp.Regexp {
 // and every occurrence of the value of an environment variable whose name
 // names a secret: the stderr tail is free text, so the library's key-based
 // redaction of data cannot reach inside it.
+//
+// The OTLP headers' credentials go first, as exact strings (the bearer
+// token stagetrack run gives its children, whatever words surround it in
+// the text): a pattern would leave "Authorization: [REDACTED] <token>".
 func redactText(text string, environ []string) string {
+	for _, s := range headerSecrets(environ) {
+		text = strings.ReplaceAll(text, s, tracker.Redacted)
+	}
 	text = secretAssignment().ReplaceAllString(text, "${1}"+tracker.Redacted)
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
@@ -91,6 +100,75 @@ func redactText(text string, environ []string) string {
 		text = strings.ReplaceAll(text, v, tracker.Redacted)
 	}
 	return text
+}
+
+// headerSecrets returns the credentials in the OTLP headers variables of
+// environ (OTEL_EXPORTER_OTLP_HEADERS and the per-signal ones), as exact
+// strings, longest first: each header value as given and percent-decoded,
+// and the credential after its scheme ("Bearer <token>": the token).
+// Values shorter than 6 bytes are left: they would redact ordinary words.
+func headerSecrets(environ []string) []string {
+	var out []string
+	add := func(s string) {
+		if s = strings.TrimSpace(s); len(s) >= 6 && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, "OTEL_EXPORTER_OTLP_") || !strings.HasSuffix(k, "HEADERS") {
+			continue
+		}
+		for h := range strings.SplitSeq(v, ",") {
+			_, val, ok := strings.Cut(h, "=")
+			if !ok {
+				continue
+			}
+			add(val)
+			if dec, err := url.PathUnescape(val); err == nil {
+				val = dec
+				add(val)
+			}
+			if _, cred, ok := strings.Cut(strings.TrimSpace(val), " "); ok {
+				add(cred)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// redactHeaderSecrets replaces the OTLP headers' credentials (headerSecrets)
+// in the strings of data, a decoded JSON object that CMD wrote (its data
+// file), keys and nested values included.
+func redactHeaderSecrets(data map[string]any, environ []string) map[string]any {
+	secrets := headerSecrets(environ)
+	if len(secrets) == 0 {
+		return data
+	}
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case string:
+			for _, s := range secrets {
+				v = strings.ReplaceAll(v, s, tracker.Redacted)
+			}
+			return v
+		case map[string]any:
+			out := make(map[string]any, len(v))
+			for k, x := range v {
+				out[walk(k).(string)] = walk(x)
+			}
+			return out
+		case []any:
+			for i := range v {
+				v[i] = walk(v[i])
+			}
+			return v
+		}
+		return v
+	}
+	return walk(data).(map[string]any)
 }
 
 func secretName(k string) bool {

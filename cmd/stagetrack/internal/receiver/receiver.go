@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -29,9 +30,17 @@ const (
 	// processes, so that a runaway child cannot grow the run file, and
 	// stagetrack's memory, without end.
 	DefaultMaxSpans = 100_000
+	// DefaultBodyTimeout bounds the time to read one request's body, from
+	// when it is authorised: a 4 MiB body over loopback takes
+	// milliseconds, an SDK's export times out after 10 seconds.
+	DefaultBodyTimeout = 10 * time.Second
 	// inFlight bounds the requests decoded at once, and so the memory a
-	// burst of large requests takes.
+	// burst of large requests takes. A body is read before its request
+	// takes a slot: a slow sender holds only its own request.
 	inFlight = 4
+	// reading bounds the bodies being read at once (each at most maxBody
+	// bytes), beside the decode slots.
+	reading = 64
 	// shutdownTimeout bounds the wait, once the run's command has exited,
 	// for the requests still being handled.
 	shutdownTimeout = 5 * time.Second
@@ -44,8 +53,9 @@ const TracesPath = "/v1/traces"
 type Option interface{ apply(*config) }
 
 type config struct {
-	maxBody  int64 // bytes of a request body, compressed and decompressed
-	maxSpans int   // spans accepted over the receiver's life
+	maxBody     int64         // bytes of a request body, compressed and decompressed
+	maxSpans    int           // spans accepted over the receiver's life
+	bodyTimeout time.Duration // to read one body
 }
 
 type optionFunc func(*config)
@@ -58,6 +68,17 @@ func WithMaxBody(n int64) Option {
 	return optionFunc(func(c *config) {
 		if n > 0 {
 			c.maxBody = n
+		}
+	})
+}
+
+// WithBodyTimeout bounds the time to read one request's body (default
+// [DefaultBodyTimeout]); a sender that takes longer gets its connection
+// cut. d <= 0 is ignored.
+func WithBodyTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d > 0 {
+			c.bodyTimeout = d
 		}
 	})
 }
@@ -89,7 +110,8 @@ type Receiver struct {
 
 	srv      *http.Server
 	served   chan struct{} // closed when Serve has returned
-	slots    chan struct{} // one per request being read and decoded
+	readers  chan struct{} // one per request whose body is being read
+	slots    chan struct{} // one per request being decoded and handed on
 	handlers sync.WaitGroup
 
 	mu     sync.Mutex
@@ -100,7 +122,7 @@ type Receiver struct {
 // Start listens on a free 127.0.0.1 port and serves until Shutdown. ctx
 // bounds the listening only.
 func Start(ctx context.Context, sink func([]sdktrace.ReadOnlySpan), opts ...Option) (*Receiver, error) {
-	cfg := config{maxBody: DefaultMaxBody, maxSpans: DefaultMaxSpans}
+	cfg := config{maxBody: DefaultMaxBody, maxSpans: DefaultMaxSpans, bodyTimeout: DefaultBodyTimeout}
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
@@ -110,12 +132,13 @@ func Start(ctx context.Context, sink func([]sdktrace.ReadOnlySpan), opts ...Opti
 		return nil, fmt.Errorf("OTLP receiver: %w", err)
 	}
 	r := &Receiver{
-		sink:   sink,
-		token:  newToken(),
-		cfg:    cfg,
-		base:   "http://" + ln.Addr().String(),
-		served: make(chan struct{}),
-		slots:  make(chan struct{}, inFlight),
+		sink:    sink,
+		token:   newToken(),
+		cfg:     cfg,
+		base:    "http://" + ln.Addr().String(),
+		served:  make(chan struct{}),
+		slots:   make(chan struct{}, inFlight),
+		readers: make(chan struct{}, reading),
 	}
 	r.srv = &http.Server{
 		Handler:           r,
@@ -206,21 +229,31 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
+	// The body first, within its own deadline, then a decode slot: four
+	// slow senders must not hold every slot while they trickle.
+	body, code, err := r.read(w, req)
+	if err != nil {
+		if code != 0 {
+			writeStatus(w, reply, code, err.Error())
+		}
+		return
+	}
 	select {
 	case r.slots <- struct{}{}:
 		defer func() { <-r.slots }()
 	case <-req.Context().Done():
 		return
 	}
-	body, code, err := readBody(w, req, r.cfg.maxBody)
-	if err != nil {
-		writeStatus(w, reply, code, err.Error())
-		return
-	}
 	td, err := decode(media, body)
 	if err != nil {
 		writeStatus(w, reply, http.StatusBadRequest, "cannot decode the request: "+err.Error())
 		return
+	}
+	if bytes.Contains(body, []byte(r.token)) {
+		// A child that put the run's credential in what it sends (its
+		// environment as an attribute, an error quoting a header) must
+		// not write it into the run file and journal.
+		redactTraces(td, r.token)
 	}
 
 	spans, invalid := otlpspans.FromTraces(td)
@@ -239,6 +272,22 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 
 	writeResponse(w, reply, rejected, "stagetrack run refused "+strings.Join(why, " and "))
+}
+
+// read reads req's body within the body timeout, holding a reader's place
+// (not a decode slot) meanwhile. A code of 0 with an error: the request
+// ended, nothing to answer.
+func (r *Receiver) read(w http.ResponseWriter, req *http.Request) ([]byte, int, error) {
+	select {
+	case r.readers <- struct{}{}:
+		defer func() { <-r.readers }()
+	case <-req.Context().Done():
+		return nil, 0, req.Context().Err()
+	}
+	// From now, not from when the connection was accepted: the server's
+	// ReadTimeout covers a request's headers too.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(r.cfg.bodyTimeout))
+	return readBody(w, req, r.cfg.maxBody)
 }
 
 // authorized reports whether an Authorization header value carries the
