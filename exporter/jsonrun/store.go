@@ -54,10 +54,10 @@ type storeLimits struct {
 
 // Defaults of the store's bounds.
 const (
-	DefaultMaxOpenRuns  = 100_000
-	DefaultMaxRunBytes  = 16 << 20
+	DefaultMaxOpenRuns   = 100_000
+	DefaultMaxRunBytes   = 16 << 20
 	DefaultMaxStoreBytes = 1 << 30
-	defaultSegmentBytes = 32 << 20
+	defaultSegmentBytes  = 32 << 20
 )
 
 // runStore is the log of open runs. It is safe for concurrent use; mu is
