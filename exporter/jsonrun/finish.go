@@ -82,6 +82,12 @@ func (e *Exporter) rootArrived(root *rootRecord, runID string) error {
 	if err := e.addStages(r, adopted); err != nil {
 		otel.Handle(err)
 	}
+	if sr, ok := r.journal.(*storeRun); ok {
+		// The store holds the run until its file is synced: with its root.
+		if err := sr.writeRoot(root, e.cfg.clock.Now().UnixNano(), e.host); err != nil {
+			otel.Handle(err)
+		}
+	}
 	return e.finishTaken(r, root)
 }
 

@@ -249,13 +249,25 @@ func (r *openRun) writeFile(root *rootRecord, w *runWriter) result {
 		path string
 		err  error
 	)
+	// A run whose events and root the store holds is written without
+	// syncs: the store keeps it until a batch of files is synced
+	// (runStore.removeAfterSync), and a restart writes it again.
+	sr, shared := j.(*storeRun)
+	deferred := shared && root != nil && sr.hasRoot()
+	if deferred {
+		lazy := *w
+		lazy.lazy = true
+		w = &lazy
+	}
 	if flat {
 		path, err = w.writeFlat(run, &r.stages, root.proc, outputFile, true)
 	} else {
 		path, err = w.write(run, outputFile, root != nil)
 	}
 	r.stages = stageBuffer{}
-	if j != nil && err == nil {
+	if deferred && err == nil {
+		sr.s.removeAfterSync(sr, path)
+	} else if j != nil && err == nil {
 		err = j.remove()
 	} else if j != nil {
 		j.close()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"github.com/stage-tracker/stage-tracker/internal/journal"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Resume takes over the journals in the exporter's directory that a process
@@ -87,10 +88,11 @@ func (e *Exporter) resumeStored(sr *storedRun) (string, error) {
 	case e.stopped || e.runs.get(r.id) != nil:
 		e.mu.Unlock()
 		return "", nil
-	case e.finishedLocked(r.id):
+	case e.finishedLocked(r.id) && (root == nil || e.readable(r.id)):
 		// Written, and the store's done line lost in a crash: what it
 		// held merges into the file (a stage there already changes
-		// nothing).
+		// nothing). A file the crash left unreadable (written, not yet
+		// synced) is written again below, from the store.
 		e.mu.Unlock()
 		stages, _ := journalStages(nil, e.cfg.clock.Now(), sr.run)
 		if err := e.mergeLate(r.id, root, stages); err != nil {
@@ -226,4 +228,15 @@ func (e *Exporter) Detach(ctx context.Context) error {
 	// What is left, Shutdown ends as always.
 	errs = append(errs, e.Shutdown(ctx))
 	return errors.Join(errs...)
+}
+
+// readable reports whether the run file of runID is on disk and reads as
+// that run's.
+func (e *Exporter) readable(runID string) bool {
+	path, ok := e.runFilePath(runID)
+	if !ok {
+		return false
+	}
+	run, err := runfile.ReadFile(path)
+	return err == nil && run.RunID == runID
 }

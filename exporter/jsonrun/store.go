@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"github.com/stage-tracker/stage-tracker/internal/journal"
 )
@@ -86,6 +88,20 @@ type runStore struct {
 	runs            int   // open runs
 	bytes           int64 // bytes of every segment, queued lines included
 	closed          bool
+	// filesDir is where run files are written; syncQ the runs whose files
+	// were written without syncs, kept open until a SyncFS of filesDir;
+	// syncing says a goroutine (syncLoop) works syncQ off.
+	filesDir string
+	syncQ    []synced
+	syncing  bool
+	// syncGate, in tests, holds syncLoop until it is closed.
+	syncGate chan struct{}
+}
+
+// synced is a run whose file, at path, waits for SyncFS.
+type synced struct {
+	run  *storeRun
+	path string
 }
 
 // segment is one file of the log.
@@ -117,6 +133,7 @@ type storeRun struct {
 	ext   []extent
 	bytes int64
 	done  bool
+	root  bool   // a root line is among its lines
 	buf   []byte // the encoded line, reused; guarded by s.mu
 }
 
@@ -124,7 +141,7 @@ func segName(n uint32) string { return fmt.Sprintf("%08d%s", n, segSuffix) }
 
 // openStore opens (creating it) the store in dir and returns it with what
 // it held: the runs that were open when its last user stopped.
-func openStore(dir string, perm os.FileMode, syncEach bool, lim storeLimits) (*runStore, []*storedRun, error) {
+func openStore(dir, filesDir string, perm os.FileMode, syncEach bool, lim storeLimits) (*runStore, []*storedRun, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("jsonrun: store %s: %w", dir, err)
 	}
@@ -136,7 +153,7 @@ func openStore(dir string, perm os.FileMode, syncEach bool, lim storeLimits) (*r
 		lock.Close()
 		return nil, nil, fmt.Errorf("jsonrun: store %s is in use by another process", dir)
 	}
-	s := &runStore{dir: dir, perm: perm, sync: syncEach, lim: lim, lock: lock, segs: map[uint32]*segment{}}
+	s := &runStore{dir: dir, filesDir: filesDir, perm: perm, sync: syncEach, lim: lim, lock: lock, segs: map[uint32]*segment{}}
 	s.cond = sync.NewCond(&s.mu)
 	stored, err := s.load()
 	if err != nil {
@@ -240,6 +257,7 @@ func (s *runStore) scan(seg *segment, byID map[string]*storedRun, order *[]*stor
 					case journal.KindRoot:
 						root := ev
 						sr.root = &root
+						sr.run.root = true
 					case journal.KindEnd:
 						sr.ended++
 					}
@@ -428,7 +446,68 @@ func (r *storeRun) writeRoot(root *rootRecord, t int64, host string) error {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
 	r.buf = journal.Append(r.buf[:0], &ev)
-	return r.s.queueLocked(r, r.buf, false)
+	err := r.s.queueLocked(r, r.buf, false)
+	if err == nil {
+		r.root = true
+	}
+	return err
+}
+
+// hasRoot reports whether the run's root is among its lines.
+func (r *storeRun) hasRoot() bool {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	return r.root
+}
+
+// removeAfterSync removes r once its run file, written at path without
+// syncs, is durable: a goroutine syncs the files written meanwhile with
+// one SyncFS, then marks their runs done. Until then the store keeps r
+// (its events and root), from which a restart writes the file again.
+func (s *runStore) removeAfterSync(r *storeRun, path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.syncQ = append(s.syncQ, synced{run: r, path: path})
+	if !s.syncing {
+		s.syncing = true
+		go s.syncLoop()
+	}
+}
+
+// syncLoop syncs the files of syncQ in batches and marks their runs
+// done, until syncQ is empty. A failed sync leaves the runs in the store,
+// for the next start to write again.
+func (s *runStore) syncLoop() {
+	for {
+		s.mu.Lock()
+		q := s.syncQ
+		s.syncQ = nil
+		if len(q) == 0 {
+			s.syncing = false
+			s.cond.Broadcast()
+			s.mu.Unlock()
+			return
+		}
+		gate := s.syncGate
+		s.mu.Unlock()
+		if gate != nil {
+			<-gate
+		}
+		paths := make([]string, len(q))
+		for i, x := range q {
+			paths[i] = x.path
+		}
+		if err := fsutil.SyncFS(s.filesDir, paths); err != nil {
+			otel.Handle(fmt.Errorf("jsonrun: sync %d run files: %w; their runs stay in the store of open runs", len(q), err))
+			continue
+		}
+		for _, x := range q {
+			_ = x.run.remove()
+		}
+		if err := s.commit(); err != nil {
+			otel.Handle(err)
+		}
+	}
 }
 
 func (r *storeRun) failed() error {
@@ -545,6 +624,11 @@ func (s *runStore) stats() (runs int, bytes int64, segs int) {
 // close writes what is queued and closes the files. Open runs stay in the
 // store for the next exporter.
 func (s *runStore) close() error {
+	s.mu.Lock()
+	for s.syncing {
+		s.cond.Wait()
+	}
+	s.mu.Unlock()
 	err := s.commit()
 	s.mu.Lock()
 	s.closed = true
