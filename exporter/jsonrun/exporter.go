@@ -86,7 +86,7 @@ func New(opts ...Option) (*Exporter, error) {
 		router: newTraceRouter(cfg.pendingWait),
 	}
 	if cfg.store {
-		st, stored, err := openStore(filepath.Join(cfg.dir, storeDirName), cfg.dir, cfg.perm, cfg.journalSync, cfg.storeLim)
+		st, stored, err := openStore(filepath.Join(cfg.dir, storeDirName), cfg.dir, cfg.journalSync, cfg.storeLim)
 		if err != nil {
 			return nil, err
 		}

@@ -40,6 +40,10 @@ import (
 // send it again later.
 var ErrStoreFull = errors.New("the store of open runs is full")
 
+// storePerm: the store holds what senders sent, for this process alone,
+// whatever the run files' permissions.
+const storePerm = 0o600
+
 // storeDirName is the store's directory inside the exporter's directory.
 const storeDirName = ".openruns"
 
@@ -67,7 +71,6 @@ const (
 // accounted.
 type runStore struct {
 	dir  string
-	perm os.FileMode
 	sync bool
 	lim  storeLimits
 	lock *os.File // holds the store's flock: one process per store
@@ -141,11 +144,11 @@ func segName(n uint32) string { return fmt.Sprintf("%08d%s", n, segSuffix) }
 
 // openStore opens (creating it) the store in dir and returns it with what
 // it held: the runs that were open when its last user stopped.
-func openStore(dir, filesDir string, perm os.FileMode, syncEach bool, lim storeLimits) (*runStore, []*storedRun, error) {
+func openStore(dir, filesDir string, syncEach bool, lim storeLimits) (*runStore, []*storedRun, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("jsonrun: store %s: %w", dir, err)
 	}
-	lock, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, perm)
+	lock, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, storePerm)
 	if err != nil {
 		return nil, nil, fmt.Errorf("jsonrun: store %s: %w", dir, err)
 	}
@@ -153,7 +156,7 @@ func openStore(dir, filesDir string, perm os.FileMode, syncEach bool, lim storeL
 		lock.Close()
 		return nil, nil, fmt.Errorf("jsonrun: store %s is in use by another process", dir)
 	}
-	s := &runStore{dir: dir, filesDir: filesDir, perm: perm, sync: syncEach, lim: lim, lock: lock, segs: map[uint32]*segment{}}
+	s := &runStore{dir: dir, filesDir: filesDir, sync: syncEach, lim: lim, lock: lock, segs: map[uint32]*segment{}}
 	s.cond = sync.NewCond(&s.mu)
 	stored, err := s.load()
 	if err != nil {
@@ -277,7 +280,7 @@ func (s *runStore) scan(seg *segment, byID map[string]*storedRun, order *[]*stor
 // roll makes segment n the one appended to. s.mu must be held, or the
 // store not yet shared.
 func (s *runStore) roll(n uint32) error {
-	f, err := os.OpenFile(filepath.Join(s.dir, segName(n)), os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, s.perm)
+	f, err := os.OpenFile(filepath.Join(s.dir, segName(n)), os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, storePerm)
 	if err != nil {
 		return fmt.Errorf("jsonrun: store: %w", err)
 	}

@@ -29,7 +29,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -261,15 +260,6 @@ func openRuns(o options) error {
 	return nil
 }
 
-// cpuTime is the CPU time this process used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // memory returns VmRSS and VmHWM in bytes (Linux).
 func memory() (rss, hwm int64) {
 	b, err := os.ReadFile("/proc/self/status")
@@ -309,11 +299,7 @@ func diskBytes(dir string) int64 {
 			return nil
 		}
 		if fi, err := d.Info(); err == nil {
-			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-				n += st.Blocks * 512
-			} else {
-				n += fi.Size()
-			}
+			n += allocated(fi)
 		}
 		return nil
 	})
