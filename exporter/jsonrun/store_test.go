@@ -352,3 +352,68 @@ func BenchmarkCollectorRuns(b *testing.B) {
 		})
 	}
 }
+
+// TestStoreFilesArePrivate: the store holds what senders sent; its files
+// are the process's alone (0600), whatever the run files' permissions.
+func TestStoreFilesArePrivate(t *testing.T) {
+	dir := t.TempDir()
+	exp := storeExporter(t, dir, jsonrun.WithFilePerm(0o644))
+	t.Cleanup(func() { exp.Shutdown(t.Context()) })
+	if err := exportErr(t, exp, storeStage(1, 2, "build")); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, ".openruns", "*"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("store files %v, %v", files, err)
+	}
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", filepath.Base(f), fi.Mode().Perm())
+		}
+	}
+}
+
+// TestStoreConcurrentSafeGroupCommit: requests from many goroutines at
+// once, with journal.sync (fsyncs shared across the requests that wait
+// together), each open, fill and finish runs; every run file is whole and
+// the store is empty after.
+func TestStoreConcurrentSafeGroupCommit(t *testing.T) {
+	const producers, runs = 6, 20
+	dir := t.TempDir()
+	exp := storeExporter(t, dir, jsonrun.WithJournalSync())
+	t.Cleanup(func() { exp.Shutdown(t.Context()) })
+	errs := make(chan error, producers)
+	for p := range producers {
+		go func() {
+			var err error
+			for i := range runs {
+				n := p*runs + i + 1
+				for s := byte(2); s < 5 && err == nil; s++ {
+					err = exportErr(t, exp, storeStage(n, s, fmt.Sprintf("s%d", s)))
+				}
+				if err == nil {
+					err = exportErr(t, exp, storeRoot(n, 3))
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range producers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	for n := 1; n <= producers*runs; n++ {
+		r := readRun(t, filepath.Join(dir, storeRunID(n)+".json"))
+		if r.Status != jsonrun.StatusOK || len(r.Stages) != 3 {
+			t.Errorf("run %d: status %s, %d stages", n, r.Status, len(r.Stages))
+		}
+	}
+	if st := exp.Stats(); st.OpenRuns != 0 {
+		t.Errorf("%d runs still open", st.OpenRuns)
+	}
+}
