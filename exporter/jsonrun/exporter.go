@@ -310,6 +310,7 @@ func (e *Exporter) evictLocked() []*openRun {
 	runs := evicted[:0]
 	for _, r := range evicted {
 		if r.pending {
+			e.router.dropped.Add(int64(r.stages.n))
 			e.router.dropBucket(r, &e.runs)
 		} else {
 			runs = append(runs, r)

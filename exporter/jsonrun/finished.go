@@ -95,6 +95,11 @@ type Stats struct {
 	// ExpiredRuns counts runs written as incomplete because their run
 	// span had not come in time (WithOpenRunTimeout).
 	ExpiredRuns int64
+	// DroppedSpans counts spans that waited for their trace's run
+	// (WithPendingSpans) and were dropped: the run did not show up in
+	// time, too many waited, the memory bound evicted them, or the
+	// exporter shut down.
+	DroppedSpans int64
 	// OpenRuns is how many runs are open now.
 	OpenRuns int64
 	// StoreBytes is the size of the store of open runs on disk now.
@@ -116,6 +121,7 @@ func (e *Exporter) Stats() Stats {
 		LateStages:    e.count.lateStages.Load(),
 		RefusedFull:   e.count.refusedFull.Load(),
 		ExpiredRuns:   e.count.expiredRuns.Load(),
+		DroppedSpans:  e.router.dropped.Load(),
 	}
 	e.mu.Lock()
 	st.OpenRuns = int64(len(e.runs.byID))

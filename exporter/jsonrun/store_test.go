@@ -417,3 +417,20 @@ func TestStoreConcurrentSafeGroupCommit(t *testing.T) {
 		t.Errorf("%d runs still open", st.OpenRuns)
 	}
 }
+
+// TestDroppedWaitingSpansCounted: spans that wait for their trace's run
+// (WithPendingSpans) and are dropped when it does not come are counted.
+func TestDroppedWaitingSpansCounted(t *testing.T) {
+	clock := newFakeClock()
+	exp, _ := newExporter(t, jsonrun.WithPendingSpans(time.Minute), jsonrun.WithTestClock(clock))
+	if err := exportErr(t, exp, foreignSpan(1, 2, 1, "query", 0, 1), foreignSpan(1, 3, 1, "query", 1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(2 * time.Minute)
+	if err := exportErr(t, exp, foreignSpan(2, 2, 1, "query", 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := exp.Stats().DroppedSpans; got != 2 {
+		t.Errorf("DroppedSpans = %d, want the 2 spans of the trace whose run never came", got)
+	}
+}

@@ -28,6 +28,7 @@ type TelemetryBuilder struct {
 	meter                           metric.Meter
 	mu                              sync.Mutex
 	registrations                   []metric.Registration
+	ExporterJsonrunDroppedSpans     metric.Int64ObservableCounter
 	ExporterJsonrunExpiredRuns      metric.Int64ObservableCounter
 	ExporterJsonrunLateSpans        metric.Int64ObservableCounter
 	ExporterJsonrunOpenRuns         metric.Int64ObservableGauge
@@ -47,6 +48,21 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterExporterJsonrunDroppedSpansCallback sets callback for observable ExporterJsonrunDroppedSpans metric.
+func (builder *TelemetryBuilder) RegisterExporterJsonrunDroppedSpansCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ExporterJsonrunDroppedSpans, obs: o})
+		return nil
+	}, builder.ExporterJsonrunDroppedSpans)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
 }
 
 // RegisterExporterJsonrunExpiredRunsCallback sets callback for observable ExporterJsonrunExpiredRuns metric.
@@ -182,6 +198,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ExporterJsonrunDroppedSpans, err = builder.meter.Int64ObservableCounter(
+		"otelcol_exporter_jsonrun_dropped_spans",
+		metric.WithDescription("Spans that waited for their trace's run (run_wait) and were dropped because it did not show up in time, too many waited, or the memory bound evicted them. [Development]"),
+		metric.WithUnit("{span}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ExporterJsonrunExpiredRuns, err = builder.meter.Int64ObservableCounter(
 		"otelcol_exporter_jsonrun_expired_runs",
 		metric.WithDescription("Runs written as incomplete because their run span did not arrive within open_run_timeout. [Development]"),
