@@ -35,6 +35,8 @@ type runExporter struct {
 
 	mu  sync.Mutex
 	exp *jsonrun.Exporter // set by start
+	// seen is the exporter's Stats as last logged (logChanges).
+	seen jsonrun.Stats
 }
 
 func newRunExporter(cfg *Config, set component.TelemetrySettings) (*runExporter, error) {
@@ -133,6 +135,32 @@ func (e *runExporter) shutdown(ctx context.Context) error {
 	return exp.Shutdown(ctx)
 }
 
+// logChanges logs, one line each, the spans that the exporter merged late,
+// dropped or refused since it last looked (the refusals of a full store
+// are logged by refused, with their request).
+func (e *runExporter) logChanges(exp *jsonrun.Exporter) {
+	now := exp.Stats()
+	e.mu.Lock()
+	was := e.seen
+	e.seen = now
+	e.mu.Unlock()
+	if n := now.LateStages - was.LateStages; n > 0 {
+		e.logger.Info("stages merged into run files already written", zap.Int64("count", n))
+	}
+	if n := now.DroppedSpans - was.DroppedSpans; n > 0 {
+		e.logger.Warn("spans dropped: their trace's run did not show up within run_wait, or too many waited", zap.Int64("count", n))
+	}
+	if n := now.RefusedRoots - was.RefusedRoots; n > 0 {
+		e.logger.Warn("run spans refused: another span owns their run", zap.Int64("count", n))
+	}
+	if n := now.RefusedStages - was.RefusedStages; n > 0 {
+		e.logger.Warn("late stages refused: their run file could not be merged into", zap.Int64("count", n))
+	}
+	if n := now.ExpiredRuns - was.ExpiredRuns; n > 0 {
+		e.logger.Warn("runs written as incomplete: their run span did not arrive within open_run_timeout", zap.Int64("count", n))
+	}
+}
+
 // retryAfter is how long a sender refused for a full store is asked to
 // wait (gRPC RetryInfo; OTLP/HTTP senders back off on 429 by themselves).
 const retryAfter = 5 * time.Second
@@ -150,6 +178,7 @@ func (e *runExporter) pushTraces(ctx context.Context, td ptrace.Traces) error {
 		e.logger.Warn("spans with invalid trace or span ids dropped", zap.Int("count", n), zap.Stringer("why", rejected))
 	}
 	err := exp.ExportSpans(ctx, spans)
+	e.logChanges(exp)
 	if err == nil {
 		return nil
 	}
