@@ -139,8 +139,8 @@ func (e *runExporter) shutdown(ctx context.Context) error {
 // dropped or refused since it last looked (the refusals of a full store
 // are logged by refused, with their request).
 func (e *runExporter) logChanges(exp *jsonrun.Exporter) {
-	now := exp.Stats()
 	e.mu.Lock()
+	now := exp.Stats() // under e.mu: each change is logged once
 	was := e.seen
 	e.seen = now
 	e.mu.Unlock()
