@@ -73,6 +73,9 @@ type JournalConfig struct {
 // refused with a code their senders retry (gRPC RESOURCE_EXHAUSTED, HTTP
 // 429), never accepted and then lost.
 type StoreConfig struct {
+	// Directory holds the store; default <directory>/.openruns. Collectors
+	// that share a directory of run files need one each.
+	Directory string `mapstructure:"directory"`
 	// MaxOpenRuns is how many runs may be open at once.
 	MaxOpenRuns int `mapstructure:"max_open_runs"`
 	// MaxRunBytes bounds the bytes one open run holds.

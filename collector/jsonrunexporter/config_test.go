@@ -38,7 +38,7 @@ func TestLoadConfig(t *testing.T) {
 			RunWait: 5 * time.Second, LateSpanWait: 2 * time.Second, FilePermissions: "0600", RunRoots: RunRootsTraceRoot,
 			OpenRunTimeout: 10 * time.Minute,
 			Journal:        JournalConfig{Enabled: false, Sync: true}, Recover: false,
-			Store: StoreConfig{MaxOpenRuns: 500, MaxRunBytes: 65536, MaxBytes: 10 << 20},
+			Store: StoreConfig{Directory: "./store-a", MaxOpenRuns: 500, MaxRunBytes: 65536, MaxBytes: 10 << 20},
 		}},
 		{id: component.NewIDWithName(Type, "nodir"), wantErr: []string{"directory is required"}},
 		{id: component.NewIDWithName(Type, "bad"), wantErr: []string{

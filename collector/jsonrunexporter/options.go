@@ -35,7 +35,8 @@ func jsonrunOptions(c *Config) ([]jsonrun.Option, error) {
 		// every run, a crash would lose the stages it holds. They are kept
 		// in one bounded store, not a file per run.
 		opts = append(opts, jsonrun.WithJournalAllRuns(), jsonrun.WithRunStore(),
-			jsonrun.WithStoreLimits(c.Store.MaxOpenRuns, c.Store.MaxRunBytes, c.Store.MaxBytes))
+			jsonrun.WithStoreLimits(c.Store.MaxOpenRuns, c.Store.MaxRunBytes, c.Store.MaxBytes),
+			jsonrun.WithStoreDir(c.Store.Directory))
 	}
 	if c.OpenRunTimeout > 0 {
 		opts = append(opts, jsonrun.WithOpenRunTimeout(c.OpenRunTimeout))

@@ -33,6 +33,7 @@ type config struct {
 	// store: open runs live in one store (WithRunStore), bounded by
 	// storeLim.
 	store    bool
+	storeDir string // "": <dir>/.openruns
 	storeLim storeLimits
 	// openTimeout: a run without its run span for this long is written
 	// as incomplete (0: never).
@@ -248,6 +249,19 @@ func WithStoreLimits(openRuns int, runBytes, totalBytes int64) Option {
 		if totalBytes > 0 {
 			c.storeLim.totalBytes = totalBytes
 			c.storeLim.segBytes = min(defaultSegmentBytes, max(totalBytes/16, 64<<10))
+		}
+		return c
+	})
+}
+
+// WithStoreDir puts the store of open runs (WithRunStore) in dir instead
+// of <dir>/.openruns. One process at a time holds a store: exporters of
+// several processes that share a directory of run files each need their
+// own. An empty dir is ignored.
+func WithStoreDir(dir string) Option {
+	return optionFunc(func(c config) config {
+		if dir != "" {
+			c.storeDir = dir
 		}
 		return c
 	})

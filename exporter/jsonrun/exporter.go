@@ -86,7 +86,11 @@ func New(opts ...Option) (*Exporter, error) {
 		router: newTraceRouter(cfg.pendingWait),
 	}
 	if cfg.store {
-		st, stored, err := openStore(filepath.Join(cfg.dir, storeDirName), cfg.dir, cfg.journalSync, cfg.storeLim)
+		dir := cfg.storeDir
+		if dir == "" {
+			dir = filepath.Join(cfg.dir, storeDirName)
+		}
+		st, stored, err := openStore(dir, cfg.dir, cfg.journalSync, cfg.storeLim)
 		if err != nil {
 			return nil, err
 		}

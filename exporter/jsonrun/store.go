@@ -154,7 +154,7 @@ func openStore(dir, filesDir string, syncEach bool, lim storeLimits) (*runStore,
 	}
 	if free, err := fsutil.TryLockExclusive(lock); err != nil || !free {
 		lock.Close()
-		return nil, nil, fmt.Errorf("jsonrun: store %s is in use by another process", dir)
+		return nil, nil, fmt.Errorf("jsonrun: the store of open runs %s is in use by another process: processes that share a directory need a store each", dir)
 	}
 	s := &runStore{dir: dir, filesDir: filesDir, sync: syncEach, lim: lim, lock: lock, segs: map[uint32]*segment{}}
 	s.cond = sync.NewCond(&s.mu)
