@@ -434,3 +434,21 @@ func TestDroppedWaitingSpansCounted(t *testing.T) {
 		t.Errorf("DroppedSpans = %d, want the 2 spans of the trace whose run never came", got)
 	}
 }
+
+// TestStoreHeldByOneProcess: a second exporter on the same store is
+// refused, with what to do; one with a store of its own, on the same
+// directory of run files, starts.
+func TestStoreHeldByOneProcess(t *testing.T) {
+	dir := t.TempDir()
+	exp := storeExporter(t, dir)
+	t.Cleanup(func() { exp.Shutdown(t.Context()) })
+	_, err := jsonrun.New(jsonrun.WithDir(dir), jsonrun.WithRunStore())
+	if err == nil || !strings.Contains(err.Error(), "need a store each") {
+		t.Errorf("second exporter on one store: %v; want a refusal that says what to do", err)
+	}
+	other, err := jsonrun.New(jsonrun.WithDir(dir), jsonrun.WithRunStore(), jsonrun.WithStoreDir(filepath.Join(dir, ".openruns-b")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Shutdown(t.Context())
+}
