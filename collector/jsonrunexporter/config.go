@@ -42,8 +42,13 @@ type Config struct {
 	// RunRoots is the rule for a run's root span: "attribute" (default) or
 	// "trace_root".
 	RunRoots string `mapstructure:"run_roots"`
+	// OpenRunTimeout writes a run whose run span has not arrived this long
+	// after its first span as incomplete; 0 keeps such runs open.
+	OpenRunTimeout time.Duration `mapstructure:"open_run_timeout"`
 	// Journal of open runs, for crash safety.
 	Journal JournalConfig `mapstructure:"journal"`
+	// Store bounds the store of open runs (with the journal on).
+	Store StoreConfig `mapstructure:"store"`
 	// Recover, on start, the journals that dead owners (a killed Collector)
 	// left in Directory: their runs are taken over and finished when their
 	// root span arrives. On by default.
@@ -63,6 +68,22 @@ type JournalConfig struct {
 	Sync bool `mapstructure:"sync"`
 }
 
+// StoreConfig bounds the store that holds every open run's stages on disk
+// (<directory>/.openruns) while the journal is on. Past a bound, spans are
+// refused with a code their senders retry (gRPC RESOURCE_EXHAUSTED, HTTP
+// 429), never accepted and then lost.
+type StoreConfig struct {
+	// Directory holds the store; default <directory>/.openruns. Collectors
+	// that share a directory of run files need one each.
+	Directory string `mapstructure:"directory"`
+	// MaxOpenRuns is how many runs may be open at once.
+	MaxOpenRuns int `mapstructure:"max_open_runs"`
+	// MaxRunBytes bounds the bytes one open run holds.
+	MaxRunBytes int64 `mapstructure:"max_run_bytes"`
+	// MaxBytes bounds the store's bytes on disk.
+	MaxBytes int64 `mapstructure:"max_bytes"`
+}
+
 var _ component.Config = (*Config)(nil)
 
 // Validate says what is wrong with the configuration, in the user's words.
@@ -79,6 +100,18 @@ func (c *Config) Validate() error {
 	}
 	if c.LateSpanWait < 0 {
 		errs = append(errs, fmt.Errorf("late_span_wait must not be negative, got %s", c.LateSpanWait))
+	}
+	if c.OpenRunTimeout < 0 {
+		errs = append(errs, fmt.Errorf("open_run_timeout must not be negative, got %s", c.OpenRunTimeout))
+	}
+	if c.Store.MaxOpenRuns < 1 {
+		errs = append(errs, fmt.Errorf("store.max_open_runs must be at least 1, got %d", c.Store.MaxOpenRuns))
+	}
+	if c.Store.MaxRunBytes < 4096 {
+		errs = append(errs, fmt.Errorf("store.max_run_bytes must be at least 4096, got %d", c.Store.MaxRunBytes))
+	}
+	if c.Store.MaxBytes < c.Store.MaxRunBytes {
+		errs = append(errs, fmt.Errorf("store.max_bytes (%d) must be at least store.max_run_bytes (%d)", c.Store.MaxBytes, c.Store.MaxRunBytes))
 	}
 	if _, err := c.perm(); err != nil {
 		errs = append(errs, err)

@@ -36,12 +36,16 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(Type, "custom"), want: &Config{
 			Directory: "./runs", History: "./runs/history.jsonl", MaxPendingRuns: 10,
 			RunWait: 5 * time.Second, LateSpanWait: 2 * time.Second, FilePermissions: "0600", RunRoots: RunRootsTraceRoot,
-			Journal: JournalConfig{Enabled: false, Sync: true}, Recover: false,
+			OpenRunTimeout: 10 * time.Minute,
+			Journal:        JournalConfig{Enabled: false, Sync: true}, Recover: false,
+			Store: StoreConfig{Directory: "./store-a", MaxOpenRuns: 500, MaxRunBytes: 65536, MaxBytes: 10 << 20},
 		}},
 		{id: component.NewIDWithName(Type, "nodir"), wantErr: []string{"directory is required"}},
 		{id: component.NewIDWithName(Type, "bad"), wantErr: []string{
 			"max_pending_runs must be at least 1", "run_wait must not be negative", "late_span_wait must not be negative",
 			"file_permissions 0044 would not let the Collector read and write", `run_roots must be "attribute" or "trace_root", got "everything"`,
+			"open_run_timeout must not be negative", "store.max_open_runs must be at least 1", "store.max_run_bytes must be at least 4096",
+			"store.max_bytes (10) must be at least store.max_run_bytes (100)",
 		}},
 		{id: component.NewIDWithName(Type, "tracerootnowait"), wantErr: []string{"run_roots: trace_root needs a run_wait above 0"}},
 		{id: component.NewIDWithName(Type, "badperm"), wantErr: []string{`file_permissions must be octal permission bits such as "0644", got "rw-r--r--"`}},

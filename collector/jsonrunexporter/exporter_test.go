@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stage-tracker/stage-tracker/collector/jsonrunexporter/internal/metadata"
 	"github.com/stage-tracker/stage-tracker/runfile"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -17,10 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const tracker = "github.com/stage-tracker/stage-tracker/tracker"
 
@@ -95,7 +93,7 @@ func TestFactory(t *testing.T) {
 	if f.Type().String() != "jsonrun" {
 		t.Errorf("type = %s", f.Type())
 	}
-	if got := f.TracesStability(); got != stability {
+	if got := f.TracesStability(); got != metadata.TracesStability {
 		t.Errorf("stability = %v", got)
 	}
 	if _, err := f.CreateMetrics(context.Background(), exportertest.NewNopSettings(Type), f.CreateDefaultConfig()); err == nil {

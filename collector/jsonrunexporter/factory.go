@@ -8,22 +8,18 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
-)
 
-const (
-	// typeStr is the exporter's type in Collector configuration.
-	typeStr = "jsonrun"
-	// stability of the traces signal, the only one it takes.
-	stability = component.StabilityLevelAlpha
+	"github.com/stage-tracker/stage-tracker/collector/jsonrunexporter/internal/metadata"
+	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 )
 
 // Type is the component type of the exporter, "jsonrun".
-var Type = component.MustNewType(typeStr)
+var Type = metadata.Type
 
 // NewFactory returns the factory of the jsonrun exporter.
 func NewFactory() exporter.Factory {
-	return exporter.NewFactory(Type, createDefaultConfig,
-		exporter.WithTraces(createTraces, stability))
+	return exporter.NewFactory(metadata.Type, createDefaultConfig,
+		exporter.WithTraces(createTraces, metadata.TracesStability))
 }
 
 func createDefaultConfig() component.Config {
@@ -31,10 +27,16 @@ func createDefaultConfig() component.Config {
 		MaxPendingRuns:  1024,
 		RunWait:         30 * time.Second,
 		LateSpanWait:    5 * time.Second,
+		OpenRunTimeout:  time.Hour,
 		FilePermissions: "0644",
 		RunRoots:        RunRootsAttribute,
 		Journal:         JournalConfig{Enabled: true},
-		Recover:         true,
+		Store: StoreConfig{
+			MaxOpenRuns: jsonrun.DefaultMaxOpenRuns,
+			MaxRunBytes: jsonrun.DefaultMaxRunBytes,
+			MaxBytes:    jsonrun.DefaultMaxStoreBytes,
+		},
+		Recover: true,
 	}
 }
 

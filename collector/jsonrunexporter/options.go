@@ -32,8 +32,14 @@ func jsonrunOptions(c *Config) ([]jsonrun.Option, error) {
 	}
 	if c.Journal.Enabled {
 		// This process only receives ended spans: without a journal for
-		// every run, a crash would lose the stages it holds.
-		opts = append(opts, jsonrun.WithJournalAllRuns())
+		// every run, a crash would lose the stages it holds. They are kept
+		// in one bounded store, not a file per run.
+		opts = append(opts, jsonrun.WithJournalAllRuns(), jsonrun.WithRunStore(),
+			jsonrun.WithStoreLimits(c.Store.MaxOpenRuns, c.Store.MaxRunBytes, c.Store.MaxBytes),
+			jsonrun.WithStoreDir(c.Store.Directory))
+	}
+	if c.OpenRunTimeout > 0 {
+		opts = append(opts, jsonrun.WithOpenRunTimeout(c.OpenRunTimeout))
 	}
 	if c.Journal.Sync {
 		opts = append(opts, jsonrun.WithJournalSync())

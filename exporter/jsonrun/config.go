@@ -30,6 +30,14 @@ type config struct {
 	dirOnly bool
 	// recover: NewProcessor recovers the directory's orphaned journals.
 	recover bool
+	// store: open runs live in one store (WithRunStore), bounded by
+	// storeLim.
+	store    bool
+	storeDir string // "": <dir>/.openruns
+	storeLim storeLimits
+	// openTimeout: a run without its run span for this long is written
+	// as incomplete (0: never).
+	openTimeout time.Duration
 }
 
 // DefaultDir is where run files go unless WithDir or the run's
@@ -47,6 +55,12 @@ func newConfig(opts []Option) config {
 		maxPendingRuns: DefaultMaxPendingRuns,
 		clock:          realClock{},
 		recover:        true,
+		storeLim: storeLimits{
+			openRuns:   DefaultMaxOpenRuns,
+			runBytes:   DefaultMaxRunBytes,
+			totalBytes: DefaultMaxStoreBytes,
+			segBytes:   defaultSegmentBytes,
+		},
 	}
 	for _, o := range opts {
 		c = o.apply(c)
@@ -193,6 +207,73 @@ func WithRunFilesInDirOnly() Option {
 func WithoutRecovery() Option {
 	return optionFunc(func(c config) config {
 		c.recover = false
+		return c
+	})
+}
+
+// WithRunStore keeps the events of every open run in one store in the
+// exporter's directory (<dir>/.openruns, a log of segment files, one
+// process at a time), instead of a journal file per run: a process that
+// holds many open runs at once (a Collector) then holds a handful of
+// files and a few hundred bytes of memory per run. Every span a call to
+// ExportSpans accepts is on disk when it returns (WithJournalSync: on the
+// device), in one write for the call, with one fsync shared by the calls
+// that wait together. The store is bounded (WithStoreLimits): past a
+// bound a span is refused with an error wrapping ErrStoreFull and not
+// kept. New opens the store; Resume takes over the runs a previous
+// process left in it; Shutdown closes it, Detach keeps its open runs for
+// the next exporter.
+//
+// The store is for exporters fed ended spans (ExportSpans); a
+// Processor's runs and the journals that stagetrack's commands share
+// across processes keep their per-run journal files.
+func WithRunStore() Option {
+	return optionFunc(func(c config) config {
+		c.store = true
+		return c
+	})
+}
+
+// WithStoreLimits bounds the store of open runs (WithRunStore): at most
+// openRuns runs open at once, runBytes bytes of events per run, and
+// totalBytes bytes on disk. Values below 1 keep the defaults
+// (DefaultMaxOpenRuns, DefaultMaxRunBytes, DefaultMaxStoreBytes).
+func WithStoreLimits(openRuns int, runBytes, totalBytes int64) Option {
+	return optionFunc(func(c config) config {
+		if openRuns > 0 {
+			c.storeLim.openRuns = openRuns
+		}
+		if runBytes > 0 {
+			c.storeLim.runBytes = runBytes
+		}
+		if totalBytes > 0 {
+			c.storeLim.totalBytes = totalBytes
+			c.storeLim.segBytes = min(defaultSegmentBytes, max(totalBytes/16, 64<<10))
+		}
+		return c
+	})
+}
+
+// WithStoreDir puts the store of open runs (WithRunStore) in dir instead
+// of <dir>/.openruns. One process at a time holds a store: exporters of
+// several processes that share a directory of run files each need their
+// own. An empty dir is ignored.
+func WithStoreDir(dir string) Option {
+	return optionFunc(func(c config) config {
+		if dir != "" {
+			c.storeDir = dir
+		}
+		return c
+	})
+}
+
+// WithOpenRunTimeout writes a run whose run span has not arrived d after
+// its first span as incomplete (its run file says why), so that a run
+// whose root never comes ends, and frees what it held. A run span that
+// comes later completes that file. The default, 0, keeps such runs open.
+func WithOpenRunTimeout(d time.Duration) Option {
+	return optionFunc(func(c config) config {
+		c.openTimeout = max(d, 0)
 		return c
 	})
 }

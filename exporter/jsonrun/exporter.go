@@ -58,6 +58,12 @@ type Exporter struct {
 	// not joinable, or detached for a later Resume.
 	closed recentRuns
 	count  counters
+	// store holds the open runs' events when WithRunStore asks (store.go);
+	// stored are the runs it held when opened, for Resume.
+	store  *runStore
+	stored []*storedRun
+	// expiry ends runs whose run span does not come (WithOpenRunTimeout).
+	expiry expiry
 	lateMu sync.Mutex     // serialises late merges (finished.go)
 	wg     sync.WaitGroup // WithLateStageWait's timers that may be running
 }
@@ -71,14 +77,26 @@ func New(opts ...Option) (*Exporter, error) {
 		return nil, fmt.Errorf("jsonrun: file permission %v would not let the owner read and write run files", cfg.perm)
 	}
 	host, _ := os.Hostname()
-	return &Exporter{
+	e := &Exporter{
 		cfg:    cfg,
 		w:      runWriter{dir: cfg.dir, history: cfg.history, perm: cfg.perm, dirOnly: cfg.dirOnly},
 		host:   host,
 		res:    newResults(),
 		runs:   newRunTable(cfg.maxPendingRuns),
 		router: newTraceRouter(cfg.pendingWait),
-	}, nil
+	}
+	if cfg.store {
+		dir := cfg.storeDir
+		if dir == "" {
+			dir = filepath.Join(cfg.dir, storeDirName)
+		}
+		st, stored, err := openStore(dir, cfg.dir, cfg.journalSync, cfg.storeLim)
+		if err != nil {
+			return nil, err
+		}
+		e.store, e.stored = st, stored
+	}
+	return e, nil
 }
 
 // Dir returns the directory the exporter writes run files and journals to.
@@ -96,6 +114,16 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 	var errs []error
 	for _, s := range spans {
 		if err := e.export(s, false); err != nil {
+			if errors.Is(err, ErrStoreFull) {
+				e.count.refusedFull.Add(1)
+			}
+			errs = append(errs, err)
+		}
+	}
+	if e.store != nil {
+		// One write for the call's lines, one fsync shared with the calls
+		// that wait now: the spans are on disk before the call returns.
+		if err := e.store.commit(); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -126,7 +154,10 @@ func (e *Exporter) export(s sdktrace.ReadOnlySpan, checkSampled bool) error {
 		root := newRootRecord(s)
 		return e.rootArrived(&root, runID)
 	case roleStage:
-		r, adopted, evicted, late := e.route(runID, s.SpanContext().TraceID(), nil)
+		r, adopted, evicted, late, err := e.route(runID, s.SpanContext().TraceID(), nil)
+		if err != nil {
+			return err
+		}
 		if late {
 			return e.mergeLate(runID, nil, []stageRecord{newStageRecord(s, &e.procs)})
 		}
@@ -202,27 +233,51 @@ func (e *Exporter) traceHasRun(tid trace.TraceID) bool {
 // waited for the trace are returned, to add, with the runs to evict to
 // make room. It returns nil when the exporter is shut down or the run is
 // closed here (the span is dropped), and late when the run is finished
-// (its span is merged into the run file).
-func (e *Exporter) route(runID string, tid trace.TraceID, j *runJournal) (_ *openRun, adopted []stageRecord, evicted []*openRun, late bool) {
+// (its span is merged into the run file). With WithRunStore a run is
+// opened only when the store has room; else the error wraps ErrStoreFull.
+func (e *Exporter) route(runID string, tid trace.TraceID, j *runJournal) (_ *openRun, adopted []stageRecord, evicted []*openRun, late bool, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopped {
-		return nil, nil, nil, false
+		return nil, nil, nil, false, nil
 	}
 	r := e.runs.get(runID)
 	if r == nil {
 		if e.closed.has(runID) {
-			return nil, nil, nil, false
+			return nil, nil, nil, false, nil
 		}
 		if e.finishedLocked(runID) {
-			return nil, nil, nil, true
+			return nil, nil, nil, true, nil
 		}
-		r = &openRun{id: runID, journal: j}
-		e.runs.add(r)
+		r, err = e.openLocked(runID, j)
+		if err != nil {
+			return nil, nil, nil, false, err
+		}
 		e.runs.hold(r)
 		evicted = e.evictLocked()
 	}
-	return r, e.router.link(r, tid, &e.runs), evicted, false
+	return r, e.router.link(r, tid, &e.runs), evicted, false, nil
+}
+
+// openLocked opens the run runID, with journal j when not nil, else its
+// part of the store when there is one, and adds it to the open runs.
+// e.mu must be held.
+func (e *Exporter) openLocked(runID string, j *runJournal) (*openRun, error) {
+	now := e.cfg.clock.Now()
+	r := &openRun{id: runID, opened: now}
+	switch {
+	case j != nil:
+		r.journal = j
+	case e.store != nil:
+		sr, err := e.store.open(runID, now.UnixNano(), e.host)
+		if err != nil {
+			return nil, err
+		}
+		r.journal = sr
+	}
+	e.runs.add(r)
+	e.expireLaterLocked(r)
+	return r, nil
 }
 
 // addStages adds the stages that waited for r's trace, then rec when it
@@ -262,6 +317,7 @@ func (e *Exporter) evictLocked() []*openRun {
 	runs := evicted[:0]
 	for _, r := range evicted {
 		if r.pending {
+			e.router.dropped.Add(int64(r.stages.n))
 			e.router.dropBucket(r, &e.runs)
 		} else {
 			runs = append(runs, r)
@@ -360,6 +416,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		}
 	}
 	e.router.reset()
+	e.stopExpiryLocked()
 	e.mu.Unlock()
 	e.wg.Wait() // a wait that ended as Shutdown began finds nothing to do
 
@@ -373,6 +430,9 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 			// complete as far as it goes; without, incomplete.
 			errs = append(errs, e.finishTaken(r, roots[r]))
 		}
+	}
+	if e.store != nil {
+		errs = append(errs, e.store.close())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -415,8 +475,8 @@ func (e *Exporter) startJournal(root *rootRecord, runID string) error {
 		ev.Provenance = []byte(root.provenance) // left out by Append when not JSON
 	}
 	werr := j.write(journal.Append(nil, &ev))
-	r, adopted, evicted, _ := e.route(runID, root.traceID, j)
-	if r == nil || r.journal != j {
+	r, adopted, evicted, _, _ := e.route(runID, root.traceID, j)
+	if r == nil || r.journal != runLog(j) {
 		// Shut down, finished, or open already: this journal is not its.
 		// The run span is judged when it ends (rootArrived).
 		return errors.Join(werr, j.remove())

@@ -1,6 +1,10 @@
 package jsonrun
 
-import "go.opentelemetry.io/otel"
+import (
+	"errors"
+
+	"go.opentelemetry.io/otel"
+)
 
 // How an open run ends. Its run span arrives (rootArrived); the run is
 // taken off the open runs and marked finishing (markFinishingLocked, in
@@ -28,8 +32,18 @@ func (e *Exporter) rootArrived(root *rootRecord, runID string) error {
 	}
 	switch {
 	case r == nil:
-		r = &openRun{id: runID}
-		e.runs.add(r)
+		var err error
+		if e.cfg.lateWait > 0 {
+			// It waits: with a store, its root is kept there.
+			r, err = e.openLocked(runID, nil)
+		} else {
+			r = &openRun{id: runID, opened: e.cfg.clock.Now()}
+			e.runs.add(r)
+		}
+		if err != nil {
+			e.mu.Unlock()
+			return err
+		}
 	case r.joined:
 		e.mu.Unlock()
 		return e.refuseRoot(runID, root, "this process joined the run, which another process owns")
@@ -54,13 +68,25 @@ func (e *Exporter) rootArrived(root *rootRecord, runID string) error {
 			}
 		})
 		e.mu.Unlock()
+		var rerr error
+		if sr, ok := r.journal.(*storeRun); ok {
+			// Acknowledged, the root must outlive a crash during the
+			// wait: ExportSpans commits this line before it returns.
+			rerr = sr.writeRoot(root, e.cfg.clock.Now().UnixNano(), e.host)
+		}
 		// Adding the stages that waited may be all the run needs.
-		return e.addStages(r, adopted)
+		return errors.Join(rerr, e.addStages(r, adopted))
 	}
 	e.markFinishingLocked(r, root)
 	e.mu.Unlock()
 	if err := e.addStages(r, adopted); err != nil {
 		otel.Handle(err)
+	}
+	if sr, ok := r.journal.(*storeRun); ok {
+		// The store holds the run until its file is synced: with its root.
+		if err := sr.writeRoot(root, e.cfg.clock.Now().UnixNano(), e.host); err != nil {
+			otel.Handle(err)
+		}
 	}
 	return e.finishTaken(r, root)
 }

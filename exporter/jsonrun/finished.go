@@ -94,22 +94,48 @@ type Stats struct {
 	// case, urn:uuid:, braces, no dashes) are taken, as the lower-case
 	// dashed form.
 	BadRunIDs int64
+	// RefusedFull counts spans refused because the store of open runs
+	// was at a bound (WithRunStore; errors wrapping ErrStoreFull).
+	RefusedFull int64
+	// ExpiredRuns counts runs written as incomplete because their run
+	// span had not come in time (WithOpenRunTimeout).
+	ExpiredRuns int64
+	// DroppedSpans counts spans that waited for their trace's run
+	// (WithPendingSpans) and were dropped: the run did not show up in
+	// time, too many waited, the memory bound evicted them, or the
+	// exporter shut down.
+	DroppedSpans int64
+	// OpenRuns is how many runs are open now.
+	OpenRuns int64
+	// StoreBytes is the size of the store of open runs on disk now.
+	StoreBytes int64
 }
 
 // counters are Stats, updated without the exporter's lock.
 type counters struct {
 	refusedRoots, refusedStages, lateStages, badRunIDs atomic.Int64
+	refusedFull, expiredRuns                           atomic.Int64
 }
 
 // Stats returns what the exporter refused and merged late since New. It
 // is safe for concurrent use.
 func (e *Exporter) Stats() Stats {
-	return Stats{
+	st := Stats{
 		RefusedRoots:  e.count.refusedRoots.Load(),
 		RefusedStages: e.count.refusedStages.Load(),
 		LateStages:    e.count.lateStages.Load(),
 		BadRunIDs:     e.count.badRunIDs.Load(),
+		RefusedFull:   e.count.refusedFull.Load(),
+		ExpiredRuns:   e.count.expiredRuns.Load(),
+		DroppedSpans:  e.router.dropped.Load(),
 	}
+	e.mu.Lock()
+	st.OpenRuns = int64(len(e.runs.byID))
+	e.mu.Unlock()
+	if e.store != nil {
+		_, st.StoreBytes, _ = e.store.stats()
+	}
+	return st
 }
 
 // refuse counts a refused span and reports why, in one line, to the
@@ -226,7 +252,7 @@ func (e *Exporter) rootOfFinished(root *rootRecord, runID string) error {
 	e.mu.Lock()
 	f := e.done.get(runID)
 	e.mu.Unlock()
-	if f != nil {
+	if f != nil && f.root.IsValid() {
 		if f.root == root.spanID {
 			return nil
 		}

@@ -86,6 +86,37 @@ func stageFromEvent(ev *journal.Event) (stageRecord, error) {
 	}, nil
 }
 
+// runLog is where an open run keeps its events on disk: its own journal
+// file (runJournal), or its part of the exporter's store of open runs
+// (storeRun, WithRunStore). Both write the line format of
+// internal/journal, and both are safe for concurrent use.
+type runLog interface {
+	// write appends encoded events (whole lines).
+	write(lines []byte) error
+	// writeStage appends the start (end false) or end event of a stage.
+	writeStage(r *stageRecord, end bool) error
+	// failed returns the first write error, or nil.
+	failed() error
+	// foreign reports whether another process appended events.
+	foreign() bool
+	// detached reports whether the log is gone from under its run.
+	detached() bool
+	// read returns the run's events so far.
+	read() (journalContents, error)
+	// close stops writing and keeps the events, for recovery or a later
+	// exporter.
+	close() error
+	// remove discards the events: the run's file is written.
+	remove() error
+	// where names the log in messages.
+	where() string
+}
+
+var (
+	_ runLog = (*runJournal)(nil)
+	_ runLog = (*storeRun)(nil)
+)
+
 // runJournal is the open journal of one run in this process (see
 // journal.File), as the exporter's open runs use it. It is safe for
 // concurrent use.
@@ -132,6 +163,7 @@ func (j *runJournal) foreign() bool  { return j.Foreign() }
 func (j *runJournal) detached() bool { return j.Gone() }
 func (j *runJournal) close() error   { return j.Close() }
 func (j *runJournal) remove() error  { return wrapJournalErr(j.Remove()) }
+func (j *runJournal) where() string  { return j.path }
 
 // read parses what the journal's file holds now, other processes' events
 // included.

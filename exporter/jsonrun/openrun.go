@@ -74,7 +74,12 @@ type openRun struct {
 	// journal holds the run's events on disk: opened at the run span's start
 	// by a Processor, by Join, or at eviction (the spill). nil when there is
 	// none. Invariant: not nil when spilled or joined.
-	journal *runJournal
+	journal runLog
+	// why, when set, is why the run is written without its run span
+	// (WithOpenRunTimeout); else it is abandonedWhy.
+	why string
+	// opened is when the run was opened, for WithOpenRunTimeout.
+	opened time.Time
 	// spilled: evicted from memory; every stage is in journal only.
 	spilled bool
 	// done: writeFile, closeJoined or detach ran; later stages are dropped.
@@ -118,6 +123,11 @@ func (r *openRun) addStage(rec stageRecord) error {
 	}
 	if r.journal != nil {
 		err = r.journal.writeStage(&rec, true)
+		if _, shared := r.journal.(*storeRun); shared && err != nil {
+			// Not in the store: not kept at all, so that the span is
+			// refused, not acknowledged and then lost.
+			return err
+		}
 	}
 	if !r.marks.admit(&rec) {
 		return nil // the library span of a process that marks its stages
@@ -211,7 +221,11 @@ func (r *openRun) writeFile(root *rootRecord, w *runWriter) result {
 	)
 	switch {
 	case root == nil:
-		run, outputFile = r.abandonedRun(abandonedWhy)
+		why := abandonedWhy
+		if r.why != "" {
+			why = r.why
+		}
+		run, outputFile = r.abandonedRun(why)
 	case !merge && w.history == "" && r.stages.flat(root.spanID):
 		run, flat = assembleFlat(root, r.id, &r.stages), true
 	default:
@@ -235,13 +249,25 @@ func (r *openRun) writeFile(root *rootRecord, w *runWriter) result {
 		path string
 		err  error
 	)
+	// A run whose events and root the store holds is written without
+	// syncs: the store keeps it until a batch of files is synced
+	// (runStore.removeAfterSync), and a restart writes it again.
+	sr, shared := j.(*storeRun)
+	deferred := shared && root != nil && sr.hasRoot()
+	if deferred {
+		lazy := *w
+		lazy.lazy = true
+		w = &lazy
+	}
 	if flat {
 		path, err = w.writeFlat(run, &r.stages, root.proc, outputFile, true)
 	} else {
 		path, err = w.write(run, outputFile, root != nil)
 	}
 	r.stages = stageBuffer{}
-	if j != nil && err == nil {
+	if deferred && err == nil {
+		sr.s.removeAfterSync(sr, path)
+	} else if j != nil && err == nil {
 		err = j.remove()
 	} else if j != nil {
 		j.close()
@@ -263,7 +289,7 @@ func (r *openRun) abandonedRun(why string) (*Run, string) {
 			// A spill: stages only, the run span was never seen.
 			return assemble(nil, r.id, jc.ended, why), ""
 		default:
-			if rr, err := jc.recoveredRun(j.path, StatusIncomplete, why); err == nil {
+			if rr, err := jc.recoveredRun(j.where(), StatusIncomplete, why); err == nil {
 				return rr, jc.run.OutputFile
 			}
 		}
@@ -306,7 +332,7 @@ func (r *openRun) closeJoined() error {
 // A stage the journal saw start and never end is unfinished, ending with
 // the run (end); assemble merges the records of one span (merge.go). It
 // also returns the warnings reading the journal gave.
-func journalStages(local []stageRecord, end time.Time, j *runJournal) ([]stageRecord, []string) {
+func journalStages(local []stageRecord, end time.Time, j runLog) ([]stageRecord, []string) {
 	jc, err := j.read()
 	if err != nil {
 		return local, []string{"stages in the journal not read: " + err.Error()}

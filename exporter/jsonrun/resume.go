@@ -9,6 +9,7 @@ import (
 
 	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"github.com/stage-tracker/stage-tracker/internal/journal"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Resume takes over the journals in the exporter's directory that a process
@@ -27,6 +28,94 @@ import (
 // Recover. Call Resume before Recover, on a new exporter; it is safe for
 // concurrent use.
 func (e *Exporter) Resume(ctx context.Context) ([]string, error) {
+	ids, err := e.resumeStore(ctx)
+	if err != nil {
+		return ids, err
+	}
+	more, err := e.resumeJournals(ctx)
+	return append(ids, more...), err
+}
+
+// resumeStore takes over the runs the store of open runs held when New
+// opened it (WithRunStore): a run whose run span had arrived is written
+// now (it was waiting for late stages: later ones merge into its file),
+// a run whose file is on disk already gets what the store held merged
+// into it, and the others are open runs again, their stages in the
+// store, their timeout counted from when they first opened. It reads the
+// store once, in New: the time is that of its size, and it holds one
+// descriptor per segment.
+func (e *Exporter) resumeStore(ctx context.Context) ([]string, error) {
+	e.mu.Lock()
+	stored := e.stored
+	e.stored = nil
+	e.mu.Unlock()
+	var (
+		ids  []string
+		errs []error
+	)
+	for i, sr := range stored {
+		if err := ctx.Err(); err != nil {
+			// Not taken over: open in the store still, for the next start.
+			e.mu.Lock()
+			e.stored = stored[i:]
+			e.mu.Unlock()
+			return ids, err
+		}
+		id, err := e.resumeStored(sr)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids, errors.Join(errs...)
+}
+
+// resumeStored takes over one run of the store.
+func (e *Exporter) resumeStored(sr *storedRun) (string, error) {
+	var root *rootRecord
+	if sr.root != nil {
+		var err error
+		if root, err = rootOfEvent(sr.root); err != nil {
+			root = nil // its stages are kept; a root sent again finishes it
+		}
+	}
+	r := &openRun{id: sr.run.id, journal: sr.run, spilled: true, opened: fromUnixNano(sr.opened),
+		arrived: sr.ended, own: procCounts{{n: sr.ended}}}
+	e.mu.Lock()
+	switch {
+	case e.stopped || e.runs.get(r.id) != nil:
+		e.mu.Unlock()
+		return "", nil
+	case e.finishedLocked(r.id) && (root == nil || e.readable(r.id)):
+		// Written, and the store's done line lost in a crash: what it
+		// held merges into the file (a stage there already changes
+		// nothing). A file the crash left unreadable (written, not yet
+		// synced) is written again below, from the store.
+		e.mu.Unlock()
+		stages, _ := journalStages(nil, e.cfg.clock.Now(), sr.run)
+		if err := e.mergeLate(r.id, root, stages); err != nil {
+			return "", err
+		}
+		return "", sr.run.remove()
+	}
+	e.runs.add(r)
+	if root == nil {
+		e.expireLaterLocked(r)
+		e.mu.Unlock()
+		return r.id, nil
+	}
+	r.owner = root.spanID
+	e.router.link(r, root.traceID, &e.runs)
+	e.markFinishingLocked(r, root)
+	e.mu.Unlock()
+	return r.id, e.finishTaken(r, root)
+}
+
+// resumeJournals takes over the journal files of dead receiving
+// processes.
+func (e *Exporter) resumeJournals(ctx context.Context) ([]string, error) {
 	if !fsutil.LocksWork {
 		return nil, nil // nothing tells a live journal from a dead one
 	}
@@ -139,4 +228,15 @@ func (e *Exporter) Detach(ctx context.Context) error {
 	// What is left, Shutdown ends as always.
 	errs = append(errs, e.Shutdown(ctx))
 	return errors.Join(errs...)
+}
+
+// readable reports whether the run file of runID is on disk and reads as
+// that run's.
+func (e *Exporter) readable(runID string) bool {
+	path, ok := e.runFilePath(runID)
+	if !ok {
+		return false
+	}
+	run, err := runfile.ReadFile(path)
+	return err == nil && run.RunID == runID
 }

@@ -50,6 +50,10 @@ type traceRouter struct {
 	// for the sweep; it may hold buckets dropped already (pending unset),
 	// skipped there.
 	pendQ []*openRun
+	// dropped counts the spans that waited for their run and were
+	// dropped: it did not come in time, a bucket was full, the memory
+	// bound evicted it, or Shutdown came first (Stats.DroppedSpans).
+	dropped atomic.Int64
 }
 
 func newTraceRouter(wait time.Duration) traceRouter {
@@ -121,6 +125,7 @@ func (t *traceRouter) hold(tid trace.TraceID, rec stageRecord, now time.Time, me
 		b.stages.add(rec)
 	} else {
 		b.overflow++
+		t.dropped.Add(1)
 	}
 }
 
@@ -195,6 +200,7 @@ func (t *traceRouter) sweep(now time.Time, mem *runTable) {
 			return
 		}
 		if b.pending {
+			t.dropped.Add(int64(b.stages.n))
 			t.dropBucket(b, mem)
 		}
 		t.pendQ[0] = nil
@@ -205,6 +211,11 @@ func (t *traceRouter) sweep(now time.Time, mem *runTable) {
 // reset forgets every trace and drops every bucket, unwritten: at
 // Shutdown, waiting traces that never met their run are lost.
 func (t *traceRouter) reset() {
+	for _, b := range t.pendQ {
+		if b != nil && b.pending {
+			t.dropped.Add(int64(b.stages.n))
+		}
+	}
 	t.byTrace, t.pendQ = nil, nil
 	t.traced.Store(0)
 }

@@ -19,6 +19,9 @@ type runWriter struct {
 	history string
 	perm    os.FileMode
 	dirOnly bool // WithRunFilesInDirOnly: outputFile is ignored
+	// lazy: files are written without their syncs; the caller makes them
+	// durable (a run the store of open runs holds until fsutil.SyncFS).
+	lazy bool
 }
 
 // path returns where the run file of runID goes. Only a valid UUID becomes
@@ -74,7 +77,7 @@ func (w *runWriter) writeWith(run *Run, outputFile string, replace bool, encode 
 	if err != nil {
 		return "", err
 	}
-	if err := fsutil.WriteAtomic(path, w.perm, replace, encode); err != nil {
+	if err := fsutil.WriteAtomicSync(path, w.perm, replace, !w.lazy, encode); err != nil {
 		return "", fmt.Errorf("jsonrun: write run %s to %s: %w", run.RunID, path, err)
 	}
 	return path, nil

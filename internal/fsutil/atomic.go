@@ -18,7 +18,15 @@ import (
 // With replace, the rename replaces whatever is at path; a symlink there is
 // replaced itself, never followed. Without, a file already at path is left
 // as it is and the write fails with an error wrapping fs.ErrExist.
-func WriteAtomic(path string, perm os.FileMode, replace bool, write func(io.Writer) error) (err error) {
+func WriteAtomic(path string, perm os.FileMode, replace bool, write func(io.Writer) error) error {
+	return WriteAtomicSync(path, perm, replace, true, write)
+}
+
+// WriteAtomicSync is WriteAtomic, with the syncs only when sync is set:
+// without, the file is whole for every reader while the system runs, and
+// its durability is the caller's (SyncFS after a batch of writes), which
+// must be able to write it again after a crash.
+func WriteAtomicSync(path string, perm os.FileMode, replace, sync bool, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -40,8 +48,10 @@ func WriteAtomic(path string, perm os.FileMode, replace bool, write func(io.Writ
 	if err = f.Chmod(perm); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
-		return err
+	if sync {
+		if err = f.Sync(); err != nil {
+			return err
+		}
 	}
 	if replace {
 		err = os.Rename(tmp, path)
@@ -53,6 +63,9 @@ func WriteAtomic(path string, perm os.FileMode, replace bool, write func(io.Writ
 	}
 	if err = f.Close(); err != nil {
 		return err
+	}
+	if !sync {
+		return nil
 	}
 	// Make the rename itself durable. Some file systems refuse to sync a
 	// directory; the file is whole either way, so that is not an error.

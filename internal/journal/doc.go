@@ -17,6 +17,16 @@
 //	{"e":"start","t":…,"span_id":"…","parent_span_id":"…","name":"…","start":…}
 //	{"e":"end","t":…,"span_id":"…","parent_span_id":"…","name":"…","pid":…,"host":"…","start":…,"end":…,"failed":true,"error":"…","status":"…","data":{…},"data_error":"…","stack":"…"}
 //
+// The shared store of open runs (a Collector's exporter) keeps the lines
+// of many runs in one log of segment files: there every line carries
+// "run_id", and two more kinds appear:
+//
+//	{"e":"root","t":…,"run_id":"…","trace_id":"…","span_id":"…", …the run event's fields…,"start":…,"end":…,"failed":true,"error":"…","status":"…","stack":"…","stage_count":…,"tracker":true}
+//	{"e":"done","t":…,"run_id":"…"}
+//
+// A root is a run span that arrived and waits for the run's late stages;
+// done says the run's file is written and its earlier lines are dead.
+//
 // Ids are lower-case hex (trace 32 digits, span 16). A run event without
 // span_id is a spill: a run whose stages a process kept without having
 // seen its run span. "detached":true marks a run that stagetrack start

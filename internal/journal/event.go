@@ -29,6 +29,13 @@ const (
 	KindRun   = "run"   // the run started: ids, name, args, owner pid and host
 	KindStart = "start" // a stage started
 	KindEnd   = "end"   // a stage ended, with its whole record
+	// KindRoot is a run span that arrived at an exporter and waits for
+	// the run's late stages: its whole record, so that a restart finishes
+	// the run it acknowledged (the shared store of open runs).
+	KindRoot = "root"
+	// KindDone says that the run's file was written: the store's earlier
+	// lines of the run are dead.
+	KindDone = "done"
 )
 
 // Event is one journal line. Times are Unix nanoseconds, ids lower-case hex.
@@ -63,6 +70,12 @@ type Event struct {
 	Detached bool `json:"detached,omitempty"`
 	// CI is what stagetrack start saw of the CI job, for finish.
 	CI map[string]string `json:"ci,omitempty"`
+	// StageCount is a root's stage_tracker.run.stage_count; nil when the
+	// root did not say.
+	StageCount *int `json:"stage_count,omitempty"`
+	// Tracker marks a root that the tracker made: its stage count covers
+	// only its own process's stages.
+	Tracker bool `json:"tracker,omitempty"`
 }
 
 // Append encodes ev as one journal line and appends it to b. Args that are
@@ -120,6 +133,13 @@ func Append(b []byte, ev *Event) []byte {
 	if ev.Detached {
 		b = append(b, `,"detached":true`...)
 	}
+	if ev.StageCount != nil {
+		b = append(b, `,"stage_count":`...)
+		b = strconv.AppendInt(b, int64(*ev.StageCount), 10)
+	}
+	if ev.Tracker {
+		b = append(b, `,"tracker":true`...)
+	}
 	if len(ev.CI) > 0 {
 		b = append(b, `,"ci":{`...)
 		for i, k := range slices.Sorted(maps.Keys(ev.CI)) {
@@ -154,6 +174,10 @@ func appendRaw(b []byte, k string, v []byte) []byte {
 // bytes, times as Unix nanoseconds. AppendStage encodes it without
 // building an Event: the hot path of a journaled stage.
 type Stage struct {
+	// RunID is written on the line only when set: a run's own journal
+	// names its run once, in the run event; the shared store of open runs
+	// names it on every line.
+	RunID        string
 	SpanID       [8]byte
 	ParentSpanID [8]byte // zero: a child of the run span, or unknown
 	Name         string
@@ -183,6 +207,10 @@ func AppendStage(b []byte, s *Stage, end bool) []byte {
 	b = append(b, kind...)
 	b = append(b, `","t":`...)
 	b = strconv.AppendInt(b, t, 10)
+	if s.RunID != "" {
+		b = append(b, `,"run_id":`...)
+		b = jsonscalar.AppendText(b, s.RunID)
+	}
 	b = append(b, `,"span_id":"`...)
 	b = hex.AppendEncode(b, s.SpanID[:])
 	b = append(b, '"')
@@ -241,6 +269,7 @@ func AppendStage(b []byte, s *Stage, end bool) []byte {
 // StageOf returns the stage that a start or end event records.
 func StageOf(ev *Event) (Stage, error) {
 	s := Stage{
+		RunID:     ev.RunID,
 		Name:      ev.Name,
 		Start:     ev.Start,
 		End:       ev.End,
@@ -274,7 +303,7 @@ func StageOf(ev *Event) (Stage, error) {
 // StageEvent is the start (end false) or end Event of stage s: what
 // AppendStage writes, as an Event.
 func StageEvent(s *Stage, end bool) Event {
-	ev := Event{Kind: KindStart, T: s.Start, SpanID: hex.EncodeToString(s.SpanID[:]), Name: s.Name, Start: s.Start}
+	ev := Event{Kind: KindStart, T: s.Start, RunID: s.RunID, SpanID: hex.EncodeToString(s.SpanID[:]), Name: s.Name, Start: s.Start}
 	if s.ParentSpanID != [8]byte{} {
 		ev.ParentSpanID = hex.EncodeToString(s.ParentSpanID[:])
 	}
@@ -346,6 +375,17 @@ func Decode(line []byte) (Event, error) {
 	case KindStart, KindEnd:
 		if _, err := StageOf(&ev); err != nil {
 			return ev, err
+		}
+	case KindRoot:
+		if ev.RunID == "" {
+			return ev, errors.New("root event without run_id")
+		}
+		if _, err := ParseSpanID(ev.SpanID); err != nil {
+			return ev, err
+		}
+	case KindDone:
+		if ev.RunID == "" {
+			return ev, errors.New("done event without run_id")
 		}
 	default:
 		return ev, fmt.Errorf("unknown event %q", ev.Kind)
