@@ -40,6 +40,7 @@ type runRecord struct {
 	TraceID    string        `json:"trace_id"`
 	RootSpanID string        `json:"root_span_id"`
 	RootAcked  bool          `json:"root_acked"`
+	RootError  string        `json:"root_error,omitempty"`
 	Stages     []stageRecord `json:"stages"`
 }
 
@@ -48,6 +49,8 @@ type stageRecord struct {
 	Name   string `json:"name"`
 	Kind   string `json:"kind"`
 	Acked  bool   `json:"acked"`
+	// Error says why a stage was not acknowledged.
+	Error string `json:"error,omitempty"`
 }
 
 // generator holds the producers shared by all runs. It is safe for
@@ -119,8 +122,8 @@ func (g *generator) run(ctx context.Context, i int) (runRecord, error) {
 			st.Kind = kindExec
 			if g.o.stagetrack != "" && realExec < g.o.realExec {
 				realExec++
-				id, acked, err := g.realExec(ctx, runID, root, name)
-				st.SpanID, st.Acked = id, acked
+				id, why, err := g.realExec(ctx, runID, root, name)
+				st.SpanID, st.Acked, st.Error = id, why == "", why
 				if err != nil {
 					errs = append(errs, err)
 				}
@@ -132,7 +135,8 @@ func (g *generator) run(ctx context.Context, i int) (runRecord, error) {
 		case 2:
 			st.Kind = kindJSON
 			st.SpanID = newSpanID().String()
-			st.Acked = g.sendJSON(ctx, runID, root, name, st.SpanID)
+			st.Error = g.sendJSON(ctx, runID, root, name, st.SpanID)
+			st.Acked = st.Error == ""
 		}
 		rec.Stages = append(rec.Stages, st)
 	}
@@ -140,19 +144,20 @@ func (g *generator) run(ctx context.Context, i int) (runRecord, error) {
 	for i, st := range rec.Stages {
 		switch {
 		case st.Kind == kindGRPC:
-			rec.Stages[i].Acked = g.grpcAcks.acked(st.SpanID)
-		case st.Kind == kindExec && !st.Acked:
-			rec.Stages[i].Acked = g.httpAcks.acked(st.SpanID)
+			rec.Stages[i].Acked, rec.Stages[i].Error = g.grpcAcks.acked(st.SpanID)
+		case st.Kind == kindExec && st.Error == "" && !st.Acked:
+			rec.Stages[i].Acked, rec.Stages[i].Error = g.httpAcks.acked(st.SpanID)
 		}
 	}
-	rec.RootAcked = g.grpcAcks.acked(rec.RootSpanID)
+	rec.RootAcked, rec.RootError = g.grpcAcks.acked(rec.RootSpanID)
 	return rec, errors.Join(errs...)
 }
 
 // realExec runs `stagetrack exec` joined to the run; its command prints
 // the TRACEPARENT exec hands it, whose span id is the stage's. The stage
-// was acknowledged when exec exits 0 without a warning.
-func (g *generator) realExec(ctx context.Context, runID string, root trace.SpanContext, name string) (string, bool, error) {
+// was acknowledged when exec exits 0 without a warning; else why says why
+// not.
+func (g *generator) realExec(ctx context.Context, runID string, root trace.SpanContext, name string) (id, why string, err error) {
 	cmd := exec.CommandContext(ctx, g.o.stagetrack, "exec", "--stage", name, "--dir", g.o.scratch,
 		"--", "sh", "-c", `printf '%s\n' "$TRACEPARENT"`)
 	cmd.Env = append(os.Environ(),
@@ -163,22 +168,22 @@ func (g *generator) realExec(ctx context.Context, runID string, root trace.SpanC
 		fmt.Sprintf("OTEL_EXPORTER_OTLP_TIMEOUT=%d", g.o.timeout.Milliseconds()))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	parts := strings.Split(strings.TrimSpace(stdout.String()), "-")
 	if len(parts) != 4 || len(parts[2]) != 16 {
-		return "", false, fmt.Errorf("stagetrack exec: no TRACEPARENT from its command (%v): %s", err, strings.TrimSpace(stderr.String()))
+		return "", "", fmt.Errorf("stagetrack exec: no TRACEPARENT from its command (%v): %s", err, strings.TrimSpace(stderr.String()))
 	}
 	if err != nil || strings.Contains(stderr.String(), "warning") {
 		// Not acknowledged: sent, perhaps, but not answered for.
-		return parts[2], false, nil
+		return parts[2], fmt.Sprintf("stagetrack exec: %v: %s", err, strings.TrimSpace(stderr.String())), nil
 	}
-	return parts[2], true, nil
+	return parts[2], "", nil
 }
 
 // sendJSON posts one stage as OTLP/HTTP JSON, retrying as the SDKs do
 // (connection errors, 429, 502, 503, 504) within the export timeout. It
-// reports whether the stage was acknowledged.
-func (g *generator) sendJSON(ctx context.Context, runID string, root trace.SpanContext, name, spanID string) bool {
+// returns "" when the stage was acknowledged, else why not.
+func (g *generator) sendJSON(ctx context.Context, runID string, root trace.SpanContext, name, spanID string) string {
 	now := time.Now()
 	attrs := []map[string]any{
 		{"key": "stage_tracker.run.id", "value": map[string]any{"stringValue": runID}},
@@ -204,29 +209,29 @@ func (g *generator) sendJSON(ctx context.Context, runID string, root trace.SpanC
 	deadline := now.Add(g.o.timeout)
 	backoff := 100 * time.Millisecond
 	for {
-		ok, retry := g.postJSON(ctx, body)
-		if ok {
-			return true
+		why, retry := g.postJSON(ctx, body)
+		if why == "" {
+			return ""
 		}
 		if !retry || time.Now().Add(backoff).After(deadline) {
-			return false
+			return why
 		}
 		time.Sleep(backoff) // the SDKs' exponential backoff between attempts
 		backoff = min(2*backoff, time.Second)
 	}
 }
 
-// postJSON sends body once: ok when answered 2xx with no span rejected;
-// retry when the error is one an SDK retries.
-func (g *generator) postJSON(ctx context.Context, body []byte) (ok, retry bool) {
+// postJSON sends body once: why is "" when answered 200 with no span
+// rejected; retry when the error is one an SDK retries.
+func (g *generator) postJSON(ctx context.Context, body []byte) (why string, retry bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(g.o.http, "/")+"/v1/traces", bytes.NewReader(body))
 	if err != nil {
-		return false, false
+		return err.Error(), false
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := g.client.Do(req)
 	if err != nil {
-		return false, true
+		return err.Error(), true
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
@@ -238,42 +243,53 @@ func (g *generator) postJSON(ctx context.Context, body []byte) (ok, retry bool) 
 			} `json:"partialSuccess"`
 		}
 		_ = json.Unmarshal(b, &ps)
-		n := ps.PartialSuccess.RejectedSpans
-		return n == "" || n == "0", false
+		if n := ps.PartialSuccess.RejectedSpans; n != "" && n != "0" {
+			return fmt.Sprintf("%s spans rejected: %s", n, b), false
+		}
+		return "", false
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return false, true
+		return fmt.Sprintf("%s: %s", resp.Status, bytes.TrimSpace(b)), true
 	}
-	return false, false
+	return fmt.Sprintf("%s: %s", resp.Status, bytes.TrimSpace(b)), false
 }
 
-// ackExporter records the span ids of every export that succeeded. It is
-// safe for concurrent use.
+// ackExporter records, by span id, whether each export succeeded, and the
+// error when it did not. It is safe for concurrent use.
 type ackExporter struct {
 	sdktrace.SpanExporter
 	mu  sync.Mutex
-	ids map[string]bool
+	ids map[string]string // span id → "" (acknowledged) or the export's error
 }
 
 func newAckExporter(e sdktrace.SpanExporter) *ackExporter {
-	return &ackExporter{SpanExporter: e, ids: map[string]bool{}}
+	return &ackExporter{SpanExporter: e, ids: map[string]string{}}
 }
 
 func (a *ackExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
-	if err := a.SpanExporter.ExportSpans(ctx, spans); err != nil {
-		return err
-	}
+	err := a.SpanExporter.ExportSpans(ctx, spans)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, s := range spans {
-		a.ids[s.SpanContext().SpanID().String()] = true
+		a.ids[s.SpanContext().SpanID().String()] = ""
+		if err != nil {
+			a.ids[s.SpanContext().SpanID().String()] = err.Error()
+		}
 	}
-	return nil
+	return err
 }
 
-func (a *ackExporter) acked(id string) bool {
+// acked reports whether the span was acknowledged, and if not, why.
+func (a *ackExporter) acked(id string) (bool, string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.ids[id]
+	why, ok := a.ids[id]
+	switch {
+	case !ok:
+		return false, "never exported"
+	case why != "":
+		return false, why
+	}
+	return true, ""
 }
 
 func newSpanID() trace.SpanID {
