@@ -28,6 +28,8 @@
 #                        default testdata/node/pipeline.js with the packages
 #                        scripts/node-e2e.sh --install puts in its cache
 #   E2E_GO_TEST_FLAGS    extra flags for go test (default: -count=1)
+#   COLLECTOR_E2E_RUN    the tests to run (go test -run; default ^TestCollectorEndToEnd,
+#                        all of them; TwoTier: only the two-tier deployment)
 #
 # Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/stage-tracker/collector/bin. A cold
 # build of stagetrack-collector takes minutes (see docs/collector.md); Go's
@@ -94,4 +96,4 @@ cd collector
 # shellcheck disable=SC2086 # E2E_GO_TEST_FLAGS is a list of flags
 COLLECTOR_E2E_PIDFILE=$pidfile STAGETRACK_COLLECTOR=$bin/stagetrack-collector STAGETRACK=$bin/stagetrack \
 	STAGETRACK_PIPELINE=$bin/pipeline STAGETRACK_LOADGEN=$bin/stagetrack-loadgen STAGETRACK_FRONTTIER=$front_bin \
-	go test -tags e2e -timeout 30m ${E2E_GO_TEST_FLAGS:--count=1} -v -run '^TestCollectorEndToEnd' ./e2e/
+	go test -tags e2e -timeout 30m ${E2E_GO_TEST_FLAGS:--count=1} -v -run "${COLLECTOR_E2E_RUN:-^TestCollectorEndToEnd}" ./e2e/
