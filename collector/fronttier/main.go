@@ -8,7 +8,7 @@
 // v0.161.0 / v1.67.0), apart from collector/ (which follows newer core
 // releases). scripts/collector-e2e.sh builds it once into a cache outside
 // the repository, keyed by this module's go.sum, for the two-tier
-// end-to-end test (collector/e2e, TestTwoTier).
+// end-to-end test (collector/e2e, TestCollectorEndToEndTwoTier).
 package main
 
 import (
