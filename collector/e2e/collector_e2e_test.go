@@ -67,8 +67,12 @@ func startCollector(t *testing.T, bin, config string) *collector {
 		t.Fatal(err)
 	}
 	if f := os.Getenv("COLLECTOR_E2E_PIDFILE"); f != "" {
-		// The script's trap stops by this PID whatever happens to the test.
-		os.WriteFile(f, []byte(fmt.Sprint(cmd.Process.Pid)), 0o644)
+		// The script's trap stops by these PIDs whatever happens to the
+		// test: one line per Collector started.
+		if pf, err := os.OpenFile(f, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err == nil {
+			fmt.Fprintln(pf, cmd.Process.Pid)
+			pf.Close()
+		}
 	}
 	c := &collector{cmd: cmd, done: make(chan error, 1)}
 	ready := make(chan bool, 1)

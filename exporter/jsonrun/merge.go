@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -174,8 +175,12 @@ func (b *stageBuffer) countOwn(root *rootRecord) int {
 // warnings, which the caller carries over: that is what makes run files
 // mergeable.
 func recordsOf(run *Run) (*rootRecord, []stageRecord, error) {
+	// A journal that names no run span (a Collector backend's, which only
+	// received stages) is recovered with an all-zero one: no run span, its
+	// stages only.
+	hasRoot := strings.Trim(run.SpanID, "0") != ""
 	var rootSpan trace.SpanID
-	if run.SpanID != "" {
+	if hasRoot {
 		id, err := journal.ParseSpanID(run.SpanID)
 		if err != nil {
 			return nil, nil, fmt.Errorf("run %s: %w", run.RunID, err)
@@ -222,7 +227,7 @@ func recordsOf(run *Run) (*rootRecord, []stageRecord, error) {
 			if len(st.Data) > 0 && !bytes.Equal(st.Data, []byte("null")) {
 				rec.data = string(st.Data)
 			}
-			if run.SpanID != "" && rec.proc.host == "" {
+			if hasRoot && rec.proc.host == "" {
 				// omitSameProc left out what the run names.
 				rec.proc.host = runProc.host
 				if rec.proc.pid == 0 {
@@ -237,7 +242,7 @@ func recordsOf(run *Run) (*rootRecord, []stageRecord, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, nil, err
 	}
-	if run.SpanID == "" {
+	if !hasRoot {
 		return nil, stages, nil
 	}
 	root := &rootRecord{

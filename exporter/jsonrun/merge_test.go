@@ -213,6 +213,67 @@ func TestSplitRunMergesToOneFile(t *testing.T) {
 	})
 }
 
+// TestSplitRunMergesJournalWithRunFile (issue 20, a ring change): the
+// stages a Collector backend received before the ring moved the run away
+// stay in its journal, which names no run span; the new owner wrote the
+// run file. That journal, or the file `stagetrack recover` makes of it
+// (all-zero run span and trace ids, status crashed), merges with the run
+// file into the file one exporter that received every span writes.
+func TestSplitRunMergesJournalWithRunFile(t *testing.T) {
+	ctx := t.Context()
+	s := runStubs(id1, 1, 4)
+	root := s[4]
+	root.Attributes = []attribute.KeyValue{attribute.String(keys.RunID, id1), attribute.Int(keys.RunStageCount, 2)}
+	p1 := inProc(1, s[0], s[2], root)
+	p2 := inProc(2, s[1], s[3])
+	one, oneDir := newExporter(t)
+	export(t, one, append(append([]tracetest.SpanStub{}, p2...), p1...)...)
+	want := fileBytes(t, oneDir)
+
+	old, oldDir := newExporter(t, jsonrun.WithJournalAllRuns())
+	export(t, old, p2...)
+	if err := old.Detach(ctx); err != nil {
+		t.Fatal(err)
+	}
+	owner, ownerDir := newExporter(t)
+	export(t, owner, p1...)
+	ownerFile := readRun(t, filepath.Join(ownerDir, id1+".json"))
+	journalPath := filepath.Join(oldDir, id1+jsonrun.JournalSuffix)
+
+	fromJournal, err := jsonrun.MergeJournals(journalPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := jsonrun.New(jsonrun.WithDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err := rec.RecoverJournal(ctx, journalPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recovered := readRun(t, path)
+	for _, tc := range []struct {
+		name string
+		part *jsonrun.Run
+	}{
+		{"journal", fromJournal},
+		{"recovered file", recovered},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, order := range [][]*jsonrun.Run{{tc.part, ownerFile}, {ownerFile, tc.part}} {
+				merged, err := jsonrun.Merge(order...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := encode(t, merged); !bytes.Equal(got, want) {
+					t.Errorf("merged:\n%s\nwant:\n%s", got, want)
+				}
+			}
+		})
+	}
+}
+
 // rootWithSpan is run id1's root span with span id n.
 func rootWithSpan(n byte) tracetest.SpanStub {
 	r := runStubs(id1, 1, 1)[1]
