@@ -58,17 +58,33 @@ func BenchmarkRunStartCapture(b *testing.B) {
 	tp := sdktrace.NewTracerProvider() // no processor: the start alone
 	b.Cleanup(func() { _ = tp.Shutdown(b.Context()) })
 	for _, c := range []struct {
-		name string
-		opts []tracker.Option
+		name   string
+		opts   []tracker.Option
+		shared bool // one Tracker for every run: the process's part captured once
 	}{
-		{"without capture", []tracker.Option{tracker.WithoutProvenance()}},
-		{"capture", nil},
-		{"capture without code", []tracker.Option{tracker.WithCapture(tracker.CaptureAll &^ tracker.CaptureCode)}},
+		{"without capture", []tracker.Option{tracker.WithoutProvenance()}, false},
+		{"capture", nil, false},
+		{"capture without code", []tracker.Option{tracker.WithCapture(tracker.CaptureAll &^ tracker.CaptureCode)}, false},
+		{"one tracker/without capture", []tracker.Option{tracker.WithoutProvenance()}, true},
+		{"one tracker/capture", nil, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
+			newTracker := func() *tracker.Tracker {
+				return tracker.New(append([]tracker.Option{tracker.WithTracerProvider(tp), tracker.WithoutRunFile()}, c.opts...)...)
+			}
+			shared := newTracker()
+			if c.shared { // its capture, once, before the loop
+				ctx, run := shared.Start(b.Context(), nil)
+				if err := run.Finalize(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
 			cpu := startCPU()
 			for b.Loop() {
-				tr := tracker.New(append([]tracker.Option{tracker.WithTracerProvider(tp), tracker.WithoutRunFile()}, c.opts...)...)
+				tr := shared
+				if !c.shared {
+					tr = newTracker()
+				}
 				ctx, run := tr.Start(b.Context(), nil)
 				if err := run.Finalize(ctx); err != nil {
 					b.Fatal(err)
