@@ -27,7 +27,7 @@ type Code struct {
 	VCS        string `json:"vcs"`                   // vcs: "git"
 	Commit     string `json:"commit"`                // commit: the full hash of HEAD; "" in a repository without commits
 	Branch     string `json:"branch,omitempty"`      // branch: HEAD's branch; absent when HEAD is detached
-	Dirty      bool   `json:"dirty"`                 // dirty: tracked files differ from HEAD, or untracked files exist
+	Dirty      bool   `json:"dirty"`                 // dirty: tracked files differ from HEAD (staged or not); untracked files do not count
 	DiffSHA256 string `json:"diff_sha256,omitempty"` // diff_sha256: SHA-256 of the uncommitted diff of tracked files against HEAD, hex; absent when there is none
 	Untracked  int    `json:"untracked"`             // untracked: how many files are untracked and not ignored
 }

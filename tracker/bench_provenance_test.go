@@ -1,15 +1,12 @@
 package tracker_test
 
 import (
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/benchcpu"
+	"github.com/stage-tracker/stage-tracker/internal/testsupport/gitrepo"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
@@ -23,58 +20,44 @@ import (
 //
 //	go test -run '^$' -bench RunStartCapture -benchtime 50x ./tracker
 func BenchmarkRunStartCapture(b *testing.B) {
-	if _, err := exec.LookPath("git"); err != nil {
-		b.Skip("git is not on PATH")
-	}
-	repo := b.TempDir()
-	old := time.Now().Add(-time.Hour)
-	for i := range 10_000 {
-		dir := filepath.Join(repo, fmt.Sprintf("d%03d", i/100))
-		if i%100 == 0 {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				b.Fatal(err)
-			}
-		}
-		path := filepath.Join(dir, fmt.Sprintf("f%05d.txt", i))
-		if err := os.WriteFile(path, fmt.Appendf(nil, "file %d\n", i), 0o644); err != nil {
-			b.Fatal(err)
-		}
-		// Older than the index, as files are in a repository worked in:
-		// written in the index's second, git would read every one again
-		// at each status (racily clean entries).
-		if err := os.Chtimes(path, old, old); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=b", "-c", "user.email=b@b", "commit", "-q", "-m", "10k"}} {
-		if out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput(); err != nil {
-			b.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(repo, "d000", "f00000.txt"), []byte("modified\n"), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	repo := gitrepo.Large(b, 10_000)
 	b.Chdir(repo)
 	tp := sdktrace.NewTracerProvider() // no processor: the start alone
 	b.Cleanup(func() { _ = tp.Shutdown(b.Context()) })
 	for _, c := range []struct {
-		name string
-		opts []tracker.Option
+		name   string
+		opts   []tracker.Option
+		shared bool // one Tracker for every run: the process's part captured once
 	}{
-		{"without capture", []tracker.Option{tracker.WithoutProvenance()}},
-		{"capture", nil},
-		{"capture without code", []tracker.Option{tracker.WithCapture(tracker.CaptureAll &^ tracker.CaptureCode)}},
+		{"without capture", []tracker.Option{tracker.WithoutProvenance()}, false},
+		{"capture", nil, false},
+		{"capture without code", []tracker.Option{tracker.WithCapture(tracker.CaptureAll &^ tracker.CaptureCode)}, false},
+		{"one tracker/without capture", []tracker.Option{tracker.WithoutProvenance()}, true},
+		{"one tracker/capture", nil, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			cpu := startCPU()
+			newTracker := func() *tracker.Tracker {
+				return tracker.New(append([]tracker.Option{tracker.WithTracerProvider(tp), tracker.WithoutRunFile()}, c.opts...)...)
+			}
+			shared := newTracker()
+			if c.shared { // its capture, once, before the loop
+				ctx, run := shared.Start(b.Context(), nil)
+				if err := run.Finalize(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu := benchcpu.StartWithChildren()
 			for b.Loop() {
-				tr := tracker.New(append([]tracker.Option{tracker.WithTracerProvider(tp), tracker.WithoutRunFile()}, c.opts...)...)
+				tr := shared
+				if !c.shared {
+					tr = newTracker()
+				}
 				ctx, run := tr.Start(b.Context(), nil)
 				if err := run.Finalize(ctx); err != nil {
 					b.Fatal(err)
 				}
 			}
-			cpu.report(b)
+			cpu.Report(b)
 		})
 	}
 }

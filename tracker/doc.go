@@ -36,6 +36,16 @@
 // Start for one): Finalize then ends the run without flushing or waiting,
 // and needs no run-file exporter.
 //
+// # What a run was made of
+//
+// Start records the run's provenance in the run file: the git commit,
+// branch, dirty state and diff digest of the working directory's
+// repository, the command line and working directory, the machine and the
+// Go version, captured once per Tracker. Environment variables are recorded
+// only when named (WithEnv, STAGE_TRACKER_ENV). WithCapture picks the parts,
+// WithoutProvenance records none. Stage.Input and Stage.Output record the
+// files a stage read and wrote, with their SHA-256.
+//
 // # Concurrency
 //
 // A Tracker, a Run and a Stage are safe for concurrent use. After Finalize,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -156,4 +157,33 @@ func ExampleWithoutRunFile() {
 	// Finalize: <nil> file: true
 	// query
 	// GET /orders
+}
+
+// A stage records the files it read and wrote, with their SHA-256, and
+// the run what it was made of; here without the machine-dependent parts.
+func ExampleStage_Input() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	data := filepath.Join(dir, "data.csv")
+	_ = os.WriteFile(data, []byte("a,b\n1,2\n"), 0o644)
+
+	exp, _ := jsonrun.New(jsonrun.WithDir(dir))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(jsonrun.NewProcessor(exp)))
+	defer tp.Shutdown(context.Background())
+	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithoutProvenance())
+
+	ctx, run := tr.Start(context.Background(), "train")
+	_, stage := run.StartStage(ctx, "load")
+	if err := stage.Input(data); err != nil {
+		fmt.Println(err)
+	}
+	stage.End(nil, nil)
+	if err := run.Finalize(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	rf, _ := runfile.ReadFile(run.File())
+	in := rf.Stages[0].Inputs[0]
+	fmt.Println(filepath.Base(in.Path), in.Size, in.SHA256)
+	// Output: data.csv 8 492d5ea496056f1a6a6592241032fab764c321596317930b4fa0e1e8bc3b7470
 }

@@ -15,10 +15,16 @@ import (
 type CPU struct {
 	start    time.Duration
 	excluded time.Duration
+	children time.Duration // with StartWithChildren: the children's CPU time at the start; else -1
 }
 
 // Start starts measuring.
-func Start() *CPU { return &CPU{start: processTime()} }
+func Start() *CPU { return &CPU{start: processTime(), children: -1} }
+
+// StartWithChildren starts measuring, and also measures the CPU time of
+// the child processes the loop runs and waits for (git, say), reported as
+// child-cpu-ns/op.
+func StartWithChildren() *CPU { return &CPU{start: processTime(), children: childrenTime()} }
 
 // Exclude runs fn and leaves the CPU time it takes out of the measure, as
 // b.StopTimer does for the wall time.
@@ -35,4 +41,7 @@ func (c *CPU) Report(b *testing.B) {
 	}
 	used := processTime() - c.start - c.excluded
 	b.ReportMetric(float64(used)/float64(b.N), "cpu-ns/op")
+	if c.children >= 0 {
+		b.ReportMetric(float64(childrenTime()-c.children)/float64(b.N), "child-cpu-ns/op")
+	}
 }

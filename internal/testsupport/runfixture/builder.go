@@ -45,7 +45,9 @@ func Start(ctx context.Context, runID string, start time.Time, args any, opts ..
 		sdktrace.WithIDGenerator(newIDs(runID)),
 	)
 	// Spans only: the run file is built from the recorded spans (ToRun).
-	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithClock(c.Now), tracker.WithoutRunFile())
+	// No provenance: it would describe the machine the fixtures are made on
+	// (a fixture that wants one passes tracker.WithProvenance).
+	tr := tracker.New(tracker.WithTracerProvider(tp), tracker.WithClock(c.Now), tracker.WithoutRunFile(), tracker.WithoutProvenance())
 	ctx, run := tr.Start(ctx, args, append([]tracker.RunOption{tracker.WithRunID(runID)}, opts...)...)
 	return &Builder{start: start, clock: c, rec: rec, tp: tp, run: run, ctx: ctx}
 }

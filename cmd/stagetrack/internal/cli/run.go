@@ -29,7 +29,7 @@ func newRunCommand(env *Env) *cobra.Command {
 		params             paramFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "run [--args ARGS] [--name NAME] [--dir DIR] [--quiet] [--otlp=false] -- CMD [ARG...]",
+		Use:   "run [--args ARGS|@FILE] [--param K=V]... [--name NAME] [--dir DIR] [--quiet] [--otlp=false] [--capture PARTS] [--env NAME]... -- CMD [ARG...]",
 		Short: "Record a run made of a command and the processes it starts",
 		Long: `run starts a run, runs CMD, and finalises the run when CMD exits: its run
 file, DIR/<run_id>.json, holds every stage that CMD and the processes it
@@ -66,8 +66,18 @@ OTEL_TRACES_EXPORTER names. Requests without the token get 401; bodies over
 its spans are not stages (an instrumented service's own spans, say).
 
 ARGS, the run's args, is recorded as JSON when it is valid JSON and as a
-string otherwise; by default it is {"command": [CMD, ARG...]}. NAME defaults
-to the base name of CMD.
+string otherwise, @FILE as the JSON in FILE; by default it is
+{"command": [CMD, ARG...]}. --param K=V sets args[K] (V as JSON where it
+parses, else a string, as exec --data). NAME defaults to the base name of
+CMD.
+
+Before CMD starts, run records what the run is made of in the run file's
+"provenance": the git commit, branch, dirty state, digest of the
+uncommitted diff and untracked count of the working directory's
+repository, CMD and the working directory, the machine, Go's version (and
+--tool-version CMD's). Environment variables are recorded only when named
+by --env NAME or STAGE_TRACKER_ENV (globs: CUDA_*), secrets redacted.
+--capture picks the parts (code, command, machine, tools; none).
 
 While CMD runs, run prints each stage on stderr as it starts and ends, with
 the time since the run started, its duration and its error: coloured on a

@@ -28,7 +28,7 @@ func newStartCommand(env *Env) *cobra.Command {
 		params                      paramFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "start [--name NAME] [--dir DIR] [--env-file FILE] [--args ARGS]",
+		Use:   "start [--name NAME] [--dir DIR] [--env-file FILE] [--args ARGS|@FILE] [--param K=V]... [--capture PARTS] [--env NAME]...",
 		Short: "Open a run whose steps run in separate shells; finish ends it",
 		Long: `start opens a run for a job whose steps each run in a new shell (CI steps,
 a Makefile called several times) and prints what the steps need to join it,
