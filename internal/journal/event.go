@@ -28,6 +28,16 @@ const (
 	KindRun   = "run"   // the run started: ids, name, args, owner pid and host
 	KindStart = "start" // a stage started
 	KindEnd   = "end"   // a stage ended, with its whole record
+	// KindAnnotated: a step (stagetrack exec) told the CI system about the
+	// stage span_id itself, with an annotation of Level; whoever
+	// finalises the run leaves that one out.
+	KindAnnotated = "annotated"
+)
+
+// Annotation levels of an annotated event.
+const (
+	LevelError   = "error"
+	LevelWarning = "warning"
 )
 
 // Event is one journal line. Times are Unix nanoseconds, ids lower-case hex.
@@ -58,6 +68,9 @@ type Event struct {
 	Detached bool `json:"detached,omitempty"`
 	// CI is what stagetrack start saw of the CI job, for finish.
 	CI map[string]string `json:"ci,omitempty"`
+	// Level is an annotated event's annotation level (LevelError,
+	// LevelWarning).
+	Level string `json:"level,omitempty"`
 }
 
 // Append encodes ev as one journal line and appends it to b. Args that are
@@ -126,6 +139,7 @@ func Append(b []byte, ev *Event) []byte {
 		}
 		b = append(b, '}')
 	}
+	str(`,"level":`, ev.Level)
 	return append(b, '}', '\n')
 }
 
@@ -325,6 +339,13 @@ func Decode(line []byte) (Event, error) {
 	case KindStart, KindEnd:
 		if _, err := StageOf(&ev); err != nil {
 			return ev, err
+		}
+	case KindAnnotated:
+		if _, err := ParseSpanID(ev.SpanID); err != nil {
+			return ev, err
+		}
+		if ev.Level != LevelError && ev.Level != LevelWarning {
+			return ev, fmt.Errorf("annotated event with level %q", ev.Level)
 		}
 	default:
 		return ev, fmt.Errorf("unknown event %q", ev.Kind)

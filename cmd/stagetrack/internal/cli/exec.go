@@ -169,6 +169,9 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 			var ferr error
 			switch {
 			case joined:
+				// Before finish: this process's shared lock on the
+				// journal keeps stagetrack finish waiting meanwhile.
+				annotateStep(env, journal, att.lastSpan)
 				ferr = finish(ctx, run, shutdown, nil)
 			case out.received != nil:
 				ferr = finish(ctx, run, shutdown, func(ctx context.Context) error {
@@ -179,7 +182,7 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 				ferr = finish(ctx, run, shutdown, nil)
 			}
 			if !joined {
-				ciFinishRun(env, run)
+				ciFinishRun(env, run, nil)
 			}
 			return commandResult(out, ferr)
 		}),
@@ -205,6 +208,7 @@ type attempter struct {
 	userData map[string]any
 	dataFile string
 	limits   commandLimits
+	lastSpan string // the span id (hex) of the last attempt's stage
 }
 
 // run runs one attempt as a stage of run named name, under ctx, and ends
@@ -222,6 +226,7 @@ func (a *attempter) run(ctx, cmdCtx context.Context, run *tracker.Run, journal, 
 		lim.tail = &tailWriter{maxLines: lim.tail.maxLines}
 	}
 	sctx, stage := run.StartStage(ctx, name)
+	a.lastSpan = trace.SpanFromContext(sctx).SpanContext().SpanID().String()
 	extra := append(a.tr.ChildEnv(sctx, run.ID(), journal), EnvDataFile+"="+df.path)
 	out := runCommandWith(cmdCtx, a.env, a.argv, extra, sigs, lim)
 	if out.timedOut {

@@ -131,6 +131,8 @@ run file could not be written; 2 for a usage error.`,
 				}
 			}
 			stopProgress()
+			// What exec steps annotated, while the journal is there.
+			annotated := readStepAnnotated(journal)
 			if why := stageFailure(out, journal); why != "" {
 				// The stage that decided the run says more than CMD's
 				// "exit status 1" (a set -e script): the run file, the run
@@ -153,7 +155,7 @@ run file could not be written; 2 for a usage error.`,
 			}
 			if !quiet {
 				printRunSummary(env.Stderr, run)
-				ciFinishRun(env, run)
+				ciFinishRun(env, run, annotated)
 				if run.File() != "" {
 					out.startErr = nil // the summary said why CMD did not start: once is enough
 				}
