@@ -490,11 +490,11 @@ func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *s
 		c.Stderr = io.MultiWriter(env.Stderr, lim.tail)
 		c.WaitDelay = tailDelay
 	}
-	group := lim.timeout > 0
-	if group {
+	var group *procGroup
+	if lim.timeout > 0 {
 		// As timeout(1) does: its own process group, so that the timeout
 		// ends what CMD started too.
-		ownGroup(c)
+		group = newProcGroup(c)
 	}
 	c.Env = childEnviron(os.Environ(), extra)
 	if err := c.Start(); err != nil {
@@ -505,6 +505,8 @@ func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *s
 		err = fmt.Errorf("start %s: %w", argv[0], err)
 		return outcome{code: code, err: err, startErr: err}
 	}
+	group.started(c.Process)
+	defer group.close()
 
 	var (
 		wg       sync.WaitGroup
@@ -521,7 +523,7 @@ func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *s
 		if exited {
 			return
 		}
-		if group && signalGroup(c.Process, sig) {
+		if group.signal(c.Process, sig) {
 			return
 		}
 		// It fails only when CMD has exited already.
