@@ -469,6 +469,9 @@ type commandLimits struct {
 	// timeout, when positive, ends CMD's process group after that long:
 	// SIGTERM, then SIGKILL killAfter later.
 	timeout, killAfter time.Duration
+	// stdio, when set, is CMD's stdout and stderr (the pseudo-terminal
+	// that run relays, relay_unix.go); closed once CMD has ended.
+	stdio *os.File
 }
 
 // tailDelay bounds how long exec waits for CMD's stderr to close once CMD
@@ -495,6 +498,10 @@ func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *s
 		// As timeout(1) does: its own process group, so that the timeout
 		// ends what CMD started too.
 		group = newProcGroup(c)
+	}
+	if lim.stdio != nil {
+		c.Stdout, c.Stderr = lim.stdio, lim.stdio
+		defer lim.stdio.Close()
 	}
 	c.Env = childEnviron(os.Environ(), extra)
 	if err := c.Start(); err != nil {
