@@ -410,7 +410,7 @@ type outcome struct {
 // forwarded are the signals stagetrack passes on to the command.
 var forwarded = []os.Signal{os.Interrupt, syscall.SIGTERM}
 
-// signals catches SIGINT and SIGTERM for runCommand to pass on. Made
+// signals catches SIGINT and SIGTERM for runCommandWith to pass on. Made
 // before the run starts, so that a signal received while the run is being
 // set up is not lost: CMD is then not started at all.
 type signals struct{ ch chan os.Signal }
@@ -452,17 +452,7 @@ func interrupted(out outcome, sig os.Signal) outcome {
 	return out
 }
 
-// runCommand runs argv with stagetrack's stdin, env's stdout and stderr, and
-// the process environment plus extra (which replaces any variable of the
-// same name), passes the signals sigs catches on to it, and waits for it to
-// end; then it stops sigs. It does not tie CMD to ctx: a signal reaches CMD
-// as itself, and CMD decides when to stop. When a signal came before, CMD
-// is not started.
-func runCommand(ctx context.Context, env *Env, argv, extra []string, sigs *signals) outcome {
-	return runCommandWith(ctx, env, argv, extra, sigs, commandLimits{})
-}
-
-// commandLimits are what exec adds to running a command.
+// commandLimits are what exec (and run's relay) add to running a command.
 type commandLimits struct {
 	// tail, when non-nil, receives a copy of CMD's stderr.
 	tail *tailWriter
@@ -479,7 +469,12 @@ type commandLimits struct {
 // that keeps it open must not hold the stage open.
 const tailDelay = 2 * time.Second
 
-// runCommandWith is runCommand with lim.
+// runCommandWith runs argv with stagetrack's stdin, env's stdout and
+// stderr (or lim.stdio), and the process environment plus extra (which
+// replaces any variable of the same name), passes the signals sigs catches
+// on to it, and waits for it to end; then it stops sigs. It does not tie
+// CMD to ctx: a signal reaches CMD as itself, and CMD decides when to stop.
+// When a signal came before, CMD is not started.
 func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *signals, lim commandLimits) outcome {
 	defer sigs.stop()
 	if sig := sigs.early(ctx); sig != nil {
