@@ -43,6 +43,9 @@ func TestDocExamples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if len(blocks) == 0 {
+			t.Errorf("%s has no console block: nothing of it is checked", doc)
+		}
 		for _, b := range blocks {
 			t.Run(fmt.Sprintf("%s:%d", filepath.Base(doc), b.line), func(t *testing.T) {
 				t.Parallel()
