@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +13,7 @@ import (
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
 	"github.com/stage-tracker/stage-tracker/internal/journal"
+	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
@@ -87,7 +91,7 @@ func annotateStep(env *Env, path, spanID string) {
 	if env.getenv("GITHUB_ACTIONS") != "true" {
 		return
 	}
-	rf, err := jsonrun.ReadJournal(path)
+	rf, err := readStageJournal(path, spanID)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "stagetrack: GitHub Actions annotation: %s\n", oneLine(err))
 		return
@@ -117,6 +121,86 @@ func annotateStep(env *Env, path, spanID string) {
 	if err := recordAnnotated(path, spanID, level); err != nil {
 		fmt.Fprintf(env.Stderr, "stagetrack: GitHub Actions annotation: %s\n", oneLine(err))
 	}
+}
+
+// maxDepth bounds the ancestors readStageJournal follows: a journal whose
+// parent links go round is hostile input.
+const maxDepth = 256
+
+// readStageJournal reads, of the journal at path, what decides how stage
+// spanID ended, as the run it would be alone: the run event, the stage's
+// ancestors, and every attempt of its name at its level, which runtree
+// then judges by the one rule. It finds them by scanning the lines for
+// their encoded span id or name and decodes only those, so a step of a
+// 50,000-stage run does not parse the whole run.
+func readStageJournal(path, spanID string) (*runfile.Run, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var lines [][]byte
+	for rest := data; len(rest) > 0; {
+		n, line, err := journal.ScanLines(rest, true)
+		if err != nil || n == 0 {
+			break
+		}
+		if line != nil {
+			lines = append(lines, line)
+		}
+		rest = rest[n:]
+	}
+	if len(lines) == 0 {
+		return nil, fmt.Errorf("journal %s is empty", path)
+	}
+	keep := map[int]bool{0: true} // the run event
+	// events returns the stage events whose lines hold needle and that
+	// match, marking them kept.
+	events := func(needle []byte, match func(*journal.Event) bool) []journal.Event {
+		var evs []journal.Event
+		for i, l := range lines {
+			if !bytes.Contains(l, needle) {
+				continue
+			}
+			ev, err := journal.Decode(l)
+			if err != nil || (ev.Kind != journal.KindStart && ev.Kind != journal.KindEnd) || !match(&ev) {
+				continue
+			}
+			keep[i] = true
+			evs = append(evs, ev)
+		}
+		return evs
+	}
+	spanNeedle := func(id string) []byte { return []byte(`"span_id":"` + id + `"`) }
+	mine := events(spanNeedle(spanID), func(ev *journal.Event) bool { return ev.SpanID == spanID })
+	if len(mine) == 0 {
+		return nil, fmt.Errorf("journal %s has no stage %s", path, spanID)
+	}
+	name, parent := mine[0].Name, mine[0].ParentSpanID
+	events(append([]byte(`"name":`), jsonscalar.AppendText(nil, name)...), func(ev *journal.Event) bool {
+		return ev.Name == name && ev.ParentSpanID == parent
+	})
+	for id, n := parent, 0; id != "" && n < maxDepth; n++ {
+		up := events(spanNeedle(id), func(ev *journal.Event) bool { return ev.SpanID == id })
+		if len(up) == 0 {
+			break // the run span, or a stage of another process not in the journal
+		}
+		id = up[0].ParentSpanID
+	}
+	f, err := os.CreateTemp("", "stagetrack-stage-*.journal")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	w := bufio.NewWriter(f)
+	for i, l := range lines {
+		if keep[i] {
+			w.Write(l)
+		}
+	}
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		return nil, err
+	}
+	return jsonrun.ReadJournal(f.Name())
 }
 
 // recordAnnotated appends the annotated event of stage spanID to the

@@ -41,6 +41,10 @@ func TestStepAnnotations(t *testing.T) {
 			{script: `"$ST" finish -q=false > out; grep '^::' out || true`,
 				want: []string{"::error title=stage test failed::exit status 1%0Abroken"}, dontWant: "::warning"},
 		}},
+		{name: "nested stage, named by its path", steps: []stepCase{
+			{script: `"$ST" run -- "$ST" exec --stage build -- sh -c '"$ST" exec --stage compile -- false; "$ST" exec --stage compile -- true' 2>/dev/null`,
+				want: []string{"::warning title=stage build/compile failed (attempt 1)::exit status 1", "::warning title=stage build/compile is flaky (passed on attempt 2 after 1 failed)"}, dontWant: "::error"},
+		}},
 		{name: "run", steps: []stepCase{
 			{script: `"$ST" run -- sh -c '"$ST" exec --stage fetch -- false; "$ST" exec --stage fetch -- true' 2>/dev/null`,
 				want: []string{"::warning title=stage fetch failed (attempt 1)::exit status 1", "::warning title=stage fetch is flaky"}, dontWant: "::error"},
