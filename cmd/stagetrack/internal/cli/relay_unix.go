@@ -3,7 +3,6 @@
 package cli
 
 import (
-	"errors"
 	"os"
 	"os/signal"
 	"sync"
@@ -123,7 +122,5 @@ func (r *ttyRelay) wait() {
 		_ = r.master.SetReadDeadline(time.Now())
 	}
 	r.stop()
-	if err := r.master.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
-		return
-	}
+	_ = r.master.Close()
 }
