@@ -2,11 +2,26 @@
 
 package tracker
 
-import "os"
+import (
+	"os"
+
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
+)
 
 func openNonBlocking(path string) (*os.File, error) { return os.Open(path) }
 
-// heldByOther cannot tell without flock: it trusts that the journal is
-// live, as the exporter's recovery on these systems does (it never takes a
-// journal on its own).
-func heldByOther(*os.File) bool { return true }
+// heldByOther reports whether some process holds a lock on f (LockFileEx
+// on Windows): every process writing a journal holds a shared one. Where
+// there are no locks it trusts that the journal is live, as the exporter's
+// recovery on these systems does (it never takes a journal on its own).
+func heldByOther(f *os.File) bool {
+	if !fsutil.LocksWork {
+		return true
+	}
+	free, err := fsutil.TryLockExclusive(f)
+	if free {
+		_ = fsutil.Unlock(f)
+		return false
+	}
+	return err == nil
+}

@@ -16,6 +16,12 @@
 //	{"e":"run","t":…,"run_id":"…","trace_id":"…","span_id":"…","parent_span_id":"…","trace_state":"…","name":"…","args":{…},"output_file":"…","pid":…,"host":"…","detached":true,"ci":{…}}
 //	{"e":"start","t":…,"span_id":"…","parent_span_id":"…","name":"…","start":…}
 //	{"e":"end","t":…,"span_id":"…","parent_span_id":"…","name":"…","pid":…,"host":"…","start":…,"end":…,"failed":true,"error":"…","status":"…","data":{…},"data_error":"…","stack":"…"}
+//	{"e":"annotated","t":…,"span_id":"…","level":"warning"}
+//
+// An annotated event says that a step (stagetrack exec) has itself shown
+// the CI system an annotation of that level ("error" or "warning") for
+// the stage span_id, so that whoever finalises the run does not show it
+// again. Readers that do not know it skip it as a line that is not a stage.
 //
 // The shared store of open runs (a Collector's exporter) keeps the lines
 // of many runs in one log of segment files: there every line carries

@@ -36,6 +36,16 @@ const (
 	// KindDone says that the run's file was written: the store's earlier
 	// lines of the run are dead.
 	KindDone = "done"
+	// KindAnnotated: a step (stagetrack exec) told the CI system about the
+	// stage span_id itself, with an annotation of Level; whoever
+	// finalises the run leaves that one out.
+	KindAnnotated = "annotated"
+)
+
+// Annotation levels of an annotated event.
+const (
+	LevelError   = "error"
+	LevelWarning = "warning"
 )
 
 // Event is one journal line. Times are Unix nanoseconds, ids lower-case hex.
@@ -76,6 +86,9 @@ type Event struct {
 	// Tracker marks a root that the tracker made: its stage count covers
 	// only its own process's stages.
 	Tracker bool `json:"tracker,omitempty"`
+	// Level is an annotated event's annotation level (LevelError,
+	// LevelWarning).
+	Level string `json:"level,omitempty"`
 }
 
 // Append encodes ev as one journal line and appends it to b. Args that are
@@ -152,6 +165,7 @@ func Append(b []byte, ev *Event) []byte {
 		}
 		b = append(b, '}')
 	}
+	str(`,"level":`, ev.Level)
 	return append(b, '}', '\n')
 }
 
@@ -386,6 +400,13 @@ func Decode(line []byte) (Event, error) {
 	case KindDone:
 		if ev.RunID == "" {
 			return ev, errors.New("done event without run_id")
+		}
+	case KindAnnotated:
+		if _, err := ParseSpanID(ev.SpanID); err != nil {
+			return ev, err
+		}
+		if ev.Level != LevelError && ev.Level != LevelWarning {
+			return ev, fmt.Errorf("annotated event with level %q", ev.Level)
 		}
 	default:
 		return ev, fmt.Errorf("unknown event %q", ev.Kind)

@@ -28,7 +28,7 @@ func FuzzAppendEvent(f *testing.F) {
 		want := journal.Event{
 			Kind: e, T: ts, RunID: id, TraceID: id + "t", SpanID: id, ParentSpanID: text, Name: name,
 			Args: args, OutputFile: text, PID: pid, Host: text, Start: start, End: end,
-			Failed: failed, Error: text, Status: name, Data: data, DataError: text, Stack: text,
+			Failed: failed, Error: text, Status: name, Data: data, DataError: text, Stack: text, Level: text,
 		}
 		line := journal.Append([]byte("prefix\n"), &want)[len("prefix\n"):]
 		if n := bytes.Count(line, []byte("\n")); n != 1 || line[len(line)-1] != '\n' {
@@ -44,7 +44,7 @@ func FuzzAppendEvent(f *testing.F) {
 			{"span_id", want.SpanID, got.SpanID}, {"parent_span_id", want.ParentSpanID, got.ParentSpanID},
 			{"name", want.Name, got.Name}, {"output_file", want.OutputFile, got.OutputFile}, {"host", want.Host, got.Host},
 			{"error", want.Error, got.Error}, {"status", want.Status, got.Status},
-			{"data_error", want.DataError, got.DataError}, {"stack", want.Stack, got.Stack},
+			{"data_error", want.DataError, got.DataError}, {"stack", want.Stack, got.Stack}, {"level", want.Level, got.Level},
 		} {
 			d.str(f.name, f.want, f.got)
 		}

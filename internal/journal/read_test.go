@@ -97,3 +97,29 @@ func TestIsDetached(t *testing.T) {
 		})
 	}
 }
+
+// TestAnnotatedEvent: a step's annotated event reads back as written, and
+// one without a span or with an unknown level is not an event.
+func TestAnnotatedEvent(t *testing.T) {
+	tests := []struct {
+		name    string
+		line    string
+		wantErr bool
+	}{
+		{name: "warning", line: `{"e":"annotated","t":7,"span_id":"00f067aa0ba902b7","level":"warning"}` + "\n"},
+		{name: "error", line: `{"e":"annotated","t":7,"span_id":"00f067aa0ba902b7","level":"error"}` + "\n"},
+		{name: "no span", line: `{"e":"annotated","t":7,"level":"warning"}` + "\n", wantErr: true},
+		{name: "unknown level", line: `{"e":"annotated","t":7,"span_id":"00f067aa0ba902b7","level":"notice"}` + "\n", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev, err := journal.Decode([]byte(tc.line))
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Decode: %v, want error %v", err, tc.wantErr)
+			}
+			if err == nil && string(journal.Append(nil, &ev)) != tc.line {
+				t.Errorf("read back differently:\n%s%s", journal.Append(nil, &ev), tc.line)
+			}
+		})
+	}
+}

@@ -185,6 +185,9 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 			var ferr error
 			switch {
 			case joined:
+				// Before finish: this process's shared lock on the
+				// journal keeps stagetrack finish waiting meanwhile.
+				annotateStep(env, journal, att.lastSpan)
 				ferr = finish(ctx, run, shutdown, nil)
 			case out.received != nil:
 				ferr = finish(ctx, run, shutdown, func(ctx context.Context) error {
@@ -196,7 +199,7 @@ when CMD succeeded but the run could not be recorded; 2 for a usage error.`,
 			}
 			sp.settle()
 			if !joined {
-				ciFinishRun(env, run)
+				ciFinishRun(env, run, nil)
 			}
 			if strict {
 				ferr = errors.Join(ferr, sp.strictError())
@@ -229,6 +232,7 @@ type attempter struct {
 	dataFile string
 	limits   commandLimits
 	files    *stageFiles
+	lastSpan string // the span id (hex) of the last attempt's stage
 }
 
 // run runs one attempt as a stage of run named name, under ctx, and ends
@@ -247,6 +251,7 @@ func (a *attempter) run(ctx, cmdCtx context.Context, run *tracker.Run, journal, 
 	}
 	sctx, stage := run.StartStage(ctx, name)
 	endFiles := a.files.begin(sctx, stage, a.argv, a.env.Stderr)
+	a.lastSpan = trace.SpanFromContext(sctx).SpanContext().SpanID().String()
 	extra := append(a.tr.ChildEnv(sctx, run.ID(), journal), EnvDataFile+"="+df.path)
 	out := runCommandWith(cmdCtx, a.env, a.argv, extra, sigs, lim)
 	if out.timedOut {
@@ -431,7 +436,7 @@ type outcome struct {
 // forwarded are the signals stagetrack passes on to the command.
 var forwarded = []os.Signal{os.Interrupt, syscall.SIGTERM}
 
-// signals catches SIGINT and SIGTERM for runCommand to pass on. Made
+// signals catches SIGINT and SIGTERM for runCommandWith to pass on. Made
 // before the run starts, so that a signal received while the run is being
 // set up is not lost: CMD is then not started at all.
 type signals struct{ ch chan os.Signal }
@@ -473,23 +478,16 @@ func interrupted(out outcome, sig os.Signal) outcome {
 	return out
 }
 
-// runCommand runs argv with stagetrack's stdin, env's stdout and stderr, and
-// the process environment plus extra (which replaces any variable of the
-// same name), passes the signals sigs catches on to it, and waits for it to
-// end; then it stops sigs. It does not tie CMD to ctx: a signal reaches CMD
-// as itself, and CMD decides when to stop. When a signal came before, CMD
-// is not started.
-func runCommand(ctx context.Context, env *Env, argv, extra []string, sigs *signals) outcome {
-	return runCommandWith(ctx, env, argv, extra, sigs, commandLimits{})
-}
-
-// commandLimits are what exec adds to running a command.
+// commandLimits are what exec (and run's relay) add to running a command.
 type commandLimits struct {
 	// tail, when non-nil, receives a copy of CMD's stderr.
 	tail *tailWriter
 	// timeout, when positive, ends CMD's process group after that long:
 	// SIGTERM, then SIGKILL killAfter later.
 	timeout, killAfter time.Duration
+	// stdio, when set, is CMD's stdout and stderr (the pseudo-terminal
+	// that run relays, relay_unix.go); closed once CMD has ended.
+	stdio *os.File
 }
 
 // tailDelay bounds how long exec waits for CMD's stderr to close once CMD
@@ -497,7 +495,12 @@ type commandLimits struct {
 // that keeps it open must not hold the stage open.
 const tailDelay = 2 * time.Second
 
-// runCommandWith is runCommand with lim.
+// runCommandWith runs argv with stagetrack's stdin, env's stdout and
+// stderr (or lim.stdio), and the process environment plus extra (which
+// replaces any variable of the same name), passes the signals sigs catches
+// on to it, and waits for it to end; then it stops sigs. It does not tie
+// CMD to ctx: a signal reaches CMD as itself, and CMD decides when to stop.
+// When a signal came before, CMD is not started.
 func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *signals, lim commandLimits) outcome {
 	defer sigs.stop()
 	if sig := sigs.early(ctx); sig != nil {
@@ -511,11 +514,15 @@ func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *s
 		c.Stderr = io.MultiWriter(env.Stderr, lim.tail)
 		c.WaitDelay = tailDelay
 	}
-	group := lim.timeout > 0
-	if group {
+	var group *procGroup
+	if lim.timeout > 0 {
 		// As timeout(1) does: its own process group, so that the timeout
 		// ends what CMD started too.
-		ownGroup(c)
+		group = newProcGroup(c)
+	}
+	if lim.stdio != nil {
+		c.Stdout, c.Stderr = lim.stdio, lim.stdio
+		defer lim.stdio.Close()
 	}
 	c.Env = childEnviron(os.Environ(), extra)
 	if err := c.Start(); err != nil {
@@ -526,6 +533,8 @@ func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *s
 		err = fmt.Errorf("start %s: %w", argv[0], err)
 		return outcome{code: code, err: err, startErr: err}
 	}
+	group.started(c.Process)
+	defer group.close()
 
 	var (
 		wg       sync.WaitGroup
@@ -542,7 +551,7 @@ func runCommandWith(ctx context.Context, env *Env, argv, extra []string, sigs *s
 		if exited {
 			return
 		}
-		if group && signalGroup(c.Process, sig) {
+		if group.signal(c.Process, sig) {
 			return
 		}
 		// It fails only when CMD has exited already.

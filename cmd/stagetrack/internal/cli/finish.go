@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -90,7 +91,7 @@ as it is and exits 0. A finish killed midway is completed by the next one.`,
 			if errMsg != "" && status == runfile.StatusOK {
 				return usagef("--error goes with a failed run, not --status ok")
 			}
-			path, err := finishStarted(cmd.Context(), env, runID, journal, wait, runErr)
+			path, annotated, err := finishStarted(cmd.Context(), env, runID, journal, wait, runErr)
 			if errors.Is(err, errFinished) {
 				fmt.Fprintf(env.Stderr, "stagetrack: run %s is finished already: %s\n", runID, path)
 				return nil
@@ -100,7 +101,7 @@ as it is and exits 0. A finish killed midway is completed by the next one.`,
 			}
 			if !quiet {
 				if rf, rerr := runfile.ReadFile(path); rerr == nil {
-					ciFinish(env, path, rf)
+					ciFinish(env, path, rf, annotated)
 				}
 			}
 			pickUpSpool(cmd.Context(), env, runID)
@@ -131,26 +132,29 @@ var errFinished = errors.New("finished already")
 // process then opens the run with start's ids and start time, which writes
 // a fresh journal with its run event; the stages of the steps are appended
 // to it as a joined process appends them, and Finalize merges them into the
-// run file as it merges any joined process's stages.
-func finishStarted(ctx context.Context, env *Env, runID, live string, wait time.Duration, runErr error) (string, error) {
+// run file as it merges any joined process's stages. It also returns what
+// the steps annotated themselves (annotate.go).
+func finishStarted(ctx context.Context, env *Env, runID, live string, wait time.Duration, runErr error) (string, stepAnnotated, error) {
 	runFile := filepath.Join(filepath.Dir(live), runID+".json")
 	if filepath.Base(live) != runID+jsonrun.JournalSuffix {
-		return "", fmt.Errorf("%s is not the journal of run %s", live, runID)
+		return "", nil, fmt.Errorf("%s is not the journal of run %s", live, runID)
 	}
 	aside := strings.TrimSuffix(live, journal.Suffix) + journal.FinishingSuffix
 	f, err := claimStarted(ctx, env, runID, live, aside, runFile, wait)
 	if err != nil {
 		if errors.Is(err, errFinished) {
-			return runFile, err
+			return runFile, nil, err
 		}
-		return "", err
+		return "", nil, err
 	}
 	defer f.Close() // drops the lock, after aside is removed
-	h, stages, err := readStarted(aside, runID)
+	h, events, err := readStarted(aside, runID)
 	if err != nil {
 		_ = os.Rename(aside, live)
-		return "", err
+		return "", nil, err
 	}
+	annotated := stepAnnotated{}
+	stages := slices.DeleteFunc(events, func(ev journal.Event) bool { return annotated.add(&ev) })
 	// This process owns the run now: setup must not join it as a step.
 	for _, k := range []string{tracker.EnvRunID, tracker.EnvJournal, tracker.EnvTraceParent, tracker.EnvTraceState} {
 		os.Unsetenv(k)
@@ -160,10 +164,10 @@ func finishStarted(ctx context.Context, env *Env, runID, live string, wait time.
 		if _, serr := os.Stat(live); serr != nil {
 			_ = os.Rename(aside, live) // keep what the steps recorded
 		}
-		return "", err
+		return "", nil, err
 	}
 	os.Remove(aside)
-	return path, nil
+	return path, annotated, nil
 }
 
 // claimStarted returns the started run's journal, renamed to aside and

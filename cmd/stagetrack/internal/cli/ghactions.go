@@ -12,16 +12,18 @@ import (
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/report"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+	"github.com/stage-tracker/stage-tracker/internal/journal"
 	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
 
 // ciFinish tells the CI system about a finished run: on GitHub Actions, a
 // Markdown summary appended to $GITHUB_STEP_SUMMARY and an annotation per
-// failed (::error) or flaky (::warning) stage on stdout (where the runner reads workflow
-// commands). Elsewhere it does nothing. Failures to write are one line on
+// failed (::error) or flaky (::warning) stage on stdout (where the runner
+// reads workflow commands), but for those its steps printed (done).
+// Elsewhere it does nothing. Failures to write are one line on
 // stderr: the run file is written already.
-func ciFinish(env *Env, path string, rf *runfile.Run) {
+func ciFinish(env *Env, path string, rf *runfile.Run, done stepAnnotated) {
 	if env.getenv("GITHUB_ACTIONS") != "true" {
 		return
 	}
@@ -29,7 +31,7 @@ func ciFinish(env *Env, path string, rf *runfile.Run) {
 	if p := env.getenv("GITHUB_STEP_SUMMARY"); p != "" {
 		errs = append(errs, appendFile(p, stepSummary(path, rf)))
 	}
-	_, err := io.WriteString(env.Stdout, annotations(rf))
+	_, err := io.WriteString(env.Stdout, annotations(rf, done))
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		fmt.Fprintf(env.Stderr, "stagetrack: GitHub Actions summary: %s\n", oneLine(err))
@@ -218,29 +220,21 @@ func fence(s string, min int) string {
 // job how each stage ended, by the attempt that decides it: ::error for a
 // stage that failed (or never ended), ::warning for a flaky one (it passed
 // after a failed attempt). Earlier attempts say nothing of their own, so a
-// green job shows no error.
-func annotations(rf *runfile.Run) string {
+// green job shows no error. What a step annotated itself (done, see
+// annotate.go) is left out.
+func annotations(rf *runfile.Run, done stepAnnotated) string {
 	var b strings.Builder
 	for _, row := range runtree.Flatten(rf) {
 		switch {
 		case !row.Decides:
 		case runtree.Failed(row.Status):
-			title := "stage " + row.KeyPath + " failed"
-			if row.Status != runfile.StageError {
-				title = "stage " + row.KeyPath + " " + row.Status
+			if !done.has(row.Stage.SpanID, journal.LevelError) {
+				b.WriteString(errorAnnotation(row))
 			}
-			fmt.Fprintf(&b, "::error title=%s::%s\n", escapeProperty(title), escapeData(stageProblem(row.Stage)))
 		case row.Flaky():
-			var msgs []string
-			failed := 0
-			for _, e := range row.Earlier {
-				if runtree.Failed(runtree.Status(e)) {
-					failed++
-					msgs = append(msgs, fmt.Sprintf("attempt %d: %s", e.Attempt, orDefault(stageProblem(e), runtree.Status(e))))
-				}
+			if !done.has(row.Stage.SpanID, journal.LevelWarning) {
+				b.WriteString(flakyAnnotation(row))
 			}
-			title := fmt.Sprintf("stage %s is flaky (passed on attempt %d after %d failed)", row.KeyPath, len(row.Earlier)+1, failed)
-			fmt.Fprintf(&b, "::warning title=%s::%s\n", escapeProperty(title), escapeData(strings.Join(msgs, "\n")))
 		}
 	}
 	return b.String()
@@ -266,10 +260,10 @@ func escapeProperty(s string) string {
 }
 
 // ciFinishRun is ciFinish for a run this process finalised.
-func ciFinishRun(env *Env, run *tracker.Run) {
+func ciFinishRun(env *Env, run *tracker.Run, done stepAnnotated) {
 	if path := run.File(); path != "" {
 		if rf, err := runfile.ReadFile(path); err == nil {
-			ciFinish(env, path, rf)
+			ciFinish(env, path, rf, done)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package cli
 
@@ -7,9 +7,15 @@ import (
 	"os/exec"
 )
 
-// ownGroup does nothing where process groups are not unix's: a timeout
-// ends CMD itself, not what CMD started (docs/cli.md, "Windows").
-func ownGroup(*exec.Cmd) {}
+// procGroup: where there are neither unix process groups nor Windows job
+// objects, a timeout ends CMD itself.
+type procGroup struct{}
 
-// signalGroup reports false: the caller signals the process alone.
-func signalGroup(*os.Process, os.Signal) bool { return false }
+func newProcGroup(*exec.Cmd) *procGroup { return &procGroup{} }
+
+func (*procGroup) started(*os.Process) {}
+
+// signal reports false: the caller signals the process alone.
+func (*procGroup) signal(*os.Process, os.Signal) bool { return false }
+
+func (*procGroup) close() {}

@@ -75,6 +75,35 @@ func (p *progress) stillRunning(now int64) (string, bool) {
 		return "", false
 	}
 	p.last = now
+	return p.format(now, 0, p.paint(sgrYellow, "still running:")+" "+p.runningNames(now)), true
+}
+
+// status returns the status line that stagetrack run keeps updated in
+// place on a terminal (statusLine), or "" when no stage runs:
+//
+//	»  1m05s  running: train 1m04s
+//
+// the running stages as stillRunning names them, once one has run a
+// second. Its times are in whole seconds, so it changes about once a
+// second.
+func (p *progress) status(now int64) string {
+	oldest := now
+	for _, start := range p.running {
+		oldest = min(oldest, start)
+	}
+	if now-oldest < int64(time.Second) {
+		return "" // no stage, or none has run a second: no flicker for short ones
+	}
+	names := p.runningNames(now)
+	if now > p.origin && p.origin != 0 {
+		now -= (now - p.origin) % int64(time.Second)
+	}
+	return p.format(now, 0, p.paint(sgrYellow, "running:")+" "+names)
+}
+
+// runningNames names the running stages in start order with the time
+// since each started, at most maxStillNames of them ("and 2 more").
+func (p *progress) runningNames(now int64) string {
 	ids := make([]string, 0, len(p.running))
 	for id := range p.running {
 		ids = append(ids, id)
@@ -91,7 +120,7 @@ func (p *progress) stillRunning(now int64) (string, bool) {
 		el := time.Duration(max(now-p.running[id], 0))
 		names = append(names, view.Clean(p.names[id])+" "+view.Duration(el.Truncate(time.Second)))
 	}
-	return p.format(now, 0, p.paint(sgrYellow, "still running:")+" "+strings.Join(names, ", ")), true
+	return strings.Join(names, ", ")
 }
 
 // line returns the display line for one journal line, without a newline,
@@ -257,7 +286,11 @@ const pollInterval = 100 * time.Millisecond
 // reads and prints what is left, and returns once nothing more will be
 // written to w. A journal that cannot be opened yet is tried again at the
 // next tick; write errors are ignored (progress is a courtesy).
-func followJournal(path string, every time.Duration, w io.Writer, p *progress) (stop func()) {
+//
+// With status non-nil, w writes through it, and after each read the
+// status line is set to the running stages (progress.status) instead;
+// stop erases it.
+func followJournal(path string, every time.Duration, w io.Writer, p *progress, status *statusLine) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -270,10 +303,19 @@ func followJournal(path string, every time.Duration, w io.Writer, p *progress) (
 			case <-tick.C:
 			case <-done:
 				t.read(w, p, true)
+				if status != nil {
+					status.clear()
+				}
 				return
 			}
 			t.read(w, p, false)
-			if s, ok := p.stillRunning(time.Now().UnixNano()); ok {
+			now := time.Now().UnixNano()
+			if status != nil {
+				if c := status.columns(); c > 0 {
+					p.width = c
+				}
+				status.set(p.status(now))
+			} else if s, ok := p.stillRunning(now); ok {
 				_, _ = io.WriteString(w, s+"\n")
 			}
 		}

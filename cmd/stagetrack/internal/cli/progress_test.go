@@ -305,7 +305,7 @@ func TestFollowJournalStopReadsTheRest(t *testing.T) {
 		fmt.Fprintf(&lines, `{"e":"start","t":%d,"span_id":"%016d","name":"s%d","start":%d}`+"\n", ms(int64(i)), i+1, i, ms(int64(i)))
 	}
 	var out bytes.Buffer
-	stop := followJournal(path, time.Hour, &out, newProgress(false, 0))
+	stop := followJournal(path, time.Hour, &out, newProgress(false, 0), nil)
 	if err := os.WriteFile(path, []byte(lines.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -27,9 +27,10 @@ func newRunCommand(env *Env) *cobra.Command {
 		serveOTLP          bool
 		capture            captureFlags
 		params             paramFlags
+		statusOn           bool
 	)
 	cmd := &cobra.Command{
-		Use:   "run [--args ARGS|@FILE] [--param K=V]... [--name NAME] [--dir DIR] [--quiet] [--otlp=false] [--capture PARTS] [--env NAME]... -- CMD [ARG...]",
+		Use:   "run [--args ARGS|@FILE] [--param K=V]... [--name NAME] [--dir DIR] [--quiet] [--otlp=false] [--status-line=false] [--capture PARTS] [--env NAME]... -- CMD [ARG...]",
 		Short: "Record a run made of a command and the processes it starts",
 		Long: `run starts a run, runs CMD, and finalises the run when CMD exits: its run
 file, DIR/<run_id>.json, holds every stage that CMD and the processes it
@@ -83,9 +84,12 @@ While CMD runs, run prints each stage on stderr as it starts and ends, with
 the time since the run started, its duration and its error: coloured on a
 terminal, plain (no colour, no line cut) in a file or CI log; after 5
 minutes without a line (STAGETRACK_STILL_RUNNING, a Go duration; 0: never)
-it says which stages are still running and for how long. At the end it
-prints the run's status, the run file and the trace id on stderr. --quiet
-prints neither.
+it says which stages are still running and for how long. When stdout and
+stderr are both the terminal, CMD's stdout and stderr are a pseudo-terminal
+that run relays to it, and the last line shows the running stages' time,
+updated in place while CMD is silent (--status-line=false gives CMD the
+terminal and keeps the plain lines). At the end it prints the run's
+status, the run file and the trace id on stderr. --quiet prints neither.
 
 run exits with CMD's exit code: 128+N when signal N ended CMD or stagetrack
 passed it on (130 for SIGINT, 143 for SIGTERM), 127 when CMD is not found,
@@ -131,8 +135,19 @@ run file could not be written; 2 for a usage error.`,
 			}
 
 			stopProgress := func() {}
+			var lim commandLimits
+			var relay *ttyRelay
 			if !quiet {
-				stopProgress = followJournal(journal, pollInterval, env.Stderr, env.progress())
+				p, w := env.progress(), io.Writer(env.Stderr)
+				var status *statusLine
+				if statusOn {
+					if r, ok := openRelay(env); ok {
+						// The status line says what "still running" lines would.
+						relay, status, w, lim.stdio = r, r.status, r.status, r.tty
+						p.stillEvery = 0
+					}
+				}
+				stopProgress = followJournal(journal, pollInterval, w, p, status)
 			}
 			childEnv := tr.ChildEnv(ctx, run.ID(), journal)
 			var recv *receiver.Receiver
@@ -145,7 +160,10 @@ run file could not be written; 2 for a usage error.`,
 					childEnv = append(childEnv, recv.ChildEnv(os.Getenv)...)
 				}
 			}
-			out := runCommand(cmd.Context(), env, argv, childEnv, sigs)
+			out := runCommandWith(cmd.Context(), env, argv, childEnv, sigs, lim)
+			if relay != nil {
+				relay.wait() // the rest of CMD's output, before the last lines
+			}
 			if recv != nil {
 				// Before the run is finalised: what CMD sent at exit is in it.
 				if err := recv.Shutdown(context.WithoutCancel(cmd.Context())); err != nil {
@@ -153,6 +171,8 @@ run file could not be written; 2 for a usage error.`,
 				}
 			}
 			stopProgress()
+			// What exec steps annotated, while the journal is there.
+			annotated := readStepAnnotated(journal)
 			if why := stageFailure(out, journal); why != "" {
 				// The stage that decided the run says more than CMD's
 				// "exit status 1" (a set -e script): the run file, the run
@@ -180,7 +200,7 @@ run file could not be written; 2 for a usage error.`,
 			}
 			if !quiet {
 				printRunSummary(env.Stderr, run)
-				ciFinishRun(env, run)
+				ciFinishRun(env, run, annotated)
 				if run.File() != "" {
 					out.startErr = nil // the summary said why CMD did not start: once is enough
 				}
@@ -195,6 +215,7 @@ run file could not be written; 2 for a usage error.`,
 	f.StringVar(&name, "name", "", "the run's name (default: the base name of CMD)")
 	f.StringVar(&dir, "dir", "runs", "directory of the run file")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print no progress and no summary")
+	f.BoolVar(&statusOn, "status-line", true, "on a terminal, relay CMD's output through a pseudo-terminal and keep the running stages' time updated on the last line; =false gives CMD the terminal and prints plain still-running lines")
 	f.BoolVar(&serveOTLP, "otlp", true, "serve OTLP/HTTP to CMD, whose spans become stages; --otlp=false leaves CMD's OTEL_* variables alone")
 	// Everything after CMD is CMD's, flags included: run make -j4.
 	f.SetInterspersed(false)
