@@ -178,6 +178,7 @@ func claimStarted(ctx context.Context, env *Env, runID, live, aside, runFile str
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	for {
+		stillRan := false
 		if _, err := os.Lstat(runFile); err == nil {
 			return nil, errFinished
 		}
@@ -212,7 +213,7 @@ func claimStarted(ctx context.Context, env *Env, runID, live, aside, runFile str
 			if f, err = fsutil.OpenNoFollow(live, os.O_RDONLY); err != nil {
 				return nil, fmt.Errorf("run %s: %w", runID, err)
 			}
-			fmt.Fprintf(env.Stderr, "stagetrack: run %s: a step still ran after %s (--wait); finishing without its end\n", runID, wait)
+			stillRan = true
 		case errors.Is(err, os.ErrNotExist):
 			if _, serr := os.Lstat(runFile); serr == nil {
 				return nil, errFinished
@@ -229,6 +230,11 @@ func claimStarted(ctx context.Context, env *Env, runID, live, aside, runFile str
 		if err := os.Rename(live, aside); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("run %s: %w", runID, err)
+		}
+		if stillRan {
+			// Said only once the journal is aside: a step that ends after
+			// this line can no longer land its end in what finish reads.
+			fmt.Fprintf(env.Stderr, "stagetrack: run %s: a step still ran after %s (--wait); finishing without its end\n", runID, wait)
 		}
 		return f, nil
 	}
