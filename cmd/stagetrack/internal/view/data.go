@@ -1,6 +1,8 @@
 package view
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/flatjson"
@@ -64,7 +66,33 @@ func Data(r *runfile.Run, o Options) string {
 func dataText(v []byte) string {
 	s := flatjson.Text(v)
 	if v[0] == '"' && (s == "" || strings.ContainsAny(s, " =")) {
-		return string(v)
+		return unescapeHTML(v)
+	}
+	if v[0] == '[' {
+		return unescapeHTML(v)
 	}
 	return s
+}
+
+// unescapeHTML shows <, > and & as themselves where the value was written
+// with encoding/json's HTML escapes (\u003c, \u003e, \u0026): a person
+// reads "a && b", not "a \u0026\u0026 b". It re-encodes through
+// encoding/json, so a literal backslash stays escaped.
+func unescapeHTML(v []byte) string {
+	if !bytes.Contains(v, []byte(`\u00`)) {
+		return string(v)
+	}
+	d := json.NewDecoder(bytes.NewReader(v))
+	d.UseNumber()
+	var x any
+	if d.Decode(&x) != nil {
+		return string(v)
+	}
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if e.Encode(x) != nil {
+		return string(v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
