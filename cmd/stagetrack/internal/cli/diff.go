@@ -3,7 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
-		"fmt"
+	"fmt"
 	"strings"
 	"sync"
 
