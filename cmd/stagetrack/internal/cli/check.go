@@ -104,7 +104,7 @@ regression (or RUN could not be read), 2 a usage error.`,
 			} else {
 				for _, f := range res.Findings {
 					// One line, whatever a stage's name holds.
-					out.WriteString(view.Clean(strings.Join(strings.Fields(f.Message), " ")) + "\n")
+					out.WriteString(view.Line(f.Message) + "\n")
 				}
 			}
 			if env.getenv("GITHUB_ACTIONS") == "true" {
@@ -122,7 +122,7 @@ regression (or RUN could not be read), 2 a usage error.`,
 					verdict = "FAILED"
 				}
 				fmt.Fprintf(&out, "%s: %s against %d baseline runs: %d stages and %d metrics judged, %d failed\n",
-					verdict, view.Clean(runs[0].label), res.BaselineRuns, res.StagesJudged, res.MetricsJudged, errorCount(res))
+					verdict, view.Line(runs[0].label), res.BaselineRuns, res.StagesJudged, res.MetricsJudged, errorCount(res))
 			}
 			if err := write(env.Stdout, out.String()); err != nil {
 				return err

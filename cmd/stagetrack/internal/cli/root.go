@@ -37,6 +37,7 @@ var commands = []func(*Env) *cobra.Command{
 	newShowCommand,
 	newReportCommand,
 	newDiffCommand,
+	newCompareCommand,
 	newCheckCommand,
 	newStatsCommand,
 	newValidateCommand,

@@ -335,3 +335,25 @@ func orNull(b []byte) []byte {
 	}
 	return b
 }
+
+// Field is one value of a JSON object flattened to dotted keys.
+type Field struct {
+	Key   string          // dotted path; "" for a value that is not an object
+	Value json.RawMessage // compact JSON
+}
+
+// Fields flattens a JSON value as Compare does: an object's values under
+// dotted keys ("metrics.top1"), sorted by key (an empty object inside is a
+// value, a list is one value); a value that is not an object is one field
+// with Key ""; null or nothing has none.
+func Fields(raw []byte) []Field {
+	leaves, isObj, ok := flatten(raw)
+	if !ok || !isObj {
+		return []Field{{Value: compact(raw)}}
+	}
+	out := make([]Field, len(leaves))
+	for i, l := range leaves {
+		out[i] = Field{l.key, compact(l.raw)}
+	}
+	return out
+}

@@ -47,7 +47,7 @@ func joinKey(stage, key string) string {
 }
 
 func valueRowOf(key string, v rundiff.Value) valueRow {
-	r := valueRow{key: Clean(key), a: JSONValue(v.A), b: JSONValue(v.B)}
+	r := valueRow{key: Line(key), a: JSONValue(v.A), b: JSONValue(v.B)}
 	switch {
 	case v.Delta != nil:
 		r.change = SignedNumber(*v.Delta)
@@ -61,6 +61,11 @@ func valueRowOf(key string, v rundiff.Value) valueRow {
 	}
 	return r
 }
+
+// Line is s on one line for a terminal: white space runs (line breaks
+// too) become one space, then Clean. Unlike Clean alone it keeps what
+// follows a line break, for names whose end tells them apart.
+func Line(s string) string { return Clean(strings.Join(strings.Fields(s), " ")) }
 
 // JSONValue is a JSON value as the views print it: its compact JSON text
 // on one line, "—" when there is none.
