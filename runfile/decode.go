@@ -158,7 +158,8 @@ type stagesJSON struct {
 }
 
 // UnmarshalJSON is called by encoding/json only, with b checked to be
-// valid JSON.
+// valid JSON, and only from Run.UnmarshalJSON, which checked how deeply
+// the whole file nests.
 func (sj *stagesJSON) UnmarshalJSON(b []byte) error {
 	s, naive, err := decodeStages(b, true)
 	*sj = stagesJSON{s, naive}
@@ -176,14 +177,17 @@ func (s *Stages) UnmarshalJSON(b []byte) error {
 }
 
 // decodeStages decodes a stages object, and reports whether any of its
-// timestamps had no offset. valid says b is known to be valid JSON. The
+// timestamps had no offset. valid says b is known to be valid JSON and
+// not nested too deeply (part of a run file already checked). The
 // stages of a file that reads without error are scanned from the bytes
 // (scanStages); the others, and every error, are the token decoder's, in
 // which nested stages are decoded from the same token stream, so that a
 // file is read once whatever its depth.
 func decodeStages(b []byte, valid bool) (_ Stages, naive bool, _ error) {
-	if d := Nesting(b); d > MaxNesting {
-		return nil, false, fmt.Errorf("stages nested %d levels deep, more than %d", d, MaxNesting)
+	if !valid {
+		if d := Nesting(b); d > MaxNesting {
+			return nil, false, fmt.Errorf("stages nested %d levels deep, more than %d", d, MaxNesting)
+		}
 	}
 	if valid || json.Valid(b) {
 		if s, naive, ok := scanStages(b); ok {
@@ -505,7 +509,22 @@ func ReadRegular(path string) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, fileKind(fi.Mode()))
 	}
-	return io.ReadAll(f)
+	// Read into a buffer of the file's size (and a byte to see the end):
+	// growing one from nothing copies a large file several times over.
+	b := make([]byte, 0, max(fi.Size(), 0)+1)
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) { // the file grew
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 func fileKind(m os.FileMode) string {
@@ -531,8 +550,11 @@ func DecodeRuns(b []byte, path string) ([]*Run, error) {
 	case isJSONLines(trimmed):
 		return readHistory(bytes.NewReader(b), path)
 	}
+	// Run.UnmarshalJSON checks the syntax of b as json.Unmarshal would
+	// before decoding it, so it is called directly: json.Unmarshal would
+	// check all of b once more first.
 	var r Run
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := r.UnmarshalJSON(b); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, readable(err))
 	}
 	return []*Run{&r}, nil

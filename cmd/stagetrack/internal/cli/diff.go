@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -111,6 +114,9 @@ func runProvenance(label string) rundiff.Provenance {
 		return rundiff.Provenance{}
 	}
 	file, index, _ := splitIndex(label)
+	if !mayHoldProvenance(file) {
+		return rundiff.Provenance{}
+	}
 	b, err := readRegular(file)
 	if err != nil {
 		return rundiff.Provenance{}
@@ -120,4 +126,29 @@ func runProvenance(label string) rundiff.Provenance {
 		return rundiff.Provenance{}
 	}
 	return ps[index]
+}
+
+// mayHoldProvenance looks for provenance's keys in the file at path, a
+// piece at a time so that each piece is searched while it is in the
+// cache and a large file without them is never held whole.
+func mayHoldProvenance(path string) bool {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	const piece = 1 << 20
+	overlap := rundiff.ProvenanceKeyLen - 1
+	buf := make([]byte, overlap+piece)
+	kept := 0 // the end of the last piece, for a key across two
+	for {
+		n, err := io.ReadFull(f, buf[kept:])
+		if rundiff.MayHoldProvenance(buf[:kept+n]) {
+			return true
+		}
+		if err != nil { // io.EOF, io.ErrUnexpectedEOF: the end
+			return false
+		}
+		kept = copy(buf, buf[kept+n-overlap:kept+n])
+	}
 }

@@ -2,6 +2,8 @@ package cli_test
 
 import (
 	"encoding/json"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,4 +78,37 @@ func hasLine(out, want string) bool {
 		}
 	}
 	return false
+}
+
+// TestDiffProvenanceLargeFile: diff finds the provenance of a file larger
+// than the piece it searches at a time, also when its key straddles two
+// pieces.
+func TestDiffProvenanceLargeFile(t *testing.T) {
+	for _, at := range []int{1<<20 + 5, 1<<20 + 100, 3 << 20} { // the first piece is 1 MiB and 11 bytes: the first straddles its end
+		t.Run(strconv.Itoa(at), func(t *testing.T) {
+			dir := t.TempDir()
+			a := experiment{id: 1, prov: `{"code":{"commit":"aaa"}}`}.write(t, dir)
+			b := experiment{id: 2, prov: `{"code":{"commit":"bbb"}}`}.write(t, dir)
+			for _, f := range []string{a, b} {
+				raw, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// A field before "provenance" puts its key at offset at.
+				pad := `"x_pad": "` + strings.Repeat("a", at-len("{\n  ")-len(`"x_pad": "",`)-len("\n  ")) + `",` + "\n  "
+				raw = []byte(strings.Replace(string(raw), "{\n  ", "{\n  "+pad, 1))
+				if got := strings.Index(string(raw), `"provenance"`); got != at {
+					t.Fatalf("key at %d, want %d", got, at)
+				}
+				if err := os.WriteFile(f, raw, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := stagetrack(t, "diff", a, b)
+			wantCode(t, r, cli.ExitOK)
+			if !hasLine(r.stdout, `code.commit "aaa" "bbb"`) {
+				t.Errorf("provenance not found:\n%s", r.stdout)
+			}
+		})
+	}
 }

@@ -49,8 +49,7 @@ func WithProvenance(a, b Provenance) Option {
 // names none of the fields is not decoded at all, so a run without
 // provenance costs a search of its bytes.
 func ParseProvenance(b []byte) ([]Provenance, error) {
-	if !bytes.Contains(b, []byte(`"provenance"`)) && !bytes.Contains(b, []byte(`"inputs"`)) &&
-		!bytes.Contains(b, []byte(`"outputs"`)) && !bytes.Contains(b, []byte(`"tools"`)) {
+	if !MayHoldProvenance(b) {
 		return nil, nil
 	}
 	var raws []rawRun
@@ -89,6 +88,25 @@ func ParseProvenance(b []byte) ([]Provenance, error) {
 		})
 	}
 	return out, nil
+}
+
+// provenanceKeys are the keys that hold provenance, as they are written.
+var provenanceKeys = [][]byte{[]byte(`"provenance"`), []byte(`"inputs"`), []byte(`"outputs"`), []byte(`"tools"`)}
+
+// ProvenanceKeyLen is the length of the longest key MayHoldProvenance
+// looks for: a reader that looks at a file in pieces overlaps them by as
+// much less one.
+const ProvenanceKeyLen = len(`"provenance"`)
+
+// MayHoldProvenance reports whether b, a run file or a piece of one, names
+// a key that holds provenance; false means it holds none.
+func MayHoldProvenance(b []byte) bool {
+	for _, k := range provenanceKeys {
+		if bytes.Contains(b, k) {
+			return true
+		}
+	}
+	return false
 }
 
 type rawRun struct {
