@@ -121,14 +121,15 @@ regression (or RUN could not be read), 2 a usage error.`,
 				if res.Failed() {
 					verdict = "FAILED"
 				}
-				fmt.Fprintf(&out, "%s: %s against %d baseline runs: %d stages and %d metrics judged, %d failed\n",
-					verdict, view.Line(runs[0].label), res.BaselineRuns, res.StagesJudged, res.MetricsJudged, errorCount(res))
+				fmt.Fprintf(&out, "%s: %s against %s: %s and %s judged, %d failed\n",
+					verdict, view.Line(runs[0].label), plural(res.BaselineRuns, "baseline run"), plural(res.StagesJudged, "stage"),
+					plural(res.MetricsJudged, "metric"), errorCount(res))
 			}
 			if err := write(env.Stdout, out.String()); err != nil {
 				return err
 			}
 			if res.Failed() {
-				return &reportedError{summary: fmt.Sprintf("check failed: %d findings", errorCount(res))}
+				return &reportedError{summary: "check failed: " + plural(errorCount(res), "finding")}
 			}
 			return nil
 		}),

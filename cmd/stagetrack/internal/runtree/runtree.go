@@ -37,7 +37,9 @@ type Row struct {
 // Flatten returns the stages of r depth-first, each parent before its
 // children, siblings in file (start) order.
 func Flatten(r *runfile.Run) []Row {
-	var rows []Row
+	n := 0
+	r.Stages.Walk(func(*runfile.Stage) { n++ })
+	rows := make([]Row, 0, n)
 	var walk func(s runfile.Stages, depth int, keys, names string, decides bool)
 	walk = func(s runfile.Stages, depth int, keys, names string, decides bool) {
 		last := make(map[string]int, len(s))
