@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"sync"
@@ -91,16 +92,14 @@ regression (or RUN could not be read), 2 a usage error.`,
 			res := gate.Check(runs[0].run, base, gate.Thresholds{Relative: relPct / 100, Absolute: abs, MinRuns: minRuns}, bounds)
 			var out strings.Builder
 			if asJSON {
-				b, err := json.MarshalIndent(struct {
+				err := indentJSON(&out, struct {
 					Run string `json:"run"`
 					gate.Result
 					OK bool `json:"ok"`
-				}{runs[0].label, res, !res.Failed()}, "", "  ")
+				}{runs[0].label, res, !res.Failed()})
 				if err != nil {
 					return err
 				}
-				out.Write(b)
-				out.WriteByte('\n')
 			} else {
 				for _, f := range res.Findings {
 					// One line, whatever a stage's name holds.
@@ -172,6 +171,15 @@ func readBaseline(cmd *cobra.Command, env *Env, paths []string) ([]*runfile.Run,
 		fmt.Fprintf(env.Stderr, "stagetrack: skipped %v\n", e)
 	}
 	return runs, nil
+}
+
+// indentJSON writes v as indented JSON and a newline, with <, > and &
+// as they are: the output is read by people and jq, not put in HTML.
+func indentJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func findingTitle(f gate.Finding) string {

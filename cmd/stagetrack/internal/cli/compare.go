@@ -78,9 +78,9 @@ A RUN may be a directory: all the run files in it.`,
 			case "csv":
 				out, err = compareCSV(m)
 			case "json":
-				var b []byte
-				b, err = json.MarshalIndent(m, "", "  ")
-				out = string(b) + "\n"
+				var b strings.Builder
+				err = indentJSON(&b, m)
+				out = b.String()
 			}
 			if err != nil {
 				return err

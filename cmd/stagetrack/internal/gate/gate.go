@@ -70,7 +70,7 @@ type Finding struct {
 	// value the run must not pass. Null where no baseline is used.
 	Baseline     *float64 `json:"baseline,omitempty"`
 	Limit        *float64 `json:"limit,omitempty"`
-	BaselineRuns int      `json:"baseline_runs"`
+	BaselineRuns int      `json:"baseline_runs,omitempty"`
 }
 
 // Result is a check's outcome.
@@ -183,7 +183,7 @@ func Check(run *runfile.Run, baseline []*runfile.Run, th Thresholds, bounds []Bo
 		}
 		res.StagesJudged++
 		p95 := percentile(base, Percentile)
-		limit := max(p95*(1+th.Relative), p95+th.Absolute.Seconds())
+		limit := roundMicro(max(p95*(1+th.Relative), p95+th.Absolute.Seconds()))
 		if sec > limit {
 			errs = append(errs, Finding{Level: Error, Kind: KindDuration, Stage: row.KeyPath, Value: &sec, Baseline: &p95, Limit: &limit, BaselineRuns: len(base),
 				Message: fmt.Sprintf("slower: stage %s took %s; baseline p95 %s over %d runs; limit %s (+%s%% and at least +%s)",
@@ -346,6 +346,9 @@ func percentile(xs []float64, p float64) float64 {
 }
 
 func ptr(f float64) *float64 { return &f }
+
+// roundMicro rounds seconds to the run file's precision.
+func roundMicro(sec float64) float64 { return math.Round(sec*1e6) / 1e6 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
