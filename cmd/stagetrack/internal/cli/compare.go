@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,8 +21,9 @@ import (
 
 func newCompareCommand(env *Env) *cobra.Command {
 	var (
-		width  int
-		format string
+		width   int
+		format  string
+		changed bool
 	)
 	cmd := &cobra.Command{
 		Use:   "compare RUN...",
@@ -31,7 +33,8 @@ for each parameter (the run's args, nested objects as dotted keys), each data
 value (each stage's data as stage.key: "evaluate.accuracy") and each stage's
 duration, then the run's. Only the attempt that decides a stage counts (the
 last attempt of a retried one). A run that lacks a value has "—" (empty in
-CSV, null in JSON); in the table, rows whose values differ are marked "≠".
+CSV, null in JSON); in the table, rows whose values differ are marked "≠",
+and --changed keeps only those.
 
 --format picks the output: table (the default), markdown (a GitHub table,
 every value escaped so that no name can add markup), csv (RFC 4180; a value
@@ -41,6 +44,7 @@ A RUN may be a directory: all the run files in it.`,
 			"stagetrack compare runs/a.json runs/b.json runs/c.json",
 			"stagetrack compare --format markdown runs/ >> \"$GITHUB_STEP_SUMMARY\"",
 			"stagetrack compare --format csv runs/ > runs.csv",
+			"stagetrack compare --changed runs/",
 		),
 		GroupID: groupLook,
 		Args:    args(cobra.MinimumNArgs(1)),
@@ -69,6 +73,9 @@ A RUN may be a directory: all the run files in it.`,
 				rs[i], files[i] = r.run, r.label
 			}
 			m := runcompare.Build(rs, files)
+			if changed {
+				m.Rows = slices.DeleteFunc(m.Rows, func(r runcompare.Row) bool { return !r.Differs })
+			}
 			var out string
 			switch format {
 			case "table":
@@ -89,6 +96,7 @@ A RUN may be a directory: all the run files in it.`,
 		}),
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "output: table, markdown, csv or json")
+	cmd.Flags().BoolVar(&changed, "changed", false, "only the rows whose values differ between the runs")
 	cmd.Flags().IntVarP(&width, "width", "w", 0, "columns to fit the table's names to (default: $COLUMNS, the terminal's width, or 100)")
 	return cmd
 }
@@ -115,8 +123,6 @@ func expandDirs(ctx context.Context, paths []string) ([]string, error) {
 	return out, nil
 }
 
-var compareTitles = map[string]string{runcompare.Param: "parameter", runcompare.Data: "data", runcompare.Duration: "duration"}
-
 // compareMarkdown is the matrix as a GitHub Markdown table; every text from
 // the run files is escaped by mdText, so that none can break a cell or add
 // a link, an image or HTML (see mdCell).
@@ -132,7 +138,7 @@ func compareMarkdown(m runcompare.Matrix) string {
 	}
 	b.WriteString("\n")
 	for _, r := range m.Rows {
-		b.WriteString("| " + compareTitles[r.Kind] + " | " + mdCell(r.Key) + " |")
+		b.WriteString("| " + r.Kind + " | " + mdCell(r.Key) + " |")
 		for _, v := range r.Values {
 			b.WriteString(" " + mdCell(peopleText(r.Kind, v)) + " |")
 		}
@@ -179,7 +185,7 @@ func compareCSV(m runcompare.Matrix) (string, error) {
 		return "", err
 	}
 	for _, r := range m.Rows {
-		rec = append(rec[:0], compareTitles[r.Kind], csvCell(r.Key))
+		rec = append(rec[:0], r.Kind, csvCell(r.Key))
 		for _, v := range r.Values {
 			rec = append(rec, csvCell(runcompare.Text(v)))
 		}

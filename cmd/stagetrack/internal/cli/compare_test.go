@@ -115,7 +115,7 @@ func TestCompareFormats(t *testing.T) {
 			got[row.Kind+" "+row.Key] = strings.Join(vs, ",")
 		}
 		for key, want := range map[string]string{
-			"param seed":             "1,12",
+			"parameter seed":         "1,12",
 			"data evaluate.accuracy": "0.91,0.85",
 			"duration " + hostile:    "10,12",
 			"duration (run)":         "13,15",
@@ -128,6 +128,24 @@ func TestCompareFormats(t *testing.T) {
 			t.Errorf("runs %+v, want the two, oldest first", m.Runs)
 		}
 	})
+}
+
+func TestCompareChanged(t *testing.T) {
+	dir, hostile := compareRuns(t)
+	r := stagetrack(t, "compare", "--changed", "--format", "csv", dir)
+	wantCode(t, r, cli.ExitOK)
+	recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rec := range recs[2:] {
+		got = append(got, rec[0]+" "+rec[1])
+	}
+	want := []string{"parameter seed", "data evaluate.accuracy", "duration " + hostile, "duration (run)"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("rows %q, want only those that differ: %q", got, want)
+	}
 }
 
 func TestCompareUsage(t *testing.T) {

@@ -21,7 +21,7 @@ import (
 
 // Kinds of a Row, in the order rows come.
 const (
-	Param    = "param"
+	Param    = "parameter"
 	Data     = "data"
 	Duration = "duration"
 )
