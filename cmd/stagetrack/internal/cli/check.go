@@ -89,7 +89,7 @@ regression (or RUN could not be read), 2 a usage error.`,
 			if err != nil {
 				return err
 			}
-			res := gate.Check(runs[0].run, base, gate.Thresholds{Relative: relPct / 100, Absolute: abs, MinRuns: minRuns}, bounds)
+			res := gate.Check(runs[0].run, base, gate.WithSlower(relPct/100, abs), gate.WithMinRuns(minRuns), gate.WithBounds(bounds...))
 			var out strings.Builder
 			if asJSON {
 				err := indentJSON(&out, struct {

@@ -24,7 +24,7 @@ import (
 	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
-// Defaults of Thresholds, as docs/cli.md states them.
+// Defaults of Check, as docs/cli.md states them.
 const (
 	DefaultRelative = 0.25        // +25 % over the baseline's p95
 	DefaultAbsolute = time.Second // and at least +1 s
@@ -33,14 +33,34 @@ const (
 	medianRank      = 50.0        // the baseline's value a relative metric bound is held to
 )
 
-// Thresholds say when a stage is slower than its baseline: by more than
-// Relative (0.25 is 25 %) of the baseline's p95 and by more than Absolute,
-// both; and how many baseline runs (MinRuns) a stage or a value needs to be
-// judged at all.
-type Thresholds struct {
-	Relative float64
-	Absolute time.Duration
-	MinRuns  int
+// Option changes how Check judges.
+type Option interface{ apply(*config) }
+
+type config struct {
+	relative float64
+	absolute time.Duration
+	minRuns  int
+	bounds   []Bound
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithSlower sets when a stage is slower than its baseline: by more than
+// relative (0.25 is 25 %) of the baseline's p95 and by more than absolute,
+// both. The defaults are DefaultRelative and DefaultAbsolute.
+func WithSlower(relative float64, absolute time.Duration) Option {
+	return optionFunc(func(c *config) { c.relative, c.absolute = relative, absolute })
+}
+
+// WithMinRuns sets how many baseline runs a stage, or a value held to the
+// baseline's median, needs to be judged at all (default DefaultMinRuns).
+func WithMinRuns(n int) Option { return optionFunc(func(c *config) { c.minRuns = n }) }
+
+// WithBounds adds bounds on data values.
+func WithBounds(b ...Bound) Option {
+	return optionFunc(func(c *config) { c.bounds = append(c.bounds, b...) })
 }
 
 // Levels of a Finding.
@@ -145,9 +165,13 @@ func ParseBound(s string) (Bound, error) {
 	return Bound{}, fmt.Errorf("metric bound %q: want stage.key>=0.9 (>=, >, <=, <, ==) or stage.key:-0.01 (no worse than the baseline's median by 0.01)", s)
 }
 
-// Check judges run against baseline (the runs it is held to; a run with
-// run's id is left out) by th, and checks bounds.
-func Check(run *runfile.Run, baseline []*runfile.Run, th Thresholds, bounds []Bound) Result {
+// Check judges run against baseline, the runs it is held to (a run with
+// run's id is left out).
+func Check(run *runfile.Run, baseline []*runfile.Run, opts ...Option) Result {
+	th := config{relative: DefaultRelative, absolute: DefaultAbsolute, minRuns: DefaultMinRuns}
+	for _, o := range opts {
+		o.apply(&th)
+	}
 	var base []*runfile.Run
 	for _, b := range baseline {
 		if b.RunID == "" || b.RunID != run.RunID {
@@ -176,22 +200,22 @@ func Check(run *runfile.Run, baseline []*runfile.Run, th Thresholds, bounds []Bo
 			continue
 		}
 		sec, base := row.Stage.DurationSec, durs[row.KeyPath]
-		if len(base) < th.MinRuns {
+		if len(base) < th.minRuns {
 			warns = append(warns, Finding{Level: Warning, Kind: KindNotJudged, Stage: row.KeyPath, Value: &sec, BaselineRuns: len(base),
-				Message: fmt.Sprintf("not judged: stage %s: %d baseline runs, need %d", row.KeyPath, len(base), th.MinRuns)})
+				Message: fmt.Sprintf("not judged: stage %s: %d baseline runs, need %d", row.KeyPath, len(base), th.minRuns)})
 			continue
 		}
 		res.StagesJudged++
 		p95 := percentile(base, Percentile)
-		limit := roundMicro(max(p95*(1+th.Relative), p95+th.Absolute.Seconds()))
+		limit := roundMicro(max(p95*(1+th.relative), p95+th.absolute.Seconds()))
 		if sec > limit {
 			errs = append(errs, Finding{Level: Error, Kind: KindDuration, Stage: row.KeyPath, Value: &sec, Baseline: &p95, Limit: &limit, BaselineRuns: len(base),
 				Message: fmt.Sprintf("slower: stage %s took %s; baseline p95 %s over %d runs; limit %s (+%s%% and at least +%s)",
-					row.KeyPath, dur(sec), dur(p95), len(base), dur(limit), num(th.Relative*100), dur(th.Absolute.Seconds()))})
+					row.KeyPath, dur(sec), dur(p95), len(base), dur(limit), num(th.relative*100), dur(th.absolute.Seconds()))})
 		}
 	}
-	for _, bd := range bounds {
-		f, judged := checkBound(rows, data, bd, th.MinRuns)
+	for _, bd := range th.bounds {
+		f, judged := checkBound(rows, data, bd, th.minRuns)
 		if judged {
 			res.MetricsJudged++
 		}
