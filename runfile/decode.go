@@ -176,7 +176,8 @@ type stagesJSON struct {
 }
 
 // UnmarshalJSON is called by encoding/json only, with b checked to be
-// valid JSON.
+// valid JSON, and only from Run.UnmarshalJSON, which checked how deeply
+// the whole file nests.
 func (sj *stagesJSON) UnmarshalJSON(b []byte) error {
 	s, naive, err := decodeStages(b, true)
 	*sj = stagesJSON{s, naive}
@@ -194,14 +195,17 @@ func (s *Stages) UnmarshalJSON(b []byte) error {
 }
 
 // decodeStages decodes a stages object, and reports whether any of its
-// timestamps had no offset. valid says b is known to be valid JSON. The
+// timestamps had no offset. valid says b is known to be valid JSON and
+// not nested too deeply (part of a run file already checked). The
 // stages of a file that reads without error are scanned from the bytes
 // (scanStages); the others, and every error, are the token decoder's, in
 // which nested stages are decoded from the same token stream, so that a
 // file is read once whatever its depth.
 func decodeStages(b []byte, valid bool) (_ Stages, naive bool, _ error) {
-	if d := Nesting(b); d > MaxNesting {
-		return nil, false, fmt.Errorf("stages nested %d levels deep, more than %d", d, MaxNesting)
+	if !valid {
+		if d := Nesting(b); d > MaxNesting {
+			return nil, false, fmt.Errorf("stages nested %d levels deep, more than %d", d, MaxNesting)
+		}
 	}
 	if valid || json.Valid(b) {
 		if s, naive, ok := scanStages(b); ok {

@@ -20,6 +20,8 @@ import (
 // each command's stdout, stderr and exit code with
 // testdata/outputs.sha256, recorded before the performance work of issue
 // 23: faster reading and comparing must not change a byte of any output.
+// diff's outputs were recorded again when issue 22 added the values that
+// changed (DATA, PARAMETERS, PROVENANCE) to them.
 // Run with -update to record new hashes when an output changes on purpose
 // (under STAGE_TRACKER_STRESS=1, so that every output is recorded).
 //

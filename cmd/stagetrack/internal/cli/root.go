@@ -38,6 +38,8 @@ var commands = []func(*Env) *cobra.Command{
 	newShowCommand,
 	newReportCommand,
 	newDiffCommand,
+	newCompareCommand,
+	newCheckCommand,
 	newStatsCommand,
 	newValidateCommand,
 	newSendCommand,
@@ -63,6 +65,8 @@ Colour is used only when stdout is a terminal and NO_COLOR is unset.`,
   stagetrack show latest
   stagetrack show runs/3f2c8a1e-5b7d-4c10-9e2f-6a1b2c3d4e5f.json
   stagetrack diff yesterday.json today.json
+  stagetrack compare runs/
+  stagetrack check today.json --baseline runs/ --metric 'evaluate.accuracy>=0.9'
   stagetrack stats runs/
   stagetrack report runs/*.json -o report.html`,
 		Version:           tracker.Version,

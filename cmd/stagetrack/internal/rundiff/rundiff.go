@@ -1,7 +1,8 @@
-// Package rundiff compares two runs stage by stage: which stages got slower
-// or faster, whose status changed, which data keys changed, and which
-// stages only one run has. Compare is a pure function; its result is what
-// `stagetrack diff --json` prints.
+// Package rundiff compares two runs: the values that changed (each stage's
+// data, the run's parameters, its provenance), and stage by stage which
+// stages got slower or faster, whose status changed and which stages only
+// one run has. Compare is a pure function; its result is what `stagetrack
+// diff --json` prints.
 //
 // Compare is safe for concurrent use.
 package rundiff
@@ -9,7 +10,6 @@ package rundiff
 import (
 	"bytes"
 	"encoding/json"
-	"maps"
 	"math"
 	"slices"
 	"time"
@@ -28,10 +28,17 @@ const (
 // Diff is the comparison of run A with run B. It is a plain value, safe to
 // read from several goroutines.
 type Diff struct {
-	A      RunInfo     `json:"a"`
-	B      RunInfo     `json:"b"`
-	Total  Change      `json:"total"` // the runs' total durations
-	Stages []StageDiff `json:"stages"`
+	A RunInfo `json:"a"`
+	B RunInfo `json:"b"`
+	// Params are the parameters (the run's args, flattened to dotted keys)
+	// that differ, in key order; a single one with Key "args" when args
+	// is not an object in both runs.
+	Params []Value `json:"params,omitempty"`
+	// Provenance are the fields of the runs' provenance (commit, dirty,
+	// tool versions…, flattened to dotted keys) that differ, in key order.
+	Provenance []Value     `json:"provenance,omitempty"`
+	Total      Change      `json:"total"` // the runs' total durations
+	Stages     []StageDiff `json:"stages"`
 }
 
 // RunInfo identifies one side of a comparison.
@@ -69,16 +76,23 @@ type StageDiff struct {
 	ErrorA        string    `json:"error_a,omitempty"`
 	ErrorB        string    `json:"error_b,omitempty"`
 	Data          *DataDiff `json:"data,omitempty"` // nil when the data is equal or the stage is in one run only
+	// Provenance are the stage's inputs, outputs and tool versions that
+	// differ: "inputs[data.csv].sha256", "tools.python".
+	Provenance []Value `json:"provenance,omitempty"`
 }
 
-// DataDiff lists the top-level keys of a stage's data that differ. When the
-// data is not an object in both runs (a list, a number, null), only
-// ValueChanged says whether it differs.
+// DataDiff lists the top-level keys of a stage's data that differ, and the
+// values. When the data is not an object (nor null) in both runs (a list,
+// a number), ValueChanged says it differs.
 type DataDiff struct {
 	Added        []string `json:"added,omitempty"`
 	Removed      []string `json:"removed,omitempty"`
 	Changed      []string `json:"changed,omitempty"`
 	ValueChanged bool     `json:"value_changed,omitempty"`
+	// Values are the values that differ, flattened to dotted keys
+	// ("metrics.top1"), in key order; one with Key "" when the data is not
+	// an object in both runs.
+	Values []Value `json:"values,omitempty"`
 }
 
 // Keys returns how many keys differ (1 for a changed non-object value).
@@ -95,12 +109,21 @@ func (d *DataDiff) Keys() int {
 
 // Compare compares run a with run b. Stages come in a's order; a stage
 // only in b comes right after the stage that precedes it in b (or first).
-func Compare(a, b *runfile.Run) Diff {
+// Its time is linear in the number of stages.
+func Compare(a, b *runfile.Run, opts ...Option) Diff {
+	var c config
+	for _, o := range opts {
+		o.apply(&c)
+	}
 	aRows, bRows := runtree.Flatten(a), runtree.Flatten(b)
 	d := Diff{
-		A:     info(a, aRows),
-		B:     info(b, bRows),
-		Total: change(ptr(runtree.Duration(a, aRows).Seconds()), ptr(runtree.Duration(b, bRows).Seconds())),
+		A:      info(a, aRows),
+		B:      info(b, bRows),
+		Params: compareValues(a.Args, b.Args, "args"),
+		Total:  change(ptr(runtree.Duration(a, aRows).Seconds()), ptr(runtree.Duration(b, bRows).Seconds())),
+	}
+	if c.prov {
+		d.Provenance = compareValues(c.provA.Run, c.provB.Run, "provenance")
 	}
 
 	bByKey := make(map[string]*runtree.Row, len(bRows))
@@ -145,6 +168,14 @@ func Compare(a, b *runfile.Run) Diff {
 		ar := &aRows[i]
 		out = append(out, stageDiff(ar, bByKey[ar.KeyPath]))
 		onlyB(i + 1)
+	}
+	if c.prov {
+		for i := range out {
+			k := out[i].Key
+			if out[i].Presence == Both {
+				out[i].Provenance = compareStage(c.provA.Stages[k], c.provB.Stages[k])
+			}
+		}
 	}
 	d.Stages = out
 	return d
@@ -216,44 +247,65 @@ func roundMicro(f float64) float64 {
 	return float64(time.Duration(f*float64(time.Second)).Round(time.Microsecond)) / float64(time.Second)
 }
 
-// compareData compares two data values: key by key when both are objects,
-// as whole values otherwise. Numbers compare by value (1.0 equals 1).
+// compareData compares two data values: key by key (flattened to dotted
+// keys) when both are objects, or null, as whole values otherwise. Numbers
+// compare by value (1.0 equals 1).
 func compareData(a, b json.RawMessage) *DataDiff {
-	av, aerr := decode(a)
-	bv, berr := decode(b)
-	if aerr != nil || berr != nil { // not JSON: compare the bytes
-		if bytes.Equal(a, b) {
-			return nil
-		}
-		return &DataDiff{ValueChanged: true}
-	}
-	ao, aObj := av.(map[string]any)
-	bo, bObj := bv.(map[string]any)
-	if !aObj || !bObj {
-		if equal(av, bv) {
-			return nil
-		}
-		return &DataDiff{ValueChanged: true}
-	}
-	var d DataDiff
-	for _, k := range slices.Sorted(maps.Keys(ao)) {
-		bvk, ok := bo[k]
-		switch {
-		case !ok:
-			d.Removed = append(d.Removed, k)
-		case !equal(ao[k], bvk):
-			d.Changed = append(d.Changed, k)
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(bo)) {
-		if _, ok := ao[k]; !ok {
-			d.Added = append(d.Added, k)
-		}
-	}
-	if d.Keys() == 0 {
+	if bytes.Equal(a, b) {
 		return nil
 	}
-	return &d
+	al, aObj, aok := flatten(a)
+	bl, bObj, bok := flatten(b)
+	if !aok || !bok || !aObj || !bObj {
+		vs := compareValues(a, b, "")
+		if len(vs) == 0 {
+			return nil
+		}
+		return &DataDiff{ValueChanged: true, Values: vs}
+	}
+	vs := diffLeaves(al, bl)
+	if len(vs) == 0 {
+		return nil
+	}
+	d := &DataDiff{Values: vs}
+	changed := make([]string, 0, len(vs))
+	for _, v := range vs {
+		changed = append(changed, v.top)
+	}
+	changed = sortedSet(changed)
+	at, bt := tops(al), tops(bl)
+	i, j := 0, 0
+	for i < len(at) || j < len(bt) {
+		switch {
+		case j == len(bt) || i < len(at) && at[i] < bt[j]:
+			d.Removed = append(d.Removed, at[i])
+			i++
+		case i == len(at) || bt[j] < at[i]:
+			d.Added = append(d.Added, bt[j])
+			j++
+		default:
+			if _, found := slices.BinarySearch(changed, at[i]); found {
+				d.Changed = append(d.Changed, at[i])
+			}
+			i++
+			j++
+		}
+	}
+	return d
+}
+
+// tops are the top-level keys of leaves, sorted, each once.
+func tops(leaves []leaf) []string {
+	t := make([]string, len(leaves))
+	for i, l := range leaves {
+		t[i] = l.top
+	}
+	return sortedSet(t)
+}
+
+func sortedSet(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
 }
 
 func decode(b json.RawMessage) (any, error) {

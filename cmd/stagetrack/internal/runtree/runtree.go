@@ -59,7 +59,9 @@ func Flatten(r *runfile.Run) []Row {
 				Status: Status(st), Start: st.StartTime, End: End(st),
 				Decides: d, Earlier: seen[n],
 			})
-			seen[n] = append(seen[n][:len(seen[n]):len(seen[n])], st)
+			if last[n] != i { // later attempts of n follow; the last needs no list
+				seen[n] = append(seen[n][:len(seen[n]):len(seen[n])], st)
+			}
 			walk(st.Stages, depth+1, kp, np, d)
 		}
 	}

@@ -9,8 +9,10 @@ import (
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 )
 
-// Diff renders a comparison of two runs: a line for each run, then a row
-// per stage with its duration in A and in B, the change (absolute and
+// Diff renders a comparison of two runs: a line for each run; the values
+// that changed, each with A's, B's and for numbers the change (DATA: each
+// stage's data keys as "stage.key"; PARAMETERS: the run's args;
+// PROVENANCE: the run's and the stages'); then a row per stage with its duration in A and in B, the change (absolute and
 // relative), the status (a → b when it changed) and the data keys that
 // changed (+added -removed ~changed). Stages only in one run say so. When a
 // stage's status changed and B has an error, the error follows on its own
@@ -57,6 +59,17 @@ func Diff(d rundiff.Diff, o Options) string {
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
 	b.WriteString("\n")
+
+	// The values that changed, then the durations.
+	data, params, prov := diffValues(d)
+	for _, sec := range []struct {
+		title string
+		rows  []valueRow
+	}{{"DATA", data}, {"PARAMETERS", params}, {"PROVENANCE", prov}} {
+		if len(sec.rows) > 0 {
+			writeValues(&b, st, sec.title, sec.rows, W)
+		}
+	}
 
 	type row struct {
 		name, a, b, delta, pct, status, data string
