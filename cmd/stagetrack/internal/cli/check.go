@@ -77,7 +77,11 @@ regression (or RUN could not be read), 2 a usage error.`,
 				bounds = append(bounds, b)
 			}
 			ctx := cmd.Context()
-			runs, err := readLabeled(ctx, a, env.Stderr)
+			files, err := resolveRun(ctx, a[0]) // a file, latest, an id prefix
+			if err != nil {
+				return err
+			}
+			runs, err := readLabeled(ctx, files, env.Stderr)
 			if err != nil {
 				return err
 			}
@@ -148,6 +152,10 @@ regression (or RUN could not be read), 2 a usage error.`,
 // that cannot be read skipped with a line on stderr.
 func readBaseline(cmd *cobra.Command, env *Env, paths []string) ([]*runfile.Run, error) {
 	ctx := cmd.Context()
+	paths, err := resolveRuns(ctx, paths) // directories, latest, id prefixes
+	if err != nil {
+		return nil, err
+	}
 	files, err := runFiles(ctx, paths)
 	if err != nil {
 		return nil, err

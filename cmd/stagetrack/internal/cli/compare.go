@@ -2,10 +2,8 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,7 +56,7 @@ A RUN may be a directory: all the run files in it.`,
 				return usagef("--format must be table, markdown, csv or json, not %q", format)
 			}
 			ctx := cmd.Context()
-			paths, err := expandDirs(ctx, paths)
+			paths, err := resolveRuns(ctx, paths) // directories, latest, id prefixes
 			if err != nil {
 				return err
 			}
@@ -99,28 +97,6 @@ A RUN may be a directory: all the run files in it.`,
 	cmd.Flags().BoolVar(&changed, "changed", false, "only the rows whose values differ between the runs")
 	cmd.Flags().IntVarP(&width, "width", "w", 0, "columns to fit the table's names to (default: $COLUMNS, the terminal's width, or 100)")
 	return cmd
-}
-
-// expandDirs replaces each argument that is a directory by the run files
-// in it (as stats finds them), keeping the others as they are for the
-// reader to resolve.
-func expandDirs(ctx context.Context, paths []string) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
-			out = append(out, p)
-			continue
-		}
-		files, err := runFiles(ctx, []string{p})
-		if err != nil {
-			return nil, err
-		}
-		if len(files) == 0 {
-			return nil, usagef("no run files (*.json) in %s", p)
-		}
-		out = append(out, files...)
-	}
-	return out, nil
 }
 
 // compareMarkdown is the matrix as a GitHub Markdown table; every text from
