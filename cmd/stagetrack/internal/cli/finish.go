@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -140,7 +141,7 @@ func finishStarted(ctx context.Context, env *Env, runID, live string, wait time.
 		return "", nil, fmt.Errorf("%s is not the journal of run %s", live, runID)
 	}
 	aside := strings.TrimSuffix(live, journal.Suffix) + journal.FinishingSuffix
-	f, err := claimStarted(ctx, env, runID, live, aside, runFile, wait)
+	f, upTo, err := claimStarted(ctx, env, runID, live, aside, runFile, wait)
 	if err != nil {
 		if errors.Is(err, errFinished) {
 			return runFile, nil, err
@@ -148,7 +149,7 @@ func finishStarted(ctx context.Context, env *Env, runID, live string, wait time.
 		return "", nil, err
 	}
 	defer f.Close() // drops the lock, after aside is removed
-	h, events, err := readStarted(aside, runID)
+	h, events, err := readStarted(aside, runID, upTo)
 	if err != nil {
 		_ = os.Rename(aside, live)
 		return "", nil, err
@@ -171,26 +172,27 @@ func finishStarted(ctx context.Context, env *Env, runID, live string, wait time.
 }
 
 // claimStarted returns the started run's journal, renamed to aside and
-// locked exclusively by this process, or errFinished once the run file
+// locked exclusively by this process (and, when a step still held it past
+// --wait, how much of it to read: -1 for all), or errFinished once the run file
 // exists. A journal at aside whose lock is free is a finish that died
 // between its rename and its run file: this one completes it.
-func claimStarted(ctx context.Context, env *Env, runID, live, aside, runFile string, wait time.Duration) (*os.File, error) {
+func claimStarted(ctx context.Context, env *Env, runID, live, aside, runFile string, wait time.Duration) (*os.File, int64, error) {
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	for {
 		stillRan := false
 		if _, err := os.Lstat(runFile); err == nil {
-			return nil, errFinished
+			return nil, -1, errFinished
 		}
 		f, err := lockJournal(wctx, aside, nil)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("run %s: %w", runID, err)
+			return nil, -1, fmt.Errorf("run %s: %w", runID, err)
 		}
 		if f != nil {
 			if _, err := os.Lstat(runFile); err == nil {
 				f.Close()
 				os.Remove(aside) // the finish that died had written the run file
-				return nil, errFinished
+				return nil, -1, errFinished
 			}
 			// The finish that died may have left its exporter's journal of
 			// the run (not start's: not detached); this one makes its own.
@@ -201,7 +203,7 @@ func claimStarted(ctx context.Context, env *Env, runID, live, aside, runFile str
 				g.Close()
 			}
 			fmt.Fprintf(env.Stderr, "stagetrack: run %s: completing a finish that was interrupted (%s)\n", runID, filepath.Base(aside))
-			return f, nil
+			return f, -1, nil
 		}
 		f, err = lockJournal(wctx, live, func() {
 			fmt.Fprintf(env.Stderr, "stagetrack: run %s: waiting up to %s (--wait) for its running steps to end\n", runID, wait)
@@ -211,32 +213,39 @@ func claimStarted(ctx context.Context, env *Env, runID, live, aside, runFile str
 			// Steps still write the journal after --wait: finish without
 			// them, as a finish without --wait always did.
 			if f, err = fsutil.OpenNoFollow(live, os.O_RDONLY); err != nil {
-				return nil, fmt.Errorf("run %s: %w", runID, err)
+				return nil, -1, fmt.Errorf("run %s: %w", runID, err)
 			}
 			stillRan = true
 		case errors.Is(err, os.ErrNotExist):
 			if _, serr := os.Lstat(runFile); serr == nil {
-				return nil, errFinished
+				return nil, -1, errFinished
 			}
 			if _, serr := os.Lstat(aside); serr == nil {
 				continue
 			}
-			return nil, fmt.Errorf("run %s: no journal %s: it was not started in this directory, or it was recovered", runID, live)
+			return nil, -1, fmt.Errorf("run %s: no journal %s: it was not started in this directory, or it was recovered", runID, live)
 		case err != nil:
-			return nil, fmt.Errorf("run %s: %w", runID, err)
+			return nil, -1, fmt.Errorf("run %s: %w", runID, err)
 		case f == nil:
 			continue // renamed by another finish: wait for it at aside
 		}
 		if err := os.Rename(live, aside); err != nil {
 			f.Close()
-			return nil, fmt.Errorf("run %s: %w", runID, err)
+			return nil, -1, fmt.Errorf("run %s: %w", runID, err)
 		}
 		if stillRan {
-			// Said only once the journal is aside: a step that ends after
-			// this line can no longer land its end in what finish reads.
+			// What finish reads ends here: a step still running may
+			// append its end to the file aside, and that end is not in
+			// the run file (the step says so), whenever it comes.
+			fi, err := f.Stat()
+			if err != nil {
+				f.Close()
+				return nil, -1, fmt.Errorf("run %s: %w", runID, err)
+			}
 			fmt.Fprintf(env.Stderr, "stagetrack: run %s: a step still ran after %s (--wait); finishing without its end\n", runID, wait)
+			return f, fi.Size(), nil
 		}
-		return f, nil
+		return f, -1, nil
 	}
 }
 
@@ -283,13 +292,17 @@ func lockJournal(ctx context.Context, path string, onWait func()) (*os.File, err
 // readStarted reads a started run's journal: its run event and the
 // stage events the steps recorded. Lines that are not events (a step
 // killed mid-line) are left out.
-func readStarted(path, runID string) (*startedRun, []journal.Event, error) {
+func readStarted(path, runID string, upTo int64) (*startedRun, []journal.Event, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	jr := journal.NewReader(f)
+	var r io.Reader = f
+	if upTo >= 0 {
+		r = io.LimitReader(f, upTo)
+	}
+	jr := journal.NewReader(r)
 	if !jr.Next() || jr.Event().Kind != journal.KindRun || jr.Event().RunID != runID || jr.Line() != 1 {
 		return nil, nil, fmt.Errorf("%s is not the journal of run %s", path, runID)
 	}
