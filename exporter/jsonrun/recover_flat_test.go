@@ -95,7 +95,11 @@ func TestRecoverIgnoresLiveJournalsAtNoCost(t *testing.T) {
 		{"detached runs waiting for their next step", detachedDir},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if live := allocs(c.dir(t)); live > empty+2*32 {
+			// 50 a file: deciding costs a few dozen (more when the machine
+			// is so loaded that a run stops being young while the test
+			// writes it, and its first line is read); reading either
+			// journal would cost over 10,000.
+			if live := allocs(c.dir(t)); live > empty+2*50 {
 				t.Errorf("Recover allocates %.0f times over two live 10,000-stage journals, %.0f over an empty directory: it reads live journals", live, empty)
 			}
 		})
