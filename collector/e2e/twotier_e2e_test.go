@@ -209,7 +209,10 @@ func twoTierTrial(t *testing.T, col, front, stagetrack, loadgen string, runs, st
 	lg := exec.Command(loadgen, "-runs", strconv.Itoa(runs), "-stages", strconv.Itoa(stages),
 		"-grpc", d.frontGRPC, "-http", "http://"+d.frontH, "-stagetrack", stagetrack,
 		"-scratch", scratch, "-acks", acks)
-	lg.Env = withoutOTEL(os.Environ())
+	// stagetrack exec keeps a stage whose export failed (the front tier
+	// down) in its spool, exits 0 and says so: the spool is this trial's.
+	spool := filepath.Join(tmp, "spool")
+	lg.Env = append(withoutOTEL(os.Environ()), "STAGETRACK_SPOOL="+spool)
 	lg.Stderr = os.Stderr
 	stdout, err := lg.StdoutPipe()
 	if err != nil {
@@ -228,6 +231,16 @@ func twoTierTrial(t *testing.T, col, front, stagetrack, loadgen string, runs, st
 	}
 	if err := lg.Wait(); err != nil {
 		t.Errorf("loadgen: %v", err)
+	}
+
+	// What exec kept in its spool is sent now that the front tier is up,
+	// as an operator (or the run's next stagetrack step) does.
+	send := exec.Command(stagetrack, "send", "--spool")
+	send.Env = append(withoutOTEL(os.Environ()), "STAGETRACK_SPOOL="+spool, "OTEL_EXPORTER_OTLP_ENDPOINT=http://"+d.frontH)
+	if out, err := send.CombinedOutput(); err != nil {
+		t.Errorf("stagetrack send --spool: %v\n%s", err, out)
+	} else if len(out) > 0 {
+		t.Logf("stagetrack send --spool: %s", out)
 	}
 
 	// A graceful stop: what each Collector received is handled; runs still
