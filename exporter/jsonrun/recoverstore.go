@@ -11,7 +11,7 @@ import (
 
 // recoverWhy is why a run that RecoverStore writes without its run span is
 // incomplete.
-const recoverWhy = "the run span never reached the process whose store of open runs held these stages (after a ring change it went to another Collector, or it was never sent); recovered from the store by hand: merge this file with the run's other files"
+const recoverWhy = "the run span never reached the process whose store of open runs held these stages (after a ring change it went to another Collector, or it was never sent); written by a recovery of the store (stagetrack recover): merge this file with the run's other files (stagetrack merge)"
 
 // RecoverStore writes every run open in the store of open runs of dir
 // (WithRunStore: <dir>/.openruns, or WithStoreDir among opts) as a run
