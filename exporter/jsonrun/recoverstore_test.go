@@ -189,3 +189,36 @@ func TestRecoverStoreWithoutStore(t *testing.T) {
 		t.Errorf("no store: %q, %v; want nothing", paths, err)
 	}
 }
+
+// TestRecoverStoreKeepsWhatItCannotWrite: a run whose file cannot be
+// written (a directory in its place) stays in the store and the error
+// says so; once the obstacle is gone, a second recovery writes it with
+// every stage.
+func TestRecoverStoreKeepsWhatItCannotWrite(t *testing.T) {
+	dir := t.TempDir()
+	exp := storeExporter(t, dir)
+	if err := exportErr(t, exp, storeStage(2, 2, "build"), storeStage(2, 3, "test")); err != nil {
+		t.Fatal(err)
+	}
+	if err := exp.Detach(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, storeRunID(2)+".json")
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := jsonrun.RecoverStore(t.Context(), dir)
+	if err == nil || !strings.Contains(err.Error(), "1 run(s) could not be written and stay in the store") || len(paths) != 0 {
+		t.Fatalf("blocked run file: %q, %v; want an error saying the run stays in the store", paths, err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	paths, err = jsonrun.RecoverStore(t.Context(), dir)
+	if err != nil || len(paths) != 1 {
+		t.Fatalf("second recovery: %q, %v; want the run's file", paths, err)
+	}
+	if got := stageNames(readRun(t, path).Stages); !slices.Equal(got, []string{"build", "test"}) {
+		t.Errorf("stages %q; want [build test]", got)
+	}
+}
