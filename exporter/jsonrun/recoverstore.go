@@ -27,8 +27,9 @@ const recoverWhy = "the run span never reached the process whose store of open r
 // it, RecoverStore returns an error wrapping ErrStoreInUse and changes
 // nothing. A run whose file cannot be written stays in the store, and the
 // error says how many did. A directory without a store is not an error:
-// RecoverStore returns nothing. It is safe to call again: a store already
-// recovered holds no runs.
+// RecoverStore returns nothing. It is safe to call again (a store already
+// recovered holds no runs) and from several goroutines or processes at
+// once: the store's lock lets one in, the others get ErrStoreInUse.
 func RecoverStore(ctx context.Context, dir string, opts ...Option) ([]string, error) {
 	cfg := newConfig(append(slices.Clone(opts), WithDir(dir), WithRunStore()))
 	storeDir := cfg.storeDir
