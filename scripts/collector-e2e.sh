@@ -16,8 +16,9 @@
 # two-tier deployment (issue 20): the front tier in front of three
 # stagetrack-collector backends, stagetrack-loadgen's runs from three kinds
 # of producer, and three faults (a backend killed, the front tier killed, a
-# fourth backend added), then stagetrack merge; it prints the fault table
-# (COLLECTOR_E2E_TWOTIER_RUNS, COLLECTOR_E2E_TWOTIER_STAGES: 200 × 20).
+# fourth backend added), then stagetrack recover of each backend and
+# stagetrack merge; it prints the fault table (COLLECTOR_E2E_TWOTIER_RUNS,
+# COLLECTOR_E2E_TWOTIER_STAGES: 200 × 20).
 # The test writes the PID of each Collector it starts to a file; the trap
 # here stops those PIDs, whatever happens to the test.
 #

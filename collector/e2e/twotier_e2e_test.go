@@ -119,7 +119,8 @@ type faultRow struct {
 // restarted; the front tier killed with SIGKILL and restarted; a fourth
 // backend added (the front tier restarted with the longer list). After the
 // load every Collector stops, the runs split across backends are repaired
-// with stagetrack merge, and then every acknowledged stage is in its run's
+// with stagetrack recover of each backend's directory and stagetrack
+// merge, and then every acknowledged stage is in its run's
 // file exactly once, and every file's status, stage_count and
 // missing_stages are true. It prints the fault table of docs/collector.md.
 //
@@ -208,7 +209,10 @@ func twoTierTrial(t *testing.T, col, front, stagetrack, loadgen string, runs, st
 	lg := exec.Command(loadgen, "-runs", strconv.Itoa(runs), "-stages", strconv.Itoa(stages),
 		"-grpc", d.frontGRPC, "-http", "http://"+d.frontH, "-stagetrack", stagetrack,
 		"-scratch", scratch, "-acks", acks)
-	lg.Env = withoutOTEL(os.Environ())
+	// stagetrack exec keeps a stage whose export failed (the front tier
+	// down) in its spool, exits 0 and says so: the spool is this trial's.
+	spool := filepath.Join(tmp, "spool")
+	lg.Env = append(withoutOTEL(os.Environ()), "STAGETRACK_SPOOL="+spool)
 	lg.Stderr = os.Stderr
 	stdout, err := lg.StdoutPipe()
 	if err != nil {
@@ -229,8 +233,18 @@ func twoTierTrial(t *testing.T, col, front, stagetrack, loadgen string, runs, st
 		t.Errorf("loadgen: %v", err)
 	}
 
+	// What exec kept in its spool is sent now that the front tier is up,
+	// as an operator (or the run's next stagetrack step) does.
+	send := exec.Command(stagetrack, "send", "--spool")
+	send.Env = append(withoutOTEL(os.Environ()), "STAGETRACK_SPOOL="+spool, "OTEL_EXPORTER_OTLP_ENDPOINT=http://"+d.frontH)
+	if out, err := send.CombinedOutput(); err != nil {
+		t.Errorf("stagetrack send --spool: %v\n%s", err, out)
+	} else if len(out) > 0 {
+		t.Logf("stagetrack send --spool: %s", out)
+	}
+
 	// A graceful stop: what each Collector received is handled; runs still
-	// open keep their journals.
+	// open stay in its store of open runs.
 	if err := d.frontTier.c.kill(syscall.SIGTERM); err != nil {
 		t.Errorf("front tier stopped with %v", err)
 	}
@@ -258,9 +272,10 @@ type loadRecord struct {
 	} `json:"stages"`
 }
 
-// checkTrial repairs the runs whose parts are in several places (or in a
-// journal) with stagetrack merge, into repaired/, and compares every run
-// with the load generator's record.
+// checkTrial repairs the runs: stagetrack recover of every backend's
+// directory, then stagetrack merge of the runs whose parts are in several
+// places (or in a journal), into repaired/; and compares every run with
+// the load generator's record.
 func checkTrial(t *testing.T, stagetrack, acksPath string, dirs []string, repaired string) faultRow {
 	t.Helper()
 	raw, err := os.ReadFile(acksPath)
@@ -274,6 +289,16 @@ func checkTrial(t *testing.T, stagetrack, acksPath string, dirs []string, repair
 			t.Fatalf("loadgen record: %v", err)
 		}
 		recs = append(recs, r)
+	}
+	// The repair docs/collector.md gives after a ring change: with the
+	// backends stopped, each one's store of open runs becomes run files
+	// (stagetrack recover), then the files of a run id found in several
+	// directories are merged.
+	for _, dir := range dirs {
+		out, err := exec.Command(stagetrack, "recover", dir).CombinedOutput()
+		if err != nil {
+			t.Errorf("stagetrack recover %s: %v\n%s", dir, err, out)
+		}
 	}
 	// Every part of every run: run files and journals, in every backend.
 	parts := map[string][]string{}

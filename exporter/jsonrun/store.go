@@ -40,6 +40,11 @@ import (
 // send it again later.
 var ErrStoreFull = errors.New("the store of open runs is full")
 
+// ErrStoreInUse is the error of opening a store of open runs that another
+// process (a running Collector) holds: one process at a time holds a
+// store.
+var ErrStoreInUse = errors.New("the store of open runs is in use by another process")
+
 // storePerm: the store holds what senders sent, for this process alone,
 // whatever the run files' permissions.
 const storePerm = 0o600
@@ -154,7 +159,7 @@ func openStore(dir, filesDir string, syncEach bool, lim storeLimits) (*runStore,
 	}
 	if free, err := fsutil.TryLockExclusive(lock); err != nil || !free {
 		lock.Close()
-		return nil, nil, fmt.Errorf("jsonrun: the store of open runs %s is in use by another process: processes that share a directory need a store each", dir)
+		return nil, nil, fmt.Errorf("jsonrun: %s: %w: processes that share a directory need a store each", dir, ErrStoreInUse)
 	}
 	s := &runStore{dir: dir, filesDir: filesDir, sync: syncEach, lim: lim, lock: lock, segs: map[uint32]*segment{}}
 	s.cond = sync.NewCond(&s.mu)
