@@ -155,7 +155,7 @@ func putAttributes(m pcommon.Map, attrs []attribute.KeyValue) {
 				sl.AppendEmpty().SetStr(v)
 			}
 		default:
-			m.PutStr(k, kv.Value.Emit())
+			m.PutStr(k, kv.Value.String())
 		}
 	}
 }

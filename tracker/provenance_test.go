@@ -177,7 +177,7 @@ func TestEnvNotOnAllowListNeverRecorded(t *testing.T) {
 	var attrs bytes.Buffer
 	for _, sp := range rec.Ended() {
 		for _, kv := range sp.Attributes() {
-			attrs.WriteString(string(kv.Key) + "=" + kv.Value.Emit() + "\n")
+			attrs.WriteString(string(kv.Key) + "=" + kv.Value.String() + "\n")
 		}
 	}
 	for what, b := range map[string][]byte{"run file": file, "journal": journal, "span attributes": attrs.Bytes()} {

@@ -149,7 +149,7 @@ func TestTokenRedactedInSpans(t *testing.T) {
 	for _, s := range sink.spans {
 		all = append(all, s.Name(), s.Status().Description)
 		for _, kv := range s.Attributes() {
-			all = append(all, kv.Value.Emit())
+			all = append(all, kv.Value.String())
 		}
 	}
 	text := strings.Join(all, "\n")

@@ -305,7 +305,7 @@ func compact(raw []byte) json.RawMessage {
 		s, _ := json.Marshal(string(raw))
 		return s
 	}
-	if bytes.IndexAny(raw, " \t\r\n") < 0 {
+	if !bytes.ContainsAny(raw, " \t\r\n") {
 		return json.RawMessage(raw)
 	}
 	var buf bytes.Buffer
