@@ -69,26 +69,27 @@ func TestOpenFileRenameRemoveWhileOpen(t *testing.T) {
 	f.Close()
 }
 
-// TestWriteAtomicWhileHeld: WriteAtomic renames its temporary file while
-// it holds it open and locked, and replaces a file a reader holds open
-// through fsutil.OpenFile.
-func TestWriteAtomicWhileHeld(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "run.json")
-	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r, err := fsutil.OpenFile(path, os.O_RDONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if err := fsutil.WriteAtomic(path, 0o644, true, func(w io.Writer) error {
-		_, err := io.WriteString(w, "new")
-		return err
-	}); err != nil {
-		t.Fatalf("WriteAtomic over a file held open: %v", err)
-	}
-	if got, err := os.ReadFile(path); err != nil || string(got) != "new" {
-		t.Errorf("%s holds %q, %v; want %q", path, got, err, "new")
+// TestWriteAtomicRenamesHeldTemp: WriteAtomic renames its temporary file
+// into place while it holds it open and locked (so that CleanTemps leaves
+// it alone), with replace and without (link, then remove).
+func TestWriteAtomicRenamesHeldTemp(t *testing.T) {
+	for _, replace := range []bool{true, false} {
+		name := map[bool]string{true: "replace", false: "link"}[replace]
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "run.json")
+			if err := fsutil.WriteAtomic(path, 0o644, replace, func(w io.Writer) error {
+				_, err := io.WriteString(w, "new")
+				return err
+			}); err != nil {
+				t.Fatalf("WriteAtomic: %v", err)
+			}
+			if got, err := os.ReadFile(path); err != nil || string(got) != "new" {
+				t.Errorf("%s holds %q, %v; want %q", path, got, err, "new")
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, ".*"+fsutil.TempInfix+"*")); len(left) > 0 {
+				t.Errorf("temporary files left: %q", left)
+			}
+		})
 	}
 }
