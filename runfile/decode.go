@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"github.com/stage-tracker/stage-tracker/internal/limits"
 	"github.com/stage-tracker/stage-tracker/internal/stagekey"
 )
@@ -521,7 +522,7 @@ var ErrNotRegular = errors.New("not a regular file")
 // opens without blocking, so that a FIFO is refused rather than waited on,
 // and checks what it opened before reading it.
 func ReadRegular(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := fsutil.OpenFile(path, os.O_RDONLY|fsutil.NonBlock, 0)
 	if err != nil {
 		return nil, err
 	}

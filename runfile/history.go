@@ -35,7 +35,7 @@ func checkJSONLines(path string) error {
 	if !fi.Mode().IsRegular() {
 		return nil // a device or pipe the caller chose: nothing there to corrupt
 	}
-	f, err := os.Open(path)
+	f, err := fsutil.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 )
 
 // ReadFile reads a run file back into a Run.
@@ -37,7 +39,7 @@ func (e *LineError) Unwrap() error { return e.Err }
 // are skipped; each is reported as a *LineError joined into the returned
 // error, next to every run that was read.
 func ReadHistory(path string) ([]*Run, error) {
-	f, err := os.Open(path)
+	f, err := fsutil.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("runfile: read history %s: %w", path, err)
 	}

@@ -8,7 +8,9 @@ import (
 	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 )
 
-func openNonBlocking(path string) (*os.File, error) { return os.Open(path) }
+// openNonBlocking opens a journal for reading, with the share modes that
+// let its owner rename or remove it meanwhile (fsutil.OpenFile).
+func openNonBlocking(path string) (*os.File, error) { return fsutil.OpenFile(path, os.O_RDONLY, 0) }
 
 // heldByOther reports whether some process holds a lock on f (LockFileEx
 // on Windows): every process writing a journal holds a shared one. Where

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"github.com/stage-tracker/stage-tracker/internal/journal"
 )
 
@@ -21,7 +21,7 @@ import (
 // ReadJournal is safe for concurrent use.
 func ReadJournal(path string) (*Run, error) {
 	// O_NONBLOCK: opening a FIFO must not wait for a writer.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := fsutil.OpenFile(path, os.O_RDONLY|fsutil.NonBlock, 0)
 	if err != nil {
 		return nil, fmt.Errorf("jsonrun: read journal: %w", err)
 	}
@@ -61,7 +61,7 @@ func ReadJournal(path string) (*Run, error) {
 //
 // JournalFailure is safe for concurrent use.
 func JournalFailure(path string) (string, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := fsutil.OpenFile(path, os.O_RDONLY|fsutil.NonBlock, 0)
 	if err != nil {
 		return "", fmt.Errorf("jsonrun: read journal: %w", err)
 	}

@@ -369,7 +369,7 @@ func checkJournalOf(path, runID string) error {
 	if !strings.HasSuffix(path, JournalSuffix) {
 		return fmt.Errorf("%s is not a journal (no %s suffix)", path, JournalSuffix)
 	}
-	f, err := os.Open(path)
+	f, err := fsutil.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}

@@ -153,7 +153,7 @@ func openStore(dir, filesDir string, syncEach bool, lim storeLimits) (*runStore,
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("jsonrun: store %s: %w", dir, err)
 	}
-	lock, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, storePerm)
+	lock, err := fsutil.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, storePerm)
 	if err != nil {
 		return nil, nil, fmt.Errorf("jsonrun: store %s: %w", dir, err)
 	}
@@ -285,7 +285,7 @@ func (s *runStore) scan(seg *segment, byID map[string]*storedRun, order *[]*stor
 // roll makes segment n the one appended to. s.mu must be held, or the
 // store not yet shared.
 func (s *runStore) roll(n uint32) error {
-	f, err := os.OpenFile(filepath.Join(s.dir, segName(n)), os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, storePerm)
+	f, err := fsutil.OpenFile(filepath.Join(s.dir, segName(n)), os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, storePerm)
 	if err != nil {
 		return fmt.Errorf("jsonrun: store: %w", err)
 	}

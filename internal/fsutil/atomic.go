@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -31,7 +34,7 @@ func WriteAtomicSync(path string, perm os.FileMode, replace, sync bool, write fu
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := createLockedTemp(dir, "."+filepath.Base(path)+TempInfix+"*")
+	f, err := createLockedTemp(dir, "."+filepath.Base(path)+TempInfix)
 	if err != nil {
 		return err
 	}
@@ -76,12 +79,18 @@ func WriteAtomicSync(path string, perm os.FileMode, replace, sync bool, write fu
 	return nil
 }
 
-// createLockedTemp creates a temporary file and locks it. A CleanTemps that
-// came between the two holds the lock (and will remove the file) or has
-// removed it already: then it makes another.
-func createLockedTemp(dir, pattern string) (*os.File, error) {
-	for {
-		f, err := os.CreateTemp(dir, pattern)
+// createLockedTemp creates a temporary file, prefix and a random number in
+// dir, mode 0600, and locks it. A CleanTemps that came between the two
+// holds the lock (and will remove the file) or has removed it already:
+// then it makes another. It is created with OpenFile, not os.CreateTemp,
+// so that it can be renamed while open on Windows too.
+func createLockedTemp(dir, prefix string) (*os.File, error) {
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		f, err := OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) && try < 10000 {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +158,7 @@ func AppendLine(path string, line []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, perm)
+	f, err := OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, perm)
 	if err != nil {
 		return err
 	}

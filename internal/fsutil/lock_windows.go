@@ -64,14 +64,16 @@ func Unlock(f *os.File) error {
 // caller checks the file is regular.
 const NonBlock = 0
 
-// OpenNoFollow opens path for reading, refusing a symlink at its end (the
-// check and the open are two steps here); the caller checks it is
-// regular.
+// OpenNoFollow opens path, refusing a symlink at its end, with the share
+// modes of OpenFile (others may rename or remove it while it is open).
+// A symlink put there between the check and the open is opened itself,
+// not followed (FILE_FLAG_OPEN_REPARSE_POINT): the caller, which checks
+// that the file is regular, refuses it then.
 func OpenNoFollow(path string, flag int) (*os.File, error) {
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 		return nil, &os.PathError{Op: "open", Path: path, Err: errors.New("is a symbolic link")}
 	}
-	return os.OpenFile(path, flag, 0)
+	return openFile(path, flag, windows.FILE_FLAG_OPEN_REPARSE_POINT)
 }
 
 // lockAppend waits for an exclusive lock on a history file, so that

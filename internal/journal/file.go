@@ -56,7 +56,7 @@ const Perm os.FileMode = 0o600
 // run's or a planted one. With sync, every event is written with write(2)
 // and fsynced.
 func Create(path string, perm os.FileMode, sync bool) (*File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, Perm)
+	f, err := fsutil.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, Perm)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 // HoldShared holds a shared flock on path until the test ends.
 func HoldShared(t testing.TB, path string) {
 	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := fsutil.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"github.com/stage-tracker/stage-tracker/internal/journal"
 	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 	"github.com/stage-tracker/stage-tracker/runfile"
@@ -69,7 +70,7 @@ func (s stepAnnotated) add(ev *journal.Event) bool {
 // prints everything, twice rather than never.
 func readStepAnnotated(path string) stepAnnotated {
 	done := stepAnnotated{}
-	f, err := os.Open(path)
+	f, err := fsutil.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return done
 	}

@@ -293,7 +293,7 @@ func lockJournal(ctx context.Context, path string, onWait func()) (*os.File, err
 // stage events the steps recorded. Lines that are not events (a step
 // killed mid-line) are left out.
 func readStarted(path, runID string, upTo int64) (*startedRun, []journal.Event, error) {
-	f, err := os.Open(path)
+	f, err := fsutil.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"github.com/stage-tracker/stage-tracker/internal/journal"
 	"github.com/stage-tracker/stage-tracker/runfile"
 )
@@ -351,7 +352,7 @@ type tailer struct {
 // them are skipped at once.
 func (t *tailer) read(w io.Writer, p *progress, final bool) {
 	if t.f == nil {
-		f, err := os.Open(t.path)
+		f, err := fsutil.OpenFile(t.path, os.O_RDONLY, 0)
 		if err != nil {
 			return
 		}

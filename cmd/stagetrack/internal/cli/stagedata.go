@@ -113,7 +113,7 @@ func regularFile(f *os.File) error {
 // when missing; empty counts as {}), under an exclusive flock so that
 // concurrent merges do not lose each other's keys.
 func mergeDataFile(path string, kv map[string]any) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|fsutil.NonBlock, 0o600)
+	f, err := fsutil.OpenFile(path, os.O_RDWR|os.O_CREATE|fsutil.NonBlock, 0o600)
 	if err != nil {
 		return fmt.Errorf("data file: %w", err)
 	}
