@@ -116,54 +116,27 @@ func (o captureOption) merge(c captureConfig) captureConfig {
 	return c
 }
 
-// processProvenance is a Tracker's capture of what describes its process
-// (code, machine, tools), started once, by its first run.
+// processProvenance is a Tracker's capture of what describes its process,
+// made once.
 type processProvenance struct {
-	once    sync.Once
-	pending *pendingProvenance
-}
-
-// pendingProvenance is the part of a run's provenance captured while the
-// run goes on: the git commands, nvidia-smi and tool versions take tens to
-// hundreds of milliseconds, which a run's start does not wait for. The run
-// span gets it when the run ends (Run.finalize); the journal's run event,
-// written at the start, has only the command and the environment.
-type pendingProvenance struct {
-	done chan struct{}
+	once sync.Once
 	p    *runfile.Provenance
 }
 
-func capturing(ctx context.Context, cfg provenance.Config) *pendingProvenance {
-	pp := &pendingProvenance{done: make(chan struct{})}
-	go func() {
-		defer close(pp.done)
-		pp.p = provenance.Capture(ctx, cfg)
-	}()
-	return pp
-}
-
-// wait returns what was captured, or nil when ctx ends first.
-func (pp *pendingProvenance) wait(ctx context.Context) *runfile.Provenance {
-	select {
-	case <-pp.done:
-		return pp.p
-	case <-ctx.Done():
-		return nil
+// provenanceAttr returns the run span's provenance attribute for a run
+// started with rc, and false when it records none.
+func (t *Tracker) provenanceAttr(ctx context.Context, rc *runConfig) (attribute.KeyValue, bool) {
+	p := t.runProvenance(ctx, rc)
+	if p == nil {
+		return attribute.KeyValue{}, false
 	}
-}
-
-// provenanceKV is p as the run span's attribute.
-func provenanceKV(p *runfile.Provenance) attribute.KeyValue {
 	b, _ := p.MarshalJSON() // never fails
-	return attribute.String(keys.RunProvenance, string(b))
+	return attribute.String(keys.RunProvenance, string(b)), true
 }
 
-// runProvenance returns what a run started with rc records of what it was
-// made of: the part known at once (the command, the environment, or what
-// WithProvenance gave), and the part still being captured, nil when none.
-func (t *Tracker) runProvenance(ctx context.Context, rc *runConfig) (*runfile.Provenance, *pendingProvenance) {
+func (t *Tracker) runProvenance(ctx context.Context, rc *runConfig) *runfile.Provenance {
 	if rc.given != nil {
-		return rc.given, nil
+		return rc.given
 	}
 	tc, r := t.cfg.capture, rc.capture
 	parts := CaptureAll
@@ -174,21 +147,18 @@ func (t *Tracker) runProvenance(ctx context.Context, rc *runConfig) (*runfile.Pr
 		parts = *tc.parts
 	}
 	var p runfile.Provenance
-	if parts&CaptureCommand != 0 {
-		if c := provenance.Capture(ctx, provenance.Config{Parts: provenance.Command}); c != nil {
-			p.Command, p.WorkingDir = c.Command, c.WorkingDir
-		}
-	}
-	var pending *pendingProvenance
-	if slow := provenance.Parts(parts &^ CaptureCommand); slow != 0 {
-		bg := context.WithoutCancel(ctx)
+	if parts != 0 {
+		var base *runfile.Provenance
 		if r.parts == nil && len(r.tools) == 0 {
 			t.process.once.Do(func() {
-				t.process.pending = capturing(bg, provenance.Config{Parts: slow, ToolCommands: tc.tools})
+				t.process.p = provenance.Capture(context.WithoutCancel(ctx), provenance.Config{Parts: provenance.Parts(parts), ToolCommands: tc.tools})
 			})
-			pending = t.process.pending
+			base = t.process.p
 		} else {
-			pending = capturing(bg, provenance.Config{Parts: slow, ToolCommands: append(slices.Clone(tc.tools), r.tools...)})
+			base = provenance.Capture(ctx, provenance.Config{Parts: provenance.Parts(parts), ToolCommands: append(slices.Clone(tc.tools), r.tools...)})
+		}
+		if base != nil {
+			p = *base
 		}
 	}
 	if !tc.noEnv && !r.noEnv {
@@ -197,25 +167,10 @@ func (t *Tracker) runProvenance(ctx context.Context, rc *runConfig) (*runfile.Pr
 			p.Env = provenance.Env(os.Environ(), patterns, t.redact.secret)
 		}
 	}
-	if pending == nil && p.Command == nil && p.WorkingDir == "" && len(p.Env) == 0 {
-		return nil, nil
+	if p.Code == nil && p.Command == nil && p.WorkingDir == "" && p.Machine == nil && len(p.Tools) == 0 && len(p.Env) == 0 {
+		return nil
 	}
-	return &p, pending
-}
-
-// withPending is p with what pending captured: the code, the machine and
-// the tools.
-func withPending(p *runfile.Provenance, got *runfile.Provenance) *runfile.Provenance {
-	full := *p
-	if got != nil {
-		full.Code, full.Machine, full.Tools = got.Code, got.Machine, got.Tools
-	}
-	return &full
-}
-
-// emptyProvenance reports whether p records nothing.
-func emptyProvenance(p *runfile.Provenance) bool {
-	return p.Code == nil && p.Command == nil && p.WorkingDir == "" && p.Machine == nil && len(p.Tools) == 0 && len(p.Env) == 0
+	return &p
 }
 
 // secret reports whether an environment variable's value is redacted

@@ -9,9 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -260,54 +258,5 @@ func TestNoCodeOutsideARepository(t *testing.T) {
 	b, _ := os.ReadFile(run.File())
 	if bytes.Contains(b, []byte(`"code"`)) || !bytes.Contains(b, []byte(`"machine"`)) {
 		t.Errorf("want a provenance without code:\n%s", b)
-	}
-}
-
-// A run's start does not wait for the git commands: git here is a wrapper
-// that waits until the test opens a gate, which the test does only after
-// Start has returned. The run file still records the code: Finalize waits
-// for the capture and puts it on the run span. (Before, Start ran git and
-// never returned; the watchdog opens the gate after a minute so that such
-// a failure is reported, not hung.)
-func TestRunStartDoesNotWaitForGit(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("the git wrapper is a shell script")
-	}
-	realGit, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git not on PATH")
-	}
-	head := tempRepo(t)
-	bin := t.TempDir()
-	gate := filepath.Join(t.TempDir(), "open")
-	script := "#!/bin/sh\nwhile [ ! -e '" + gate + "' ]; do sleep 0.01; done\nexec '" + realGit + "' \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(bin, "git"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	var watchdog atomic.Bool
-	w := time.AfterFunc(time.Minute, func() {
-		watchdog.Store(true)
-		os.WriteFile(gate, nil, 0o644)
-	})
-	defer w.Stop()
-
-	tr, _, _ := provPipeline(t)
-	ctx, run := tr.Start(t.Context(), "train")
-	if watchdog.Load() {
-		t.Fatal("Start waited for git")
-	}
-	if err := os.WriteFile(gate, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := run.Finalize(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rf, err := runfile.ReadFile(run.File())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := rf.Provenance; p == nil || p.Code == nil || p.Code.Commit != head || len(p.Command) == 0 {
-		t.Fatalf("provenance %+v; want the code at %s and the command", p, head)
 	}
 }
