@@ -158,7 +158,7 @@ func TestCompareUsage(t *testing.T) {
 		{"no run", []string{"compare"}, cli.ExitUsage},
 		{"unknown format", []string{"compare", "--format", "html", dir}, cli.ExitUsage},
 		{"missing file", []string{"compare", dir + "/nope.json"}, cli.ExitFailure},
-		{"empty directory", []string{"compare", t.TempDir()}, cli.ExitUsage},
+		{"empty directory", []string{"compare", t.TempDir()}, cli.ExitFailure}, // as every command that resolves runs
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
