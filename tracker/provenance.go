@@ -50,7 +50,13 @@ const EnvAllowList = provenance.EnvVar
 //
 // Code, command, machine and tools describe the process: a Tracker
 // captures them once, at the first run that needs them, and shares them
-// with its later runs. The environment is read at every Start.
+// with its later runs. The environment is read at every Start. The code,
+// machine and tools are captured while the run goes on, so that Start does
+// not wait for git: Start starts their commands (before the run's span, so
+// that no command is forked while the run's journal is open) and Finalize
+// waits for them and records what they found on the run span. A run
+// recovered from its journal after a crash records only its command and
+// environment.
 func WithCapture(parts Capture) SharedOption { return captureOption{parts: &parts} }
 
 // WithoutProvenance records no provenance at all: no parts, no
@@ -116,27 +122,25 @@ func (o captureOption) merge(c captureConfig) captureConfig {
 	return c
 }
 
-// processProvenance is a Tracker's capture of what describes its process,
-// made once.
+// processProvenance is a Tracker's capture of what describes its process
+// (code, machine, tools), started once, by its first run.
 type processProvenance struct {
-	once sync.Once
-	p    *runfile.Provenance
+	once    sync.Once
+	pending *provenance.Pending
 }
 
-// provenanceAttr returns the run span's provenance attribute for a run
-// started with rc, and false when it records none.
-func (t *Tracker) provenanceAttr(ctx context.Context, rc *runConfig) (attribute.KeyValue, bool) {
-	p := t.runProvenance(ctx, rc)
-	if p == nil {
-		return attribute.KeyValue{}, false
-	}
+// provenanceKV is p as the run span's attribute.
+func provenanceKV(p *runfile.Provenance) attribute.KeyValue {
 	b, _ := p.MarshalJSON() // never fails
-	return attribute.String(keys.RunProvenance, string(b)), true
+	return attribute.String(keys.RunProvenance, string(b))
 }
 
-func (t *Tracker) runProvenance(ctx context.Context, rc *runConfig) *runfile.Provenance {
+// runProvenance returns what a run started with rc records of what it was
+// made of: the part known at once (the command, the environment, or what
+// WithProvenance gave), and the part still being captured, nil when none.
+func (t *Tracker) runProvenance(ctx context.Context, rc *runConfig) (*runfile.Provenance, *provenance.Pending) {
 	if rc.given != nil {
-		return rc.given
+		return rc.given, nil
 	}
 	tc, r := t.cfg.capture, rc.capture
 	parts := CaptureAll
@@ -147,18 +151,21 @@ func (t *Tracker) runProvenance(ctx context.Context, rc *runConfig) *runfile.Pro
 		parts = *tc.parts
 	}
 	var p runfile.Provenance
-	if parts != 0 {
-		var base *runfile.Provenance
+	if parts&CaptureCommand != 0 {
+		if c := provenance.Capture(ctx, provenance.Config{Parts: provenance.Command}); c != nil {
+			p.Command, p.WorkingDir = c.Command, c.WorkingDir
+		}
+	}
+	var pending *provenance.Pending
+	if slow := provenance.Parts(parts &^ CaptureCommand); slow != 0 {
+		bg := context.WithoutCancel(ctx)
 		if r.parts == nil && len(r.tools) == 0 {
 			t.process.once.Do(func() {
-				t.process.p = provenance.Capture(context.WithoutCancel(ctx), provenance.Config{Parts: provenance.Parts(parts), ToolCommands: tc.tools})
+				t.process.pending = provenance.Start(bg, provenance.Config{Parts: slow, ToolCommands: tc.tools})
 			})
-			base = t.process.p
+			pending = t.process.pending
 		} else {
-			base = provenance.Capture(ctx, provenance.Config{Parts: provenance.Parts(parts), ToolCommands: append(slices.Clone(tc.tools), r.tools...)})
-		}
-		if base != nil {
-			p = *base
+			pending = provenance.Start(bg, provenance.Config{Parts: slow, ToolCommands: append(slices.Clone(tc.tools), r.tools...)})
 		}
 	}
 	if !tc.noEnv && !r.noEnv {
@@ -167,10 +174,20 @@ func (t *Tracker) runProvenance(ctx context.Context, rc *runConfig) *runfile.Pro
 			p.Env = provenance.Env(os.Environ(), patterns, t.redact.secret)
 		}
 	}
-	if p.Code == nil && p.Command == nil && p.WorkingDir == "" && p.Machine == nil && len(p.Tools) == 0 && len(p.Env) == 0 {
-		return nil
+	if pending == nil && p.Command == nil && p.WorkingDir == "" && len(p.Env) == 0 {
+		return nil, nil
 	}
-	return &p
+	return &p, pending
+}
+
+// withPending is p with what pending captured: the code, the machine and
+// the tools.
+func withPending(p *runfile.Provenance, got *runfile.Provenance) *runfile.Provenance {
+	full := *p
+	if got != nil {
+		full.Code, full.Machine, full.Tools = got.Code, got.Machine, got.Tools
+	}
+	return &full
 }
 
 // secret reports whether an environment variable's value is redacted

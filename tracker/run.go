@@ -15,8 +15,10 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stage-tracker/stage-tracker/internal/keys"
+	"github.com/stage-tracker/stage-tracker/internal/provenance"
 	"github.com/stage-tracker/stage-tracker/internal/runresult"
 	"github.com/stage-tracker/stage-tracker/internal/runstatus"
+	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
 // Run is one run of a pipeline: a root span whose children are its stages.
@@ -49,6 +51,11 @@ type Run struct {
 	// StageParent and no clock: built once, not at every stage. At most
 	// maxStartOpts names, so that arbitrary names cannot make it grow.
 	startOpts map[string][]trace.SpanStartOption
+
+	// prov is the run's provenance known at its start; provPending what
+	// is still being captured, added to the run span when the run ends.
+	prov        *runfile.Provenance
+	provPending *provenance.Pending
 
 	name    string      // the run span's name: the pipeline's, in metrics
 	metrics instruments // the duration histograms
@@ -282,6 +289,14 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 	if r.joined {
 		return r.flushJoined(ctx)
 	}
+	var provAttr []attribute.KeyValue
+	if r.provPending != nil {
+		// Captured while the run went on; usually done by now. A ctx that
+		// ends first records the run with what was known at its start.
+		if p := withPending(r.prov, r.provPending.Wait(ctx)); !provenance.Empty(p) {
+			provAttr = append(provAttr, provenanceKV(p))
+		}
+	}
 
 	r.mu.Lock()
 	// The status first: under a low attribute count limit it matters most.
@@ -305,6 +320,7 @@ func (r *Run) finalize(ctx context.Context, status, msg, stack string) error {
 	}
 	result := r.result(status, msg)
 	attrs = append(attrs, semconv.CICDPipelineResultKey.String(result))
+	attrs = append(attrs, provAttr...)
 	r.span.SetAttributes(attrs...)
 	if msg != "" {
 		r.span.SetStatus(codes.Error, msg)

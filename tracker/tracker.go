@@ -144,8 +144,9 @@ func (t *Tracker) Start(ctx context.Context, args any, opts ...RunOption) (conte
 	if rc.outputFile != "" {
 		attrs = append(attrs, attribute.String(keys.RunOutputFile, rc.outputFile))
 	}
-	if kv, ok := t.provenanceAttr(ctx, &rc); ok {
-		attrs = append(attrs, kv)
+	r.prov, r.provPending = t.runProvenance(ctx, &rc)
+	if r.prov != nil && !provenance.Empty(r.prov) {
+		attrs = append(attrs, provenanceKV(r.prov))
 	}
 	// The semantic conventions' names, after ours: the exporter needs
 	// only ours, so a count limit drops these first.

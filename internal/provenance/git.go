@@ -22,37 +22,45 @@ import (
 // is empty, and what it costs is the status's time again, not added to
 // it); neither takes the index lock (GIT_OPTIONAL_LOCKS=0), so a capture
 // never gets in the way of a git command the user runs at the same time.
-func GitState(ctx context.Context, dir string) *runfile.Code {
+func GitState(ctx context.Context, dir string) *runfile.Code { return startGit(ctx, dir)() }
+
+// startGit starts GitState's commands and returns the function that waits
+// for them and reads what they printed.
+func startGit(ctx context.Context, dir string) func() *runfile.Code {
 	gitPath, err := exec.LookPath("git")
 	if err != nil {
-		return nil
+		return func() *runfile.Code { return nil }
 	}
 	h := sha256.New()
 	diff := gitCommand(ctx, gitPath, dir, "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", "--ignore-submodules=dirty")
 	diff.Stdout = h // hashed as it streams: a large diff is never held
 	diffErr := diff.Start()
-	status, err := git(ctx, gitPath, dir, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal", "--ignore-submodules=dirty")
-	if diffErr == nil {
-		diffErr = diff.Wait()
+	var out bytes.Buffer
+	status := gitCommand(ctx, gitPath, dir, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal", "--ignore-submodules=dirty")
+	status.Stdout = &out
+	statusErr := status.Start()
+	return func() *runfile.Code {
+		if diffErr == nil {
+			diffErr = diff.Wait()
+		}
+		if statusErr == nil {
+			statusErr = status.Wait()
+		}
+		if statusErr != nil {
+			return nil // not a repository, or git refused it (an unsafe owner, say)
+		}
+		c := parseStatus(out.Bytes())
+		if c.Dirty && c.Commit != "" && diffErr == nil {
+			c.DiffSHA256 = hex.EncodeToString(h.Sum(nil))
+		}
+		return c
 	}
-	if err != nil {
-		return nil // not a repository, or git refused it (an unsafe owner, say)
-	}
-	c := parseStatus(status)
-	if c.Dirty && c.Commit != "" && diffErr == nil {
-		c.DiffSHA256 = hex.EncodeToString(h.Sum(nil))
-	}
-	return c
 }
 
 func gitCommand(ctx context.Context, gitPath, dir string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, gitPath, append([]string{"-C", dir}, args...)...)
 	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C", "GIT_TERMINAL_PROMPT=0")
 	return cmd
-}
-
-func git(ctx context.Context, gitPath, dir string, args ...string) ([]byte, error) {
-	return gitCommand(ctx, gitPath, dir, args...).Output()
 }
 
 // parseStatus reads git status --porcelain=v2 --branch -z.

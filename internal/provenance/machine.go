@@ -19,7 +19,16 @@ import (
 // memory; the GPUs when nvidia-smi is on PATH; the container image's id
 // when a Podman container says it (/run/.containerenv). Docker and
 // Kubernetes do not tell a container its image digest.
-func ThisMachine(ctx context.Context) *runfile.Machine {
+func ThisMachine(ctx context.Context) *runfile.Machine { return startMachine(ctx)() }
+
+// startMachine starts ThisMachine's one command (nvidia-smi) and returns
+// the function that waits for it and reads the rest.
+func startMachine(ctx context.Context) func() *runfile.Machine {
+	gpus := startGPUs(ctx)
+	return func() *runfile.Machine { return machine(gpus()) }
+}
+
+func machine(gpus []string) *runfile.Machine {
 	m := &runfile.Machine{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU()}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(b))
@@ -33,7 +42,7 @@ func ThisMachine(ctx context.Context) *runfile.Machine {
 			m.MemoryBytes = n * 1024
 		}
 	}
-	m.GPUs = gpus(ctx)
+	m.GPUs = gpus
 	m.ContainerImage = containerImage()
 	return m
 }
@@ -56,25 +65,23 @@ func procField(path, key string) string {
 	return ""
 }
 
-// gpus lists the NVIDIA GPUs by name, nil without nvidia-smi.
-func gpus(ctx context.Context) []string {
+// startGPUs starts nvidia-smi and returns the function that lists the
+// NVIDIA GPUs by name from what it printed, nil without nvidia-smi.
+func startGPUs(ctx context.Context) func() []string {
 	smi, err := exec.LookPath("nvidia-smi")
 	if err != nil {
-		return nil
+		return func() []string { return nil }
 	}
-	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, smi, "--query-gpu=name", "--format=csv,noheader").Output()
-	if err != nil {
-		return nil
-	}
-	var names []string
-	for line := range bytes.Lines(out) {
-		if s := strings.TrimSpace(string(line)); s != "" {
-			names = append(names, s)
+	out := startCommand(ctx, false, smi, "--query-gpu=name", "--format=csv,noheader")
+	return func() []string {
+		var names []string
+		for line := range bytes.Lines(out()) {
+			if s := strings.TrimSpace(string(line)); s != "" {
+				names = append(names, s)
+			}
 		}
+		return names
 	}
-	return names
 }
 
 // containerImage is the image id a Podman container's /run/.containerenv

@@ -54,33 +54,49 @@ type Config struct {
 	ToolCommands []string
 }
 
-// Capture captures the parts that cfg names, each in its own goroutine
-// (the git commands and nvidia-smi dominate). It returns nil when nothing
-// was captured. A part that cannot be known is left out; capture never
-// fails a run.
+// Capture captures the parts that cfg names and returns them, nil when
+// nothing was captured. A part that cannot be known is left out; capture
+// never fails a run. It is Start and Wait.
 func Capture(ctx context.Context, cfg Config) *runfile.Provenance {
+	return Start(ctx, cfg).Wait(context.Background())
+}
+
+// Pending is a capture under way, started by Start. It is safe for
+// concurrent use.
+type Pending struct {
+	done chan struct{}
+	p    *runfile.Provenance
+}
+
+// Start starts capturing the parts that cfg names and returns at once; Wait
+// returns what was captured. The commands that capture runs (git,
+// nvidia-smi, tool versions: they take tens to hundreds of milliseconds)
+// are started before Start returns, and nothing is started later: a process
+// that forks holds its open files in the child until the child's exec
+// closes them, and with them their locks. A caller that starts the capture
+// before it opens a run's journal can be killed at any moment and leave
+// the journal unlocked, so that a recovery that follows at once takes it.
+func Start(ctx context.Context, cfg Config) *Pending {
 	p := &runfile.Provenance{}
 	dir := cfg.Dir
 	if dir == "" {
 		dir, _ = os.Getwd()
 	}
-	var wg sync.WaitGroup
+	var (
+		code    func() *runfile.Code
+		machine func() *runfile.Machine
+		tools   []func() (string, string)
+	)
 	if cfg.Parts&Code != 0 {
-		wg.Go(func() { p.Code = GitState(ctx, dir) })
+		code = startGit(ctx, dir)
 	}
 	if cfg.Parts&Machine != 0 {
-		wg.Go(func() { p.Machine = ThisMachine(ctx) })
+		machine = startMachine(ctx)
 	}
-	var tools map[string]string
 	if cfg.Parts&Tools != 0 {
-		wg.Go(func() {
-			tools = map[string]string{"go": runtime.Version()}
-			for _, c := range cfg.ToolCommands {
-				if name, v := ToolVersion(ctx, c); v != "" {
-					tools[name] = v
-				}
-			}
-		})
+		for _, c := range cfg.ToolCommands {
+			tools = append(tools, startToolVersion(ctx, c))
+		}
 	}
 	if cfg.Parts&Command != 0 {
 		p.Command = cfg.Args
@@ -96,10 +112,44 @@ func Capture(ctx context.Context, cfg Config) *runfile.Provenance {
 		}
 		p.Env = Env(environ, cfg.EnvPatterns, cfg.Secret)
 	}
-	wg.Wait()
-	p.Tools = tools
-	if p.Code == nil && p.Command == nil && p.WorkingDir == "" && p.Machine == nil && len(p.Tools) == 0 && len(p.Env) == 0 {
+	pending := &Pending{done: make(chan struct{})}
+	go func() {
+		defer close(pending.done)
+		var wg sync.WaitGroup
+		if code != nil {
+			wg.Go(func() { p.Code = code() })
+		}
+		if machine != nil {
+			wg.Go(func() { p.Machine = machine() })
+		}
+		if cfg.Parts&Tools != 0 {
+			p.Tools = map[string]string{"go": runtime.Version()}
+			for _, tool := range tools {
+				if name, v := tool(); v != "" {
+					p.Tools[name] = v
+				}
+			}
+		}
+		wg.Wait()
+		if !Empty(p) {
+			pending.p = p
+		}
+	}()
+	return pending
+}
+
+// Wait returns what was captured, nil when nothing was, or when ctx ends
+// first (the commands go on and are waited for in the background).
+func (pp *Pending) Wait(ctx context.Context) *runfile.Provenance {
+	select {
+	case <-pp.done:
+		return pp.p
+	case <-ctx.Done():
 		return nil
 	}
-	return p
+}
+
+// Empty reports whether p records nothing.
+func Empty(p *runfile.Provenance) bool {
+	return p == nil || p.Code == nil && p.Command == nil && p.WorkingDir == "" && p.Machine == nil && len(p.Tools) == 0 && len(p.Env) == 0
 }
