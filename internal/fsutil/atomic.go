@@ -18,9 +18,13 @@ import (
 // knows it is in use), syncs it, and moves it to path. On error no
 // temporary file is left behind.
 //
-// With replace, the rename replaces whatever is at path; a symlink there is
-// replaced itself, never followed. Without, a file already at path is left
-// as it is and the write fails with an error wrapping fs.ErrExist.
+// With replace, the rename replaces the regular file at path; a symlink
+// there is replaced itself, never followed. What is neither, or a symlink
+// to what is neither (a device such as /dev/null, a FIFO, a directory), is
+// never replaced: the write fails with an error wrapping ErrNotRegular (a
+// rename over /dev/null, for a process allowed to write in /dev, would put
+// a regular file in its place). Without replace, a file already at path is
+// left as it is and the write fails with an error wrapping fs.ErrExist.
 func WriteAtomic(path string, perm os.FileMode, replace bool, write func(io.Writer) error) error {
 	return WriteAtomicSync(path, perm, replace, true, write)
 }
@@ -30,6 +34,11 @@ func WriteAtomic(path string, perm os.FileMode, replace bool, write func(io.Writ
 // its durability is the caller's (SyncFS after a batch of writes), which
 // must be able to write it again after a crash.
 func WriteAtomicSync(path string, perm os.FileMode, replace, sync bool, write func(io.Writer) error) (err error) {
+	if replace {
+		if err := replaceable(path); err != nil {
+			return err
+		}
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -77,6 +86,71 @@ func WriteAtomicSync(path string, perm os.FileMode, replace, sync bool, write fu
 		d.Close()
 	}
 	return nil
+}
+
+// ErrNotRegular is wrapped by the error of a write that would replace what
+// is not a regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
+// replaceable returns nil when a rename may replace what is at path: a
+// regular file, a symlink to one or to nothing, or nothing.
+func replaceable(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode().IsRegular() {
+		return nil // nothing there, or an error the write reports better
+	}
+	mode := fi.Mode()
+	if mode&fs.ModeSymlink != 0 {
+		if fi, err = os.Stat(path); err != nil || fi.Mode().IsRegular() {
+			return nil
+		}
+		mode = fi.Mode()
+	}
+	return fmt.Errorf("%s: %w (%s): it is written in place of what is there, never over it", path, ErrNotRegular, kind(mode))
+}
+
+// kind names a file's type for a person.
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
+}
+
+// WriteOutput writes what write writes to path, a file a person named for
+// a command's output (a report, a merged run file). A regular file, or
+// none yet, is written whole, as WriteAtomic writes it, so that a reader
+// never sees half of it. A symlink is followed, as every command follows
+// the path it is given, and its target written whole. Anything else (a
+// device: /dev/null, the terminal or pipe behind /dev/stdout; a FIFO) is
+// written in place: renaming over it would replace it. A missing directory
+// is an error, as for any command's output.
+func WriteOutput(path string, perm os.FileMode, write func(io.Writer) error) error {
+	target := path
+	if t, err := filepath.EvalSymlinks(path); err == nil {
+		target = t
+	}
+	if fi, err := os.Stat(target); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(target, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		werr := write(f)
+		return errors.Join(werr, f.Close())
+	}
+	if _, err := os.Stat(filepath.Dir(target)); err != nil {
+		return err // a missing directory is the person's mistake, not made here
+	}
+	return WriteAtomic(target, perm, true, write)
 }
 
 // createLockedTemp creates a temporary file, prefix and a random number in

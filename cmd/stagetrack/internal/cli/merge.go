@@ -3,11 +3,13 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 	"github.com/stage-tracker/stage-tracker/runfile"
 )
 
@@ -69,8 +71,10 @@ The run file goes to OUT (written atomically), or to standard output.`,
 				return err
 			}
 			if out != "" && out != "-" {
-				if err := runfile.WriteFile(out, merged, 0o644, true); err != nil {
-					return err
+				// OUT is the user's: written whole, a symlink followed,
+				// /dev/stdout or a FIFO written in place.
+				if err := fsutil.WriteOutput(out, 0o644, func(w io.Writer) error { return runfile.Write(w, merged) }); err != nil {
+					return fmt.Errorf("cannot write the merged run to %s: %w", out, err)
 				}
 				fmt.Fprintf(env.Stderr, "stagetrack: run %s: %d stages from %d parts, status %s: %s\n",
 					merged.RunID, merged.StageCount, len(a), merged.Status, out)

@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 
 	"github.com/spf13/cobra"
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/report"
+	"github.com/stage-tracker/stage-tracker/internal/fsutil"
 )
 
 func newReportCommand(env *Env) *cobra.Command {
@@ -124,36 +125,16 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 	return cmd
 }
 
-// writeFileAtomic writes b to path through a temporary file in the same
-// directory, synced before the rename, so a browser reloading the report
-// never sees half of it. Errors are the cause alone, never naming the
-// temporary file, whose name means nothing to the user: the caller names
-// path.
-func writeFileAtomic(path string, b []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return cause(err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = cause(err)
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
+// writeFileAtomic writes b to path as fsutil.WriteOutput writes a
+// person's named output: a file whole (a browser reloading the report never
+// sees half of it), a symlink's target, a device or FIFO in place. Errors
+// are the cause alone, never naming the temporary file, whose name means
+// nothing to the user: the caller names path.
+func writeFileAtomic(path string, b []byte) error {
+	return cause(fsutil.WriteOutput(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(b)
 		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	}))
 }
 
 // cause strips the path of a *fs.PathError or *os.LinkError: the error of
