@@ -38,22 +38,36 @@ func Flatten(raw []byte) []Field {
 // Walk calls fn for each leaf of raw, as Flatten returns them, without
 // collecting them.
 func Walk(raw []byte, fn func(key string, value []byte)) {
+	Scan(raw, func(key, _ string, value []byte) { fn(key, value) })
+}
+
+// Scan calls fn for each leaf of raw as Walk does, with the top-level key
+// the leaf is under (key itself at the top, "opt" for "opt.lr": a key may
+// hold dots of its own, so top is not key cut at the first one). It
+// returns what Walk leaves unsaid: whether raw is an object (null and
+// nothing are taken as an empty one), and whether it is whole as far as
+// the walk reads it (an object that ends, nothing after it). A value that
+// is not an object is one leaf, key and top "", and ok.
+func Scan(raw []byte, fn func(key, top string, value []byte)) (isObject, ok bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return
+		return true, true
 	}
 	if raw[0] != '{' {
-		fn("", raw)
-		return
+		fn("", "", raw)
+		return false, true
 	}
 	w := walker{b: raw, fn: fn}
-	w.object("")
+	if !w.object("", "") {
+		return true, false
+	}
+	return true, w.i == len(w.b)
 }
 
 type walker struct {
 	b  []byte
 	i  int
-	fn func(string, []byte)
+	fn func(key, top string, value []byte)
 }
 
 func (w *walker) ws() {
@@ -67,8 +81,9 @@ func (w *walker) ws() {
 	}
 }
 
-// object reads the object at i, calling fn for its leaves under prefix.
-func (w *walker) object(prefix string) bool {
+// object reads the object at i, calling fn for its leaves under prefix
+// (and top, the top-level key prefix is under).
+func (w *walker) object(prefix, top string) bool {
 	w.i++ // {
 	w.ws()
 	if w.i < len(w.b) && w.b[w.i] == '}' {
@@ -81,9 +96,11 @@ func (w *walker) object(prefix string) bool {
 		if !ok {
 			return false
 		}
-		key := unquote(raw)
+		key, t := unquote(raw), top
 		if prefix != "" {
 			key = prefix + "." + key
+		} else {
+			t = key
 		}
 		w.ws()
 		if w.i >= len(w.b) || w.b[w.i] != ':' {
@@ -92,7 +109,7 @@ func (w *walker) object(prefix string) bool {
 		w.i++
 		w.ws()
 		if w.i < len(w.b) && w.b[w.i] == '{' && !w.emptyObject() {
-			if !w.object(key) {
+			if !w.object(key, t) {
 				return false
 			}
 		} else {
@@ -100,7 +117,7 @@ func (w *walker) object(prefix string) bool {
 			if !w.skip() {
 				return false
 			}
-			w.fn(key, w.b[start:w.i])
+			w.fn(key, t, w.b[start:w.i])
 		}
 		w.ws()
 		if w.i >= len(w.b) {
