@@ -57,17 +57,19 @@ func Scan(raw []byte, fn func(key, top string, value []byte)) (isObject, ok bool
 		fn("", "", raw)
 		return false, true
 	}
-	w := walker{b: raw, fn: fn}
-	if !w.object("", "") {
+	w := walker{b: raw}
+	if !w.object("", "", fn) {
 		return true, false
 	}
 	return true, w.i == len(w.b)
 }
 
+// walker reads b at i. The callback is an argument of object, not a
+// field: a field would make it escape to the heap, a closure allocated at
+// every call of Walk.
 type walker struct {
-	b  []byte
-	i  int
-	fn func(key, top string, value []byte)
+	b []byte
+	i int
 }
 
 func (w *walker) ws() {
@@ -83,7 +85,7 @@ func (w *walker) ws() {
 
 // object reads the object at i, calling fn for its leaves under prefix
 // (and top, the top-level key prefix is under).
-func (w *walker) object(prefix, top string) bool {
+func (w *walker) object(prefix, top string, fn func(key, top string, value []byte)) bool {
 	w.i++ // {
 	w.ws()
 	if w.i < len(w.b) && w.b[w.i] == '}' {
@@ -109,7 +111,7 @@ func (w *walker) object(prefix, top string) bool {
 		w.i++
 		w.ws()
 		if w.i < len(w.b) && w.b[w.i] == '{' && !w.emptyObject() {
-			if !w.object(key, t) {
+			if !w.object(key, t, fn) {
 				return false
 			}
 		} else {
@@ -117,7 +119,7 @@ func (w *walker) object(prefix, top string) bool {
 			if !w.skip() {
 				return false
 			}
-			w.fn(key, t, w.b[start:w.i])
+			fn(key, t, w.b[start:w.i])
 		}
 		w.ws()
 		if w.i >= len(w.b) {

@@ -46,13 +46,21 @@ type leaf struct {
 // taken as {}); ok is false when b is not whole JSON as far as flatten
 // reads it.
 func flatten(b []byte) (leaves []leaf, isObj, ok bool) {
+	return flattenInto(nil, b)
+}
+
+// flattenInto is flatten appending to dst[:0], whose room it reuses.
+func flattenInto(dst []leaf, b []byte) (leaves []leaf, isObj, ok bool) {
+	leaves = dst[:0]
 	isObj, ok = flatjson.Scan(b, func(key, top string, v []byte) {
 		leaves = append(leaves, leaf{key, top, v})
 	})
 	if !isObj || !ok {
-		return nil, isObj, ok
+		return leaves[:0], isObj, ok
 	}
-	slices.SortStableFunc(leaves, func(x, y leaf) int { return strings.Compare(x.key, y.key) })
+	if len(leaves) > 1 {
+		slices.SortStableFunc(leaves, func(x, y leaf) int { return strings.Compare(x.key, y.key) })
+	}
 	return leaves, true, true
 }
 
