@@ -101,6 +101,7 @@ func writeValues(b *strings.Builder, st style, title string, rows []valueRow, W 
 	share := max(8, (W-keyW-cW-6)/2)
 	aW, bW = min(aW, share), min(bW, share)
 	head := padRight(title, width(title), keyW) + "  " + padRight("A", 1, aW) + "  " + padRight("B", 1, bW) + "  CHANGE"
+	b.Grow((len(rows) + 2) * (keyW + aW + bW + cW + 7)) // a line's room at most, in one allocation
 	b.WriteString(st.bold(head) + "\n")
 	for _, r := range rows {
 		k, a, v := truncate(r.key, keyW), truncate(r.a, aW), truncate(r.b, bW)
