@@ -630,16 +630,22 @@ func valueEnd(b []byte) int {
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
 		case '"':
-			for i++; i < len(b); i++ { // to the closing quote
-				j := bytes.IndexAny(b[i:], `"\`)
+			// To the closing quote: the next quote not escaped, that is
+			// not after an odd run of backslashes (IndexByte is many
+			// times quicker than looking for either byte).
+			for i++; ; i++ {
+				j := bytes.IndexByte(b[i:], '"')
 				if j < 0 {
 					return -1
 				}
 				i += j
-				if b[i] == '"' {
+				k := i
+				for k > 0 && b[k-1] == '\\' {
+					k--
+				}
+				if (i-k)%2 == 0 {
 					break
 				}
-				i++ // the escaped byte
 			}
 		case '{', '[':
 			depth++
