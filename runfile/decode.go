@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stage-tracker/stage-tracker/internal/fsutil"
+	"github.com/stage-tracker/stage-tracker/internal/jsonscan"
 	"github.com/stage-tracker/stage-tracker/internal/limits"
 	"github.com/stage-tracker/stage-tracker/internal/stagekey"
 )
@@ -630,23 +631,10 @@ func valueEnd(b []byte) int {
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
 		case '"':
-			// To the closing quote: the next quote not escaped, that is
-			// not after an odd run of backslashes (IndexByte is many
-			// times quicker than looking for either byte).
-			for i++; ; i++ {
-				j := bytes.IndexByte(b[i:], '"')
-				if j < 0 {
-					return -1
-				}
-				i += j
-				k := i
-				for k > 0 && b[k-1] == '\\' {
-					k--
-				}
-				if (i-k)%2 == 0 {
-					break
-				}
+			if i = jsonscan.StringEnd(b, i); i < 0 {
+				return -1
 			}
+			i-- // at the closing quote; the loop steps past it
 		case '{', '[':
 			depth++
 		case '}', ']':

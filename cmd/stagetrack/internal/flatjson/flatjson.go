@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/stage-tracker/stage-tracker/internal/jsonscan"
 )
 
 // Field is one leaf of a flattened object.
@@ -72,16 +74,7 @@ type walker struct {
 	i int
 }
 
-func (w *walker) ws() {
-	for w.i < len(w.b) {
-		switch w.b[w.i] {
-		case ' ', '\t', '\r', '\n':
-			w.i++
-		default:
-			return
-		}
-	}
-}
+func (w *walker) ws() { w.i = jsonscan.Space(w.b, w.i) }
 
 // object reads the object at i, calling fn for its leaves under prefix
 // (and top, the top-level key prefix is under).
@@ -139,71 +132,29 @@ func (w *walker) object(prefix, top string, fn func(key, top string, value []byt
 
 // emptyObject reports whether the object at i is {}: a leaf, shown as it is.
 func (w *walker) emptyObject() bool {
-	j := w.i + 1
-	for j < len(w.b) && (w.b[j] == ' ' || w.b[j] == '\t' || w.b[j] == '\r' || w.b[j] == '\n') {
-		j++
-	}
+	j := jsonscan.Space(w.b, w.i+1)
 	return j < len(w.b) && w.b[j] == '}'
 }
 
 // str consumes a string at i and returns it with its quotes.
 func (w *walker) str() ([]byte, bool) {
-	if w.i >= len(w.b) || w.b[w.i] != '"' {
+	end := jsonscan.StringEnd(w.b, w.i)
+	if end < 0 {
 		return nil, false
 	}
-	for j := w.i + 1; j < len(w.b); j++ {
-		switch w.b[j] {
-		case '\\':
-			j++
-		case '"':
-			raw := w.b[w.i : j+1]
-			w.i = j + 1
-			return raw, true
-		}
-	}
-	return nil, false
+	raw := w.b[w.i:end]
+	w.i = end
+	return raw, true
 }
 
 // skip consumes one value at i.
 func (w *walker) skip() bool {
-	if w.i >= len(w.b) {
+	end := jsonscan.ValueEnd(w.b, w.i)
+	if end < 0 {
 		return false
 	}
-	switch w.b[w.i] {
-	case '"':
-		_, ok := w.str()
-		return ok
-	case '{', '[':
-		depth := 0
-		for w.i < len(w.b) {
-			switch w.b[w.i] {
-			case '"':
-				if _, ok := w.str(); !ok {
-					return false
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					w.i++
-					return true
-				}
-			}
-			w.i++
-		}
-		return false
-	}
-	start := w.i
-	for w.i < len(w.b) {
-		switch w.b[w.i] {
-		case ' ', '\t', '\r', '\n', ',', '}', ']':
-			return w.i > start
-		}
-		w.i++
-	}
-	return w.i > start
+	w.i = end
+	return true
 }
 
 func unquote(raw []byte) string {
