@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stage-tracker/stage-tracker/internal/fsutil"
+	"github.com/stage-tracker/stage-tracker/internal/jsonscan"
 	"github.com/stage-tracker/stage-tracker/internal/limits"
 	"github.com/stage-tracker/stage-tracker/internal/stagekey"
 )
@@ -630,17 +631,10 @@ func valueEnd(b []byte) int {
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
 		case '"':
-			for i++; i < len(b); i++ { // to the closing quote
-				j := bytes.IndexAny(b[i:], `"\`)
-				if j < 0 {
-					return -1
-				}
-				i += j
-				if b[i] == '"' {
-					break
-				}
-				i++ // the escaped byte
+			if i = jsonscan.StringEnd(b, i); i < 0 {
+				return -1
 			}
+			i-- // at the closing quote; the loop steps past it
 		case '{', '[':
 			depth++
 		case '}', ']':

@@ -7,11 +7,14 @@
 // commands that read them.
 //
 // With -large n it writes one run of about n top-level stages
-// (runfixture.Large) to DIR/large.json instead.
+// (runfixture.Large) to DIR/large.json instead; with -variant v too, the
+// same pipeline as a later run changes it, to DIR/large-v.json (the pair
+// that measures diff).
 //
 //	go run ./scripts/genruns -n 1000 -dir /tmp/runs
 //	go run ./scripts/genruns -n 1000 -stages 20 -dir /tmp/runs20
 //	go run ./scripts/genruns -large 100000 -dir /tmp/large
+//	go run ./scripts/genruns -large 100000 -variant 1 -dir /tmp/large
 package main
 
 import (
@@ -32,11 +35,12 @@ func main() {
 	dir := flag.String("dir", "runs", "where to write them")
 	stages := flag.Int("stages", 10, "stage records in each run (at least 10)")
 	large := flag.Int("large", 0, "write one run of this many top-level stages instead")
+	variant := flag.Int("variant", 0, "with -large: the variant of runfixture.Large (0 is the reference)")
 	flag.Parse()
 	var err error
 	switch {
 	case *large > 0:
-		err = writeLarge(*large, *dir)
+		err = writeLarge(*large, *variant, *dir)
 	case *stages < 10:
 		err = fmt.Errorf("-stages must be at least 10, not %d", *stages)
 	default:
@@ -103,10 +107,15 @@ func moreStages(r *runfile.Run, n, i int) *runfile.Run {
 	return r
 }
 
-// writeLarge writes one run of about n top-level stages to dir/large.json.
-func writeLarge(n int, dir string) error {
+// writeLarge writes one run of about n top-level stages to dir/large.json,
+// or dir/large-v.json for a variant v other than 0.
+func writeLarge(n, variant int, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "large.json"), runfixture.Large(n, 0).AppendIndent(nil), 0o644)
+	name := "large.json"
+	if variant != 0 {
+		name = fmt.Sprintf("large-%d.json", variant)
+	}
+	return os.WriteFile(filepath.Join(dir, name), runfixture.Large(n, variant).AppendIndent(nil), 0o644)
 }

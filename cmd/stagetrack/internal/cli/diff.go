@@ -74,7 +74,9 @@ run at index i (the Python tool's history/pipeline_history.json[3]).`,
 				if err != nil {
 					return err
 				}
-				return write(env.Stdout, string(b)+"\n")
+				// Written as bytes: two runs of 100,000 stages make 47 MB,
+				// which a string and its newline would copy twice more.
+				return writeBytes(env.Stdout, append(b, '\n'))
 			}
 			return write(env.Stdout, view.Diff(d, env.viewOptions(env.Stdout, width)))
 		}),

@@ -19,31 +19,42 @@ import (
 )
 
 // TestPipelineCommands builds stagetrack once and runs the commands that
-// CI pipelines use (issue 11) as a user would, in separate processes.
+// CI pipelines use (issue 11) as a user would, in separate processes. The
+// cases run in parallel: each has its own directories and environment,
+// and most of their time is waiting for processes and timeouts (6.3 s
+// one after another under -race).
 func TestPipelineCommands(t *testing.T) {
 	bin := buildBinaries(t)
 	t.Run("stage data from flags, a Python script and stage-data", func(t *testing.T) {
+		t.Parallel()
 		testStageData(t, bin)
 	})
 	t.Run("a failed stage records its stderr tail", func(t *testing.T) {
+		t.Parallel()
 		testStderrTail(t, bin)
 	})
 	t.Run("--timeout ends the command and records it", func(t *testing.T) {
+		t.Parallel()
 		testTimeout(t, bin)
 	})
 	t.Run("--timeout in a run: timed_out through the journal", func(t *testing.T) {
+		t.Parallel()
 		testTimeoutJoined(t, bin)
 	})
 	t.Run("--retry records each attempt", func(t *testing.T) {
+		t.Parallel()
 		testRetry(t, bin)
 	})
 	t.Run("start, exec steps in separate shells, finish", func(t *testing.T) {
+		t.Parallel()
 		testStartFinish(t, bin)
 	})
 	t.Run("on GitHub Actions: attributes, step summary, annotations", func(t *testing.T) {
+		t.Parallel()
 		testGitHubActions(t, bin)
 	})
 	t.Run("progress lines when stderr is a file", func(t *testing.T) {
+		t.Parallel()
 		testPlainProgress(t, bin)
 	})
 }

@@ -151,6 +151,14 @@ func write(w io.Writer, s string) error {
 	return nil
 }
 
+// writeBytes is write for output held as bytes.
+func writeBytes(w io.Writer, b []byte) error {
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
 // example indents a command's examples as cobra prints them.
 func example(lines ...string) string {
 	return "  " + strings.Join(lines, "\n  ")

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/stage-tracker/stage-tracker/internal/jsonscan"
 )
 
 // Field is one leaf of a flattened object.
@@ -38,37 +40,45 @@ func Flatten(raw []byte) []Field {
 // Walk calls fn for each leaf of raw, as Flatten returns them, without
 // collecting them.
 func Walk(raw []byte, fn func(key string, value []byte)) {
+	Scan(raw, func(key, _ string, value []byte) { fn(key, value) })
+}
+
+// Scan calls fn for each leaf of raw as Walk does, with the top-level key
+// the leaf is under (key itself at the top, "opt" for "opt.lr": a key may
+// hold dots of its own, so top is not key cut at the first one). It
+// returns what Walk leaves unsaid: whether raw is an object (null and
+// nothing are taken as an empty one), and whether it is whole as far as
+// the walk reads it (an object that ends, nothing after it). A value that
+// is not an object is one leaf, key and top "", and ok.
+func Scan(raw []byte, fn func(key, top string, value []byte)) (isObject, ok bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return
+		return true, true
 	}
 	if raw[0] != '{' {
-		fn("", raw)
-		return
+		fn("", "", raw)
+		return false, true
 	}
-	w := walker{b: raw, fn: fn}
-	w.object("")
+	w := walker{b: raw}
+	if !w.object("", "", fn) {
+		return true, false
+	}
+	return true, w.i == len(w.b)
 }
 
+// walker reads b at i. The callback is an argument of object, not a
+// field: a field would make it escape to the heap, a closure allocated at
+// every call of Walk.
 type walker struct {
-	b  []byte
-	i  int
-	fn func(string, []byte)
+	b []byte
+	i int
 }
 
-func (w *walker) ws() {
-	for w.i < len(w.b) {
-		switch w.b[w.i] {
-		case ' ', '\t', '\r', '\n':
-			w.i++
-		default:
-			return
-		}
-	}
-}
+func (w *walker) ws() { w.i = jsonscan.Space(w.b, w.i) }
 
-// object reads the object at i, calling fn for its leaves under prefix.
-func (w *walker) object(prefix string) bool {
+// object reads the object at i, calling fn for its leaves under prefix
+// (and top, the top-level key prefix is under).
+func (w *walker) object(prefix, top string, fn func(key, top string, value []byte)) bool {
 	w.i++ // {
 	w.ws()
 	if w.i < len(w.b) && w.b[w.i] == '}' {
@@ -81,9 +91,11 @@ func (w *walker) object(prefix string) bool {
 		if !ok {
 			return false
 		}
-		key := unquote(raw)
+		key, t := unquote(raw), top
 		if prefix != "" {
 			key = prefix + "." + key
+		} else {
+			t = key
 		}
 		w.ws()
 		if w.i >= len(w.b) || w.b[w.i] != ':' {
@@ -92,7 +104,7 @@ func (w *walker) object(prefix string) bool {
 		w.i++
 		w.ws()
 		if w.i < len(w.b) && w.b[w.i] == '{' && !w.emptyObject() {
-			if !w.object(key) {
+			if !w.object(key, t, fn) {
 				return false
 			}
 		} else {
@@ -100,7 +112,7 @@ func (w *walker) object(prefix string) bool {
 			if !w.skip() {
 				return false
 			}
-			w.fn(key, w.b[start:w.i])
+			fn(key, t, w.b[start:w.i])
 		}
 		w.ws()
 		if w.i >= len(w.b) {
@@ -120,71 +132,29 @@ func (w *walker) object(prefix string) bool {
 
 // emptyObject reports whether the object at i is {}: a leaf, shown as it is.
 func (w *walker) emptyObject() bool {
-	j := w.i + 1
-	for j < len(w.b) && (w.b[j] == ' ' || w.b[j] == '\t' || w.b[j] == '\r' || w.b[j] == '\n') {
-		j++
-	}
+	j := jsonscan.Space(w.b, w.i+1)
 	return j < len(w.b) && w.b[j] == '}'
 }
 
 // str consumes a string at i and returns it with its quotes.
 func (w *walker) str() ([]byte, bool) {
-	if w.i >= len(w.b) || w.b[w.i] != '"' {
+	end := jsonscan.StringEnd(w.b, w.i)
+	if end < 0 {
 		return nil, false
 	}
-	for j := w.i + 1; j < len(w.b); j++ {
-		switch w.b[j] {
-		case '\\':
-			j++
-		case '"':
-			raw := w.b[w.i : j+1]
-			w.i = j + 1
-			return raw, true
-		}
-	}
-	return nil, false
+	raw := w.b[w.i:end]
+	w.i = end
+	return raw, true
 }
 
 // skip consumes one value at i.
 func (w *walker) skip() bool {
-	if w.i >= len(w.b) {
+	end := jsonscan.ValueEnd(w.b, w.i)
+	if end < 0 {
 		return false
 	}
-	switch w.b[w.i] {
-	case '"':
-		_, ok := w.str()
-		return ok
-	case '{', '[':
-		depth := 0
-		for w.i < len(w.b) {
-			switch w.b[w.i] {
-			case '"':
-				if _, ok := w.str(); !ok {
-					return false
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					w.i++
-					return true
-				}
-			}
-			w.i++
-		}
-		return false
-	}
-	start := w.i
-	for w.i < len(w.b) {
-		switch w.b[w.i] {
-		case ' ', '\t', '\r', '\n', ',', '}', ']':
-			return w.i > start
-		}
-		w.i++
-	}
-	return w.i > start
+	w.i = end
+	return true
 }
 
 func unquote(raw []byte) string {

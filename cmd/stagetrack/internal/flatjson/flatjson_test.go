@@ -56,3 +56,34 @@ func TestNumberAndText(t *testing.T) {
 		}
 	}
 }
+
+// TestScan checks what Scan adds to Walk: each leaf's top-level key (a
+// key's own dots are not a path), whether the value is an object, and
+// whether it is whole.
+func TestScan(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+		isObject, ok   bool
+	}{
+		{"nested", `{"seed":3,"opt":{"lr":0.1,"m":{"b":1}}}`, `seed(seed)=3 opt.lr(opt)=0.1 opt.m.b(opt)=1`, true, true},
+		{"dotted key", `{"a.b":{"c":1}}`, `a.b.c(a.b)=1`, true, true},
+		{"empty object inside", `{"a":{ }}`, `a(a)={ }`, true, true},
+		{"null", ` null `, ``, true, true},
+		{"empty", ``, ``, true, true},
+		{"empty object", `{}`, ``, true, true},
+		{"list", `[1,{"a":2}]`, `()=[1,{"a":2}]`, false, true},
+		{"torn", `{"a":1,"b":{"c":`, `a(a)=1`, true, false},
+		{"after the end", `{"a":1}}`, `a(a)=1`, true, false},
+		{"no colon", `{"a" 1}`, ``, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			isObject, ok := flatjson.Scan([]byte(tc.in), func(key, top string, v []byte) {
+				got = append(got, key+"("+top+")="+string(v))
+			})
+			if s := strings.Join(got, " "); s != tc.want || isObject != tc.isObject || ok != tc.ok {
+				t.Errorf("Scan(%s) = %s, object %v, ok %v; want %s, %v, %v", tc.in, s, isObject, ok, tc.want, tc.isObject, tc.ok)
+			}
+		})
+	}
+}

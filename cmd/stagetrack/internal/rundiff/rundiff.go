@@ -126,27 +126,34 @@ func Compare(a, b *runfile.Run, opts ...Option) Diff {
 		d.Provenance = compareValues(c.provA.Run, c.provB.Run, "provenance")
 	}
 
-	bByKey := make(map[string]*runtree.Row, len(bRows))
-	for i := range bRows {
-		bByKey[bRows[i].KeyPath] = &bRows[i]
-	}
-	aIndex := make(map[string]int, len(aRows)) // a key's first row in a
+	// Match the rows by key path with one map: first maps each row of a
+	// to the first row of a with its key (key paths are unique in a run
+	// its writers wrote, but a file may repeat one), bOf each first row of
+	// a to the last row of b with its key (-1: none).
+	aIndex := make(map[string]int, len(aRows))
+	first := make([]int, len(aRows))
+	bOf := make([]int, len(aRows))
 	for i := range aRows {
-		if _, dup := aIndex[aRows[i].KeyPath]; !dup {
-			aIndex[aRows[i].KeyPath] = i
+		first[i], bOf[i] = i, -1
+		if j, dup := aIndex[aRows[i].KeyPath]; dup {
+			first[i] = j
+			continue
 		}
+		aIndex[aRows[i].KeyPath] = i
 	}
 	// A run of b's stages that a lacks goes right after the stage of a
 	// that b showed last before it (anchor 0 is before a's first stage).
 	// A later run after the same stage goes closer to it than an earlier
 	// one, which only a key repeated in b can make happen.
-	groups := make(map[int][][]int)
-	anchor, open := 0, false
+	groups := make([][][]int, len(aRows)+1) // by anchor
+	anchor, open, onlyInB := 0, false, 0
 	for i := range bRows {
 		if ai, shared := aIndex[bRows[i].KeyPath]; shared {
+			bOf[ai] = i
 			anchor, open = ai+1, false
 			continue
 		}
+		onlyInB++
 		g := groups[anchor]
 		if !open {
 			g, open = append(g, nil), true
@@ -154,22 +161,26 @@ func Compare(a, b *runfile.Run, opts ...Option) Diff {
 		g[len(g)-1] = append(g[len(g)-1], i)
 		groups[anchor] = g
 	}
-	out := make([]StageDiff, 0, len(aRows)+len(bRows))
+	out := make([]StageDiff, 0, len(aRows)+onlyInB)
+	var sc scratch
 	onlyB := func(anchor int) {
 		g := groups[anchor]
 		for j := len(g) - 1; j >= 0; j-- {
 			for _, bi := range g[j] {
-				out = append(out, stageDiff(nil, &bRows[bi]))
+				out = append(out, stageDiff(nil, &bRows[bi], &sc))
 			}
 		}
 	}
 	onlyB(0)
 	for i := range aRows {
-		ar := &aRows[i]
-		out = append(out, stageDiff(ar, bByKey[ar.KeyPath]))
+		var br *runtree.Row
+		if bi := bOf[first[i]]; bi >= 0 {
+			br = &bRows[bi]
+		}
+		out = append(out, stageDiff(&aRows[i], br, &sc))
 		onlyB(i + 1)
 	}
-	if c.prov {
+	if c.prov && (len(c.provA.Stages) > 0 || len(c.provB.Stages) > 0) {
 		for i := range out {
 			k := out[i].Key
 			if out[i].Presence == Both {
@@ -191,7 +202,7 @@ func info(r *runfile.Run, rows []runtree.Row) RunInfo {
 	}
 }
 
-func stageDiff(a, b *runtree.Row) StageDiff {
+func stageDiff(a, b *runtree.Row, sc *scratch) StageDiff {
 	var s StageDiff
 	var ad, bd *float64
 	switch {
@@ -215,7 +226,7 @@ func stageDiff(a, b *runtree.Row) StageDiff {
 	s.Change = change(ad, bd)
 	s.StatusChanged = a != nil && b != nil && s.StatusA != s.StatusB
 	if a != nil && b != nil {
-		s.Data = compareData(a.Stage.Data, b.Stage.Data)
+		s.Data = compareData(a.Stage.Data, b.Stage.Data, sc)
 	}
 	return s
 }
@@ -247,15 +258,24 @@ func roundMicro(f float64) float64 {
 	return float64(time.Duration(f*float64(time.Second)).Round(time.Microsecond)) / float64(time.Second)
 }
 
+// scratch holds what compareData reuses from one stage to the next: the
+// leaves and top-level keys it works on are not kept (the Values copy what
+// they need), so a comparison of 100,000 stages allocates them once.
+type scratch struct {
+	a, b         []leaf
+	at, bt, tops []string
+}
+
 // compareData compares two data values: key by key (flattened to dotted
 // keys) when both are objects, or null, as whole values otherwise. Numbers
 // compare by value (1.0 equals 1).
-func compareData(a, b json.RawMessage) *DataDiff {
+func compareData(a, b json.RawMessage, sc *scratch) *DataDiff {
 	if bytes.Equal(a, b) {
 		return nil
 	}
-	al, aObj, aok := flatten(a)
-	bl, bObj, bok := flatten(b)
+	al, aObj, aok := flattenInto(sc.a, a)
+	bl, bObj, bok := flattenInto(sc.b, b)
+	sc.a, sc.b = al, bl
 	if !aok || !bok || !aObj || !bObj {
 		vs := compareValues(a, b, "")
 		if len(vs) == 0 {
@@ -268,12 +288,13 @@ func compareData(a, b json.RawMessage) *DataDiff {
 		return nil
 	}
 	d := &DataDiff{Values: vs}
-	changed := make([]string, 0, len(vs))
+	changed := sc.tops[:0]
 	for _, v := range vs {
 		changed = append(changed, v.top)
 	}
 	changed = sortedSet(changed)
-	at, bt := tops(al), tops(bl)
+	at, bt := tops(sc.at, al), tops(sc.bt, bl)
+	sc.tops, sc.at, sc.bt = changed, at, bt
 	i, j := 0, 0
 	for i < len(at) || j < len(bt) {
 		switch {
@@ -294,11 +315,11 @@ func compareData(a, b json.RawMessage) *DataDiff {
 	return d
 }
 
-// tops are the top-level keys of leaves, sorted, each once.
-func tops(leaves []leaf) []string {
-	t := make([]string, len(leaves))
-	for i, l := range leaves {
-		t[i] = l.top
+// tops are the top-level keys of leaves, sorted, each once, in dst's room.
+func tops(dst []string, leaves []leaf) []string {
+	t := dst[:0]
+	for _, l := range leaves {
+		t = append(t, l.top)
 	}
 	return sortedSet(t)
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/flatjson"
 )
 
 // Value is one value that differs between the runs: a data key of a
@@ -38,191 +40,28 @@ type leaf struct {
 	raw      []byte
 }
 
-// flatten splits a JSON object into its leaves: every value that is not a
-// non-empty object, under its dotted key, sorted by key. isObj is false
-// when b is not an object (nor empty or null, which are taken as {}); ok is
-// false when b is not valid JSON as far as flatten reads it.
+// flatten splits a JSON object into its leaves (flatjson.Scan's: every
+// value that is not a non-empty object, under its dotted key), sorted by
+// key. isObj is false when b is not an object (nor empty or null, which are
+// taken as {}); ok is false when b is not whole JSON as far as flatten
+// reads it.
 func flatten(b []byte) (leaves []leaf, isObj, ok bool) {
-	s := scanner{b: b}
-	s.ws()
-	if s.i == len(s.b) || s.literal("null") {
-		s.ws()
-		return nil, true, s.i == len(s.b)
+	return flattenInto(nil, b)
+}
+
+// flattenInto is flatten appending to dst[:0], whose room it reuses.
+func flattenInto(dst []leaf, b []byte) (leaves []leaf, isObj, ok bool) {
+	leaves = dst[:0]
+	isObj, ok = flatjson.Scan(b, func(key, top string, v []byte) {
+		leaves = append(leaves, leaf{key, top, v})
+	})
+	if !isObj || !ok {
+		return leaves[:0], isObj, ok
 	}
-	if s.b[s.i] != '{' {
-		return nil, false, true
+	if len(leaves) > 1 {
+		slices.SortStableFunc(leaves, func(x, y leaf) int { return strings.Compare(x.key, y.key) })
 	}
-	if !s.object("", "", &leaves) {
-		return nil, true, false
-	}
-	s.ws()
-	if s.i != len(s.b) {
-		return nil, true, false
-	}
-	slices.SortStableFunc(leaves, func(x, y leaf) int { return strings.Compare(x.key, y.key) })
 	return leaves, true, true
-}
-
-// scanner reads JSON that the run file's reader has already validated;
-// its methods return false, never panic, on anything else.
-type scanner struct {
-	b []byte
-	i int
-}
-
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\r', '\n':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-func (s *scanner) literal(lit string) bool {
-	if !bytes.HasPrefix(s.b[s.i:], []byte(lit)) {
-		return false
-	}
-	s.i += len(lit)
-	return true
-}
-
-// object reads the object at s.i, appending its leaves under prefix.
-func (s *scanner) object(prefix, top string, out *[]leaf) bool {
-	start := s.i
-	s.i++ // {
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		if prefix != "" { // an empty object inside is a value of its own
-			*out = append(*out, leaf{prefix, top, s.b[start:s.i]})
-		}
-		return true
-	}
-	for {
-		s.ws()
-		k, ok := s.str()
-		if !ok {
-			return false
-		}
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return false
-		}
-		s.i++
-		s.ws()
-		key, t := k, top
-		if prefix != "" {
-			key = prefix + "." + k
-		} else {
-			t = k
-		}
-		if s.i < len(s.b) && s.b[s.i] == '{' {
-			if !s.object(key, t, out) {
-				return false
-			}
-		} else {
-			vs := s.i
-			if !s.skip() {
-				return false
-			}
-			*out = append(*out, leaf{key, t, s.b[vs:s.i]})
-		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-// str reads a string and returns its value.
-func (s *scanner) str() (string, bool) {
-	start := s.i
-	if !s.skipString() {
-		return "", false
-	}
-	raw := s.b[start:s.i]
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1]), true
-	}
-	var v string
-	if json.Unmarshal(raw, &v) != nil {
-		return "", false
-	}
-	return v, true
-}
-
-func (s *scanner) skipString() bool {
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return false
-	}
-	for s.i++; s.i < len(s.b); s.i++ {
-		switch s.b[s.i] {
-		case '\\':
-			s.i++
-		case '"':
-			s.i++
-			return true
-		}
-	}
-	return false
-}
-
-// skip moves past the value at s.i.
-func (s *scanner) skip() bool {
-	if s.i >= len(s.b) {
-		return false
-	}
-	switch c := s.b[s.i]; {
-	case c == '"':
-		return s.skipString()
-	case c == '{' || c == '[':
-		depth := 0
-		for s.i < len(s.b) {
-			switch s.b[s.i] {
-			case '"':
-				if !s.skipString() {
-					return false
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					s.i++
-					return true
-				}
-			}
-			s.i++
-		}
-		return false
-	default: // number, true, false, null
-		start := s.i
-		for s.i < len(s.b) && !isDelim(s.b[s.i]) {
-			s.i++
-		}
-		return s.i > start
-	}
-}
-
-func isDelim(c byte) bool {
-	switch c {
-	case ' ', '\t', '\r', '\n', ',', '}', ']', ':':
-		return true
-	}
-	return false
 }
 
 // diffLeaves lists the leaves that differ between two sorted lists, in key
@@ -255,23 +94,15 @@ func diffLeaves(a, b []leaf) []Value {
 // change when both are numbers.
 func valueChange(key string, a, b []byte) Value {
 	v := Value{Key: key, A: compact(a), B: compact(b)}
-	af, aerr := number(a)
-	bf, berr := number(b)
-	if aerr == nil && berr == nil {
+	af, aok := flatjson.Number(a)
+	bf, bok := flatjson.Number(b)
+	if aok && bok {
 		v.Delta = ptr(round12(bf - af))
 		if af != 0 {
 			v.DeltaPct = ptr(math.Round((bf-af)/math.Abs(af)*100*100) / 100)
 		}
 	}
 	return v
-}
-
-// number parses a JSON number; anything else is an error.
-func number(raw []byte) (float64, error) {
-	if len(raw) == 0 || raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
-		return 0, strconv.ErrSyntax
-	}
-	return strconv.ParseFloat(string(raw), 64)
 }
 
 func round12(f float64) float64 {
@@ -289,9 +120,9 @@ func sameRaw(a, b []byte) bool {
 	if bytes.Equal(a, b) {
 		return true
 	}
-	if af, err := number(a); err == nil {
-		bf, err := number(b)
-		return err == nil && af == bf
+	if af, ok := flatjson.Number(a); ok {
+		bf, ok := flatjson.Number(b)
+		return ok && af == bf
 	}
 	av, aerr := decode(a)
 	bv, berr := decode(b)

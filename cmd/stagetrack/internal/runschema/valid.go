@@ -1,11 +1,12 @@
 package runschema
 
 import (
-	"bytes"
 	"encoding/json"
 	"math/big"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/stage-tracker/stage-tracker/internal/jsonscan"
 )
 
 // Valid reports whether the JSON document doc has no problem: Validate
@@ -248,16 +249,7 @@ type walker struct {
 	i int
 }
 
-func (w *walker) ws() {
-	for w.i < len(w.b) {
-		switch w.b[w.i] {
-		case ' ', '\t', '\r', '\n':
-			w.i++
-		default:
-			return
-		}
-	}
-}
+func (w *walker) ws() { w.i = jsonscan.Space(w.b, w.i) }
 
 // next skips white space and consumes c if it comes next.
 func (w *walker) next(c byte) bool {
@@ -271,61 +263,20 @@ func (w *walker) next(c byte) bool {
 
 // str consumes a string.
 func (w *walker) str() bool {
-	if w.i >= len(w.b) || w.b[w.i] != '"' {
+	end := jsonscan.StringEnd(w.b, w.i)
+	if end < 0 {
 		return false
 	}
-	for i := w.i + 1; i < len(w.b); {
-		j := bytes.IndexAny(w.b[i:], `"\`)
-		if j < 0 {
-			return false
-		}
-		i += j
-		if w.b[i] == '"' {
-			w.i = i + 1
-			return true
-		}
-		i += 2 // the backslash and the byte it escapes
-	}
-	return false
+	w.i = end
+	return true
 }
 
 // skip consumes one value.
 func (w *walker) skip() bool {
-	if w.i >= len(w.b) {
+	end := jsonscan.ValueEnd(w.b, w.i)
+	if end < 0 {
 		return false
 	}
-	switch w.b[w.i] {
-	case '"':
-		return w.str()
-	case '{', '[':
-		depth := 0
-		for w.i < len(w.b) {
-			switch w.b[w.i] {
-			case '"':
-				if !w.str() {
-					return false
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					w.i++
-					return true
-				}
-			}
-			w.i++
-		}
-		return false
-	}
-	start := w.i
-	for w.i < len(w.b) {
-		switch w.b[w.i] {
-		case ' ', '\t', '\r', '\n', ',', '}', ']', ':':
-			return w.i > start
-		}
-		w.i++
-	}
-	return w.i > start
+	w.i = end
+	return true
 }

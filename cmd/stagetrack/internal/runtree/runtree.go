@@ -44,24 +44,39 @@ func Flatten(r *runfile.Run) []Row {
 	rows := make([]Row, 0, n) // one allocation, not a copy per doubling
 	var walk func(s runfile.Stages, depth int, keys, names string, decides bool)
 	walk = func(s runfile.Stages, depth int, keys, names string, decides bool) {
-		last := make(map[string]int, len(s))
-		for i := range s {
-			last[name(&s[i])] = i
+		// The last index of each name, when a name comes more than once
+		// at this level (nil when every name is its own: the common case,
+		// which needs no lookups).
+		var last map[string]int
+		if len(s) > 1 {
+			last = make(map[string]int, len(s))
+			for i := range s {
+				last[name(&s[i])] = i
+			}
+			if len(last) == len(s) {
+				last = nil
+			}
 		}
-		seen := map[string][]*runfile.Stage{}
+		var seen map[string][]*runfile.Stage
 		for i := range s {
 			st := &s[i]
 			n := name(st)
 			kp, np := join(keys, st.Key), join(names, n)
-			d := decides && last[n] == i
+			d, earlier := decides, []*runfile.Stage(nil)
+			if last != nil {
+				d, earlier = decides && last[n] == i, seen[n]
+				if last[n] != i { // later attempts of n follow; the last needs no list
+					if seen == nil {
+						seen = map[string][]*runfile.Stage{}
+					}
+					seen[n] = append(earlier[:len(earlier):len(earlier)], st)
+				}
+			}
 			rows = append(rows, Row{
 				Stage: st, Depth: depth, KeyPath: kp, NamePath: np, Parent: names,
 				Status: Status(st), Start: st.StartTime, End: End(st),
-				Decides: d, Earlier: seen[n],
+				Decides: d, Earlier: earlier,
 			})
-			if last[n] != i { // later attempts of n follow; the last needs no list
-				seen[n] = append(seen[n][:len(seen[n]):len(seen[n])], st)
-			}
 			walk(st.Stages, depth+1, kp, np, d)
 		}
 	}

@@ -65,7 +65,27 @@ func valueRowOf(key string, v rundiff.Value) valueRow {
 // Line is s on one line for a terminal: white space runs (line breaks
 // too) become one space, then Clean. Unlike Clean alone it keeps what
 // follows a line break, for names whose end tells them apart.
-func Line(s string) string { return Clean(strings.Join(strings.Fields(s), " ")) }
+func Line(s string) string {
+	if !oneLine(s) {
+		s = strings.Join(strings.Fields(s), " ")
+	}
+	return Clean(s)
+}
+
+// oneLine reports whether s is ASCII whose only white space is single
+// spaces between words, which Line's join of its fields would return
+// unchanged (diff names 100,000 values so).
+func oneLine(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 0x80 || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
+			return false
+		case c == ' ' && (i == 0 || i == len(s)-1 || s[i+1] == ' '):
+			return false
+		}
+	}
+	return true
+}
 
 // JSONValue is a JSON value as the views print it: its compact JSON text
 // on one line, "—" when there is none.
@@ -101,6 +121,7 @@ func writeValues(b *strings.Builder, st style, title string, rows []valueRow, W 
 	share := max(8, (W-keyW-cW-6)/2)
 	aW, bW = min(aW, share), min(bW, share)
 	head := padRight(title, width(title), keyW) + "  " + padRight("A", 1, aW) + "  " + padRight("B", 1, bW) + "  CHANGE"
+	b.Grow((len(rows) + 2) * (keyW + aW + bW + cW + 7)) // a line's room at most, in one allocation
 	b.WriteString(st.bold(head) + "\n")
 	for _, r := range rows {
 		k, a, v := truncate(r.key, keyW), truncate(r.a, aW), truncate(r.b, bW)

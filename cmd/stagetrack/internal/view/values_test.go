@@ -33,3 +33,28 @@ func TestDiffValuesHostile(t *testing.T) {
 		t.Errorf("the data row is not the stage and key on one line:\n%s", out)
 	}
 }
+
+// TestLine: Line's quick way for a plain key gives what joining the
+// fields gives, whatever the white space.
+func TestLine(t *testing.T) {
+	for _, tc := range []struct{ name, in string }{
+		{"plain", "train.metrics.top1"},
+		{"single spaces", "a b c"},
+		{"double space", "a  b"},
+		{"leading and trailing", " a b "},
+		{"tab and line break", "a\tb\nc\r\n"},
+		{"vertical tab and form feed", "a\vb\fc"},
+		{"no-break space", "a\u00a0b"},
+		{"next line", "a\u0085b"},
+		{"ideographic space", "a\u3000b"},
+		{"empty", ""},
+		{"only space", " "},
+		{"control", "a\x1bb"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, want := view.Line(tc.in), view.Clean(strings.Join(strings.Fields(tc.in), " ")); got != want {
+				t.Errorf("Line(%q) = %q, want %q", tc.in, got, want)
+			}
+		})
+	}
+}
