@@ -31,10 +31,16 @@ func WriteAtomic(path string, perm os.FileMode, replace bool, write func(io.Writ
 // must be able to write it again after a crash.
 func WriteAtomicSync(path string, perm os.FileMode, replace, sync bool, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	prefix := "." + filepath.Base(path) + TempInfix
+	f, err := createLockedTemp(dir, prefix)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The directory is made only when it is missing: a stat per file
+		// saved on the Collector's hot path.
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		f, err = createLockedTemp(dir, prefix)
 	}
-	f, err := createLockedTemp(dir, "."+filepath.Base(path)+TempInfix)
 	if err != nil {
 		return err
 	}
