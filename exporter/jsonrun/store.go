@@ -79,6 +79,7 @@ type runStore struct {
 	sync bool
 	lim  storeLimits
 	lock *os.File // holds the store's flock: one process per store
+	pid  int      // this process, on each run line: os.Getpid is a system call
 
 	mu   sync.Mutex
 	cond *sync.Cond // signalled when a group commit ends
@@ -161,7 +162,7 @@ func openStore(dir, filesDir string, syncEach bool, lim storeLimits) (*runStore,
 		lock.Close()
 		return nil, nil, fmt.Errorf("jsonrun: %s: %w: processes that share a directory need a store each", dir, ErrStoreInUse)
 	}
-	s := &runStore{dir: dir, filesDir: filesDir, sync: syncEach, lim: lim, lock: lock, segs: map[uint32]*segment{}}
+	s := &runStore{dir: dir, filesDir: filesDir, sync: syncEach, lim: lim, lock: lock, pid: os.Getpid(), segs: map[uint32]*segment{}}
 	s.cond = sync.NewCond(&s.mu)
 	stored, err := s.load()
 	if err != nil {
@@ -305,7 +306,7 @@ func (s *runStore) open(id string, t int64, host string) (*storeRun, error) {
 	if s.runs >= s.lim.openRuns {
 		return nil, fmt.Errorf("jsonrun: run %s: %w: %d runs open (max_open_runs)", id, ErrStoreFull, s.runs)
 	}
-	ev := journal.Event{Kind: journal.KindRun, T: t, RunID: id, PID: os.Getpid(), Host: host}
+	ev := journal.Event{Kind: journal.KindRun, T: t, RunID: id, PID: s.pid, Host: host}
 	r.buf = journal.Append(r.buf[:0], &ev)
 	if err := s.queueLocked(r, r.buf, true); err != nil {
 		return nil, err

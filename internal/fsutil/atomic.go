@@ -63,7 +63,7 @@ func WriteAtomicSync(path string, perm os.FileMode, replace, sync bool, write fu
 		}
 	}
 	if replace {
-		err = os.Rename(tmp, path)
+		err = renameFile(tmp, path)
 	} else if err = os.Link(tmp, path); err == nil {
 		os.Remove(tmp)
 	}
@@ -88,12 +88,13 @@ func WriteAtomicSync(path string, perm os.FileMode, replace, sync bool, write fu
 // createLockedTemp creates a temporary file, prefix and a random number in
 // dir, mode 0600, and locks it. A CleanTemps that came between the two
 // holds the lock (and will remove the file) or has removed it already:
-// then it makes another. It is created with OpenFile, not os.CreateTemp,
-// so that it can be renamed while open on Windows too.
+// then it makes another. It is created with createTemp, not
+// os.CreateTemp: on Windows so that it can be renamed while open, on Unix
+// without the runtime's poller.
 func createLockedTemp(dir, prefix string) (*os.File, error) {
 	for try := 0; ; try++ {
 		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
-		f, err := OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := createTemp(name)
 		if errors.Is(err, fs.ErrExist) && try < 10000 {
 			continue
 		}
