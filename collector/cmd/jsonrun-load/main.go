@@ -64,6 +64,7 @@ type options struct {
 	idle     time.Duration
 	countDir string
 	batch    int
+	inFlight int
 }
 
 func run() error {
@@ -84,6 +85,7 @@ func run() error {
 	flag.DurationVar(&o.idle, "idle", time.Second, "-mode otlp: the Collector is done once it used no CPU for this long")
 	flag.StringVar(&o.countDir, "count-dir", "", "-mode otlp: count the run files written here")
 	flag.IntVar(&o.batch, "batch", 1, "runs whose spans one request carries (each producer its share)")
+	flag.IntVar(&o.inFlight, "in-flight", 256, "runs in flight at most: the producers of stages wait for the roots' producer (0: no bound, the producers drift apart)")
 	flag.Parse()
 	if o.dir == "" {
 		d, err := os.MkdirTemp("", "jsonrun-load-")
@@ -206,6 +208,7 @@ func throughput(o options) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	win := newInFlight(o.inFlight, o.batch)
 	cpu0, wall0 := cpuTime(), time.Now()
 	var (
 		wg   sync.WaitGroup
@@ -214,8 +217,15 @@ func throughput(o options) error {
 	)
 	for p := range reqs {
 		wg.Go(func() {
-			for _, td := range reqs[p] {
-				if err := export(ctx, exp, td); err != nil {
+			for i, td := range reqs[p] {
+				if p > 0 {
+					win.wait(i)
+				}
+				err := export(ctx, exp, td)
+				if p == 0 {
+					win.done(err != nil)
+				}
+				if err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -234,8 +244,8 @@ func throughput(o options) error {
 	}
 	files, _ := filepath.Glob(filepath.Join(o.dir, "*.json"))
 	spans := o.runs * (o.stages + 1)
-	fmt.Printf("mode=throughput store=%v sync=%v batch=%d runs=%d stages=%d producers=%d spans=%d files=%d wall=%s cpu=%s spans_per_s=%.0f spans_per_cpu_s=%.0f\n",
-		!o.files, o.sync, o.batch, o.runs, o.stages, o.producers, spans, len(files), wall.Round(time.Millisecond), cpu.Round(time.Millisecond),
+	fmt.Printf("mode=throughput store=%v sync=%v batch=%d in_flight=%d runs=%d stages=%d producers=%d spans=%d files=%d wall=%s cpu=%s spans_per_s=%.0f spans_per_cpu_s=%.0f\n",
+		!o.files, o.sync, o.batch, o.inFlight, o.runs, o.stages, o.producers, spans, len(files), wall.Round(time.Millisecond), cpu.Round(time.Millisecond),
 		float64(spans)/wall.Seconds(), float64(spans)/cpu.Seconds())
 	return nil
 }

@@ -48,6 +48,7 @@ func overOTLP(o options) error {
 	if err != nil {
 		return err
 	}
+	win := newInFlight(o.inFlight, o.batch)
 	wall0 := time.Now()
 	var (
 		wg   sync.WaitGroup
@@ -56,8 +57,15 @@ func overOTLP(o options) error {
 	)
 	for p := range reqs {
 		wg.Go(func() {
-			for _, req := range reqs[p] {
-				if _, err := client.Export(ctx, req); err != nil {
+			for i, req := range reqs[p] {
+				if p > 0 {
+					win.wait(i)
+				}
+				_, err := client.Export(ctx, req)
+				if p == 0 {
+					win.done(err != nil)
+				}
+				if err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -84,8 +92,8 @@ func overOTLP(o options) error {
 		files = len(m)
 	}
 	spans := o.runs * (o.stages + 1)
-	fmt.Printf("mode=otlp pid=%d batch=%d runs=%d stages=%d producers=%d spans=%d run_files=%d wall=%s cpu=%s spans_per_s=%.0f spans_per_cpu_s=%.0f rss_mb=%.1f hwm_mb=%.1f open_files=%d\n",
-		o.pid, o.batch, o.runs, o.stages, o.producers, spans, files, wall.Round(time.Millisecond), cpu.Round(time.Millisecond),
+	fmt.Printf("mode=otlp pid=%d batch=%d in_flight=%d runs=%d stages=%d producers=%d spans=%d run_files=%d wall=%s cpu=%s spans_per_s=%.0f spans_per_cpu_s=%.0f rss_mb=%.1f hwm_mb=%.1f open_files=%d\n",
+		o.pid, o.batch, o.inFlight, o.runs, o.stages, o.producers, spans, files, wall.Round(time.Millisecond), cpu.Round(time.Millisecond),
 		float64(spans)/wall.Seconds(), float64(spans)/cpu.Seconds(), float64(rss)/(1<<20), float64(hwm)/(1<<20), fds)
 	return nil
 }
