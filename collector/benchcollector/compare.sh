@@ -37,9 +37,15 @@ service:
 YAML
 }
 
+n=0
 measure() { # name, config
-	local dir=$work/out
-	rm -rf "$dir" && mkdir -p "$dir"
+	# Each Collector writes into a directory of its own, all removed at
+	# the end: files deleted between rounds would make the next round's
+	# file creation dearer (ext4 skips recently freed inodes when it has
+	# no journal) for the exporter that creates files.
+	n=$((n + 1))
+	local dir=$work/out-$n
+	mkdir -p "$dir"
 	printf '%s\n' "$2" >"$work/config.yaml"
 	(cd "$dir" && exec "$work/benchcollector" --config "$work/config.yaml") 2>"$work/collector.log" &
 	local pid=$!

@@ -85,7 +85,7 @@ func run() error {
 	flag.DurationVar(&o.idle, "idle", time.Second, "-mode otlp: the Collector is done once it used no CPU for this long")
 	flag.StringVar(&o.countDir, "count-dir", "", "-mode otlp: count the run files written here")
 	flag.IntVar(&o.batch, "batch", 1, "runs whose spans one request carries (each producer its share)")
-	flag.IntVar(&o.inFlight, "in-flight", 256, "runs in flight at most: the producers of stages wait for the roots' producer (0: no bound, the producers drift apart)")
+	flag.IntVar(&o.inFlight, "in-flight", 256, "runs in flight at most: no producer gets further ahead of another (0: no bound, the producers drift apart)")
 	flag.Parse()
 	if o.dir == "" {
 		d, err := os.MkdirTemp("", "jsonrun-load-")
@@ -208,7 +208,7 @@ func throughput(o options) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	win := newInFlight(o.inFlight, o.batch)
+	win := newInFlight(o.inFlight, o.batch, o.producers)
 	cpu0, wall0 := cpuTime(), time.Now()
 	var (
 		wg   sync.WaitGroup
@@ -218,13 +218,9 @@ func throughput(o options) error {
 	for p := range reqs {
 		wg.Go(func() {
 			for i, td := range reqs[p] {
-				if p > 0 {
-					win.wait(i)
-				}
+				win.wait(p, i)
 				err := export(ctx, exp, td)
-				if p == 0 {
-					win.done(err != nil)
-				}
+				win.done(p, err != nil)
 				if err != nil {
 					mu.Lock()
 					errs = append(errs, err)

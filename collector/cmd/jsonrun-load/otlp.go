@@ -48,7 +48,7 @@ func overOTLP(o options) error {
 	if err != nil {
 		return err
 	}
-	win := newInFlight(o.inFlight, o.batch)
+	win := newInFlight(o.inFlight, o.batch, o.producers)
 	wall0 := time.Now()
 	var (
 		wg   sync.WaitGroup
@@ -58,13 +58,9 @@ func overOTLP(o options) error {
 	for p := range reqs {
 		wg.Go(func() {
 			for i, req := range reqs[p] {
-				if p > 0 {
-					win.wait(i)
-				}
+				win.wait(p, i)
 				_, err := client.Export(ctx, req)
-				if p == 0 {
-					win.done(err != nil)
-				}
+				win.done(p, err != nil)
 				if err != nil {
 					mu.Lock()
 					errs = append(errs, err)
