@@ -89,6 +89,9 @@ type runStore struct {
 	// pending are the lines queued and not yet written, oldest first, in
 	// runs of one segment each.
 	pending []pendingWrite
+	// free are buffers of written batches, for queueLocked to reuse: a
+	// buffer a commit is garbage the collector would pay for.
+	free [][]byte
 	// queued and written count group commits: the lines queued up to
 	// sequence queued are on disk once written reaches it.
 	queued, written uint64
@@ -353,7 +356,11 @@ func (s *runStore) queueLocked(r *storeRun, lines []byte, bound bool) error {
 	if k := len(s.pending); k > 0 && s.pending[k-1].seg == seg {
 		s.pending[k-1].buf = append(s.pending[k-1].buf, lines...)
 	} else {
-		s.pending = append(s.pending, pendingWrite{seg: seg, buf: append([]byte(nil), lines...)})
+		var buf []byte
+		if k := len(s.free); k > 0 {
+			buf, s.free = s.free[k-1], s.free[:k-1]
+		}
+		s.pending = append(s.pending, pendingWrite{seg: seg, buf: append(buf, lines...)})
 	}
 	s.queued++
 	return nil
@@ -383,11 +390,23 @@ func (s *runStore) commit() error {
 		} else {
 			s.written = upTo
 			s.dropDeadLocked()
+			for _, p := range batch {
+				if cap(p.buf) <= maxFreeBuf && len(s.free) < maxFreeBufs {
+					s.free = append(s.free, p.buf[:0])
+				}
+			}
 		}
 		s.cond.Broadcast()
 	}
 	return s.err
 }
+
+// The buffers of written batches kept for reuse: at most maxFreeBufs,
+// each of at most maxFreeBuf bytes.
+const (
+	maxFreeBufs = 8
+	maxFreeBuf  = 1 << 20
+)
 
 // writeBatch writes each segment's queued lines with one write, then
 // fsyncs the segments written when sync asks.
