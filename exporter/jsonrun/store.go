@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel"
 
@@ -108,7 +109,15 @@ type runStore struct {
 	syncing  bool
 	// syncGate, in tests, holds syncLoop until it is closed.
 	syncGate chan struct{}
+	// closing is closed when close begins: syncLoop stops gathering.
+	closing     chan struct{}
+	closingOnce sync.Once
 }
+
+// syncWindow is how long syncLoop gathers run files before one SyncFS:
+// a SyncFS for every few files cost more CPU than the files' writes.
+// The runs stay in the store meanwhile; nothing is acknowledged later.
+const syncWindow = 5 * time.Millisecond
 
 // synced is a run whose file, at path, waits for SyncFS.
 type synced struct {
@@ -165,7 +174,7 @@ func openStore(dir, filesDir string, syncEach bool, lim storeLimits) (*runStore,
 		lock.Close()
 		return nil, nil, fmt.Errorf("jsonrun: %s: %w: processes that share a directory need a store each", dir, ErrStoreInUse)
 	}
-	s := &runStore{dir: dir, filesDir: filesDir, sync: syncEach, lim: lim, lock: lock, pid: os.Getpid(), segs: map[uint32]*segment{}}
+	s := &runStore{closing: make(chan struct{}), dir: dir, filesDir: filesDir, sync: syncEach, lim: lim, lock: lock, pid: os.Getpid(), segs: map[uint32]*segment{}}
 	s.cond = sync.NewCond(&s.mu)
 	stored, err := s.load()
 	if err != nil {
@@ -507,6 +516,12 @@ func (s *runStore) removeAfterSync(r *storeRun, path string) {
 // for the next start to write again.
 func (s *runStore) syncLoop() {
 	for {
+		t := time.NewTimer(syncWindow)
+		select {
+		case <-t.C:
+		case <-s.closing:
+			t.Stop()
+		}
 		s.mu.Lock()
 		q := s.syncQ
 		s.syncQ = nil
@@ -652,6 +667,7 @@ func (s *runStore) stats() (runs int, bytes int64, segs int) {
 // close writes what is queued and closes the files. Open runs stay in the
 // store for the next exporter.
 func (s *runStore) close() error {
+	s.closingOnce.Do(func() { close(s.closing) })
 	s.mu.Lock()
 	for s.syncing {
 		s.cond.Wait()
