@@ -219,6 +219,9 @@ func (r *openRun) writeFile(root *rootRecord, w *runWriter) result {
 		flat            bool
 		journalWarnings []string
 	)
+	if root != nil && !merge && w.history == "" {
+		r.stages.sortByStart()
+	}
 	switch {
 	case root == nil:
 		why := abandonedWhy
