@@ -81,6 +81,11 @@ type runStore struct {
 	lim  storeLimits
 	lock *os.File // holds the store's flock: one process per store
 	pid  int      // this process, on each run line: os.Getpid is a system call
+	// tmpDir is where run files are written before they are renamed
+	// into filesDir (fsutil.WriteAtomicIn): <dir>/tmp, this process's
+	// alone as the store is, emptied when the store opens; "" when it is
+	// on another file system than filesDir.
+	tmpDir string
 
 	mu   sync.Mutex
 	cond *sync.Cond // signalled when a group commit ends
@@ -176,12 +181,26 @@ func openStore(dir, filesDir string, syncEach bool, lim storeLimits) (*runStore,
 	}
 	s := &runStore{closing: make(chan struct{}), dir: dir, filesDir: filesDir, sync: syncEach, lim: lim, lock: lock, pid: os.Getpid(), segs: map[uint32]*segment{}}
 	s.cond = sync.NewCond(&s.mu)
+	s.tmpDir = privateTemp(filepath.Join(dir, "tmp"), filesDir)
 	stored, err := s.load()
 	if err != nil {
 		s.closeFiles()
 		return nil, nil, err
 	}
 	return s, stored, nil
+}
+
+// privateTemp empties (making it) tmp, the store's directory for the
+// temporary files of run files, and returns it, or "" when it cannot serve:
+// not made, or on another file system than filesDir.
+func privateTemp(tmp, filesDir string) string {
+	if err := os.RemoveAll(tmp); err != nil {
+		return ""
+	}
+	if err := os.Mkdir(tmp, 0o700); err != nil || !fsutil.SameDevice(tmp, filesDir) {
+		return ""
+	}
+	return tmp
 }
 
 // storedRun is a run found open in the store when it was opened.
