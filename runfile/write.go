@@ -13,11 +13,18 @@ import (
 // r.Stages: a writer that holds its stages packed encodes them one at a
 // time, never building them all.
 func WriteStages(w io.Writer, r *Run, stages func(*StageWriter)) error {
-	e := encoder{b: make([]byte, 0, 2*streamChunk), indent: true, w: w, stages: stages}
+	// The stages are not in r: the buffer starts at what r holds and a
+	// few stages' worth, and grows up to the chunk it flushes. A whole
+	// chunk for each file was 128 KiB to allocate and clear for a run
+	// file of a few.
+	e := encoder{b: make([]byte, 0, min(2*streamChunk, sizeHint(r)+streamStart)), indent: true, w: w, stages: stages}
 	e.run(r)
 	e.flush()
 	return e.err
 }
+
+// streamStart is the room WriteStages starts with for the stages.
+const streamStart = 8 << 10
 
 // WriteFile writes r to path so that a reader sees either the whole file or
 // nothing: a temporary file in the same directory, synced, then renamed

@@ -59,6 +59,7 @@ func newRunExporter(cfg *Config, set component.TelemetrySettings) (*runExporter,
 		}
 	}
 	err = errors.Join(
+		tel.RegisterExporterJsonrunBadRunIdsCallback(stat(func(s jsonrun.Stats) int64 { return s.BadRunIDs })),
 		tel.RegisterExporterJsonrunRefusedSpansCallback(stat(func(s jsonrun.Stats) int64 { return s.RefusedFull })),
 		tel.RegisterExporterJsonrunRefusedRootsCallback(stat(func(s jsonrun.Stats) int64 { return s.RefusedRoots })),
 		tel.RegisterExporterJsonrunRefusedLateSpansCallback(stat(func(s jsonrun.Stats) int64 { return s.RefusedStages })),
@@ -149,6 +150,9 @@ func (e *runExporter) logChanges(exp *jsonrun.Exporter) {
 	}
 	if n := now.DroppedSpans - was.DroppedSpans; n > 0 {
 		e.logger.Warn("spans dropped: their trace's run did not show up within run_wait, or too many waited", zap.Int64("count", n))
+	}
+	if n := now.BadRunIDs - was.BadRunIDs; n > 0 {
+		e.logger.Warn("spans refused: their stage_tracker.run.id is not a UUID", zap.Int64("count", n))
 	}
 	if n := now.RefusedRoots - was.RefusedRoots; n > 0 {
 		e.logger.Warn("run spans refused: another span owns their run", zap.Int64("count", n))

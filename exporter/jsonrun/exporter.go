@@ -284,7 +284,7 @@ func (e *Exporter) openLocked(runID string, j *runJournal) (*openRun, error) {
 // names a span, to r, first giving r its journal if WithJournalAllRuns asks.
 func (e *Exporter) addStages(r *openRun, adopted []stageRecord, recs ...stageRecord) error {
 	var errs []error
-	if e.cfg.journalAll && !r.joined {
+	if e.cfg.journalAll && !r.joined && !r.hasJournal() {
 		path, err := e.w.journalPath(r.id)
 		if err == nil {
 			err = r.keepJournal(path, e.cfg.perm, e.cfg.journalSync, e.host)

@@ -184,8 +184,11 @@ func (e *Exporter) written(runID, path string) {
 // the directory.
 func (e *Exporter) recordWhere(runID, path string) error {
 	inDir, err := e.w.path(runID, "")
-	if err != nil {
-		return nil // not a UUID: no file of the directory can name it
+	if err != nil || path == inDir {
+		// Not a UUID: no file of the directory can name it. Or the run
+		// file is in the directory, as it is for every run of a
+		// Collector: filepath.Abs costs four system calls a run.
+		return nil
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {

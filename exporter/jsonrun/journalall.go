@@ -5,6 +5,15 @@ import (
 	"os"
 )
 
+// hasJournal reports whether r has its journal (or its part of the store)
+// already: then addStages needs no journal path, a string built for every
+// request on the hot path.
+func (r *openRun) hasJournal() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.journal != nil
+}
+
 // keepJournal gives a run opened from ended spans its journal, with the
 // stages it holds, when WithJournalAllRuns asks for one: a process that
 // only receives ended spans (a Collector) then loses none on a kill. The

@@ -219,6 +219,9 @@ func (r *openRun) writeFile(root *rootRecord, w *runWriter) result {
 		flat            bool
 		journalWarnings []string
 	)
+	if root != nil && !merge && w.history == "" {
+		r.stages.sortByStart()
+	}
 	switch {
 	case root == nil:
 		why := abandonedWhy
@@ -256,7 +259,7 @@ func (r *openRun) writeFile(root *rootRecord, w *runWriter) result {
 	deferred := shared && root != nil && sr.hasRoot()
 	if deferred {
 		lazy := *w
-		lazy.lazy = true
+		lazy.lazy, lazy.tmpDir = true, sr.s.tmpDir
 		w = &lazy
 	}
 	if flat {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel"
 
@@ -79,6 +80,12 @@ type runStore struct {
 	sync bool
 	lim  storeLimits
 	lock *os.File // holds the store's flock: one process per store
+	pid  int      // this process, on each run line: os.Getpid is a system call
+	// tmpDir is where run files are written before they are renamed
+	// into filesDir (fsutil.WriteAtomicIn): <dir>/tmp, this process's
+	// alone as the store is, emptied when the store opens; "" when it is
+	// on another file system than filesDir.
+	tmpDir string
 
 	mu   sync.Mutex
 	cond *sync.Cond // signalled when a group commit ends
@@ -88,6 +95,9 @@ type runStore struct {
 	// pending are the lines queued and not yet written, oldest first, in
 	// runs of one segment each.
 	pending []pendingWrite
+	// free are buffers of written batches, for queueLocked to reuse: a
+	// buffer a commit is garbage the collector would pay for.
+	free [][]byte
 	// queued and written count group commits: the lines queued up to
 	// sequence queued are on disk once written reaches it.
 	queued, written uint64
@@ -104,7 +114,15 @@ type runStore struct {
 	syncing  bool
 	// syncGate, in tests, holds syncLoop until it is closed.
 	syncGate chan struct{}
+	// closing is closed when close begins: syncLoop stops gathering.
+	closing     chan struct{}
+	closingOnce sync.Once
 }
+
+// syncWindow is how long syncLoop gathers run files before one SyncFS:
+// a SyncFS for every few files cost more CPU than the files' writes.
+// The runs stay in the store meanwhile; nothing is acknowledged later.
+const syncWindow = 5 * time.Millisecond
 
 // synced is a run whose file, at path, waits for SyncFS.
 type synced struct {
@@ -161,14 +179,28 @@ func openStore(dir, filesDir string, syncEach bool, lim storeLimits) (*runStore,
 		lock.Close()
 		return nil, nil, fmt.Errorf("jsonrun: %s: %w: processes that share a directory need a store each", dir, ErrStoreInUse)
 	}
-	s := &runStore{dir: dir, filesDir: filesDir, sync: syncEach, lim: lim, lock: lock, segs: map[uint32]*segment{}}
+	s := &runStore{closing: make(chan struct{}), dir: dir, filesDir: filesDir, sync: syncEach, lim: lim, lock: lock, pid: os.Getpid(), segs: map[uint32]*segment{}}
 	s.cond = sync.NewCond(&s.mu)
+	s.tmpDir = privateTemp(filepath.Join(dir, "tmp"), filesDir)
 	stored, err := s.load()
 	if err != nil {
 		s.closeFiles()
 		return nil, nil, err
 	}
 	return s, stored, nil
+}
+
+// privateTemp empties (making it) tmp, the store's directory for the
+// temporary files of run files, and returns it, or "" when it cannot serve:
+// not made, or on another file system than filesDir.
+func privateTemp(tmp, filesDir string) string {
+	if err := os.RemoveAll(tmp); err != nil {
+		return ""
+	}
+	if err := os.Mkdir(tmp, 0o700); err != nil || !fsutil.SameDevice(tmp, filesDir) {
+		return ""
+	}
+	return tmp
 }
 
 // storedRun is a run found open in the store when it was opened.
@@ -305,7 +337,7 @@ func (s *runStore) open(id string, t int64, host string) (*storeRun, error) {
 	if s.runs >= s.lim.openRuns {
 		return nil, fmt.Errorf("jsonrun: run %s: %w: %d runs open (max_open_runs)", id, ErrStoreFull, s.runs)
 	}
-	ev := journal.Event{Kind: journal.KindRun, T: t, RunID: id, PID: os.Getpid(), Host: host}
+	ev := journal.Event{Kind: journal.KindRun, T: t, RunID: id, PID: s.pid, Host: host}
 	r.buf = journal.Append(r.buf[:0], &ev)
 	if err := s.queueLocked(r, r.buf, true); err != nil {
 		return nil, err
@@ -352,7 +384,11 @@ func (s *runStore) queueLocked(r *storeRun, lines []byte, bound bool) error {
 	if k := len(s.pending); k > 0 && s.pending[k-1].seg == seg {
 		s.pending[k-1].buf = append(s.pending[k-1].buf, lines...)
 	} else {
-		s.pending = append(s.pending, pendingWrite{seg: seg, buf: append([]byte(nil), lines...)})
+		var buf []byte
+		if k := len(s.free); k > 0 {
+			buf, s.free = s.free[k-1], s.free[:k-1]
+		}
+		s.pending = append(s.pending, pendingWrite{seg: seg, buf: append(buf, lines...)})
 	}
 	s.queued++
 	return nil
@@ -382,11 +418,23 @@ func (s *runStore) commit() error {
 		} else {
 			s.written = upTo
 			s.dropDeadLocked()
+			for _, p := range batch {
+				if cap(p.buf) <= maxFreeBuf && len(s.free) < maxFreeBufs {
+					s.free = append(s.free, p.buf[:0])
+				}
+			}
 		}
 		s.cond.Broadcast()
 	}
 	return s.err
 }
+
+// The buffers of written batches kept for reuse: at most maxFreeBufs,
+// each of at most maxFreeBuf bytes.
+const (
+	maxFreeBufs = 8
+	maxFreeBuf  = 1 << 20
+)
 
 // writeBatch writes each segment's queued lines with one write, then
 // fsyncs the segments written when sync asks.
@@ -487,6 +535,12 @@ func (s *runStore) removeAfterSync(r *storeRun, path string) {
 // for the next start to write again.
 func (s *runStore) syncLoop() {
 	for {
+		t := time.NewTimer(syncWindow)
+		select {
+		case <-t.C:
+		case <-s.closing:
+			t.Stop()
+		}
 		s.mu.Lock()
 		q := s.syncQ
 		s.syncQ = nil
@@ -632,6 +686,7 @@ func (s *runStore) stats() (runs int, bytes int64, segs int) {
 // close writes what is queued and closes the files. Open runs stay in the
 // store for the next exporter.
 func (s *runStore) close() error {
+	s.closingOnce.Do(func() { close(s.closing) })
 	s.mu.Lock()
 	for s.syncing {
 		s.cond.Wait()

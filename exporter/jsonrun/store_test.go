@@ -354,7 +354,8 @@ func BenchmarkCollectorRuns(b *testing.B) {
 }
 
 // TestStoreFilesArePrivate: the store holds what senders sent; its files
-// are the process's alone (0600), whatever the run files' permissions.
+// are the process's alone (0600, its directory for temporary files
+// 0700), whatever the run files' permissions.
 func TestStoreFilesArePrivate(t *testing.T) {
 	dir := t.TempDir()
 	exp := storeExporter(t, dir, jsonrun.WithFilePerm(0o644))
@@ -371,9 +372,49 @@ func TestStoreFilesArePrivate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fi.Mode().Perm() != 0o600 {
-			t.Errorf("%s: mode %v, want 0600", filepath.Base(f), fi.Mode().Perm())
+		want := os.FileMode(0o600)
+		if fi.IsDir() {
+			want = 0o700
 		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", filepath.Base(f), fi.Mode().Perm(), want)
+		}
+	}
+}
+
+// TestStoreRunFilesLeaveNoTemporaryFiles: the run files of runs the store
+// holds are written through its own directory for temporary files, which
+// nothing else writes; a finished run leaves no temporary file, there or
+// beside the run file, and what a killed process left there is removed
+// when the store opens again.
+func TestStoreRunFilesLeaveNoTemporaryFiles(t *testing.T) {
+	dir := t.TempDir()
+	exp := storeExporter(t, dir)
+	for n := 1; n <= 3; n++ {
+		if err := exportErr(t, exp, storeStage(n, 2, "build"), storeRoot(n, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, storeRunID(n)+".json")); err != nil {
+			t.Fatalf("run %d: %v", n, err)
+		}
+	}
+	if err := exp.Detach(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	tmpDir := filepath.Join(dir, ".openruns", "tmp")
+	for _, pattern := range []string{filepath.Join(dir, ".*.tmp-*"), filepath.Join(tmpDir, "*")} {
+		if left, _ := filepath.Glob(pattern); len(left) > 0 {
+			t.Errorf("temporary files left: %v", left)
+		}
+	}
+	leftover := filepath.Join(tmpDir, storeRunID(9)+".json.tmp-1")
+	if err := os.WriteFile(leftover, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exp = storeExporter(t, dir)
+	defer exp.Detach(t.Context())
+	if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a killed process's temporary file is still there: %v", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"io"
+	"slices"
 
 	"github.com/stage-tracker/stage-tracker/internal/jsonscalar"
 	"github.com/stage-tracker/stage-tracker/internal/runstatus"
@@ -41,6 +42,34 @@ func (b *stageBuffer) flat(runSpan trace.SpanID) bool {
 		}
 	}
 	return true
+}
+
+// sortByStart puts the records in the order assemble gives them (by start,
+// then span id; stable, so that one span twice keeps its arrival order),
+// so that a run whose stages came interleaved from several processes is
+// streamed too (flat) instead of unpacked and assembled as a tree, the
+// rule for a Collector's runs, whose producers' requests interleave.
+// Records in order already, as those of one process are, are not moved.
+func (b *stageBuffer) sortByStart() {
+	var prev *packedStage
+	sorted := true
+	for _, c := range b.chunks {
+		for i := range c {
+			if prev != nil && comparePacked(prev, &c[i]) > 0 {
+				sorted = false
+			}
+			prev = &c[i]
+		}
+	}
+	if sorted {
+		return
+	}
+	all := make([]packedStage, 0, b.n)
+	for _, c := range b.chunks {
+		all = append(all, c...)
+	}
+	slices.SortStableFunc(all, func(x, y packedStage) int { return comparePacked(&x, &y) })
+	b.chunks = [][]packedStage{all}
 }
 
 // comparePacked orders records as assemble does: by start, then span id.

@@ -66,6 +66,20 @@ func TestStreamedFileSameAsAssembled(t *testing.T) {
 		}, 4},
 		{"missing stages", []stageRecord{stage(1, "a", nil)}, 3},
 		{"zero end time", []stageRecord{stage(1, "a", func(r *stageRecord) { r.end = time.Time{} })}, 1},
+		// Three producers' requests interleave: the buffer holds the
+		// stages out of start order until sortByStart.
+		{"three producers interleaved", []stageRecord{
+			stage(1, "s1", nil), stage(4, "s4", nil), stage(7, "s7", nil),
+			stage(2, "s2", nil), stage(5, "s5", nil), stage(8, "s8", nil),
+			stage(3, "s3", nil), stage(6, "s6", nil), stage(9, "s9", nil),
+		}, 9},
+		{"repeated names interleaved", []stageRecord{
+			stage(3, "a", nil), stage(1, "a", func(r *stageRecord) { r.failed, r.errMsg = true, "exit status 1" }),
+			stage(4, "b", nil), stage(2, "b", nil), stage(5, "a", nil),
+		}, 5},
+		{"one start, span ids out of order", []stageRecord{
+			stage(2, "b", func(r *stageRecord) { r.start = t0 }), stage(1, "a", func(r *stageRecord) { r.start = t0 }),
+		}, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,12 +91,14 @@ func TestStreamedFileSameAsAssembled(t *testing.T) {
 			for _, s := range c.stages {
 				b.add(s)
 			}
-			if !b.flat(runSpan) {
-				t.Fatal("not flat")
-			}
+			// The file assembled from the stages in arrival order.
 			var want bytes.Buffer
 			if err := runfile.Write(&want, assemble(root, "3f2c1e9a-8d4b-4c55-9a57-2f1d0c3b4a5e", b.all(), "")); err != nil {
 				t.Fatal(err)
+			}
+			b.sortByStart()
+			if !b.flat(runSpan) {
+				t.Fatal("not flat")
 			}
 			run := assembleFlat(root, "3f2c1e9a-8d4b-4c55-9a57-2f1d0c3b4a5e", &b)
 			var got bytes.Buffer

@@ -22,6 +22,9 @@ type runWriter struct {
 	// lazy: files are written without their syncs; the caller makes them
 	// durable (a run the store of open runs holds until fsutil.SyncFS).
 	lazy bool
+	// tmpDir, when set, holds the temporary files (the store's own
+	// directory: fsutil.WriteAtomicIn).
+	tmpDir string
 }
 
 // path returns where the run file of runID goes. Only a valid UUID becomes
@@ -77,7 +80,13 @@ func (w *runWriter) writeWith(run *Run, outputFile string, replace bool, encode 
 	if err != nil {
 		return "", err
 	}
-	if err := fsutil.WriteAtomicSync(path, w.perm, replace, !w.lazy, encode); err != nil {
+	write := fsutil.WriteAtomicSync
+	if w.tmpDir != "" {
+		write = func(path string, perm os.FileMode, replace, sync bool, encode func(io.Writer) error) error {
+			return fsutil.WriteAtomicIn(w.tmpDir, path, perm, replace, sync, encode)
+		}
+	}
+	if err := write(path, w.perm, replace, !w.lazy, encode); err != nil {
 		return "", fmt.Errorf("jsonrun: write run %s to %s: %w", run.RunID, path, err)
 	}
 	return path, nil

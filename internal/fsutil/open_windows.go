@@ -83,3 +83,11 @@ func openFile(name string, flag int, attrs uint32) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(h), name), nil
 }
+
+// createTemp creates name, which must not exist, for WriteAtomicSync.
+func createTemp(name string) (*os.File, error) {
+	return OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+}
+
+// renameFile moves the file oldpath to newpath, replacing what is there.
+func renameFile(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }

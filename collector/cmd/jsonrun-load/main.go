@@ -11,6 +11,7 @@
 //	jsonrun-load -mode throughput -runs 2000            # spans/s, spans per CPU-second
 //	jsonrun-load -mode open -runs 10000                 # RSS, open files, disk, reopen time
 //	jsonrun-load -mode open -runs 10000 -files          # the same with a journal file per run
+//	jsonrun-load -mode otlp -runs 2000 -pid PID         # the same load sent to a running Collector
 //
 // Each run prints one line of key=value figures. Run one mode per process:
 // RSS is the process's.
@@ -56,6 +57,14 @@ type options struct {
 	maxRuns   int
 	maxBytes  int64
 	profile   string
+	// -mode otlp
+	endpoint string
+	pid      int
+	first    int
+	idle     time.Duration
+	countDir string
+	batch    int
+	inFlight int
 }
 
 func run() error {
@@ -70,6 +79,13 @@ func run() error {
 	flag.IntVar(&o.maxRuns, "max-open-runs", 0, "store.max_open_runs (0: the default)")
 	flag.Int64Var(&o.maxBytes, "max-bytes", 0, "store.max_bytes (0: the default)")
 	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
+	flag.StringVar(&o.endpoint, "endpoint", "localhost:4317", "-mode otlp: the Collector's OTLP/gRPC endpoint")
+	flag.IntVar(&o.pid, "pid", 0, "-mode otlp: the Collector's process id, whose CPU time, memory and descriptors are read")
+	flag.IntVar(&o.first, "first", 1, "the number of the first run (runs sent to one Collector must not repeat)")
+	flag.DurationVar(&o.idle, "idle", time.Second, "-mode otlp: the Collector is done once it used no CPU for this long")
+	flag.StringVar(&o.countDir, "count-dir", "", "-mode otlp: count the run files written here")
+	flag.IntVar(&o.batch, "batch", 1, "runs whose spans one request carries (each producer its share)")
+	flag.IntVar(&o.inFlight, "in-flight", 256, "runs in flight at most: no producer gets further ahead of another (0: no bound, the producers drift apart)")
 	flag.Parse()
 	if o.dir == "" {
 		d, err := os.MkdirTemp("", "jsonrun-load-")
@@ -84,6 +100,8 @@ func run() error {
 		return throughput(o)
 	case "open":
 		return openRuns(o)
+	case "otlp":
+		return overOTLP(o)
 	}
 	return fmt.Errorf("unknown -mode %q", o.mode)
 }
@@ -144,6 +162,25 @@ func request(n, p, producers, stages int, root bool) ptrace.Traces {
 	return td
 }
 
+// requests returns the requests of each producer: its share of o.batch
+// runs in one request, in one resource, as an SDK's batch span processor
+// would send them, the first producer's with the roots.
+func requests(o options) [][]ptrace.Traces {
+	reqs := make([][]ptrace.Traces, o.producers)
+	for p := range reqs {
+		for n := o.first; n < o.first+o.runs; n += o.batch {
+			td := request(n, p, o.producers, o.stages, p == 0)
+			dst := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+			for m := n + 1; m < n+o.batch && m < o.first+o.runs; m++ {
+				more := request(m, p, o.producers, o.stages, p == 0)
+				more.ResourceSpans().At(0).ScopeSpans().At(0).Spans().MoveAndAppendTo(dst)
+			}
+			reqs[p] = append(reqs[p], td)
+		}
+	}
+	return reqs
+}
+
 func export(ctx context.Context, exp *jsonrun.Exporter, td ptrace.Traces) error {
 	spans, _ := otlpspans.FromTraces(td)
 	return exp.ExportSpans(ctx, spans)
@@ -159,12 +196,7 @@ func throughput(o options) error {
 		return err
 	}
 	// Requests are built first: the figures are the exporter's.
-	reqs := make([][]ptrace.Traces, o.producers)
-	for p := range reqs {
-		for n := 1; n <= o.runs; n++ {
-			reqs[p] = append(reqs[p], request(n, p, o.producers, o.stages, p == 0))
-		}
-	}
+	reqs := requests(o)
 	if o.profile != "" {
 		f, err := os.Create(o.profile)
 		if err != nil {
@@ -176,6 +208,7 @@ func throughput(o options) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	win := newInFlight(o.inFlight, o.batch, o.producers)
 	cpu0, wall0 := cpuTime(), time.Now()
 	var (
 		wg   sync.WaitGroup
@@ -184,8 +217,11 @@ func throughput(o options) error {
 	)
 	for p := range reqs {
 		wg.Go(func() {
-			for _, td := range reqs[p] {
-				if err := export(ctx, exp, td); err != nil {
+			for i, td := range reqs[p] {
+				win.wait(p, i)
+				err := export(ctx, exp, td)
+				win.done(p, err != nil)
+				if err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -204,8 +240,8 @@ func throughput(o options) error {
 	}
 	files, _ := filepath.Glob(filepath.Join(o.dir, "*.json"))
 	spans := o.runs * (o.stages + 1)
-	fmt.Printf("mode=throughput store=%v sync=%v runs=%d stages=%d producers=%d spans=%d files=%d wall=%s cpu=%s spans_per_s=%.0f spans_per_cpu_s=%.0f\n",
-		!o.files, o.sync, o.runs, o.stages, o.producers, spans, len(files), wall.Round(time.Millisecond), cpu.Round(time.Millisecond),
+	fmt.Printf("mode=throughput store=%v sync=%v batch=%d in_flight=%d runs=%d stages=%d producers=%d spans=%d files=%d wall=%s cpu=%s spans_per_s=%.0f spans_per_cpu_s=%.0f\n",
+		!o.files, o.sync, o.batch, o.inFlight, o.runs, o.stages, o.producers, spans, len(files), wall.Round(time.Millisecond), cpu.Round(time.Millisecond),
 		float64(spans)/wall.Seconds(), float64(spans)/cpu.Seconds())
 	return nil
 }
@@ -261,8 +297,11 @@ func openRuns(o options) error {
 }
 
 // memory returns VmRSS and VmHWM in bytes (Linux).
-func memory() (rss, hwm int64) {
-	b, err := os.ReadFile("/proc/self/status")
+func memory() (rss, hwm int64) { return memoryOf("/proc/self/status") }
+
+// memoryOf returns VmRSS and VmHWM in bytes from a /proc status file.
+func memoryOf(status string) (rss, hwm int64) {
+	b, err := os.ReadFile(status)
 	if err != nil {
 		return 0, 0
 	}

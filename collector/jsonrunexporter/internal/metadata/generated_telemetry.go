@@ -28,6 +28,7 @@ type TelemetryBuilder struct {
 	meter                           metric.Meter
 	mu                              sync.Mutex
 	registrations                   []metric.Registration
+	ExporterJsonrunBadRunIds        metric.Int64ObservableCounter
 	ExporterJsonrunDroppedSpans     metric.Int64ObservableCounter
 	ExporterJsonrunExpiredRuns      metric.Int64ObservableCounter
 	ExporterJsonrunLateSpans        metric.Int64ObservableCounter
@@ -48,6 +49,21 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterExporterJsonrunBadRunIdsCallback sets callback for observable ExporterJsonrunBadRunIds metric.
+func (builder *TelemetryBuilder) RegisterExporterJsonrunBadRunIdsCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ExporterJsonrunBadRunIds, obs: o})
+		return nil
+	}, builder.ExporterJsonrunBadRunIds)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
 }
 
 // RegisterExporterJsonrunDroppedSpansCallback sets callback for observable ExporterJsonrunDroppedSpans metric.
@@ -198,6 +214,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ExporterJsonrunBadRunIds, err = builder.meter.Int64ObservableCounter(
+		"otelcol_exporter_jsonrun_bad_run_ids",
+		metric.WithDescription("Spans refused because their stage_tracker.run.id is not a UUID in any spelling (upper case, urn:uuid:, braces and undashed UUIDs are taken, lower-case dashed). [Development]"),
+		metric.WithUnit("{span}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ExporterJsonrunDroppedSpans, err = builder.meter.Int64ObservableCounter(
 		"otelcol_exporter_jsonrun_dropped_spans",
 		metric.WithDescription("Spans that waited for their trace's run (run_wait) and were dropped because it did not show up in time, too many waited, or the memory bound evicted them. [Development]"),
