@@ -34,11 +34,6 @@ func WriteAtomic(path string, perm os.FileMode, replace bool, write func(io.Writ
 // its durability is the caller's (SyncFS after a batch of writes), which
 // must be able to write it again after a crash.
 func WriteAtomicSync(path string, perm os.FileMode, replace, sync bool, write func(io.Writer) error) (err error) {
-	if replace {
-		if err := replaceable(path); err != nil {
-			return err
-		}
-	}
 	dir := filepath.Dir(path)
 	prefix := "." + filepath.Base(path) + TempInfix
 	f, err := createLockedTemp(dir, prefix)
@@ -98,7 +93,9 @@ func finishTemp(f *os.File, path string, perm os.FileMode, replace, sync bool, w
 		}
 	}
 	if replace {
-		err = renameFile(tmp, path)
+		if err = replaceable(path); err == nil {
+			err = renameFile(tmp, path)
+		}
 	} else if err = os.Link(tmp, path); err == nil {
 		os.Remove(tmp)
 	}
