@@ -147,6 +147,7 @@ func Append(b []byte, ev *Event) []byte {
 		b = append(b, `,"timed_out":true`...)
 	}
 	raw(`,"provenance":`, ev.Provenance, true)
+	num(`,"process_stage_count":`, int64(ev.ProcessStageCount))
 	if ev.Detached {
 		b = append(b, `,"detached":true`...)
 	}
