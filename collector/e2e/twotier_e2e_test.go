@@ -269,6 +269,8 @@ type loadRecord struct {
 		Kind   string `json:"kind"`
 		Acked  bool   `json:"acked"`
 		Error  string `json:"error"`
+		Host   string `json:"host"`
+		PID    int    `json:"pid"`
 	} `json:"stages"`
 }
 
@@ -391,15 +393,34 @@ func checkTrial(t *testing.T, stagetrack, acksPath string, dirs []string, repair
 			seen[id] += n
 		}
 		// True status and counts: stage_count is what the file holds,
-		// missing_stages the root's own (tracker, grpc) stages not in it.
+		// missing_stages the stages not in it of the root's own process
+		// (the tracker, grpc) and of each process whose count span is in
+		// it (process_counts), each count the stages that process made.
 		total, missing := 0, 0
 		for _, n := range ids {
 			total += n
 		}
+		type proc struct {
+			host string
+			pid  int
+		}
+		made := map[proc]int{}
+		for _, s := range rec.Stages {
+			made[proc{s.Host, s.PID}]++
+		}
+		counted := map[proc]bool{}
+		for _, pc := range r.ProcessCounts {
+			p := proc{pc.Host, pc.PID}
+			counted[p] = true
+			if pc.StageCount != made[p] {
+				row.untrue++
+				t.Errorf("run %s (%s): process %s/%d counts %d stages; it made %d", rec.RunID, path, pc.Host, pc.PID, pc.StageCount, made[p])
+			}
+		}
 		var lostHere []string
 		for _, s := range rec.Stages {
 			if ids[s.SpanID] == 0 {
-				if s.Kind == "grpc" {
+				if s.Kind == "grpc" || counted[proc{s.Host, s.PID}] {
 					missing++
 				}
 				if s.Acked {
