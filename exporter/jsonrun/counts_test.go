@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -305,6 +307,69 @@ func TestCountSpansSurviveARestart(t *testing.T) {
 			}
 			if tc.wantMissing == 0 && !bytes.Equal(got, want) {
 				t.Errorf("file:\n%s\nwant the file of one exporter:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestCountSpansHostile: what is not a process's count of its own stages
+// claims nothing, and no count breaks the file.
+func TestCountSpansHostile(t *testing.T) {
+	p := recordThreeProcs(t)
+	stub := func(s sdktrace.ReadOnlySpan, edit func(*tracetest.SpanStub)) sdktrace.ReadOnlySpan {
+		st := tracetest.SpanStubFromReadOnlySpan(s)
+		edit(&st)
+		return tracetest.SpanStubs{st}.Snapshots()[0]
+	}
+	setCount := func(n int64) func(*tracetest.SpanStub) {
+		return func(st *tracetest.SpanStub) {
+			st.Attributes = []attribute.KeyValue{attribute.String(keys.ProcessRunID, id1), attribute.Int64(keys.ProcessStageCount, n)}
+		}
+	}
+	execCount := p.exec[len(p.exec)-1]
+	body := slices.Concat(p.exec[:len(p.exec)-1], p.joined, p.owner[:len(p.owner)-1])
+	root := p.owner[len(p.owner)-1]
+	for _, tc := range []struct {
+		name        string
+		extra       sdktrace.ReadOnlySpan
+		wantMissing int
+		wantStages  int
+	}{
+		{"a stage that carries a count is a stage", stub(p.exec[0], func(st *tracetest.SpanStub) {
+			st.Attributes = append(st.Attributes, attribute.Int(keys.ProcessStageCount, 5))
+		}), 0, 6},
+		{"a count span with a stage name is a stage", stub(execCount, func(st *tracetest.SpanStub) {
+			st.Attributes = append(st.Attributes, attribute.String(keys.StageName, ""), attribute.String(keys.RunID, id1))
+		}), 0, 7},
+		{"zero", stub(execCount, setCount(0)), 0, 6},
+		{"negative", stub(execCount, setCount(-4)), 0, 6},
+		{"huge", stub(execCount, setCount(1<<62)), 1<<31 - 1, 6},
+		{"of the owner's process", stub(execCount, func(st *tracetest.SpanStub) {
+			setCount(9)(st)
+			st.Resource = procRes("h", 100)
+		}), 0, 6},
+		{"of a resource without a pid", stub(execCount, func(st *tracetest.SpanStub) {
+			setCount(9)(st)
+			st.Resource = resource.NewSchemaless(attribute.String("host.name", "h"))
+		}), 0, 6},
+		{"of a run id that is none", stub(execCount, func(st *tracetest.SpanStub) {
+			st.Attributes = []attribute.KeyValue{attribute.String(keys.ProcessRunID, "not-a-run"), attribute.Int(keys.ProcessStageCount, 9)}
+		}), 0, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exp, dir := newExporter(t)
+			// The exec step's own count span stays out: the extra is the
+			// only count that could speak for its process.
+			_ = exp.ExportSpans(t.Context(), append(slices.Clone(body), tc.extra))
+			if err := exp.ExportSpans(t.Context(), []sdktrace.ReadOnlySpan{root}); err != nil {
+				t.Fatal(err)
+			}
+			r := readRun(t, filepath.Join(dir, id1+".json"))
+			if r.MissingStages != tc.wantMissing || r.StageCount != tc.wantStages {
+				t.Errorf("missing_stages %d, stage_count %d; want %d, %d", r.MissingStages, r.StageCount, tc.wantMissing, tc.wantStages)
+			}
+			if _, err := jsonrun.Merge(r); err != nil {
+				t.Errorf("the file does not merge again: %v", err)
 			}
 		})
 	}

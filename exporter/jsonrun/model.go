@@ -124,6 +124,7 @@ func newStageRecord(s sdktrace.ReadOnlySpan, procs *procCache) stageRecord {
 		}
 	}
 	var inputs, outputs, tools string
+	counts, named := false, false // a count span: stage_tracker.process.run_id, no stage name
 	for _, kv := range s.Attributes() {
 		switch kv.Key {
 		case keys.StageInputs:
@@ -133,9 +134,11 @@ func newStageRecord(s sdktrace.ReadOnlySpan, procs *procCache) stageRecord {
 		case keys.StageTools:
 			tools = kv.Value.AsString()
 		case keys.StageName:
-			r.name = kv.Value.AsString()
-		case keys.RunID, keys.ProcessRunID:
+			r.name, named = kv.Value.AsString(), true
+		case keys.RunID:
 			r.loose = false
+		case keys.ProcessRunID:
+			r.loose, counts = false, true
 		case keys.ProcessStageCount:
 			r.claim = int(max(0, min(kv.Value.AsInt64(), maxClaim)))
 		case keys.StageStatus:
@@ -149,6 +152,9 @@ func newStageRecord(s sdktrace.ReadOnlySpan, procs *procCache) stageRecord {
 				r.parentID = id
 			}
 		}
+	}
+	if !counts || named {
+		r.claim = 0 // a stage claims nothing, whatever it carries
 	}
 	r.data, r.dataErr = stageData(s)
 	r.prov = stageProvenance(inputs, outputs, tools)
