@@ -89,7 +89,8 @@ type Run struct {
 // (stage_tracker.process.stage_count, docs/attributes.md) that a process
 // which joined the run sent after its stages. missing_stages counts, for
 // each such process, the stages it ended that are not in the file; the
-// entries are kept so that a later merge counts again.
+// entries are kept so that a later merge counts again. It is a plain
+// value, as Run is.
 type ProcessCount struct {
 	SpanID     string // span_id: the count span's id, hex; one span counts once
 	Host       string // host: the process's host.name, when known
