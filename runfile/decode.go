@@ -20,27 +20,35 @@ import (
 
 // runJSON mirrors the run file for decoding; Run.MarshalJSON is its inverse.
 type runJSON struct {
-	RunID            string          `json:"run_id"`
-	StartTime        isoTime         `json:"start_time"`
-	Args             json.RawMessage `json:"args"`
-	Stages           stagesJSON      `json:"stages"`
-	CompletedAt      isoTime         `json:"completed_at"`
-	TotalDurationSec *float64        `json:"total_duration_sec"`
-	SchemaVersion    int             `json:"schema_version"`
-	Name             string          `json:"name"`
-	Status           string          `json:"status"`
-	Error            *string         `json:"error"`
-	Stack            string          `json:"stack"`
-	TraceID          string          `json:"trace_id"`
-	SpanID           string          `json:"span_id"`
-	ParentSpanID     string          `json:"parent_span_id"`
-	StageCount       int             `json:"stage_count"`
-	MissingStages    int             `json:"missing_stages"`
-	LateStages       int             `json:"late_stages"`
-	Warnings         []string        `json:"warnings"`
-	Host             string          `json:"host"`
-	PID              int             `json:"pid"`
-	Provenance       *Provenance     `json:"provenance"`
+	RunID            string             `json:"run_id"`
+	StartTime        isoTime            `json:"start_time"`
+	Args             json.RawMessage    `json:"args"`
+	Stages           stagesJSON         `json:"stages"`
+	CompletedAt      isoTime            `json:"completed_at"`
+	TotalDurationSec *float64           `json:"total_duration_sec"`
+	SchemaVersion    int                `json:"schema_version"`
+	Name             string             `json:"name"`
+	Status           string             `json:"status"`
+	Error            *string            `json:"error"`
+	Stack            string             `json:"stack"`
+	TraceID          string             `json:"trace_id"`
+	SpanID           string             `json:"span_id"`
+	ParentSpanID     string             `json:"parent_span_id"`
+	StageCount       int                `json:"stage_count"`
+	MissingStages    int                `json:"missing_stages"`
+	LateStages       int                `json:"late_stages"`
+	ProcessCounts    []processCountJSON `json:"process_counts"`
+	Warnings         []string           `json:"warnings"`
+	Host             string             `json:"host"`
+	PID              int                `json:"pid"`
+	Provenance       *Provenance        `json:"provenance"`
+}
+
+type processCountJSON struct {
+	SpanID     string `json:"span_id"`
+	Host       string `json:"host"`
+	PID        int    `json:"pid"`
+	StageCount int    `json:"stage_count"`
 }
 
 type stageJSON struct {
@@ -136,6 +144,7 @@ func (r *Run) set(j *runJSON) error {
 		StageCount:       j.StageCount,
 		MissingStages:    j.MissingStages,
 		LateStages:       j.LateStages,
+		ProcessCounts:    processCounts(j.ProcessCounts),
 		Warnings:         j.Warnings,
 		Host:             j.Host,
 		PID:              j.PID,
@@ -148,6 +157,17 @@ func (r *Run) set(j *runJSON) error {
 		rekey(r.Stages)
 	}
 	return nil
+}
+
+func processCounts(pc []processCountJSON) []ProcessCount {
+	if len(pc) == 0 {
+		return nil
+	}
+	out := make([]ProcessCount, len(pc))
+	for i, c := range pc {
+		out[i] = ProcessCount(c)
+	}
+	return out
 }
 
 // rekey gives the records of s, at every level, the keys and attempts of

@@ -126,6 +126,10 @@ func (e *encoder) run(r *Run) {
 		e.key("late_stages")
 		e.int(r.LateStages)
 	}
+	if len(r.ProcessCounts) > 0 {
+		e.key("process_counts")
+		e.processCounts(r.ProcessCounts)
+	}
 	if r.Host != "" {
 		e.key("host")
 		e.string(r.Host)
@@ -146,6 +150,40 @@ func (e *encoder) run(r *Run) {
 	if indent {
 		e.b = append(e.b, '\n')
 	}
+}
+
+// processCounts writes process_counts: an array of one-line objects.
+func (e *encoder) processCounts(pcs []ProcessCount) {
+	sep, colon := ",", ":"
+	if e.indent {
+		sep, colon = ", ", ": "
+	}
+	e.b = append(e.b, '[')
+	e.depth++
+	for i := range pcs {
+		pc := &pcs[i]
+		if i > 0 {
+			e.b = append(e.b, ',')
+		}
+		e.newline()
+		e.b = append(e.b, `{"span_id"`+colon...)
+		e.string(pc.SpanID)
+		if pc.Host != "" {
+			e.b = append(e.b, sep+`"host"`+colon...)
+			e.string(pc.Host)
+		}
+		if pc.PID != 0 {
+			e.b = append(e.b, sep+`"pid"`+colon...)
+			e.int(pc.PID)
+		}
+		e.b = append(e.b, sep+`"stage_count"`+colon...)
+		e.int(pc.StageCount)
+		e.b = append(e.b, '}')
+	}
+	e.depth--
+	e.newline()
+	e.b = append(e.b, ']')
+	e.first = false
 }
 
 func (e *encoder) stageSet(s Stages) {

@@ -70,6 +70,10 @@ type Run struct {
 	StageCount    int    // stage_count: stage records in the file, nested ones included
 	MissingStages int    // missing_stages: stages the run ended that never arrived
 	LateStages    int    // late_stages: stages merged into the file after it was first written
+	// ProcessCounts is process_counts: what each process that took part
+	// in the run and sent a count span said of how many stages it ended,
+	// one entry per count span, by span id; nil when none did.
+	ProcessCounts []ProcessCount
 	Warnings      []string
 	Host          string // host: the host the run span came from, when its resource says (host.name)
 	PID           int    // pid: its process (process.pid), or the journal's owner
@@ -79,6 +83,19 @@ type Run struct {
 	Provenance *Provenance
 
 	Notes []string // not in the file: what reading it assumed ("timestamps have no UTC offset; read as UTC")
+}
+
+// ProcessCount is one process's count of its stages of a run: a count span
+// (stage_tracker.process.stage_count, docs/attributes.md) that a process
+// which joined the run sent after its stages. missing_stages counts, for
+// each such process, the stages it ended that are not in the file; the
+// entries are kept so that a later merge counts again. It is a plain
+// value, as Run is.
+type ProcessCount struct {
+	SpanID     string // span_id: the count span's id, hex; one span counts once
+	Host       string // host: the process's host.name, when known
+	PID        int    // pid: its process.pid, when known
+	StageCount int    // stage_count: how many stages of the run it ended
 }
 
 // Stage is one stage record. A stage name used more than once at the same

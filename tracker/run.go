@@ -437,8 +437,9 @@ func (r *Run) Interrupt(ctx context.Context, reason string) error {
 }
 
 // flushJoined ends a joined run: the run span belongs to the owner, so only
-// this process's spans are flushed.
+// this process's spans are flushed, the count span last (endCount).
 func (r *Run) flushJoined(ctx context.Context) error {
+	r.endCount()
 	if f, ok := r.tp.(interface{ ForceFlush(context.Context) error }); ok {
 		if err := f.ForceFlush(ctx); err != nil {
 			otel.Handle(fmt.Errorf("tracker: flush joined run %s: %w", r.id, err))
@@ -447,6 +448,31 @@ func (r *Run) flushJoined(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return errors.Join(r.errs...)
+}
+
+// endCount ends the count span of a joined run that ended stages: how many
+// this process ended, so that the run file can tell when some of them did
+// not arrive (docs/attributes.md, "The count span"). Its parent is the
+// span the stages were joined under, so that it travels in the run's
+// trace, as they do, to wherever they went.
+func (r *Run) endCount() {
+	r.mu.Lock()
+	n := r.ended
+	r.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	ctx := trace.ContextWithRemoteSpanContext(context.Background(), r.spanCtx)
+	var start []trace.SpanStartOption
+	if now := r.tracker.cfg.now; now != nil {
+		start = append(start, trace.WithTimestamp(now()))
+	}
+	start = append(start, trace.WithAttributes(
+		attribute.String(keys.ProcessRunID, r.id),
+		attribute.Int(keys.ProcessStageCount, n),
+	))
+	_, span := r.tracer.Start(ctx, keys.CountSpanName, start...)
+	span.End(r.endOptions()...)
 }
 
 func (r *Run) endOptions() []trace.SpanEndOption {

@@ -53,6 +53,7 @@ type origin struct {
 type rareStage struct {
 	failed, timedOut                     bool
 	errMsg, status, dataErr, stack, prov string
+	claim                                int // a count span's record (stageRecord.claim)
 }
 
 func (b *stageBuffer) add(r stageRecord) {
@@ -77,8 +78,8 @@ func (b *stageBuffer) pack(r *stageRecord) packedStage {
 		startSec: r.start.Unix(), startNs: int32(r.start.Nanosecond()),
 		endSec: r.end.Unix(), endNs: int32(r.end.Nanosecond()),
 	}
-	if r.failed || r.errMsg != "" || r.status != "" || r.dataErr != "" || r.stack != "" || r.timedOut || r.prov != "" {
-		p.rare = &rareStage{failed: r.failed, errMsg: r.errMsg, status: r.status, dataErr: r.dataErr, stack: r.stack, timedOut: r.timedOut, prov: r.prov}
+	if r.failed || r.errMsg != "" || r.status != "" || r.dataErr != "" || r.stack != "" || r.timedOut || r.prov != "" || r.claim > 0 {
+		p.rare = &rareStage{failed: r.failed, errMsg: r.errMsg, status: r.status, dataErr: r.dataErr, stack: r.stack, timedOut: r.timedOut, prov: r.prov, claim: r.claim}
 	}
 	if o := (origin{proc: r.proc, res: r.res, loose: r.loose}); o != (origin{}) {
 		if b.origin == nil || *b.origin != o {
@@ -100,7 +101,7 @@ func (p *packedStage) unpack() stageRecord {
 	}
 	if p.rare != nil {
 		r.failed, r.errMsg, r.status, r.dataErr, r.stack = p.rare.failed, p.rare.errMsg, p.rare.status, p.rare.dataErr, p.rare.stack
-		r.timedOut, r.prov = p.rare.timedOut, p.rare.prov
+		r.timedOut, r.prov, r.claim = p.rare.timedOut, p.rare.prov, p.rare.claim
 	}
 	if o := p.origin; o != nil {
 		r.proc, r.res, r.loose = o.proc, o.res, o.loose

@@ -44,6 +44,9 @@ const (
 	// roleBadRunID: the span's stage_tracker.run.id is not a UUID in any
 	// spelling (package runid): it names no run, and is refused.
 	roleBadRunID
+	// roleCount: a count span (stage_tracker.process.run_id): how many
+	// stages of the run its process ended (counts.go).
+	roleCount
 )
 
 // semconvPipelineRunID is the semantic conventions' CI/CD run id, which the
@@ -55,7 +58,7 @@ const semconvPipelineRunID = attribute.Key("cicd.pipeline.run.id")
 // lengths, so classify passes over them on their length alone: it is on
 // the path of every span, and comparing every key with three strings was
 // most of what a span that is not part of a run cost.
-const classifyKeyLengths uint64 = 1<<len(keys.RunID) | 1<<len(keys.StageName) | 1<<len(semconvPipelineRunID)
+const classifyKeyLengths uint64 = 1<<len(keys.RunID) | 1<<len(keys.StageName) | 1<<len(semconvPipelineRunID) | 1<<len(keys.ProcessRunID)
 
 // classify applies the convention to one span, and returns the run id in
 // its canonical spelling. It is on the path of every
@@ -63,7 +66,7 @@ const classifyKeyLengths uint64 = 1<<len(keys.RunID) | 1<<len(keys.StageName) | 
 // allocating.
 func classify(s sdktrace.ReadOnlySpan, roots RunRoots) (runID string, role spanRole) {
 	named := false
-	var pipelineID string
+	var pipelineID, countRun string
 	attrs := s.Attributes()
 	for i := range attrs {
 		kv := &attrs[i]
@@ -78,7 +81,13 @@ func classify(s sdktrace.ReadOnlySpan, roots RunRoots) (runID string, role spanR
 			named = true
 		case semconvPipelineRunID:
 			pipelineID = kv.Value.AsString()
+		case keys.ProcessRunID:
+			countRun = kv.Value.AsString()
 		}
+	}
+	if countRun != "" && !named {
+		// A count span, whatever else it says: never a run's root.
+		runID, role = countRun, roleCount
 	}
 	if runID != "" && !runid.IsCanonical(runID) {
 		// Another spelling of the run's id names the same run and file.
@@ -89,6 +98,8 @@ func classify(s sdktrace.ReadOnlySpan, roots RunRoots) (runID string, role spanR
 		runID = id
 	}
 	switch {
+	case role == roleCount:
+		return runID, roleCount
 	case runID != "" && named:
 		return runID, roleStage
 	case runID != "":

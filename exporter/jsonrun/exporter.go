@@ -153,18 +153,22 @@ func (e *Exporter) export(s sdktrace.ReadOnlySpan, checkSampled bool) error {
 	case roleRoot:
 		root := newRootRecord(s)
 		return e.rootArrived(&root, runID)
-	case roleStage:
+	case roleStage, roleCount:
+		rec := newStageRecord(s, &e.procs)
+		if role == roleCount && rec.claim == 0 {
+			return nil // counts nothing
+		}
 		r, adopted, evicted, late, err := e.route(runID, s.SpanContext().TraceID(), nil)
 		if err != nil {
 			return err
 		}
 		if late {
-			return e.mergeLate(runID, nil, []stageRecord{newStageRecord(s, &e.procs)})
+			return e.mergeLate(runID, nil, []stageRecord{rec})
 		}
 		if r == nil {
 			return nil
 		}
-		return errors.Join(e.addStages(r, adopted, newStageRecord(s, &e.procs)), e.spill(evicted))
+		return errors.Join(e.addStages(r, adopted, rec), e.spill(evicted))
 	}
 	return e.traceStage(s)
 }

@@ -322,8 +322,8 @@ func (e *Exporter) mergeLate(runID string, root *rootRecord, recs []stageRecord)
 			return e.refuseRoot(runID, root, "its run file names run span "+oldRoot.spanID.String())
 		}
 	}
-	added := newRecords(stages, recs)
-	if added == 0 && root == nil {
+	added, counts := newRecords(stages, recs)
+	if added == 0 && counts == 0 && root == nil {
 		return nil
 	}
 	merged := assemble(oldRoot, runID, append(stages, recs...), "")
@@ -340,19 +340,23 @@ func (e *Exporter) mergeLate(runID string, root *rootRecord, recs []stageRecord)
 }
 
 // newRecords counts the records of recs that add to stages: a span stages
-// does not hold, or holds as not ended where recs ended it.
-func newRecords(stages, recs []stageRecord) int {
+// does not hold, or holds as not ended where recs ended it; the count
+// spans' apart from the stages'.
+func newRecords(stages, recs []stageRecord) (added, counts int) {
 	have := make(map[trace.SpanID]bool, len(stages)+len(recs)) // ended?
 	for i := range stages {
 		have[stages[i].spanID] = have[stages[i].spanID] || endedRecord(&stages[i])
 	}
-	n := 0
 	for i := range recs {
 		ended, ok := have[recs[i].spanID]
 		if !ok || !ended && endedRecord(&recs[i]) {
-			n++
+			if recs[i].claim > 0 {
+				counts++
+			} else {
+				added++
+			}
 			have[recs[i].spanID] = endedRecord(&recs[i])
 		}
 	}
-	return n
+	return added, counts
 }

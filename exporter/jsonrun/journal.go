@@ -52,6 +52,8 @@ func journalStage(r *stageRecord) journal.Stage {
 		Stack:        r.stack,
 		TimedOut:     r.timedOut,
 		Provenance:   r.prov,
+
+		ProcessStageCount: r.claim,
 	}
 }
 
@@ -83,6 +85,7 @@ func stageFromEvent(ev *journal.Event) (stageRecord, error) {
 		timedOut: s.TimedOut,
 		proc:     proc{host: s.Host, pid: s.PID},
 		prov:     s.Provenance,
+		claim:    max(0, min(s.ProcessStageCount, maxClaim)),
 	}, nil
 }
 

@@ -239,11 +239,15 @@ func recordsOf(run *Run) (*rootRecord, []stageRecord, error) {
 		}
 	}
 	walk(run.Stages, rootSpan)
+	claims, err := claimsOf(run)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("run %s: process_counts: %w", run.RunID, err))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, nil, err
 	}
 	if !hasRoot {
-		return nil, stages, nil
+		return nil, append(stages, claims...), nil
 	}
 	root := &rootRecord{
 		name:       run.Name,
@@ -272,9 +276,13 @@ func recordsOf(run *Run) (*rootRecord, []stageRecord, error) {
 	if run.Provenance != nil {
 		root.provenance = provenanceJSON(run.Provenance)
 	}
-	if run.MissingStages > 0 {
-		root.stageCount = counted(root, stages) + run.MissingStages
+	// missing_stages is the run span's shortfall plus the count spans'
+	// (counts.go): the run span's is what the claims do not explain.
+	_, dedup := splitClaims(claims)
+	if own := run.MissingStages - claimedMissing(root, stages, dedup); own > 0 {
+		root.stageCount = counted(root, stages) + own
 	}
+	stages = append(stages, claims...)
 	// The status: the run span's own when it set one, else the rule's.
 	switch run.Status {
 	case StatusInterrupted, StatusCrashed, StageRunning:

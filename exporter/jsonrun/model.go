@@ -46,6 +46,12 @@ func ToRun(spans []sdktrace.ReadOnlySpan) (*Run, error) {
 		} else if id != runID {
 			return nil, fmt.Errorf("jsonrun: spans of two runs (%s and %s)", runID, id)
 		}
+		if role == roleCount {
+			if rec := newStageRecord(s, nil); rec.claim > 0 {
+				stages = append(stages, rec)
+			}
+			continue
+		}
 		traces[s.SpanContext().TraceID()] = true
 		if role == roleRoot {
 			r := newRootRecord(s)
@@ -84,7 +90,10 @@ type stageRecord struct {
 	dataErr  string
 	stack    string
 	timedOut bool // a time limit ended the stage
-	proc     proc // the process that ran the stage, when known
+	// claim > 0 makes the record a count span's, not a stage's: its
+	// process (proc) ended claim stages of the run (counts.go).
+	claim int
+	proc  proc // the process that ran the stage, when known
 	// prov is the stage's inputs, outputs and tools as one JSON object
 	// (stageProvenance), "" when it has none.
 	prov string
@@ -115,6 +124,7 @@ func newStageRecord(s sdktrace.ReadOnlySpan, procs *procCache) stageRecord {
 		}
 	}
 	var inputs, outputs, tools string
+	counts, named := false, false // a count span: stage_tracker.process.run_id, no stage name
 	for _, kv := range s.Attributes() {
 		switch kv.Key {
 		case keys.StageInputs:
@@ -124,9 +134,13 @@ func newStageRecord(s sdktrace.ReadOnlySpan, procs *procCache) stageRecord {
 		case keys.StageTools:
 			tools = kv.Value.AsString()
 		case keys.StageName:
-			r.name = kv.Value.AsString()
+			r.name, named = kv.Value.AsString(), true
 		case keys.RunID:
 			r.loose = false
+		case keys.ProcessRunID:
+			r.loose, counts = false, true
+		case keys.ProcessStageCount:
+			r.claim = int(max(0, min(kv.Value.AsInt64(), maxClaim)))
 		case keys.StageStatus:
 			r.status = kv.Value.AsString()
 		case keys.StageStack:
@@ -138,6 +152,9 @@ func newStageRecord(s sdktrace.ReadOnlySpan, procs *procCache) stageRecord {
 				r.parentID = id
 			}
 		}
+	}
+	if !counts || named {
+		r.claim = 0 // a stage claims nothing, whatever it carries
 	}
 	r.data, r.dataErr = stageData(s)
 	r.prov = stageProvenance(inputs, outputs, tools)
@@ -236,6 +253,7 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 		slices.SortStableFunc(stages, byStart)
 	}
 	stages = dedupSorted(stages) // a span delivered twice is one stage (merge.go)
+	stages, claims := splitClaims(stages)
 
 	r := &Run{RunID: runID, SchemaVersion: SchemaVersion}
 	if note != "" {
@@ -251,11 +269,14 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 		r.Warnings = append(r.Warnings, fmt.Sprintf("stages nested deeper than %d levels are attached at level %d", MaxStageDepth, MaxStageDepth))
 	}
 	r.StageCount = len(stages)
+	r.ProcessCounts = processCounts(claims)
+	others := claimedMissing(root, stages, claims)
 
 	stageFailure := stagesFailure(r.Stages)
 
 	if root == nil {
 		r.Status = StatusIncomplete
+		r.MissingStages = others
 		if len(stages) > 0 {
 			r.StartTime = stages[0].start
 			for _, s := range stages {
@@ -269,15 +290,16 @@ func assemble(root *rootRecord, runID string, stages []stageRecord, note string)
 	}
 
 	omitSameProc(r.Stages, root.proc)
-	describeRun(r, root, counted(root, stages), stageFailure)
+	describeRun(r, root, counted(root, stages), others, stageFailure)
 	return r
 }
 
 // describeRun fills in what run r's file says beside its stages, from its
 // run span: count is how many of its stages the run span's stage count
-// counts (see counted), stageFailure why they fail it ("" when they do
-// not).
-func describeRun(r *Run, root *rootRecord, count int, stageFailure string) {
+// counts (see counted), others how many stages other processes' count
+// spans claim that are missing (claimedMissing), stageFailure why they
+// fail it ("" when they do not).
+func describeRun(r *Run, root *rootRecord, count, others int, stageFailure string) {
 	failed := stageFailure != ""
 	r.Name = root.name
 	r.Host, r.PID = root.proc.host, root.proc.pid
@@ -319,6 +341,7 @@ func describeRun(r *Run, root *rootRecord, count int, stageFailure string) {
 	case root.stageCount > count:
 		r.MissingStages = root.stageCount - count
 	}
+	r.MissingStages += others
 
 	switch {
 	case root.status != "":

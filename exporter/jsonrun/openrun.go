@@ -132,9 +132,11 @@ func (r *openRun) addStage(rec stageRecord) error {
 	if !r.marks.admit(&rec) {
 		return nil // the library span of a process that marks its stages
 	}
-	r.arrived++
-	if !rec.loose {
-		r.own.add(&rec)
+	if rec.claim == 0 { // a count span's record is kept, not counted
+		r.arrived++
+		if !rec.loose {
+			r.own.add(&rec)
+		}
 	}
 	if !r.spilled && !r.joined {
 		r.stages.add(rec)

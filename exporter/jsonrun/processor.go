@@ -66,8 +66,8 @@ func (p *Processor) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 		return
 	}
 	runID, role := classify(s, AttributeRoots)
-	if role == roleNone || role == roleBadRunID || !s.SpanContext().IsSampled() {
-		return
+	if role == roleNone || role == roleBadRunID || role == roleCount || !s.SpanContext().IsSampled() {
+		return // a count span is only an end
 	}
 	var err error
 	if role == roleRoot {

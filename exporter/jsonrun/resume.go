@@ -193,7 +193,12 @@ func (e *Exporter) resumeJournal(path string) (string, error) {
 	// The stages in the journal count towards the root's stage count
 	// (WithLateStageWait), as if they had arrived here; the journal does
 	// not say which were loose, so all count as the tracker's.
-	n := len(jc.ended)
+	n := 0
+	for i := range jc.ended {
+		if jc.ended[i].claim == 0 { // a count span's record is no stage
+			n++
+		}
+	}
 	e.runs.add(&openRun{id: ev.RunID, journal: &runJournal{File: journal.Locked(path, f, e.cfg.journalSync), path: path}, spilled: true, arrived: n, own: procCounts{{n: n}}})
 	keep = true
 	return ev.RunID, nil

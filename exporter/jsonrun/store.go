@@ -299,7 +299,9 @@ func (s *runStore) scan(seg *segment, byID map[string]*storedRun, order *[]*stor
 						sr.root = &root
 						sr.run.root = true
 					case journal.KindEnd:
-						sr.ended++
+						if ev.ProcessStageCount == 0 { // a count span's line is no stage
+							sr.ended++
+						}
 					}
 				}
 			}

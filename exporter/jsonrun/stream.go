@@ -24,14 +24,14 @@ import (
 // of the run span (runSpan; buildTree names any other parent of a
 // top-level stage, which the stream does not), in start order, and every stage named its run (none is
 // loose, so dropMarked keeps them all and the run span's count counts them
-// all). This is the rule under which assemble makes a flat tree in buffer
+// all), and none is a count span's. This is the rule under which assemble makes a flat tree in buffer
 // order, which writeFlatStages keys as buildTree does.
 func (b *stageBuffer) flat(runSpan trace.SpanID) bool {
 	var prev *packedStage
 	for _, c := range b.chunks {
 		for i := range c {
 			p := &c[i]
-			if p.parentID != runSpan || p.spanID == runSpan || (p.origin != nil && p.origin.loose) {
+			if p.parentID != runSpan || p.spanID == runSpan || (p.origin != nil && p.origin.loose) || (p.rare != nil && p.rare.claim > 0) {
 				return false
 			}
 			// Equal: one span twice, which assemble merges (merge.go).
@@ -141,7 +141,7 @@ func recordStatus(failed bool, errMsg, status string) (string, string) {
 // without its stages, which encodeFlat writes.
 func assembleFlat(root *rootRecord, runID string, b *stageBuffer) *Run {
 	r := &Run{RunID: runID, SchemaVersion: SchemaVersion, StageCount: b.n}
-	describeRun(r, root, b.countOwn(root), b.failure())
+	describeRun(r, root, b.countOwn(root), 0, b.failure()) // flat: no count spans
 	return r
 }
 

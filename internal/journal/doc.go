@@ -18,6 +18,10 @@
 //	{"e":"end","t":…,"span_id":"…","parent_span_id":"…","name":"…","pid":…,"host":"…","start":…,"end":…,"failed":true,"error":"…","status":"…","data":{…},"data_error":"…","stack":"…"}
 //	{"e":"annotated","t":…,"span_id":"…","level":"warning"}
 //
+// An end event with "process_stage_count":N is not a stage's: it is the
+// count span of the process pid on host, which ended N stages of the run
+// (docs/attributes.md, the count span).
+//
 // An annotated event says that a step (stagetrack exec) has itself shown
 // the CI system an annotation of that level ("error" or "warning") for
 // the stage span_id, so that whoever finalises the run does not show it

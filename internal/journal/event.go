@@ -86,6 +86,10 @@ type Event struct {
 	// Tracker marks a root that the tracker made: its stage count covers
 	// only its own process's stages.
 	Tracker bool `json:"tracker,omitempty"`
+	// ProcessStageCount, on an end event, marks it as a count span's, not
+	// a stage's: how many stages of the run its process (PID, Host)
+	// ended.
+	ProcessStageCount int `json:"process_stage_count,omitempty"`
 	// Level is an annotated event's annotation level (LevelError,
 	// LevelWarning).
 	Level string `json:"level,omitempty"`
@@ -143,6 +147,7 @@ func Append(b []byte, ev *Event) []byte {
 		b = append(b, `,"timed_out":true`...)
 	}
 	raw(`,"provenance":`, ev.Provenance, true)
+	num(`,"process_stage_count":`, int64(ev.ProcessStageCount))
 	if ev.Detached {
 		b = append(b, `,"detached":true`...)
 	}
@@ -206,6 +211,9 @@ type Stage struct {
 	Stack        string
 	TimedOut     bool   // a time limit ended the stage
 	Provenance   string // JSON, valid (or empty): the stage's inputs, outputs and tools
+	// ProcessStageCount > 0 makes the end event a count span's: how many
+	// stages of the run its process ended (docs/attributes.md).
+	ProcessStageCount int
 }
 
 // AppendStage appends the start (end false) or end event of stage s as
@@ -277,6 +285,7 @@ func AppendStage(b []byte, s *Stage, end bool) []byte {
 	if s.Provenance != "" {
 		b = appendRaw(b, `,"provenance":`, []byte(s.Provenance))
 	}
+	num(`,"process_stage_count":`, int64(s.ProcessStageCount))
 	return append(b, '}', '\n')
 }
 
@@ -295,6 +304,8 @@ func StageOf(ev *Event) (Stage, error) {
 		DataError: ev.DataError,
 		Stack:     ev.Stack,
 		TimedOut:  ev.TimedOut,
+
+		ProcessStageCount: ev.ProcessStageCount,
 	}
 	if len(ev.Data) > 0 {
 		s.Data = string(ev.Data)
@@ -331,6 +342,7 @@ func StageEvent(s *Stage, end bool) Event {
 		ev.Data = json.RawMessage(s.Data)
 	}
 	ev.DataError, ev.Stack, ev.TimedOut = s.DataError, s.Stack, s.TimedOut
+	ev.ProcessStageCount = s.ProcessStageCount
 	if s.Provenance != "" {
 		ev.Provenance = json.RawMessage(s.Provenance)
 	}

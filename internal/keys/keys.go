@@ -34,6 +34,21 @@ const (
 	RunProvenance = "stage_tracker.run.provenance"
 )
 
+// The count span: a span a process that joined a run (and does not own it)
+// ends after its last stage of that run, saying how many it ended, so that
+// the run file can tell which of another process's stages are missing. It
+// names its run under ProcessRunID, not RunID: an exporter that does not
+// know count spans takes it for a library's span, never for a run span.
+const (
+	// ProcessRunID is the run the count span counts stages of.
+	ProcessRunID = "stage_tracker.process.run_id"
+	// ProcessStageCount is how many stage spans of that run the process
+	// ended (its nested stages included).
+	ProcessStageCount = "stage_tracker.process.stage_count"
+	// CountSpanName is the count span's name.
+	CountSpanName = "stage_tracker.process"
+)
+
 // Attributes set when a span ends. The most important come first: when the
 // SDK's attribute count limit is reached it keeps the earliest attributes.
 const (

@@ -15,6 +15,7 @@ except ImportError:  # not POSIX: no lock, and recover cannot tell live from dea
     fcntl = None
 
 SUFFIX = ".journal"
+COUNT_SPAN = "stage_tracker.process"
 
 
 def _line(fields):
@@ -57,6 +58,15 @@ def stage_event(rec, end, pid=0, host="", parent=None):
           ("data_error", _str(rec.data_error)),
           ("stack", _str(rec.stack))]
     return _line(f)
+
+
+def count_event(span_id, n, t, pid, host, parent):
+    """The end event of the count span (docs/attributes.md): this process
+    ended n stages of the run."""
+    return _line([("e", '"end"'), ("t", str(t)), ("span_id", _str(span_id)),
+                  ("parent_span_id", _str(parent)), ("name", _str(COUNT_SPAN)),
+                  ("pid", _int(pid)), ("host", _str(host)), ("start", str(t)),
+                  ("end", str(t)), ("process_stage_count", _int(n))])
 
 
 class Journal:

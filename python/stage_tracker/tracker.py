@@ -236,6 +236,8 @@ class Tracker:
             content = _runfile.encode(run)
         _runfile.write_atomic(os.fspath(path), content)
         if first:
+            if self.joined and self._records:
+                self._send_count()
             if self._run_journal is not None:
                 self._run_journal.close()  # the run's, not ours to remove
                 self._journal = self._run_journal = None
@@ -367,6 +369,18 @@ class Tracker:
         root = _otlp.span(self.trace_id, self.span_id, self.parent_span_id, self.name,
                           self._start, self._end, attrs, error=run["error"])
         return [self._stage_span(r) for r in self._records] + [root]
+
+    def _send_count(self):
+        """The count span (docs/attributes.md): how many stages of the run
+        this joined process ended, sent after them, so that the run file
+        says missing_stages when some of them never arrived."""
+        n, sid = len(self._records), _span_id()
+        if self._run_journal is not None:
+            self._journal_write(_journal.count_event(sid, n, self._end, self.pid, self.host, self.parent_span_id))
+        if self._otlp.endpoint:
+            attrs = [("stage_tracker.process.run_id", self.run_id), ("stage_tracker.process.stage_count", n)]
+            self._export([_otlp.span(self.trace_id, sid, self.parent_span_id, _journal.COUNT_SPAN,
+                                     self._end, self._end, attrs)])
 
     def _export(self, spans):
         if self._otlp_err is not None:

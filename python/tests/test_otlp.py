@@ -217,10 +217,17 @@ class JoinedTest(Base):
         t.start_stage("eval")
         t.end_stage("eval", error="diverged")
         path = t.finalize(os.path.join(self.dir, "mine.json"))
-        self.assertEqual(len(self.server.requests), 3)  # no root of our own
+        self.assertEqual(len(self.server.requests), 4)  # no root of our own: the count span last
+        spans = self.spans()
+        count = spans.pop()
+        self.assertEqual(count["name"], "stage_tracker.process")
+        self.assertEqual(count["parentSpanId"], "4c42b196bfcd4e01")
+        self.assertEqual(_attrs(count["attributes"]), {
+            "stage_tracker.process.run_id": "4d66b019-b291-461d-993c-7da8028e8964",
+            "stage_tracker.process.stage_count": "3"})
         self.assertFalse(os.path.exists(os.path.join(self.dir, "runs")))  # no journal of our own
         self.assertEqual(self.server.requests[0][1]["authorization"], "Bearer tok")
-        spans = {s["name"]: s for s in self.spans()}
+        spans = {s["name"]: s for s in spans}
         for name, s in spans.items():
             a = _attrs(s["attributes"])
             self.assertEqual(a["stage_tracker.run.id"], "4d66b019-b291-461d-993c-7da8028e8964")

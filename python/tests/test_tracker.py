@@ -272,7 +272,8 @@ class JournalTest(Base):
         self.assertEqual(run["parent_span_id"], "9c4b24a014882c98")
         with open(jpath, encoding="utf-8") as f:
             ends = [json.loads(line) for line in f if '"e":"end"' in line]
-        self.assertEqual([e["name"] for e in ends], ["epoch", "train"])
+        self.assertEqual([e["name"] for e in ends], ["epoch", "train", "stage_tracker.process"])
+        self.assertEqual(ends[2]["process_stage_count"], 2)  # the count span: both stages
         self.assertEqual(ends[1]["parent_span_id"], "9c4b24a014882c98")  # under the exec stage
         self.assertEqual(ends[0]["parent_span_id"], ends[1]["span_id"])
         self.assertTrue(os.path.exists(jpath))  # the run's, left for stagetrack finish

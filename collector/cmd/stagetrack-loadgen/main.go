@@ -13,14 +13,19 @@
 //     a tracker joined in this process with tracker.Join, as exec does;
 //   - json: a plain OTLP/HTTP JSON sender following the run convention
 //     (stage_tracker.run.id and stage_tracker.stage.name on each span),
-//     retrying as an SDK does.
+//     retrying as an SDK does, and after the run's last stage its count
+//     span (stage_tracker.process.stage_count).
+//
+// The producers in this process have a host.name each (<host>-grpc,
+// <host>-exec, <host>-json), as on separate hosts; every process but the
+// owner ends a count span of its stages, as the tracker's Join does.
 //
 // Every export is synchronous (one request per stage), so a stage is
 // acknowledged exactly when its request was answered with success. The
 // record (-acks, JSON Lines) has one line per run:
 //
 //	{"run_id":"…","trace_id":"…","root_span_id":"…","root_acked":true,
-//	 "stages":[{"span_id":"…","name":"s00","kind":"grpc","acked":true},…]}
+//	 "stages":[{"span_id":"…","name":"s00","kind":"grpc","acked":true,"host":"…","pid":…},…]}
 //
 // On stdout it prints "done N" after each finished run (a test injects its
 // faults on these), and on stderr a one-line summary.

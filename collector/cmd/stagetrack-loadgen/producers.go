@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,12 @@ type stageRecord struct {
 	Acked  bool   `json:"acked"`
 	// Error says why a stage was not acknowledged.
 	Error string `json:"error,omitempty"`
+	// Host and PID are the process that made the stage, as its resource
+	// says: each process that is not the run's owner ends a count span of
+	// its stages, and the run file's missing_stages counts, per process,
+	// those that did not arrive.
+	Host string `json:"host"`
+	PID  int    `json:"pid"`
 }
 
 // generator holds the producers shared by all runs. It is safe for
@@ -80,19 +87,25 @@ func newGenerator(ctx context.Context, o options) (*generator, error) {
 		client: &http.Client{Timeout: o.timeout}}
 	// Synchronous export: a stage ended is a stage answered for.
 	g.grpcTP = sdktrace.NewTracerProvider(sdktrace.WithSyncer(g.grpcAcks),
-		sdktrace.WithResource(processResource("loadgen-tracker")))
+		sdktrace.WithResource(processResource(kindGRPC)))
 	g.httpTP = sdktrace.NewTracerProvider(sdktrace.WithSyncer(g.httpAcks),
-		sdktrace.WithResource(processResource("loadgen-exec")))
+		sdktrace.WithResource(processResource(kindExec)))
 	g.owner = tracker.New(tracker.WithTracerProvider(g.grpcTP), tracker.WithoutRunFile())
 	g.child = tracker.New(tracker.WithTracerProvider(g.httpTP), tracker.WithoutRunFile())
 	return g, nil
 }
 
 // processResource: each producer is a process of its own to the exporter
-// (a resource), as on separate hosts.
-func processResource(name string) *resource.Resource {
+// (a resource), as on separate hosts: a host name of its own
+// (producerHost), since they share this process's pid.
+func processResource(kind string) *resource.Resource {
+	return resource.NewSchemaless(semconv.ServiceName("loadgen-"+kind), semconv.HostName(producerHost(kind)), semconv.ProcessPID(os.Getpid()))
+}
+
+// producerHost is the host.name of the producer kind in this process.
+func producerHost(kind string) string {
 	host, _ := os.Hostname()
-	return resource.NewSchemaless(semconv.ServiceName(name), semconv.HostName(host), semconv.ProcessPID(os.Getpid()))
+	return host + "-" + kind
 }
 
 func (g *generator) shutdown(ctx context.Context) error {
@@ -108,22 +121,24 @@ func (g *generator) run(ctx context.Context, i int) (runRecord, error) {
 	rec := runRecord{RunID: runID, TraceID: root.TraceID().String(), RootSpanID: root.SpanID().String()}
 	jctx, joined := g.child.Join(ctx, runID, root)
 	var errs []error
-	realExec := 0
+	realExec, jsonStages := 0, 0
 	for s := range g.o.stages {
 		name := fmt.Sprintf("s%02d", s)
-		st := stageRecord{Name: name}
+		st := stageRecord{Name: name, PID: os.Getpid()}
 		switch s % 3 {
 		case 0:
-			st.Kind = kindGRPC
+			st.Kind, st.Host = kindGRPC, producerHost(kindGRPC)
 			_, stage := r.StartStage(rctx, name)
 			stage.End(map[string]any{"i": s}, nil)
 			st.SpanID = stage.SpanContext().SpanID().String()
 		case 1:
-			st.Kind = kindExec
+			st.Kind, st.Host = kindExec, producerHost(kindExec)
 			if g.o.stagetrack != "" && realExec < g.o.realExec {
 				realExec++
-				id, why, err := g.realExec(ctx, runID, root, name)
+				id, pid, why, err := g.realExec(ctx, runID, root, name)
 				st.SpanID, st.Acked, st.Error = id, why == "", why
+				st.Host, _ = os.Hostname()
+				st.PID = pid
 				if err != nil {
 					errs = append(errs, err)
 				}
@@ -133,12 +148,19 @@ func (g *generator) run(ctx context.Context, i int) (runRecord, error) {
 			stage.End(map[string]any{"i": s}, nil)
 			st.SpanID = stage.SpanContext().SpanID().String()
 		case 2:
-			st.Kind = kindJSON
+			st.Kind, st.Host = kindJSON, producerHost(kindJSON)
 			st.SpanID = newSpanID().String()
-			st.Error = g.sendJSON(ctx, runID, root, name, st.SpanID)
+			st.Error = g.sendJSON(ctx, runID, root, name, st.SpanID, 0)
 			st.Acked = st.Error == ""
+			jsonStages++
 		}
 		rec.Stages = append(rec.Stages, st)
+	}
+	if jsonStages > 0 {
+		// The plain sender's count span, after its stages: how many it made.
+		if why := g.sendJSON(ctx, runID, root, "", newSpanID().String(), jsonStages); why != "" {
+			errs = append(errs, fmt.Errorf("run %s: the JSON sender's count span: %s", runID, why))
+		}
 	}
 	errs = append(errs, joined.Finalize(ctx), r.Finalize(ctx))
 	for i, st := range rec.Stages {
@@ -154,12 +176,12 @@ func (g *generator) run(ctx context.Context, i int) (runRecord, error) {
 }
 
 // realExec runs `stagetrack exec` joined to the run; its command prints
-// the TRACEPARENT exec hands it, whose span id is the stage's. The stage
-// was acknowledged when exec exits 0 without a warning; else why says why
-// not.
-func (g *generator) realExec(ctx context.Context, runID string, root trace.SpanContext, name string) (id, why string, err error) {
+// the TRACEPARENT exec hands it, whose span id is the stage's, and its
+// parent's pid, exec's. The stage was acknowledged when exec exits 0
+// without a warning; else why says why not.
+func (g *generator) realExec(ctx context.Context, runID string, root trace.SpanContext, name string) (id string, pid int, why string, err error) {
 	cmd := exec.CommandContext(ctx, g.o.stagetrack, "exec", "--stage", name, "--dir", g.o.scratch,
-		"--", "sh", "-c", `printf '%s\n' "$TRACEPARENT"`)
+		"--", "sh", "-c", `printf '%s %s\n' "$TRACEPARENT" "$PPID"`)
 	cmd.Env = append(os.Environ(),
 		tracker.EnvRunID+"="+runID,
 		"TRACEPARENT="+fmt.Sprintf("00-%s-%s-01", root.TraceID(), root.SpanID()),
@@ -169,31 +191,42 @@ func (g *generator) realExec(ctx context.Context, runID string, root trace.SpanC
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
-	parts := strings.Split(strings.TrimSpace(stdout.String()), "-")
-	if len(parts) != 4 || len(parts[2]) != 16 {
-		return "", "", fmt.Errorf("stagetrack exec: no TRACEPARENT from its command (%v): %s", err, strings.TrimSpace(stderr.String()))
+	tp, ppid, _ := strings.Cut(strings.TrimSpace(stdout.String()), " ")
+	parts := strings.Split(tp, "-")
+	pid, perr := strconv.Atoi(ppid)
+	if len(parts) != 4 || len(parts[2]) != 16 || perr != nil {
+		return "", 0, "", fmt.Errorf("stagetrack exec: no TRACEPARENT and pid from its command (%v): %s", err, strings.TrimSpace(stderr.String()))
 	}
 	if err != nil || strings.Contains(stderr.String(), "warning") {
 		// Not acknowledged: sent, perhaps, but not answered for.
-		return parts[2], fmt.Sprintf("stagetrack exec: %v: %s", err, strings.TrimSpace(stderr.String())), nil
+		return parts[2], pid, fmt.Sprintf("stagetrack exec: %v: %s", err, strings.TrimSpace(stderr.String())), nil
 	}
-	return parts[2], "", nil
+	return parts[2], pid, "", nil
 }
 
-// sendJSON posts one stage as OTLP/HTTP JSON, retrying as the SDKs do
-// (connection errors, 429, 502, 503, 504) within the export timeout. It
-// returns "" when the stage was acknowledged, else why not.
-func (g *generator) sendJSON(ctx context.Context, runID string, root trace.SpanContext, name, spanID string) string {
+// sendJSON posts one stage as OTLP/HTTP JSON, or with count > 0 the
+// sender's count span (docs/attributes.md: how many stages of the run it
+// made), retrying as the SDKs do (connection errors, 429, 502, 503, 504)
+// within the export timeout. It returns "" when the span was
+// acknowledged, else why not.
+func (g *generator) sendJSON(ctx context.Context, runID string, root trace.SpanContext, name, spanID string, count int) string {
 	now := time.Now()
 	attrs := []map[string]any{
 		{"key": "stage_tracker.run.id", "value": map[string]any{"stringValue": runID}},
 		{"key": "stage_tracker.stage.name", "value": map[string]any{"stringValue": name}},
 	}
-	host, _ := os.Hostname()
+	if count > 0 {
+		name = "stage_tracker.process"
+		attrs = []map[string]any{
+			{"key": "stage_tracker.process.run_id", "value": map[string]any{"stringValue": runID}},
+			{"key": "stage_tracker.process.stage_count", "value": map[string]any{"intValue": strconv.Itoa(count)}},
+		}
+	}
 	body, _ := json.Marshal(map[string]any{"resourceSpans": []any{map[string]any{
 		"resource": map[string]any{"attributes": []any{
 			map[string]any{"key": "service.name", "value": map[string]any{"stringValue": "loadgen-json"}},
-			map[string]any{"key": "host.name", "value": map[string]any{"stringValue": host}},
+			map[string]any{"key": "host.name", "value": map[string]any{"stringValue": producerHost(kindJSON)}},
+			map[string]any{"key": "process.pid", "value": map[string]any{"intValue": strconv.Itoa(os.Getpid())}},
 		}},
 		"scopeSpans": []any{map[string]any{
 			"scope": map[string]any{"name": "loadgen-json"},

@@ -69,6 +69,13 @@ func TestExecOutsideARun(t *testing.T) {
 			data: map[string]any{"command": []string{"sh", "-c", "echo out; echo err >&2; exit 4"}, "exit_code": 4, "stderr_tail": "err"},
 		},
 		{
+			// One write of more than the tail keeps (4 KiB) is taken whole:
+			// it once failed the stage with "short write".
+			name: "a long write to stderr", args: []string{"--", "sh", "-c", "printf '%5000s\\n' x >&2"},
+			stderr: strings.Repeat(" ", 4999) + "x\n", stage: "sh", status: runfile.StageOK,
+			data: map[string]any{"command": []string{"sh", "-c", "printf '%5000s\\n' x >&2"}, "exit_code": 0},
+		},
+		{
 			name: "killed by a signal", args: []string{"--", "sh", "-c", "kill -KILL $$"},
 			code: 137, stage: "sh", status: runfile.StageError, err: "signal: killed",
 			data: map[string]any{"command": []string{"sh", "-c", "kill -KILL $$"}, "exit_code": 137, "signal": "killed"},

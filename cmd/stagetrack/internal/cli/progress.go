@@ -145,6 +145,9 @@ func (p *progress) line(journalLine []byte) (string, bool) {
 		d := p.place(&ev)
 		return p.format(ev.T, d, p.paint(sgrDim, "▶")+" "+view.Clean(p.names[ev.SpanID])), true
 	case journal.KindEnd:
+		if ev.ProcessStageCount > 0 {
+			return "", false // a process's count of its stages, not a stage
+		}
 		p.last = max(p.last, ev.T)
 		delete(p.running, ev.SpanID)
 		d := p.place(&ev)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/cli"
 	"github.com/stage-tracker/stage-tracker/exporter/jsonrun"
+	"github.com/stage-tracker/stage-tracker/internal/keys"
 	"github.com/stage-tracker/stage-tracker/runfile"
 	"github.com/stage-tracker/stage-tracker/tracker"
 )
@@ -250,6 +251,22 @@ func testPipeline(t *testing.T, bin binaries) {
 	// stderr, exec on stderr, the Go program on stdout) carries the run
 	// file's trace id, and they are the run file's spans with its parents.
 	spans := append(consoleSpans(t, r.stderr), consoleSpans(t, r.stdout)...)
+	// Each of the five processes that joined the run (four exec steps and
+	// the Go program) ends a count span of its stages, in the run's trace.
+	counts := 0
+	spans = slices.DeleteFunc(spans, func(s consoleSpan) bool {
+		if s.Name != keys.CountSpanName {
+			return false
+		}
+		counts++
+		if s.SpanContext.TraceID != rf.TraceID {
+			t.Errorf("count span %s has trace id %s, want the run file's %s", s.SpanContext.SpanID, s.SpanContext.TraceID, rf.TraceID)
+		}
+		return true
+	})
+	if counts != 5 {
+		t.Errorf("%d count spans printed, want 5 (one per joined process)", counts)
+	}
 	if len(spans) != 1+len(want) {
 		t.Fatalf("%d spans printed, want %d (the run and its stages)", len(spans), 1+len(want))
 	}

@@ -52,7 +52,7 @@ func TestExecSpoolsWhatTheEndpointRefused(t *testing.T) {
 		{
 			name:      "a step joined by TRACEPARENT, its run id in upper case",
 			join:      []string{tracker.EnvTraceParent, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tracker.EnvRunID, strings.ToUpper(runID)},
-			wantSpans: 1,
+			wantSpans: 2, // the stage and its process's count span
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,11 +109,11 @@ func TestExecSpoolsWhatTheEndpointRefused(t *testing.T) {
 				ids[fmt.Sprintf("%s %x", sp.GetName(), sp.GetSpanId())]++
 			}
 			if len(got.spans) != tc.wantSpans || len(ids) != tc.wantSpans {
-				t.Errorf("the endpoint got %d spans %v; want %d (the run's, if its own, and the stage's), once each", len(got.spans), ids, tc.wantSpans)
+				t.Errorf("the endpoint got %d spans %v; want %d (the run's, if its own, or the count span of a joined step, and the stage's), once each", len(got.spans), ids, tc.wantSpans)
 			}
 			for _, sp := range got.spans {
 				for _, kv := range sp.GetAttributes() {
-					if kv.GetKey() == keys.RunID && tc.join != nil && kv.GetValue().GetStringValue() != runID {
+					if (kv.GetKey() == keys.RunID || kv.GetKey() == keys.ProcessRunID) && tc.join != nil && kv.GetValue().GetStringValue() != runID {
 						t.Errorf("span %s has run id %q, want %s", sp.GetName(), kv.GetValue().GetStringValue(), runID)
 					}
 				}

@@ -34,6 +34,7 @@ type tailWriter struct {
 func (w *tailWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	n := len(p) // all of p is taken, kept or not: less is a short write to io.MultiWriter
 	if len(p) > tailBytes {
 		p, w.buf, w.cut = p[len(p)-tailBytes:], w.buf[:0], true
 	}
@@ -42,7 +43,7 @@ func (w *tailWriter) Write(p []byte) (int, error) {
 		w.buf = append(w.buf[:0], w.buf[len(w.buf)-tailBytes:]...)
 		w.cut = true
 	}
-	return len(p), nil
+	return n, nil
 }
 
 // String returns the tail: the last maxLines complete or final lines within
