@@ -1,8 +1,10 @@
 package view
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/flatjson"
@@ -23,6 +25,14 @@ import (
 // stderr tail (stderr_tail) is left out: show prints it under its own
 // heading. Lines are cut at o.Width columns. "" when no stage has data.
 func Data(r *runfile.Run, o Options) string {
+	var b strings.Builder
+	_ = WriteData(&b, r, o) // a strings.Builder does not fail
+	return b.String()
+}
+
+// WriteData writes Data(r, o) to w a line at a time. It returns the first
+// error writing to w.
+func WriteData(w io.Writer, r *runfile.Run, o Options) error {
 	st := style(o.Color)
 	W := o.width()
 	type line struct{ name, kv string }
@@ -50,16 +60,17 @@ func Data(r *runfile.Run, o Options) string {
 		lines = append(lines, line{name, kv.String()})
 	}
 	if len(lines) == 0 {
-		return ""
+		return nil
 	}
 	nameW = min(nameW, max(12, W/4))
-	var b strings.Builder
+	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString("\n" + st.bold("DATA") + "\n")
 	for _, l := range lines {
 		name := truncate(l.name, nameW)
-		b.WriteString(truncate(padRight(name, width(name), nameW)+"  "+l.kv, W) + "\n")
+		b.WriteString(truncate(padRight(name, width(name), nameW)+"  "+l.kv, W))
+		b.WriteByte('\n')
 	}
-	return b.String()
+	return b.Flush()
 }
 
 // dataText is a data value as show prints it after "key=".

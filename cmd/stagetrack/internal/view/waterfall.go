@@ -1,9 +1,11 @@
 package view
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -19,17 +21,30 @@ import (
 // its status and its error. The table fits o.Width columns; bars are drawn
 // to an eighth of a column.
 func Waterfall(r *runfile.Run, o Options) string {
+	var b strings.Builder
+	_ = WriteWaterfall(&b, r, o) // a strings.Builder does not fail
+	return b.String()
+}
+
+// WriteWaterfall writes Waterfall(r, o) to w a line at a time, so that
+// the table of a large run is never held whole in memory. It returns the
+// first error writing to w.
+func WriteWaterfall(w io.Writer, r *runfile.Run, o Options) error {
 	st := style(o.Color)
 	W := o.width()
 	rows := runtree.Flatten(r)
 	start, end := runtree.Bounds(r, rows)
 	total := end.Sub(start)
 
+	bw := bufio.NewWriterSize(w, 64<<10)
 	var b strings.Builder
 	writeRunHeader(&b, st, r, rows, W)
 	if len(rows) == 0 {
 		b.WriteString(st.dim("no stages") + "\n")
-		return b.String()
+	}
+	bw.WriteString(b.String())
+	if len(rows) == 0 {
+		return bw.Flush()
 	}
 
 	// Cells, sanitised and measured.
@@ -86,7 +101,7 @@ func Waterfall(r *runfile.Run, o Options) string {
 	if errW > 0 {
 		head += "  ERROR"
 	}
-	b.WriteString(st.bold(strings.TrimRight(head, " ")) + "\n")
+	bw.WriteString(st.bold(strings.TrimRight(head, " ")) + "\n")
 
 	for i, row := range rows {
 		c := cs[i]
@@ -110,9 +125,10 @@ func Waterfall(r *runfile.Run, o Options) string {
 		} else {
 			line += status
 		}
-		b.WriteString(strings.TrimRight(line, " ") + "\n")
+		bw.WriteString(strings.TrimRight(line, " "))
+		bw.WriteByte('\n')
 	}
-	return b.String()
+	return bw.Flush()
 }
 
 func writeRunHeader(b *strings.Builder, st style, r *runfile.Run, rows []runtree.Row, W int) {
