@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -69,8 +70,8 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 				return err
 			}
 			var (
-				buf bytes.Buffer
-				n   int
+				render func(io.Writer) error // writes the report
+				n      int
 			)
 			switch format { // h5: issue 11
 			case "html":
@@ -85,9 +86,7 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 				if err != nil {
 					return err
 				}
-				if err := rp.Write(&buf); err != nil {
-					return err
-				}
+				render = rp.Write
 			case "junit":
 				runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
 				if err != nil {
@@ -97,9 +96,7 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 				for i, r := range runs {
 					in[i] = report.Input{File: r.label, Run: r.run}
 				}
-				if err := report.WriteJUnit(&buf, in, title); err != nil {
-					return err
-				}
+				render = func(w io.Writer) error { return report.WriteJUnit(w, in, title) }
 				n = len(runs)
 				if !cmd.Flags().Changed("output") {
 					out = "junit.xml"
@@ -108,9 +105,17 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 				return usagef("--format is html or junit, not %q", format)
 			}
 			if out == "-" {
+				// Made whole first, as before: an error making it leaves
+				// nothing half written on stdout.
+				var buf bytes.Buffer
+				if err := render(&buf); err != nil {
+					return err
+				}
 				return write(env.Stdout, buf.String())
 			}
-			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+			// Written to the file as it is made: the report of a large run
+			// need not be held whole.
+			if err := writeFileAtomicFunc(out, render); err != nil {
 				return fmt.Errorf("cannot write the report to %s: %w", out, err)
 			}
 			fmt.Fprintf(env.Stderr, "wrote %s (%s)\n", out, plural(n, "run"))
@@ -124,12 +129,12 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 	return cmd
 }
 
-// writeFileAtomic writes b to path through a temporary file in the same
+// writeFileAtomicFunc writes what write writes to path through a temporary file in the same
 // directory, synced before the rename, so a browser reloading the report
 // never sees half of it. Errors are the cause alone, never naming the
 // temporary file, whose name means nothing to the user: the caller names
 // path.
-func writeFileAtomic(path string, b []byte) (err error) {
+func writeFileAtomicFunc(path string, write func(io.Writer) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return cause(err)
@@ -141,7 +146,7 @@ func writeFileAtomic(path string, b []byte) (err error) {
 			err = cause(err)
 		}
 	}()
-	if _, err = f.Write(b); err != nil {
+	if err = write(f); err != nil {
 		return err
 	}
 	if err = f.Chmod(0o644); err != nil {

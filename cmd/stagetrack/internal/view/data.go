@@ -35,11 +35,13 @@ func Data(r *runfile.Run, o Options) string {
 func WriteData(w io.Writer, r *runfile.Run, o Options) error {
 	st := style(o.Color)
 	W := o.width()
-	type line struct{ name, kv string }
-	var lines []line
-	nameW := 0
-	for _, row := range runtree.Flatten(r) {
-		var kv strings.Builder
+	rows := runtree.Flatten(r)
+	// kv is a stage's data as key=value pairs; "" when it has none. Made
+	// twice, to measure the names and to write the lines, rather than
+	// held for every stage of a large run.
+	var kv strings.Builder
+	kvOf := func(row runtree.Row) string {
+		kv.Reset()
 		flatjson.Walk(row.Stage.Data, func(k string, v []byte) {
 			if k == "stderr_tail" {
 				return
@@ -52,22 +54,30 @@ func WriteData(w io.Writer, r *runfile.Run, o Options) error {
 			}
 			kv.WriteString(Clean(dataText(v)))
 		})
-		if kv.Len() == 0 {
+		return kv.String()
+	}
+	nameOf := func(row runtree.Row) string { return strings.Repeat("  ", row.Depth) + Clean(row.Stage.Key) }
+	nameW, some := 0, false
+	for _, row := range rows {
+		if kvOf(row) == "" {
 			continue
 		}
-		name := strings.Repeat("  ", row.Depth) + Clean(row.Stage.Key)
-		nameW = max(nameW, width(name))
-		lines = append(lines, line{name, kv.String()})
+		some = true
+		nameW = max(nameW, width(nameOf(row)))
 	}
-	if len(lines) == 0 {
+	if !some {
 		return nil
 	}
 	nameW = min(nameW, max(12, W/4))
 	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString("\n" + st.bold("DATA") + "\n")
-	for _, l := range lines {
-		name := truncate(l.name, nameW)
-		b.WriteString(truncate(padRight(name, width(name), nameW)+"  "+l.kv, W))
+	for _, row := range rows {
+		kv := kvOf(row)
+		if kv == "" {
+			continue
+		}
+		name := truncate(nameOf(row), nameW)
+		b.WriteString(truncate(padRight(name, width(name), nameW)+"  "+kv, W))
 		b.WriteByte('\n')
 	}
 	return b.Flush()

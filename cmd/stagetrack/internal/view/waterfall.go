@@ -47,11 +47,10 @@ func WriteWaterfall(w io.Writer, r *runfile.Run, o Options) error {
 		return bw.Flush()
 	}
 
-	// Cells, sanitised and measured.
+	// Cells, sanitised and measured, then made again as each line is
+	// written: a large run's cells need not be held all at once.
 	type cells struct{ name, dur, status, err string }
-	cs := make([]cells, len(rows))
-	nameW, durW, statusW, errW := width("STAGE"), width("DURATION"), width("STATUS"), 0
-	for i, row := range rows {
+	cellsOf := func(row runtree.Row) cells {
 		c := cells{
 			name:   strings.Repeat("  ", row.Depth) + Clean(row.Stage.Key),
 			dur:    Duration(row.End.Sub(row.Start)),
@@ -67,7 +66,11 @@ func WriteWaterfall(w io.Writer, r *runfile.Run, o Options) error {
 		if c.err == "" && row.Stage.DataError != "" {
 			c.err = "data: " + Clean(row.Stage.DataError)
 		}
-		cs[i] = c
+		return c
+	}
+	nameW, durW, statusW, errW := width("STAGE"), width("DURATION"), width("STATUS"), 0
+	for _, row := range rows {
+		c := cellsOf(row)
 		nameW, durW, statusW = max(nameW, width(c.name)), max(durW, width(c.dur)), max(statusW, width(c.status))
 		errW = max(errW, width(c.err))
 	}
@@ -103,8 +106,8 @@ func WriteWaterfall(w io.Writer, r *runfile.Run, o Options) error {
 	}
 	bw.WriteString(st.bold(strings.TrimRight(head, " ")) + "\n")
 
-	for i, row := range rows {
-		c := cs[i]
+	for _, row := range rows {
+		c := cellsOf(row)
 		name := truncate(c.name, nameW)
 		line := padRight(name, width(name), nameW) + " "
 		bar := ""
