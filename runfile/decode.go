@@ -472,29 +472,41 @@ const (
 )
 
 // Nesting returns how deeply the JSON value b nests objects and arrays.
+// Strings are skipped a quote at a time (bytes.IndexByte), not a byte at a
+// time: most of a run file is in strings.
 func Nesting(b []byte) int {
-	depth, deepest, inString, escaped := 0, 0, false, false
-	for _, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
+	depth, deepest := 0, 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			if i = stringEnd(b, i+1); i < 0 {
+				return deepest
 			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
+		case '{', '[':
 			depth++
 			deepest = max(deepest, depth)
-		case c == '}' || c == ']':
+		case '}', ']':
 			depth--
 		}
 	}
 	return deepest
+}
+
+// stringEnd returns the offset of the quote that ends the string whose
+// body starts at b[i], -1 when it does not end.
+func stringEnd(b []byte, i int) int {
+	for i < len(b) {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return -1
+		}
+		k := bytes.IndexByte(b[i:i+j], '\\')
+		if k < 0 {
+			return i + j
+		}
+		i += k + 2 // past the backslash and the byte it escapes
+	}
+	return -1
 }
 
 // ReadRuns reads the runs in a file: a run file, the Python stage-tracker's
@@ -660,16 +672,8 @@ func valueEnd(b []byte) int {
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
 		case '"':
-			for i++; i < len(b); i++ { // to the closing quote
-				j := bytes.IndexAny(b[i:], `"\`)
-				if j < 0 {
-					return -1
-				}
-				i += j
-				if b[i] == '"' {
-					break
-				}
-				i++ // the escaped byte
+			if i = stringEnd(b, i+1); i < 0 {
+				return -1
 			}
 		case '{', '[':
 			depth++
