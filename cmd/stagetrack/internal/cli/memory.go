@@ -3,7 +3,9 @@ package cli
 import (
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 )
 
 // Reading a large run file holds the run decoded (about 1.2× the file)
@@ -14,9 +16,12 @@ import (
 // size of the large run files named on the command line, less what the
 // binary itself takes, so that the collector runs before the peak goes
 // past it (issue 23: peak memory reading one run file at most 3× its
-// size). It is a limit on the headroom, not on the data: a command whose
-// live data is over it still works, the collector only runs more often
-// (its share of CPU is capped by the runtime).
+// size). It is a limit on the headroom, not on the data: when a command's
+// live data comes near it (stats or compare of a run of 100,000 distinct
+// stages hold per-stage summaries about the run's size), the collector
+// would run back to back; after each collection the limit is raised to
+// keep a quarter of the live heap as headroom (followLiveHeap), GOGC=25's
+// rule, instead of GOGC's default 100 %.
 const (
 	// tuneFrom: files smaller than this are left to the default; the
 	// binary alone is about 17 MB resident.
@@ -38,7 +43,32 @@ func TuneMemory(args []string) {
 	}
 	if limit, ok := memoryLimit(args); ok {
 		debug.SetMemoryLimit(limit)
+		followLiveHeap(limit)
 	}
+}
+
+// followLiveHeap raises the memory limit after each garbage collection to
+// at least 1.25× the live heap, so that a command whose
+// live data is over the limit TuneMemory set is not collected back to
+// back. It runs from a finalizer, which the runtime calls once a cycle
+// (on its finalizer goroutine, for the life of the process).
+func followLiveHeap(limit int64) {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var arm func()
+	arm = func() {
+		runtime.SetFinalizer(new([16]byte), func(*[16]byte) {
+			metrics.Read(sample)
+			if sample[0].Value.Kind() == metrics.KindUint64 {
+				live := int64(sample[0].Value.Uint64())
+				if want := live + live/4; want > limit {
+					limit = want
+					debug.SetMemoryLimit(limit)
+				}
+			}
+			arm()
+		})
+	}
+	arm()
 }
 
 // memoryLimit is the limit TuneMemory sets for args, and whether it sets

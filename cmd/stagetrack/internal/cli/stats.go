@@ -99,7 +99,9 @@ exits 1.`,
 				if asJSON {
 					err = writeSummaryJSON(env.Stdout, s)
 				} else {
-					err = write(env.Stdout, view.Stats(s, env.viewOptions(env.Stdout, width)))
+					if err = view.WriteStats(env.Stdout, s, env.viewOptions(env.Stdout, width)); err != nil {
+						err = fmt.Errorf("write output: %w", err)
+					}
 				}
 				if err != nil {
 					return err
