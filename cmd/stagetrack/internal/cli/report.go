@@ -38,6 +38,12 @@ stages' data, and a Gantt chart of its stages; the older runs are a list
 (with their parameters) that opens on click. Only the drawn runs are kept in
 memory whole, so thousands of runs make a report in little memory.
 
+A chart draws at most 1,000 stages: of a larger run, the longest (each with
+the stages it is nested in) and a line saying how many are left out; its
+data table lists theirs. The summary's tables of stages and of data list
+at most 1,000 rows each and count the rest. stagetrack show and stagetrack
+stats list every stage.
+
 A RUN is a file, a directory (its runs), latest, or the start of a run id
 (see stagetrack show --help). Times are shown readable; hovering one shows
 its exact ISO value.
