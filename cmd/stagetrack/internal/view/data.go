@@ -35,12 +35,11 @@ func Data(r *runfile.Run, o Options) string {
 func WriteData(w io.Writer, r *runfile.Run, o Options) error {
 	st := style(o.Color)
 	W := o.width()
-	rows := runtree.Flatten(r)
-	// kv is a stage's data as key=value pairs; "" when it has none. Made
-	// twice, to measure the names and to write the lines, rather than
-	// held for every stage of a large run.
+	// kv is a stage's data as key=value pairs; "" when it has none. The
+	// stages are walked twice (runtree.Each), to measure the names and to
+	// write the lines, rather than held for every stage of a large run.
 	var kv strings.Builder
-	kvOf := func(row runtree.Row) string {
+	kvOf := func(row *runtree.Row) string {
 		kv.Reset()
 		flatjson.Walk(row.Stage.Data, func(k string, v []byte) {
 			if k == "stderr_tail" {
@@ -56,30 +55,27 @@ func WriteData(w io.Writer, r *runfile.Run, o Options) error {
 		})
 		return kv.String()
 	}
-	nameOf := func(row runtree.Row) string { return strings.Repeat("  ", row.Depth) + Clean(row.Stage.Key) }
+	nameOf := func(row *runtree.Row) string { return strings.Repeat("  ", row.Depth) + Clean(row.Stage.Key) }
 	nameW, some := 0, false
-	for _, row := range rows {
-		if kvOf(row) == "" {
-			continue
+	runtree.Each(r, func(row *runtree.Row) {
+		if kvOf(row) != "" {
+			some = true
+			nameW = max(nameW, width(nameOf(row)))
 		}
-		some = true
-		nameW = max(nameW, width(nameOf(row)))
-	}
+	})
 	if !some {
 		return nil
 	}
 	nameW = min(nameW, max(12, W/4))
 	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString("\n" + st.bold("DATA") + "\n")
-	for _, row := range rows {
-		kv := kvOf(row)
-		if kv == "" {
-			continue
+	runtree.Each(r, func(row *runtree.Row) {
+		if kv := kvOf(row); kv != "" {
+			name := truncate(nameOf(row), nameW)
+			b.WriteString(truncate(padRight(name, width(name), nameW)+"  "+kv, W))
+			b.WriteByte('\n')
 		}
-		name := truncate(nameOf(row), nameW)
-		b.WriteString(truncate(padRight(name, width(name), nameW)+"  "+kv, W))
-		b.WriteByte('\n')
-	}
+	})
 	return b.Flush()
 }
 
