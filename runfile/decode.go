@@ -519,6 +519,11 @@ func stringEnd(b []byte, i int) int {
 // A path that is not a regular file (a FIFO, a device such as /dev/zero,
 // also behind a symbolic link) is refused with ErrNotRegular without being
 // read: reading it could block or never end.
+//
+// On Linux a run file of 8 MiB or more is read into memory outside the Go
+// heap that is given back as its stages are decoded, so that the file and
+// the run are not both held whole (see readRunOffHeap); the result is
+// DecodeRuns' of the file's bytes.
 func ReadRuns(path string) ([]*Run, error) { return readRuns(path, offHeapMin, releaseChunk) }
 
 // readRuns is ReadRuns, reading files of at least offHeap bytes outside
