@@ -493,25 +493,21 @@ const (
 )
 
 // Nesting returns how deeply the JSON value b nests objects and arrays.
+// Strings are skipped a quote at a time (bytes.IndexByte), not a byte at a
+// time: most of a run file is in strings.
 func Nesting(b []byte) int {
-	depth, deepest, inString, escaped := 0, 0, false, false
-	for _, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
+	depth, deepest := 0, 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			if i = jsonscan.StringEnd(b, i); i < 0 {
+				return deepest
 			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
+			i-- // at the closing quote; the loop steps past it
+		case '{', '[':
 			depth++
 			deepest = max(deepest, depth)
-		case c == '}' || c == ']':
+		case '}', ']':
 			depth--
 		}
 	}
@@ -528,8 +524,31 @@ func Nesting(b []byte) int {
 // A path that is not a regular file (a FIFO, a device such as /dev/zero,
 // also behind a symbolic link) is refused with ErrNotRegular without being
 // read: reading it could block or never end.
-func ReadRuns(path string) ([]*Run, error) {
-	b, err := ReadRegular(path)
+//
+// On Linux a run file of 8 MiB or more is read into memory outside the Go
+// heap that is given back as its stages are decoded, so that the file and
+// the run are not both held whole (see readRunOffHeap); the result is
+// DecodeRuns' of the file's bytes.
+func ReadRuns(path string) ([]*Run, error) { return readRuns(path, offHeapMin, releaseChunk) }
+
+// readRuns is ReadRuns, reading files of at least offHeap bytes outside
+// the Go heap and giving back their pages chunk bytes at a time (see
+// readRunOffHeap); tests set both small.
+func readRuns(path string, offHeap int64, chunk int) ([]*Run, error) {
+	f, size, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if size >= offHeap {
+		if r, ok := readRunOffHeap(f, size, chunk); ok {
+			return []*Run{r}, nil
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
+	b, err := readSized(f, size)
 	if err != nil {
 		return nil, err
 	}
@@ -543,22 +562,34 @@ var ErrNotRegular = errors.New("not a regular file")
 // opens without blocking, so that a FIFO is refused rather than waited on,
 // and checks what it opened before reading it.
 func ReadRegular(path string) ([]byte, error) {
-	f, err := fsutil.OpenFile(path, os.O_RDONLY|fsutil.NonBlock, 0)
+	f, size, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	return readSized(f, size)
+}
+
+// openRegular opens the regular file at path as ReadRegular reads it and
+// returns its size; the caller closes it.
+func openRegular(path string) (*os.File, int64, error) {
+	f, err := fsutil.OpenFile(path, os.O_RDONLY|fsutil.NonBlock, 0)
+	if err != nil {
+		return nil, 0, err
+	}
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		f.Close()
+		return nil, 0, err
 	}
 	if !fi.Mode().IsRegular() {
+		f.Close()
 		if fi.IsDir() {
-			return nil, &os.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+			return nil, 0, &os.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
 		}
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, fileKind(fi.Mode()))
+		return nil, 0, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, fileKind(fi.Mode()))
 	}
-	return readSized(f, fi.Size())
+	return f, fi.Size(), nil
 }
 
 // readSized reads f to its end into a buffer of the size f had: io.ReadAll

@@ -15,8 +15,13 @@ import (
 // the scanner does not expect (a key with an escape or beyond ASCII, which
 // encoding/json might fold to "stages"; stages it cannot scan; a value
 // encoding/json refuses) takes that way.
-func (r *Run) scan(b []byte) bool {
-	s := scanner{b: b}
+func (r *Run) scan(b []byte) bool { return r.scanReleasing(b, nil) }
+
+// scanReleasing is scan that calls release(i) after each top-level stage
+// with the offset in b the scan has reached: the bytes before it are
+// never read again, and their memory may be given back (readRunsOffHeap).
+func (r *Run) scanReleasing(b []byte, release func(int)) bool {
+	s := scanner{b: b, release: release}
 	if !s.next('{') {
 		return false
 	}

@@ -33,6 +33,9 @@ func scanStages(b []byte) (_ Stages, naive, ok bool) {
 type scanner struct {
 	b []byte
 	i int
+	// release, when set, is called after each of the run's own stages
+	// with i: nothing before it is read again (see Run.scanReleasing).
+	release func(int)
 }
 
 func (s *scanner) ws() {
@@ -108,6 +111,9 @@ func (s *scanner) stages(depth int) (_ Stages, naive, ok bool) {
 		}
 		naive = naive || n
 		out = append(out, st)
+		if depth == 1 && s.release != nil {
+			s.release(s.i)
+		}
 		if s.next('}') {
 			return out, naive, true
 		}

@@ -18,6 +18,9 @@ import (
 func main() {
 	// Exporter errors become one warning line each, not timestamped logs.
 	otel.SetErrorHandler(cli.NewErrorHandler(os.Stderr))
+	// A soft memory limit from the size of the run files to read: the
+	// garbage collector's headroom kept within 3× a large file.
+	cli.TuneMemory(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], cli.OSEnv())
 	stop()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,7 +78,12 @@ A RUN may be a directory: all the run files in it.`,
 			var out string
 			switch format {
 			case "table":
-				out = view.Compare(m, env.viewOptions(env.Stdout, width))
+				// Written as it is made: the table of large runs need not
+				// be held whole.
+				if err := view.WriteCompare(env.Stdout, m, env.viewOptions(env.Stdout, width)); err != nil {
+					return fmt.Errorf("write output: %w", err)
+				}
+				return nil
 			case "markdown":
 				out = compareMarkdown(m)
 			case "csv":

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -80,11 +79,11 @@ The run file goes to OUT (written atomically), or to standard output.`,
 					merged.RunID, merged.StageCount, len(a), merged.Status, out)
 				return nil
 			}
-			var b bytes.Buffer
-			if err := runfile.Write(&b, merged); err != nil {
-				return err
+			// Streamed: the run file of a large run need not be held whole.
+			if err := runfile.Write(env.Stdout, merged); err != nil {
+				return fmt.Errorf("write output: %w", err)
 			}
-			return write(env.Stdout, b.String())
+			return nil
 		}),
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the run file to `OUT` (default: standard output)")

@@ -38,6 +38,12 @@ stages' data, and a Gantt chart of its stages; the older runs are a list
 (with their parameters) that opens on click. Only the drawn runs are kept in
 memory whole, so thousands of runs make a report in little memory.
 
+A chart draws at most 1,000 stages: of a larger run, the longest (each with
+the stages it is nested in) and a line saying how many are left out; its
+data table lists theirs. The summary's tables of stages and of data list
+at most 1,000 rows each and count the rest. stagetrack show and stagetrack
+stats list every stage.
+
 A RUN is a file, a directory (its runs), latest, or the start of a run id
 (see stagetrack show --help). Times are shown readable; hovering one shows
 its exact ISO value.
@@ -70,8 +76,8 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 				return err
 			}
 			var (
-				buf bytes.Buffer
-				n   int
+				render func(io.Writer) error // writes the report
+				n      int
 			)
 			switch format { // h5: issue 11
 			case "html":
@@ -86,9 +92,7 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 				if err != nil {
 					return err
 				}
-				if err := rp.Write(&buf); err != nil {
-					return err
-				}
+				render = rp.Write
 			case "junit":
 				runs, err := readLabeled(cmd.Context(), files, env.Stderr) // a history gives several runs
 				if err != nil {
@@ -98,9 +102,7 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 				for i, r := range runs {
 					in[i] = report.Input{File: r.label, Run: r.run}
 				}
-				if err := report.WriteJUnit(&buf, in, title); err != nil {
-					return err
-				}
+				render = func(w io.Writer) error { return report.WriteJUnit(w, in, title) }
 				n = len(runs)
 				if !cmd.Flags().Changed("output") {
 					out = "junit.xml"
@@ -109,9 +111,17 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 				return usagef("--format is html or junit, not %q", format)
 			}
 			if out == "-" {
+				// Made whole first, as before: an error making it leaves
+				// nothing half written on stdout.
+				var buf bytes.Buffer
+				if err := render(&buf); err != nil {
+					return err
+				}
 				return write(env.Stdout, buf.String())
 			}
-			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+			// Written to the file as it is made: the report of a large run
+			// need not be held whole.
+			if err := writeFileAtomicFunc(out, render); err != nil {
 				return fmt.Errorf("cannot write the report to %s: %w", out, err)
 			}
 			fmt.Fprintf(env.Stderr, "wrote %s (%s)\n", out, plural(n, "run"))
@@ -125,16 +135,13 @@ stage, a failed stage a <failure> with its error and stderr tail.`,
 	return cmd
 }
 
-// writeFileAtomic writes b to path as fsutil.WriteOutput writes a
-// person's named output: a file whole (a browser reloading the report never
-// sees half of it), a symlink's target, a device or FIFO in place. Errors
-// are the cause alone, never naming the temporary file, whose name means
-// nothing to the user: the caller names path.
-func writeFileAtomic(path string, b []byte) error {
-	return cause(fsutil.WriteOutput(path, 0o644, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	}))
+// writeFileAtomicFunc writes what write writes to path as fsutil.WriteOutput
+// writes a person's named output: a file whole (a browser reloading the
+// report never sees half of it), a symlink's target, a device or FIFO in
+// place. Errors are the cause alone, never naming the temporary file,
+// whose name means nothing to the user: the caller names path.
+func writeFileAtomicFunc(path string, write func(io.Writer) error) error {
+	return cause(fsutil.WriteOutput(path, 0o644, write))
 }
 
 // cause strips the path of a *fs.PathError or *os.LinkError: the error of

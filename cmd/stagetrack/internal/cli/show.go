@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
@@ -52,14 +54,21 @@ history) shows each of its runs; FILE[i] picks the run at index i.`,
 			byStart(runs)
 			printNotes(env.Stderr, runs)
 			o := env.viewOptions(env.Stdout, width)
+			// Written as it is made: the table of a large run is larger
+			// than the run in memory.
 			for i, r := range runs {
-				out := view.Waterfall(r.run, o)
-				out += view.Data(r.run, o)
-				out += stderrTails(r.run)
 				if i > 0 {
-					out = "\n" + out
+					if err := write(env.Stdout, "\n"); err != nil {
+						return err
+					}
 				}
-				if err := write(env.Stdout, out); err != nil {
+				if err := view.WriteWaterfall(env.Stdout, r.run, o); err != nil {
+					return fmt.Errorf("write output: %w", err)
+				}
+				if err := view.WriteData(env.Stdout, r.run, o); err != nil {
+					return fmt.Errorf("write output: %w", err)
+				}
+				if err := write(env.Stdout, stderrTails(r.run)); err != nil {
 					return err
 				}
 			}

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -95,13 +97,11 @@ exits 1.`,
 			}
 			if s.Runs > 0 {
 				if asJSON {
-					b, merr := json.MarshalIndent(s, "", "  ")
-					if merr != nil {
-						return merr
-					}
-					err = write(env.Stdout, string(b)+"\n")
+					err = writeSummaryJSON(env.Stdout, s)
 				} else {
-					err = write(env.Stdout, view.Stats(s, env.viewOptions(env.Stdout, width)))
+					if err = view.WriteStats(env.Stdout, s, env.viewOptions(env.Stdout, width)); err != nil {
+						err = fmt.Errorf("write output: %w", err)
+					}
 				}
 				if err != nil {
 					return err
@@ -120,4 +120,44 @@ exits 1.`,
 	cmd.Flags().IntVarP(&width, "width", "w", 0, "columns to fit (default: $COLUMNS, the terminal's width, or 100)")
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", max(4, 2*runtime.GOMAXPROCS(0)), "files to read at once")
 	return cmd
+}
+
+// writeSummaryJSON writes what json.MarshalIndent(s, "", "  ") and a
+// newline would, a stage at a time: the summary of a run of 100,000
+// distinct stages is twice the size of its file as JSON, which need not
+// be held whole.
+func writeSummaryJSON(w io.Writer, s runstats.Summary) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	run, err := json.MarshalIndent(s.Run, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "{\n  \"runs\": %d,\n  \"run\": %s,\n  \"stages\": ", s.Runs, run)
+	if s.Stages == nil {
+		bw.WriteString("null")
+	} else {
+		bw.WriteByte('[')
+	}
+	for i, row := range s.Stages {
+		b, err := json.MarshalIndent(row, "    ", "  ")
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(b)
+	}
+	if len(s.Stages) > 0 {
+		bw.WriteString("\n  ")
+	}
+	if s.Stages != nil {
+		bw.WriteByte(']')
+	}
+	bw.WriteString("\n}\n")
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
 }

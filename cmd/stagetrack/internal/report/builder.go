@@ -1,7 +1,7 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
 	"fmt"
 	"html/template"
 	"io"
@@ -105,13 +105,16 @@ func New(o Options) *Report {
 // is among the newest Options.Charts runs.
 func (rp *Report) Add(in Input) {
 	r := in.Run
-	rows := runtree.Flatten(r)
-	it := item{in: in, rows: rows, status: runtree.RunStatus(r), dur: runtree.Duration(r, rows)}
+	// The run's stages are walked (runtree.Each), not flattened into rows
+	// kept until the report is written: a run of 100,000 stages has 16 MB
+	// of rows. Write flattens the runs it draws.
+	it := item{in: in, status: runtree.RunStatus(r), dur: runtree.DurationOf(r)}
 	info := &runInfo{seq: rp.seq, file: in.File, runID: r.RunID, name: r.Name, status: it.status, start: r.StartTime,
-		dur: it.dur, stages: len(rows), params: flatten(r.Args, "args")}
+		dur: it.dur, params: flatten(r.Args, "args")}
 	rp.seq++
 	it.info = info
 	if it.status != runfile.StatusOK {
+		it.rows = runtree.Flatten(r) // a failure's reason names stages
 		info.reason = reason(it)
 		rp.nFail++
 		rp.fails = keepNewest(rp.fails, info, maxFailures, func(x *runInfo) *runInfo { return x }, func(old *runInfo) { old.fail = nil })
@@ -119,12 +122,14 @@ func (rp *Report) Add(in Input) {
 			f := newFailure(it)
 			info.fail = &f
 		}
+		it.rows = nil
 	}
 	rp.agg.Add(r)
 
 	// The trend's top-level stage durations and the data charts' numbers.
 	var seenSeries []int32
-	for _, row := range rows {
+	runtree.Each(r, func(row *runtree.Row) {
+		info.stages++
 		if row.Depth == 0 && !row.Start.IsZero() {
 			if i, ok := rp.paths.id(row.NamePath); ok {
 				info.top = addPoint(info.top, i, max(row.End.Sub(row.Start).Seconds(), 0), true)
@@ -145,7 +150,7 @@ func (rp *Report) Add(in Input) {
 				seenSeries = append(seenSeries, i)
 			}
 		})
-	}
+	})
 	for _, p := range info.top {
 		rp.paths.runs[p.i]++
 	}
@@ -235,7 +240,11 @@ func (rp *Report) Write(w io.Writer) error {
 	p.Summary = rp.summary(runs)
 
 	var longest time.Duration
-	for _, it := range rp.full {
+	for i := range rp.full {
+		it := &rp.full[i]
+		if it.rows == nil {
+			it.rows = runtree.Flatten(it.in.Run)
+		}
 		s, e := runtree.Bounds(it.in.Run, it.rows)
 		longest = max(longest, e.Sub(s))
 	}
@@ -257,12 +266,14 @@ func (rp *Report) Write(w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, p); err != nil {
+	// Written as it is made: the page of large runs need not be held
+	// whole. An error leaves w with part of a page (the command writes to
+	// a temporary file it then removes).
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := tmpl.Execute(bw, p); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	_, err = w.Write(buf.Bytes())
-	return err
+	return bw.Flush()
 }
 
 // param is one parameter of a run: a key of its args (dotted for nested

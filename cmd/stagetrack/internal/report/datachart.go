@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/view"
 )
 
@@ -124,11 +125,13 @@ type stageData struct {
 	Stage, Key, Value string
 }
 
-// runData flattens the data of a run's stages for its table, leaving out
+// runData flattens the data of the drawn rows of a run for its table (see
+// drawnRows), leaving out
 // the stderr tail (shown with the failure) and cutting long values.
-func runData(it item) []stageData {
+func runData(rows []runtree.Row, drawn []int) []stageData {
 	var out []stageData
-	for _, row := range it.rows {
+	for _, j := range drawn {
+		row := rows[j]
 		walkData(row.Stage.Data, func(k, v string) {
 			out = append(out, stageData{Stage: row.KeyPath, Key: k, Value: v})
 		})

@@ -20,6 +20,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -151,6 +152,68 @@ type chart struct {
 	AxisY, PlotH  string
 	Ticks         []tick
 	Bars          []bar
+	// Hidden is how many stages the chart does not draw (see maxBars),
+	// said on a line at HiddenY.
+	Hidden  int
+	HiddenY string
+}
+
+// maxBars is the most stages a Gantt chart draws. A run of 100,000
+// stages drawn whole is a chart nobody can read and a page of 150 MB
+// that a browser struggles with: past maxBars the chart draws the longest
+// stages, each with the stages it is nested in, in their usual order, and
+// a line saying how many are not drawn. The table of data lists the drawn
+// stages' data. stagetrack show lists every stage.
+const maxBars = 1000
+
+// drawnRows returns the indices in rows of the stages a chart draws, in
+// order: every row when there are at most maxBars; else the longest rows,
+// ties in row order, each with its ancestors, until maxBars are taken.
+func drawnRows(rows []runtree.Row) []int {
+	all := make([]int, len(rows))
+	for i := range all {
+		all[i] = i
+	}
+	if len(rows) <= maxBars {
+		return all
+	}
+	// parent[i] is the row rows[i] is nested in, -1 at the top: rows are
+	// depth first, so it is the nearest row before i one level up.
+	parent := make([]int32, len(rows))
+	var stack []int32
+	for i, row := range rows {
+		stack = stack[:min(row.Depth, len(stack))]
+		parent[i] = -1
+		if len(stack) > 0 {
+			parent[i] = stack[len(stack)-1]
+		}
+		stack = append(stack, int32(i))
+	}
+	length := func(i int) time.Duration {
+		if rows[i].Start.IsZero() {
+			return 0
+		}
+		return rows[i].End.Sub(rows[i].Start)
+	}
+	slices.SortStableFunc(all, func(a, b int) int { return cmp.Compare(length(b), length(a)) })
+	take := make([]bool, len(rows))
+	n := 0
+	for _, i := range all {
+		if n >= maxBars {
+			break
+		}
+		for j := int32(i); j >= 0 && !take[j]; j = parent[j] {
+			take[j] = true
+			n++
+		}
+	}
+	out := all[:0]
+	for i, t := range take {
+		if t {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 type tick struct {
@@ -273,24 +336,34 @@ func newChart(it item, sc scale, ticks []tick) chart {
 		Warnings:   r.Warnings,
 		Ticks:      ticks,
 		Params:     it.info.params,
-		Data:       runData(it),
 	}
 	if a := string(r.Args); len(a) <= maxInlineArgs {
 		c.Args = a
 	} else {
 		c.ArgsLong = pretty(r.Args)
 	}
-	plotH := axisH + float64(max(len(rows), 1))*rowH + 8
+	drawn := drawnRows(rows)
+	c.Hidden = len(rows) - len(drawn)
+	lines := len(drawn)
+	if c.Hidden > 0 {
+		c.HiddenY = num(axisH + float64(lines)*rowH + rowH/2 + 4)
+		lines++ // the line that says what is not drawn
+	}
+	plotH := axisH + float64(max(lines, 1))*rowH + 8
 	c.Width, c.Height = num(svgW), num(plotH)
 	c.PlotX, c.PlotW = num(labelW), num(plotW)
 	c.AxisY, c.PlotH = num(axisH), num(plotH-4)
 	notOK := map[string]int{}
-	for j, row := range rows {
-		st := row.Stage
+	for _, row := range rows {
 		if runtree.Failed(row.Status) {
 			notOK[row.Status]++
 		}
-		y := axisH + float64(j)*rowH
+	}
+	c.Bars = make([]bar, 0, len(drawn))
+	for k, j := range drawn {
+		row := rows[j]
+		st := row.Stage
+		y := axisH + float64(k)*rowH
 		from, to := row.Start.Sub(start), row.End.Sub(start)
 		if row.Start.IsZero() {
 			from, to = 0, 0
@@ -322,7 +395,7 @@ func newChart(it item, sc scale, ticks []tick) chart {
 			DataError:  st.DataError,
 			Error:      st.Error,
 			Stack:      st.Stack,
-			Stripe:     j%2 == 1,
+			Stripe:     k%2 == 1,
 		}
 		if x0+w+rightW <= svgW || x0 < labelW+plotW/2 {
 			b.DurX, b.DurAnchor = num(x0+w+5), "start"
@@ -337,6 +410,7 @@ func newChart(it item, sc scale, ticks []tick) chart {
 		parts = append(parts, strconv.Itoa(notOK[status])+" "+status)
 	}
 	c.NotOK = strings.Join(parts, ", ")
+	c.Data = runData(rows, drawn)
 	return c
 }
 

@@ -14,21 +14,30 @@ import (
 // maxFailures bounds the "newest failures" list; the rest are counted.
 const maxFailures = 10
 
+// maxTableRows bounds the summary's tables of stages and of data, as
+// maxBars bounds a chart: a run of 100,000 distinct stages made tables of
+// 300,000 rows, most of the page. The rest are counted under the table;
+// stagetrack stats lists every one.
+const maxTableRows = 1000
+
 // summary is the top of the page: what a reader of many runs wants first.
 type summary struct {
-	Runs         int
-	Passed       int
-	Failed       int
-	Other        []statusCount // incomplete, interrupted, ...: neither passed nor failed
-	First, Last  when
-	RunP50       string
-	RunP95       string
-	Stages       []stageStat
-	Trend        *trend
-	DataCharts   []dataChart // the numbers stages recorded, over the runs
-	Metrics      []metricRow // and their summary, per stage and key
-	Failures     []failure   // newest first
-	MoreFailures int
+	Runs        int
+	Passed      int
+	Failed      int
+	Other       []statusCount // incomplete, interrupted, ...: neither passed nor failed
+	First, Last when
+	RunP50      string
+	RunP95      string
+	Stages      []stageStat
+	Trend       *trend
+	DataCharts  []dataChart // the numbers stages recorded, over the runs
+	Metrics     []metricRow // and their summary, per stage and key
+	// MoreStages and MoreMetrics count the rows past maxTableRows that
+	// the two tables leave out.
+	MoreStages, MoreMetrics int
+	Failures                []failure // newest first
+	MoreFailures            int
 }
 
 // metricRow is a row of the summary's data table.
@@ -108,6 +117,11 @@ func (rp *Report) summary(runs []*runInfo) summary {
 	sum := rp.agg.Summary()
 	s.RunP50, s.RunP95 = view.Duration(secs(sum.Run.P50Sec)), view.Duration(secs(sum.Run.P95Sec))
 	for _, r := range sum.Stages {
+		if len(s.Stages) == maxTableRows {
+			s.MoreStages++
+			s.MoreMetrics += len(r.Data)
+			continue
+		}
 		s.Stages = append(s.Stages, stageStat{
 			Path: lastElem(r.Path), Depth: r.Depth, Count: r.Count, Failures: r.Failures,
 			P50: view.Duration(secs(r.P50Sec)), P95: view.Duration(secs(r.P95Sec)),
@@ -115,6 +129,10 @@ func (rp *Report) summary(runs []*runInfo) summary {
 			Flaky:        r.Flaky, FlakyShare: strconv.FormatFloat(100*r.FlakeRate, 'f', 1, 64) + "%",
 		})
 		for _, m := range r.Data {
+			if len(s.Metrics) == maxTableRows {
+				s.MoreMetrics++
+				continue
+			}
 			s.Metrics = append(s.Metrics, metricRow{Stage: r.Path, Key: m.Key, Count: m.Count,
 				Mean: view.Number(m.Mean), Min: view.Number(m.Min), P50: view.Number(m.P50), Max: view.Number(m.Max), Last: view.Number(m.Last)})
 		}

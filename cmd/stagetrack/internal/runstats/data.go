@@ -40,14 +40,7 @@ func (g *group) addData(data []byte, at time.Time, runID string) {
 		if !ok || math.IsInf(x, 0) || math.IsNaN(x) {
 			return
 		}
-		if g.data == nil {
-			g.data = make(map[string]*values)
-		}
-		vs := g.data[k]
-		if vs == nil {
-			vs = &values{}
-			g.data[k] = vs
-		}
+		vs := g.data.get(k)
 		vs.xs = append(vs.xs, x)
 		if vs.newer(at, runID) || len(vs.xs) == 1 {
 			vs.last, vs.lastAt, vs.lastID = x, at, runID
@@ -72,26 +65,80 @@ func (vs *values) merge(o *values) {
 }
 
 func (g *group) mergeData(o *group) {
-	for k, vs := range o.data {
-		if g.data == nil {
-			g.data = make(map[string]*values)
-		}
-		if mine := g.data[k]; mine != nil {
-			mine.merge(vs)
+	for i := range o.data.kv {
+		kv := &o.data.kv[i]
+		if mine := g.data.find(kv.key); mine != nil {
+			mine.merge(&kv.values)
 		} else {
-			g.data[k] = vs
+			g.data.add(kv.key, kv.values)
 		}
 	}
+}
+
+// keyedValues are a stage path's values by data key, in the order first
+// seen: a slice searched in order for the few keys a stage records, with
+// an index past indexFrom keys (a map for each of 100,000 stage paths
+// cost more than the rest of the path's summary).
+type keyedValues struct {
+	kv    []keyValues
+	index map[string]int // into kv, once it has more than indexFrom keys
+}
+
+type keyValues struct {
+	key string
+	values
+}
+
+const indexFrom = 8
+
+// find returns the values of key, nil when there are none.
+func (d *keyedValues) find(key string) *values {
+	if d.index != nil {
+		if i, ok := d.index[key]; ok {
+			return &d.kv[i].values
+		}
+		return nil
+	}
+	for i := range d.kv {
+		if d.kv[i].key == key {
+			return &d.kv[i].values
+		}
+	}
+	return nil
+}
+
+// get returns the values of key, added empty when there are none.
+func (d *keyedValues) get(key string) *values {
+	if vs := d.find(key); vs != nil {
+		return vs
+	}
+	return d.add(key, values{})
+}
+
+// add adds key, which d does not have, with vs, and returns its values.
+func (d *keyedValues) add(key string, vs values) *values {
+	d.kv = append(d.kv, keyValues{key, vs})
+	switch {
+	case d.index != nil:
+		d.index[key] = len(d.kv) - 1
+	case len(d.kv) > indexFrom:
+		d.index = make(map[string]int, len(d.kv))
+		for i := range d.kv {
+			d.index[d.kv[i].key] = i
+		}
+	}
+	return &d.kv[len(d.kv)-1].values
 }
 
 // metrics returns g's metrics by key. The mean is summed in sorted order,
 // so that it does not depend on the order the runs were added in.
 func (g *group) metrics() []Metric {
-	if len(g.data) == 0 {
+	if len(g.data.kv) == 0 {
 		return nil
 	}
-	out := make([]Metric, 0, len(g.data))
-	for k, vs := range g.data {
+	out := make([]Metric, 0, len(g.data.kv))
+	for i := range g.data.kv {
+		k, vs := g.data.kv[i].key, &g.data.kv[i].values
 		slices.Sort(vs.xs)
 		sum := 0.0
 		for _, x := range vs.xs {

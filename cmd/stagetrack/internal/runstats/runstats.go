@@ -14,6 +14,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/runtree"
 	"github.com/stage-tracker/stage-tracker/runfile"
@@ -23,8 +24,12 @@ import (
 type Aggregator struct {
 	run    group
 	stages map[string]*group
+	adds   int // runs added: numbers each Add for group.lastRun
 }
 
+// A group is kept for every stage path of every run: a run of 100,000
+// distinct stages has as many, so it is kept small (issue 23: peak
+// memory).
 type group struct {
 	depth     int
 	parent    string
@@ -34,13 +39,33 @@ type group struct {
 	runs      int
 	records   int // stage records, timed or not
 	flaky     int // runs in which the stage failed, then passed on retry
-	data      map[string]*values
+	lastRun   int // the Add (Aggregator.adds) that last counted the stage in runs
+	data      keyedValues
 }
 
-// Add adds one run.
+// Add adds one run. It walks the run's stages without holding their rows
+// (runtree.Each).
 func (a *Aggregator) Add(r *runfile.Run) {
-	rows := runtree.Flatten(r)
-	a.run.durations = append(a.run.durations, runtree.Duration(r, rows).Seconds())
+	start, _ := runtree.BoundsOf(r)
+	a.add(r, runtree.DurationOf(r), start, func(fn func(*runtree.Row)) { runtree.Each(r, fn) })
+}
+
+// AddRows adds one run whose rows, runtree.Flatten(r), the caller has
+// already made.
+func (a *Aggregator) AddRows(r *runfile.Run, rows []runtree.Row) {
+	start, _ := runtree.Bounds(r, rows)
+	a.add(r, runtree.Duration(r, rows), start, func(fn func(*runtree.Row)) {
+		for i := range rows {
+			fn(&rows[i])
+		}
+	})
+}
+
+// add adds the run r of the given duration and start (runtree.Bounds),
+// whose rows each calls its function with.
+func (a *Aggregator) add(r *runfile.Run, dur time.Duration, start time.Time, each func(func(*runtree.Row))) {
+	a.adds++
+	a.run.durations = append(a.run.durations, dur.Seconds())
 	a.run.runs++
 	a.run.records++
 	runFlaky := false
@@ -50,9 +75,7 @@ func (a *Aggregator) Add(r *runfile.Run) {
 	if a.stages == nil {
 		a.stages = make(map[string]*group)
 	}
-	start, _ := runtree.Bounds(r, rows)
-	seen := make(map[string]bool, len(rows))
-	for _, row := range rows {
+	each(func(row *runtree.Row) {
 		g := a.stages[row.NamePath]
 		if g == nil {
 			g = &group{depth: row.Depth, parent: row.Parent}
@@ -72,8 +95,8 @@ func (a *Aggregator) Add(r *runfile.Run) {
 		if runtree.Failed(row.Status) {
 			g.failed++
 		}
-		if !seen[row.NamePath] {
-			seen[row.NamePath] = true
+		if g.lastRun != a.adds {
+			g.lastRun = a.adds
 			g.runs++
 		}
 		// Only the deciding record of a name can be flaky (Row.Flaky), so
@@ -83,7 +106,7 @@ func (a *Aggregator) Add(r *runfile.Run) {
 			runFlaky = true
 		}
 		g.addData(row.Stage.Data, r.StartTime, r.RunID)
-	}
+	})
 	if runFlaky {
 		a.run.flaky++
 	}
@@ -99,6 +122,7 @@ func (a *Aggregator) Merge(b *Aggregator) {
 		if mine := a.stages[k]; mine != nil {
 			mine.merge(g)
 		} else {
+			g.lastRun = 0 // b's numbering; a's Adds start at 1
 			a.stages[k] = g
 		}
 	}
@@ -156,7 +180,7 @@ type Row struct {
 // nearest-rank method: the p-th percentile of n durations is the
 // ceil(p/100·n)-th smallest, always a duration that occurred.
 func (a *Aggregator) Summary() Summary {
-	s := Summary{Runs: a.run.runs, Run: a.run.row(""), Stages: []Row{}}
+	s := Summary{Runs: a.run.runs, Run: a.run.row(""), Stages: make([]Row, 0, len(a.stages))}
 	children := make(map[string][]string)
 	for path, g := range a.stages {
 		children[g.parent] = append(children[g.parent], path)

@@ -42,6 +42,15 @@ func Flatten(r *runfile.Run) []Row {
 		return nil
 	}
 	rows := make([]Row, 0, n) // one allocation, not a copy per doubling
+	Each(r, func(row *Row) { rows = append(rows, *row) })
+	return rows
+}
+
+// Each calls fn with each row Flatten returns, in its order, without
+// holding them all: a run of 100,000 stages has 16 MB of rows. The row is
+// fn's only until it returns.
+func Each(r *runfile.Run, fn func(*Row)) {
+	var row Row
 	var walk func(s runfile.Stages, depth int, keys, names string, decides bool)
 	walk = func(s runfile.Stages, depth int, keys, names string, decides bool) {
 		// The last index of each name, when a name comes more than once
@@ -72,16 +81,16 @@ func Flatten(r *runfile.Run) []Row {
 					seen[n] = append(earlier[:len(earlier):len(earlier)], st)
 				}
 			}
-			rows = append(rows, Row{
+			row = Row{
 				Stage: st, Depth: depth, KeyPath: kp, NamePath: np, Parent: names,
 				Status: Status(st), Start: st.StartTime, End: End(st),
 				Decides: d, Earlier: earlier,
-			})
+			}
+			fn(&row)
 			walk(st.Stages, depth+1, kp, np, d)
 		}
 	}
 	walk(r.Stages, 0, "", "", true)
-	return rows
 }
 
 // count is how many stage records s holds, nested ones included.
@@ -172,22 +181,46 @@ func RunStatus(r *runfile.Run) string {
 // first stage's start to the later of its completion and its last stage's
 // end. Both are zero for a run with no times at all.
 func Bounds(r *runfile.Run, rows []Row) (start, end time.Time) {
-	start, end = r.StartTime, r.CompletedAt
-	if end.IsZero() && !start.IsZero() {
-		end = start.Add(time.Duration(r.TotalDurationSec * float64(time.Second)))
+	var b bounds
+	b.run(r)
+	for i := range rows {
+		b.row(&rows[i])
 	}
-	for _, row := range rows {
-		if !row.Start.IsZero() && (start.IsZero() || row.Start.Before(start)) {
-			start = row.Start
-		}
-		if row.End.After(end) {
-			end = row.End
-		}
+	return b.result()
+}
+
+// BoundsOf is Bounds(r, Flatten(r)) without the rows.
+func BoundsOf(r *runfile.Run) (start, end time.Time) {
+	var b bounds
+	b.run(r)
+	Each(r, b.row)
+	return b.result()
+}
+
+// bounds is Bounds' computation, a row at a time.
+type bounds struct{ start, end time.Time }
+
+func (b *bounds) run(r *runfile.Run) {
+	b.start, b.end = r.StartTime, r.CompletedAt
+	if b.end.IsZero() && !b.start.IsZero() {
+		b.end = b.start.Add(time.Duration(r.TotalDurationSec * float64(time.Second)))
 	}
-	if end.Before(start) {
-		end = start
+}
+
+func (b *bounds) row(row *Row) {
+	if !row.Start.IsZero() && (b.start.IsZero() || row.Start.Before(b.start)) {
+		b.start = row.Start
 	}
-	return start, end
+	if row.End.After(b.end) {
+		b.end = row.End
+	}
+}
+
+func (b *bounds) result() (start, end time.Time) {
+	if b.end.Before(b.start) {
+		return b.start, b.start
+	}
+	return b.start, b.end
 }
 
 // Duration returns the run's total duration: total_duration_sec, or the
@@ -197,6 +230,15 @@ func Duration(r *runfile.Run, rows []Row) time.Duration {
 		return time.Duration(r.TotalDurationSec * float64(time.Second))
 	}
 	s, e := Bounds(r, rows)
+	return e.Sub(s)
+}
+
+// DurationOf is Duration(r, Flatten(r)) without the rows.
+func DurationOf(r *runfile.Run) time.Duration {
+	if r.TotalDurationSec > 0 {
+		return time.Duration(r.TotalDurationSec * float64(time.Second))
+	}
+	s, e := BoundsOf(r)
 	return e.Sub(s)
 }
 

@@ -1,6 +1,8 @@
 package view
 
 import (
+	"bufio"
+	"io"
 	"strconv"
 	"strings"
 
@@ -17,9 +19,18 @@ const compareCellW = 24
 // DURATIONS per stage and the run's), a row per value. A value a run does
 // not have is "—". Rows whose values differ are marked with "≠".
 func Compare(m runcompare.Matrix, o Options) string {
+	var b strings.Builder
+	_ = WriteCompare(&b, m, o) // a strings.Builder does not fail
+	return b.String()
+}
+
+// WriteCompare writes Compare(m, o) to w a line at a time; the cells are
+// made twice, to measure the columns and to write them, rather than held
+// for every row of runs of 100,000 stages. It returns the first error
+// writing to w.
+func WriteCompare(w io.Writer, m runcompare.Matrix, o Options) error {
 	st := style(o.Color)
 	keyW := width("DURATIONS")
-	cells := make([][]string, len(m.Rows))
 	colW := make([]int, len(m.Runs))
 	head := make([]string, len(m.Runs))
 	status := make([]string, len(m.Runs))
@@ -27,10 +38,10 @@ func Compare(m runcompare.Matrix, o Options) string {
 		head[j], status[j] = Clean(runtree.ShortID(c.RunID)), Clean(c.Status)
 		colW[j] = max(width(head[j]), width(status[j]))
 	}
-	for i, r := range m.Rows {
-		keyW = max(keyW, width(Line(r.Key))+2)
-		cells[i] = make([]string, len(r.Values))
-		for j, v := range r.Values {
+	cells := make([]string, len(m.Runs)) // one row's, reused
+	rowCells := func(r *runcompare.Row) []string {
+		cells = cells[:0]
+		for _, v := range r.Values {
 			s := "—"
 			switch {
 			case v == nil:
@@ -41,12 +52,19 @@ func Compare(m runcompare.Matrix, o Options) string {
 			default:
 				s = truncate(Line(runcompare.Text(v)), compareCellW)
 			}
-			cells[i][j] = s
+			cells = append(cells, s)
+		}
+		return cells
+	}
+	for i := range m.Rows {
+		r := &m.Rows[i]
+		keyW = max(keyW, width(Line(r.Key))+2)
+		for j, s := range rowCells(r) {
 			colW[j] = max(colW[j], width(s))
 		}
 	}
 	keyW = min(keyW, max(16, o.width()*2/5))
-	var b strings.Builder
+	b := bufio.NewWriterSize(w, 64<<10)
 	line := func(mark, key string, vals []string) string {
 		k := truncate(key, keyW-2)
 		l := mark + " " + padRight(k, width(k), keyW-2)
@@ -59,7 +77,8 @@ func Compare(m runcompare.Matrix, o Options) string {
 	b.WriteString(line(" ", "status", status))
 	titles := map[string]string{runcompare.Param: "PARAMETERS", runcompare.Data: "DATA", runcompare.Duration: "DURATIONS"}
 	kind := ""
-	for i, r := range m.Rows {
+	for i := range m.Rows {
+		r := &m.Rows[i]
 		if r.Kind != kind {
 			kind = r.Kind
 			b.WriteString("\n" + st.bold(titles[kind]) + "\n")
@@ -68,7 +87,7 @@ func Compare(m runcompare.Matrix, o Options) string {
 		if r.Differs {
 			mark = "≠"
 		}
-		b.WriteString(line(mark, Line(r.Key), cells[i]))
+		b.WriteString(line(mark, Line(r.Key), rowCells(r)))
 	}
-	return b.String()
+	return b.Flush()
 }

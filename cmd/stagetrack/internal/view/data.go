@@ -1,8 +1,10 @@
 package view
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 
 	"github.com/stage-tracker/stage-tracker/cmd/stagetrack/internal/flatjson"
@@ -23,13 +25,22 @@ import (
 // stderr tail (stderr_tail) is left out: show prints it under its own
 // heading. Lines are cut at o.Width columns. "" when no stage has data.
 func Data(r *runfile.Run, o Options) string {
+	var b strings.Builder
+	_ = WriteData(&b, r, o) // a strings.Builder does not fail
+	return b.String()
+}
+
+// WriteData writes Data(r, o) to w a line at a time. It returns the first
+// error writing to w.
+func WriteData(w io.Writer, r *runfile.Run, o Options) error {
 	st := style(o.Color)
 	W := o.width()
-	type line struct{ name, kv string }
-	var lines []line
-	nameW := 0
-	for _, row := range runtree.Flatten(r) {
-		var kv strings.Builder
+	// kv is a stage's data as key=value pairs; "" when it has none. The
+	// stages are walked twice (runtree.Each), to measure the names and to
+	// write the lines, rather than held for every stage of a large run.
+	var kv strings.Builder
+	kvOf := func(row *runtree.Row) string {
+		kv.Reset()
 		flatjson.Walk(row.Stage.Data, func(k string, v []byte) {
 			if k == "stderr_tail" {
 				return
@@ -42,24 +53,30 @@ func Data(r *runfile.Run, o Options) string {
 			}
 			kv.WriteString(Clean(dataText(v)))
 		})
-		if kv.Len() == 0 {
-			continue
-		}
-		name := strings.Repeat("  ", row.Depth) + Clean(row.Stage.Key)
-		nameW = max(nameW, width(name))
-		lines = append(lines, line{name, kv.String()})
+		return kv.String()
 	}
-	if len(lines) == 0 {
-		return ""
+	nameOf := func(row *runtree.Row) string { return strings.Repeat("  ", row.Depth) + Clean(row.Stage.Key) }
+	nameW, some := 0, false
+	runtree.Each(r, func(row *runtree.Row) {
+		if kvOf(row) != "" {
+			some = true
+			nameW = max(nameW, width(nameOf(row)))
+		}
+	})
+	if !some {
+		return nil
 	}
 	nameW = min(nameW, max(12, W/4))
-	var b strings.Builder
+	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString("\n" + st.bold("DATA") + "\n")
-	for _, l := range lines {
-		name := truncate(l.name, nameW)
-		b.WriteString(truncate(padRight(name, width(name), nameW)+"  "+l.kv, W) + "\n")
-	}
-	return b.String()
+	runtree.Each(r, func(row *runtree.Row) {
+		if kv := kvOf(row); kv != "" {
+			name := truncate(nameOf(row), nameW)
+			b.WriteString(truncate(padRight(name, width(name), nameW)+"  "+kv, W))
+			b.WriteByte('\n')
+		}
+	})
+	return b.Flush()
 }
 
 // dataText is a data value as show prints it after "key=".

@@ -1,7 +1,9 @@
 package view
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -16,9 +18,19 @@ import (
 // a DATA table: per stage and key, the count, mean, min, p50, max and the
 // newest run's value.
 func Stats(s runstats.Summary, o Options) string {
+	var b strings.Builder
+	_ = WriteStats(&b, s, o) // a strings.Builder does not fail
+	return b.String()
+}
+
+// WriteStats writes Stats(s, o) to w a line at a time; each row is made
+// twice, to measure the columns and to write it, rather than held for
+// every stage of a summary of 100,000 stage paths. It returns the first
+// error writing to w.
+func WriteStats(w io.Writer, s runstats.Summary, o Options) error {
 	st := style(o.Color)
 	W := o.width()
-	var b strings.Builder
+	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString(st.bold(plural(s.Runs, "run")) + "\n\n")
 
 	type row struct{ name, count, failed, rate, flaky, p50, p95, max string }
@@ -38,22 +50,24 @@ func Stats(s runstats.Summary, o Options) string {
 		}
 		return out
 	}
-	rows := []row{mk("(run)", s.Run)}
-	for _, r := range s.Stages {
-		rows = append(rows, mk(strings.Repeat("  ", r.Depth)+Clean(lastKey(r.Path)), r))
-	}
-	head := row{"STAGE", "COUNT", "FAILED", "FAIL%", "FLAKY%", "P50", "P95", "MAX"}
-	w := func(f func(row) string) int {
-		n := width(f(head))
-		for _, r := range rows {
-			n = max(n, width(f(r)))
+	// rowAt is the row of the runs (0) or of stage i-1.
+	rowAt := func(i int) row {
+		if i == 0 {
+			return mk("(run)", s.Run)
 		}
-		return n
+		r := s.Stages[i-1]
+		return mk(strings.Repeat("  ", r.Depth)+Clean(lastKey(r.Path)), r)
 	}
-	nameW := min(w(func(r row) string { return r.name }), max(12, W-50))
-	cW, fW, rW := w(func(r row) string { return r.count }), w(func(r row) string { return r.failed }), w(func(r row) string { return r.rate })
-	flW := w(func(r row) string { return r.flaky })
-	p50W, p95W, maxW := w(func(r row) string { return r.p50 }), w(func(r row) string { return r.p95 }), w(func(r row) string { return r.max })
+	n := 1 + len(s.Stages)
+	head := row{"STAGE", "COUNT", "FAILED", "FAIL%", "FLAKY%", "P50", "P95", "MAX"}
+	nameW, cW, fW, rW := width(head.name), width(head.count), width(head.failed), width(head.rate)
+	flW, p50W, p95W, maxW := width(head.flaky), width(head.p50), width(head.p95), width(head.max)
+	for i := range n {
+		r := rowAt(i)
+		nameW, cW, fW, rW = max(nameW, width(r.name)), max(cW, width(r.count)), max(fW, width(r.failed)), max(rW, width(r.rate))
+		flW, p50W, p95W, maxW = max(flW, width(r.flaky)), max(p50W, width(r.p50)), max(p95W, width(r.p95)), max(maxW, width(r.max))
+	}
+	nameW = min(nameW, max(12, W-50))
 
 	format := func(r row, rateCode string) string {
 		name := truncate(r.name, nameW)
@@ -67,7 +81,8 @@ func Stats(s runstats.Summary, o Options) string {
 			padLeft(r.max, width(r.max), maxW)
 	}
 	b.WriteString(st.bold(format(head, "")) + "\n")
-	for i, r := range rows {
+	for i := range n {
+		r := rowAt(i)
 		rate := s.Run.FailureRate
 		if i > 0 {
 			rate = s.Stages[i-1].FailureRate
@@ -81,17 +96,26 @@ func Stats(s runstats.Summary, o Options) string {
 			b.WriteString(st.dim(strings.Repeat("─", min(W, nameW+cW+fW+rW+flW+p50W+p95W+maxW+14))) + "\n")
 		}
 	}
-	var data [][]string
-	for _, r := range s.Stages {
-		for _, m := range r.Data {
-			data = append(data, []string{r.Path, m.Key, strconv.Itoa(m.Count), Number(m.Mean), Number(m.Min), Number(m.P50), Number(m.Max), Number(m.Last)})
+	type at struct{ stage, metric int32 }
+	var data []at
+	for i, r := range s.Stages {
+		for j := range r.Data {
+			data = append(data, at{int32(i), int32(j)})
 		}
 	}
-	if len(data) > 0 {
-		b.WriteString("\n" + st.bold("DATA") + "\n" + Table([]string{"STAGE", "KEY", "COUNT", "MEAN", "MIN", "P50", "MAX", "LAST"}, data,
-			[]bool{false, false, true, true, true, true, true, true}, o))
+	if len(data) == 0 {
+		return b.Flush()
 	}
-	return b.String()
+	b.WriteString("\n" + st.bold("DATA") + "\n")
+	if err := b.Flush(); err != nil {
+		return err
+	}
+	return writeTable(w, []string{"STAGE", "KEY", "COUNT", "MEAN", "MIN", "P50", "MAX", "LAST"}, len(data),
+		func(i int, dst []string) []string {
+			r := &s.Stages[data[i].stage]
+			m := r.Data[data[i].metric]
+			return append(dst, r.Path, m.Key, strconv.Itoa(m.Count), Number(m.Mean), Number(m.Min), Number(m.P50), Number(m.Max), Number(m.Last))
+		}, []bool{false, false, true, true, true, true, true, true}, o)
 }
 
 // Number formats a metric for a table: six significant digits at most,

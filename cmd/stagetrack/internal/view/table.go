@@ -1,6 +1,10 @@
 package view
 
-import "strings"
+import (
+	"bufio"
+	"io"
+	"strings"
+)
 
 // maxCell is the most columns one cell of a Table takes; longer values
 // end in "…".
@@ -11,46 +15,66 @@ const maxCell = 40
 // the columns aligned to the right (numbers); it may be shorter than head.
 // Every cell goes through Clean. Lines are cut at o.Width columns.
 func Table(head []string, rows [][]string, right []bool, o Options) string {
+	var b strings.Builder
+	_ = writeTable(&b, head, len(rows), func(r int, dst []string) []string { return append(dst, rows[r]...) }, right, o)
+	return b.String()
+}
+
+// writeTable writes Table's output for n rows, row r's cells being what
+// cells(r, dst) appends to dst. Each row's cells are made twice, to
+// measure the columns and to write the row, rather than held for every
+// row of a large table. It returns the first error writing to w.
+func writeTable(w io.Writer, head []string, n int, cells func(r int, dst []string) []string, right []bool, o Options) error {
 	st := style(o.Color)
 	W := o.width()
 	ws := make([]int, len(head))
-	clean := make([][]string, len(rows))
 	head = append([]string(nil), head...)
 	for i, h := range head {
 		head[i] = truncate(Clean(h), maxCell)
 		ws[i] = width(head[i])
 	}
-	for r, row := range rows {
-		clean[r] = make([]string, len(head))
+	var raw []string
+	clean := make([]string, len(head))
+	row := func(r int) []string {
+		raw = cells(r, raw[:0])
 		for i := range head {
-			if i < len(row) {
-				c := truncate(Clean(row[i]), maxCell)
-				clean[r][i] = c
+			clean[i] = ""
+			if i < len(raw) {
+				clean[i] = truncate(Clean(raw[i]), maxCell)
+			}
+		}
+		return clean
+	}
+	for r := range n {
+		for i, c := range row(r) {
+			if i < len(raw) {
 				ws[i] = max(ws[i], width(c))
 			}
 		}
 	}
+	var lb strings.Builder
 	line := func(cells []string) string {
-		var b strings.Builder
+		lb.Reset()
 		for i, c := range cells {
 			if i > 0 {
-				b.WriteString("  ")
+				lb.WriteString("  ")
 			}
 			c = truncate(c, ws[i])
 			if i < len(right) && right[i] {
-				b.WriteString(padLeft(c, width(c), ws[i]))
+				lb.WriteString(padLeft(c, width(c), ws[i]))
 			} else if i < len(cells)-1 {
-				b.WriteString(padRight(c, width(c), ws[i]))
+				lb.WriteString(padRight(c, width(c), ws[i]))
 			} else {
-				b.WriteString(c)
+				lb.WriteString(c)
 			}
 		}
-		return truncate(strings.TrimRight(b.String(), " "), W)
+		return truncate(strings.TrimRight(lb.String(), " "), W)
 	}
-	var b strings.Builder
+	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString(st.bold(line(head)) + "\n")
-	for _, c := range clean {
-		b.WriteString(line(c) + "\n")
+	for r := range n {
+		b.WriteString(line(row(r)))
+		b.WriteByte('\n')
 	}
-	return b.String()
+	return b.Flush()
 }

@@ -1,9 +1,11 @@
 package view
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -19,24 +21,40 @@ import (
 // its status and its error. The table fits o.Width columns; bars are drawn
 // to an eighth of a column.
 func Waterfall(r *runfile.Run, o Options) string {
+	var b strings.Builder
+	_ = WriteWaterfall(&b, r, o) // a strings.Builder does not fail
+	return b.String()
+}
+
+// WriteWaterfall writes Waterfall(r, o) to w a line at a time, so that
+// the table of a large run is never held whole in memory. It returns the
+// first error writing to w.
+func WriteWaterfall(w io.Writer, r *runfile.Run, o Options) error {
 	st := style(o.Color)
 	W := o.width()
-	rows := runtree.Flatten(r)
-	start, end := runtree.Bounds(r, rows)
+	// The stages are walked twice (runtree.Each), to measure the columns
+	// and to write the lines, rather than flattened into rows held for
+	// the whole table: 16 MB for a run of 100,000 stages.
+	start, end := runtree.BoundsOf(r)
 	total := end.Sub(start)
+	n := 0
+	runtree.Each(r, func(*runtree.Row) { n++ })
 
+	bw := bufio.NewWriterSize(w, 64<<10)
 	var b strings.Builder
-	writeRunHeader(&b, st, r, rows, W)
-	if len(rows) == 0 {
+	writeRunHeader(&b, st, r, runtree.DurationOf(r), n, W)
+	if n == 0 {
 		b.WriteString(st.dim("no stages") + "\n")
-		return b.String()
+	}
+	bw.WriteString(b.String())
+	if n == 0 {
+		return bw.Flush()
 	}
 
-	// Cells, sanitised and measured.
+	// Cells, sanitised and measured, then made again as each line is
+	// written: a large run's cells need not be held all at once.
 	type cells struct{ name, dur, status, err string }
-	cs := make([]cells, len(rows))
-	nameW, durW, statusW, errW := width("STAGE"), width("DURATION"), width("STATUS"), 0
-	for i, row := range rows {
+	cellsOf := func(row *runtree.Row) cells {
 		c := cells{
 			name:   strings.Repeat("  ", row.Depth) + Clean(row.Stage.Key),
 			dur:    Duration(row.End.Sub(row.Start)),
@@ -52,10 +70,14 @@ func Waterfall(r *runfile.Run, o Options) string {
 		if c.err == "" && row.Stage.DataError != "" {
 			c.err = "data: " + Clean(row.Stage.DataError)
 		}
-		cs[i] = c
+		return c
+	}
+	nameW, durW, statusW, errW := width("STAGE"), width("DURATION"), width("STATUS"), 0
+	runtree.Each(r, func(row *runtree.Row) {
+		c := cellsOf(row)
 		nameW, durW, statusW = max(nameW, width(c.name)), max(durW, width(c.dur)), max(statusW, width(c.status))
 		errW = max(errW, width(c.err))
-	}
+	})
 
 	// Column budget: name, bar, duration, status, error, separated by two
 	// spaces (one between name and bar). The bar gets what is left, at
@@ -86,10 +108,10 @@ func Waterfall(r *runfile.Run, o Options) string {
 	if errW > 0 {
 		head += "  ERROR"
 	}
-	b.WriteString(st.bold(strings.TrimRight(head, " ")) + "\n")
+	bw.WriteString(st.bold(strings.TrimRight(head, " ")) + "\n")
 
-	for i, row := range rows {
-		c := cs[i]
+	runtree.Each(r, func(row *runtree.Row) {
+		c := cellsOf(row)
 		name := truncate(c.name, nameW)
 		line := padRight(name, width(name), nameW) + " "
 		bar := ""
@@ -110,12 +132,15 @@ func Waterfall(r *runfile.Run, o Options) string {
 		} else {
 			line += status
 		}
-		b.WriteString(strings.TrimRight(line, " ") + "\n")
-	}
-	return b.String()
+		bw.WriteString(strings.TrimRight(line, " "))
+		bw.WriteByte('\n')
+	})
+	return bw.Flush()
 }
 
-func writeRunHeader(b *strings.Builder, st style, r *runfile.Run, rows []runtree.Row, W int) {
+// writeRunHeader writes the run's header; dur is runtree.Duration and n
+// its number of stage records.
+func writeRunHeader(b *strings.Builder, st style, r *runfile.Run, dur time.Duration, n int, W int) {
 	status := Clean(runtree.RunStatus(r))
 	id := "run " + Clean(r.RunID)
 	line := st.bold(id) + "  " + st.status(status)
@@ -126,8 +151,8 @@ func writeRunHeader(b *strings.Builder, st style, r *runfile.Run, rows []runtree
 
 	facts := []string{
 		"started " + timestamp(r.StartTime),
-		"took " + Duration(runtree.Duration(r, rows)),
-		plural(len(rows), "stage"),
+		"took " + Duration(dur),
+		plural(n, "stage"),
 	}
 	if r.TraceID != "" {
 		facts = append(facts, "trace "+Clean(r.TraceID))
