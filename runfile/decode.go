@@ -587,7 +587,7 @@ func openRegular(path string) (*os.File, int64, error) {
 		if fi.IsDir() {
 			return nil, 0, &os.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
 		}
-		return nil, 0, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, fileKind(fi.Mode()))
+		return nil, 0, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, fsutil.FileKind(fi.Mode()))
 	}
 	return f, fi.Size(), nil
 }
@@ -614,20 +614,6 @@ func readSized(f io.Reader, size int64) ([]byte, error) {
 			b = append(b, 0)[:len(b)]
 		}
 	}
-}
-
-func fileKind(m os.FileMode) string {
-	switch {
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	}
-	return m.Type().String()
 }
 
 // DecodeRuns is ReadRuns of the content b of the file named path.
@@ -665,37 +651,12 @@ func isJSONLines(b []byte) bool {
 	if len(b) == 0 || b[0] != '{' {
 		return false
 	}
-	end := valueEnd(b)
+	end := jsonscan.ValueEnd(b, 0) // brackets only: the syntax is checked below
 	if end < 0 {
 		return false
 	}
 	rest := bytes.TrimLeft(b[end:], " \t\r")
 	return len(rest) > 0 && rest[0] == '\n' && len(bytes.TrimSpace(rest)) > 0 && json.Valid(b[:end])
-}
-
-// valueEnd returns the offset just past the object or array that b starts
-// with, matching brackets outside strings, or -1 when it does not end.
-// For a valid value that is where a JSON decoder stops; an invalid one
-// may end elsewhere, and its syntax is for the caller to check.
-func valueEnd(b []byte) int {
-	depth := 0
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			if i = jsonscan.StringEnd(b, i); i < 0 {
-				return -1
-			}
-			i-- // at the closing quote; the loop steps past it
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		}
-	}
-	return -1
 }
 
 func decodeArray(b []byte, path string) ([]*Run, error) {

@@ -135,11 +135,11 @@ func replaceable(path string) error {
 		}
 		mode = fi.Mode()
 	}
-	return fmt.Errorf("%s: %w (%s): it is written in place of what is there, never over it", path, ErrNotRegular, kind(mode))
+	return fmt.Errorf("%s: %w (%s): it is written in place of what is there, never over it", path, ErrNotRegular, FileKind(mode))
 }
 
-// kind names a file's type for a person.
-func kind(m fs.FileMode) string {
+// FileKind names a file's type for a person: "a FIFO", "a directory".
+func FileKind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
