@@ -33,8 +33,8 @@ const (
 )
 
 // TuneMemory sets the runtime's soft memory limit from the sizes of the
-// regular files among args (see above); directories and other arguments
-// are not looked into. A limit or GOGC the user set in the environment is
+// regular files among args before a "--" (see above); directories and
+// other arguments are not looked into. A limit or GOGC the user set in the environment is
 // left alone. It is for the stagetrack binary's main, before Main; it
 // changes process-wide settings.
 func TuneMemory(args []string) {
@@ -77,6 +77,9 @@ func followLiveHeap(limit int64) {
 func memoryLimit(args []string) (int64, bool) {
 	var total int64
 	for _, a := range args {
+		if a == "--" {
+			break // what follows is a command to run (run, exec), not run files
+		}
 		fi, err := os.Stat(a)
 		if err != nil || !fi.Mode().IsRegular() || fi.Size() < tuneFrom {
 			continue

@@ -35,6 +35,7 @@ func TestMemoryLimit(t *testing.T) {
 		{"a small file", []string{"show", small}, 0, false},
 		{"a directory", []string{"stats", dir}, 0, false},
 		{"a large file", []string{"show", "--width", "80", big}, 3*(40<<20) - binaryReserve, true},
+		{"a command after --", []string{"exec", "--stage", "x", "--", "cat", big}, 0, false},
 		{"two large files and a small one", []string{"diff", big, big2, small}, 3*(60<<20) - binaryReserve, true},
 	}
 	for _, c := range cases {
