@@ -113,7 +113,7 @@ func Start(ctx context.Context, cfg Config) *Pending {
 		p.Env = Env(environ, cfg.EnvPatterns, cfg.Secret)
 	}
 	pending := &Pending{done: make(chan struct{})}
-	go func() {
+	collect := func() {
 		defer close(pending.done)
 		var wg sync.WaitGroup
 		if code != nil {
@@ -134,7 +134,12 @@ func Start(ctx context.Context, cfg Config) *Pending {
 		if !Empty(p) {
 			pending.p = p
 		}
-	}()
+	}
+	if code == nil && machine == nil && len(tools) == 0 {
+		collect() // nothing to wait for (the command, the environment): no goroutine
+	} else {
+		go collect()
+	}
 	return pending
 }
 
