@@ -64,11 +64,10 @@ func claimedMissing(root *rootRecord, stages, claims []stageRecord) int {
 	if len(claims) == 0 {
 		return 0
 	}
-	type claimed struct {
-		p        proc
-		n, found int
-	}
-	var procs []claimed
+	// By process, in a map: a run of many joined processes (a CI job of
+	// many exec steps, or a hostile sender's many pids) stays linear.
+	type claimed struct{ n, found int }
+	procs := make(map[proc]*claimed)
 	for i := range claims {
 		c := &claims[i]
 		if c.proc.host == "" || c.proc.pid == 0 {
@@ -77,16 +76,16 @@ func claimedMissing(root *rootRecord, stages, claims []stageRecord) int {
 		if root != nil && c.proc == root.proc {
 			continue
 		}
-		j := slices.IndexFunc(procs, func(p claimed) bool { return p.p == c.proc })
-		if j < 0 {
-			procs = append(procs, claimed{p: c.proc})
-			j = len(procs) - 1
+		p := procs[c.proc]
+		if p == nil {
+			p = &claimed{}
+			procs[c.proc] = p
 		}
-		procs[j].n += c.claim
+		p.n += c.claim
 	}
 	for i := range stages {
-		if j := slices.IndexFunc(procs, func(p claimed) bool { return p.p == stages[i].proc }); j >= 0 {
-			procs[j].found++
+		if p := procs[stages[i].proc]; p != nil {
+			p.found++
 		}
 	}
 	missing := 0
